@@ -1,0 +1,48 @@
+"""Canonical JSON: the exact bytes of a ledger entry.
+
+UTF-8, keys sorted, separators ``,`` and ``:``, no insignificant white space,
+integers, strings, booleans, null, lists and objects only. Floats are refused
+(times are RFC 3339 strings, see :mod:`coldset.clock`). The bytes stored are the
+bytes hashed: nothing re-serializes an entry to verify it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class CanonicalError(ValueError):
+    pass
+
+
+def _check(value: Any, path: str) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        return
+    if isinstance(value, float):
+        raise CanonicalError(f"{path}: floats are not allowed in entries (got {value!r})")
+    if isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _check(v, f"{path}[{i}]")
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise CanonicalError(f"{path}: object keys must be strings (got {k!r})")
+            _check(v, f"{path}.{k}")
+        return
+    raise CanonicalError(f"{path}: {type(value).__name__} cannot go into an entry")
+
+
+def dumps(value: Any) -> bytes:
+    """Encode ``value`` as canonical JSON bytes."""
+    _check(value, "$")
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def loads(data: bytes) -> Any:
+    return json.loads(data.decode("utf-8"))

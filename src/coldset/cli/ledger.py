@@ -1,0 +1,1 @@
+"""Ledger commands: ``verify``, ``proof``, ``entry``, ``export``."""

@@ -1,0 +1,1 @@
+"""Setting up an install: ``coldset init`` (and, later, ``serve`` and ``demo``)."""

@@ -1,0 +1,9 @@
+"""Storage: one SQLAlchemy Core schema on SQLite (default) or PostgreSQL.
+
+Only the service (and the ledger it calls) writes. Adapters never touch this.
+"""
+
+from coldset.store.db import Store, make_engine
+from coldset.store.schema import metadata
+
+__all__ = ["Store", "make_engine", "metadata"]
