@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from coldset.cli.app import app
+import sys
 
-# Importing registers the commands on ``app``.
-from coldset.cli import setup as _setup  # noqa: E402,F401
-from coldset.cli import ledger as _ledger  # noqa: E402,F401
+import click
+
+from coldset.cli import ledger as _ledger  # noqa: F401  (registers commands)
+from coldset.cli import setup as _setup  # noqa: F401
+from coldset.cli.app import EXIT_INPUT, app
 
 
 def main() -> None:
-    app()
+    """Run the CLI; usage errors exit 1 (exit 2 is reserved for refusals)."""
+    try:
+        rv = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.stderr.write("aborted\n")
+        sys.exit(EXIT_INPUT)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(EXIT_INPUT)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)

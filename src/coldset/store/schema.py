@@ -28,6 +28,7 @@ ledger_logs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("origin", String(255), nullable=False, unique=True),
     Column("size", BigInteger, nullable=False, default=0),
+    Column("root", LargeBinary, nullable=False),
 )
 
 # Entry i of a log: the exact bytes appended, hashed as RFC 6962 leaf i.
