@@ -17,6 +17,12 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from .errors import LedgerError, NoteError
 
@@ -151,7 +157,8 @@ class Signer:
             raise NoteError(f"signer key: {problem}")
         self.name = name
         self._key = private_key
-        self.public_key = private_key.public_key().public_bytes_raw()
+        # The long forms rather than *_raw(): the standalone verifier may meet an old cryptography.
+        self.public_key = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.key_id = key_id(name, ALG_ED25519, self.public_key)
 
     @classmethod
@@ -190,7 +197,7 @@ class Signer:
 
     def to_text(self) -> str:
         """Return the private key text form (secret: store it with mode 0600)."""
-        seed = self._key.private_bytes_raw()
+        seed = self._key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         key64 = base64.b64encode(bytes([ALG_ED25519]) + seed).decode("ascii")
         return f"{SIGNER_KEY_PREFIX}{self.name}+{self.key_id.hex()}+{key64}"
 
