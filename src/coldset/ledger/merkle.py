@@ -370,19 +370,23 @@ class CompactRange:
         """Add a leaf hash; return the perfect nodes it completes, the leaf itself first."""
         if len(leaf_hash) != 32:
             raise ProofError(f"leaf hash is {len(leaf_hash)} bytes, want 32")
-        hashes = self._hashes
+        h = leaf_hash if type(leaf_hash) is bytes else bytes(leaf_hash)
         index = self._size
-        h = bytes(leaf_hash)
+        self._size = index + 1
+        hashes = self._hashes
+        if not index & 1:  # a left child: nothing completes above it
+            hashes.append(h)
+            return [(0, index, h)]
         completed = [(0, index, h)]
-        level = 0
+        pop = hashes.pop
         sha256 = _sha256
+        level = 0
         while index & 1:
-            h = sha256(b"\x01" + hashes.pop() + h).digest()
+            h = sha256(b"\x01" + pop() + h).digest()
             index >>= 1
             level += 1
             completed.append((level, index, h))
         hashes.append(h)
-        self._size += 1
         return completed
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
@@ -400,7 +404,7 @@ class CompactRange:
                 while index & 1:
                     h = sha256(b"\x01" + pop() + h).digest()
                     index >>= 1
-                push(bytes(h))
+                push(h if type(h) is bytes else bytes(h))
                 size += 1
         finally:
             self._size = size
