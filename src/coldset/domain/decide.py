@@ -1,0 +1,254 @@
+"""From a command to its events, with the checks that are not safety rules.
+
+The service calls, in order:
+
+1. :func:`check_references` — every id the command names exists (or, for the
+   thing it creates, does not exist yet). ``unknown-id`` / ``duplicate``.
+2. :func:`check_permission` — the actor's role may give this command at all
+   (setup and records; handling commands are left to the rules, e.g.
+   ``armorer-only-handoff``). ``wrong-role``.
+3. (PINs, then the safety rules: :func:`coldset.domain.rules.evaluate`.)
+4. :func:`events_for` — the events the command produces, after checking the
+   state allows it at all (a firearm already issued, a container already open:
+   ``stale-state``).
+5. :func:`consequences` — the events the verdicts add: alerts, stop-works,
+   quarantines, the override record.
+
+Generated ids come from the entry's ledger index, so they are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from typing import Any
+
+from coldset.domain import commands as c
+from coldset.domain.events import Event, event
+from coldset.domain.model import HANDLER, NON_FIRING_TYPES, RoundKind
+from coldset.domain.rules import Verdict
+from coldset.domain.state import State
+
+
+class Rejection(Exception):
+    """A well-formed command that cannot be carried out, with what to do about it."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind          # unknown-id | duplicate | wrong-role | stale-state | malformed
+        self.message = message
+
+
+#: kinds of rejection that are still recorded in the log (the command was well formed
+#: and attributable); ``unknown-id`` and ``malformed`` write nothing.
+RECORDED_REJECTIONS = frozenset({"wrong-role", "stale-state", "duplicate"})
+
+# ------------------------------------------------------------------ references
+
+_TABLES = {
+    "firearm": "firearms", "lot": "lots", "container": "containers", "unit": "units",
+    "set": "sets", "shoot_day": "shoot_days", "scene": "scenes", "person": "people",
+    "performer": "people", "to": "people", "stop_work": "stop_works",
+    "concern": "concerns", "alert": "alerts",
+}
+_CREATES = {
+    "add_unit": "unit", "add_set": "set", "add_shoot_day": "shoot_day",
+    "add_person": "person", "add_container": "container", "receive_firearm": "firearm",
+    "receive_lot": "lot", "schedule_scene": "scene",
+}
+
+
+def _refs(cmd: c.CommandBase) -> Iterator[tuple[str, str, str]]:
+    """(field, table, id) for every id the command refers to."""
+    created = _CREATES.get(cmd.command_type)
+    for name, table in _TABLES.items():
+        if name == created:
+            continue
+        value = getattr(cmd, name, None)
+        if isinstance(value, str):
+            yield name, table, value
+    for name in ("cast_crew", "attendees", "absent"):
+        for i, pid in enumerate(getattr(cmd, name, None) or ()):
+            yield f"{name}.{i}", "people", pid
+    if isinstance(cmd, c.LockContainer):
+        for i, fid in enumerate(cmd.firearms or ()):
+            yield f"firearms.{i}", "firearms", fid
+        for lid in cmd.rounds or {}:
+            yield f"rounds.{lid}", "lots", lid
+    if isinstance(cmd, c.ScheduleScene):
+        for i, pf in enumerate(cmd.firearms):
+            yield f"firearms.{i}.firearm", "firearms", pf.firearm
+    for i, conf in enumerate(c.confirmers(cmd)):
+        yield f"confirmations.{i}.person", "people", conf.person
+
+
+def check_references(state: State, cmd: c.CommandBase) -> None:
+    if isinstance(cmd, c.CreateProduction):
+        if state.production is not None:
+            raise Rejection("duplicate", f"production {cmd.production!r} already exists")
+        return
+    if state.production is None:
+        raise Rejection("unknown-id", f"production: no production {cmd.production!r}")
+    if cmd.actor not in state.people and not (
+            isinstance(cmd, c.RaiseConcern) and cmd.actor == c.ANONYMOUS):
+        raise Rejection("unknown-id", f"actor: no person {cmd.actor!r} on this production")
+    missing = [f"{f}: no {t.rstrip('s').replace('_', ' ')} {v!r}"
+               for f, t, v in _refs(cmd) if v not in getattr(state, t)]
+    if missing:
+        raise Rejection("unknown-id", "; ".join(missing))
+    created = _CREATES.get(cmd.command_type)
+    if created:
+        value = getattr(cmd, created)
+        if value in getattr(state, _TABLES[created]):
+            raise Rejection("duplicate", f"{created}: {value!r} already exists on this "
+                            "production (already submitted?)")
+
+
+# ------------------------------------------------------------------ permissions
+
+_SETUP = ("admin", "producer")
+_DAY = ("first_ad", HANDLER, "producer")
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "add_unit": _SETUP, "add_set": (*_SETUP, "first_ad"),
+    "add_shoot_day": (*_SETUP, "first_ad"), "add_person": _SETUP, "grant_role": _SETUP,
+    "revoke_role": _SETUP, "record_credential": (*_SETUP, "safety_contact"),
+    "reset_pin": (HANDLER, "admin"), "add_container": (HANDLER, "admin"),
+    "receive_firearm": (HANDLER,), "return_firearm": (HANDLER,), "receive_lot": (HANDLER,),
+    "return_lot": (HANDLER,), "verify_dummy_lot": (HANDLER,), "check_in": (HANDLER,),
+    "check_out": (HANDLER,), "record_training": (HANDLER,), "reconcile_counts": (HANDLER,),
+    "schedule_scene": (*_SETUP, "first_ad", HANDLER),
+    "hold_safety_meeting": ("first_ad", HANDLER, "safety_contact"),
+    "wrap_scene": ("first_ad", HANDLER),
+    "acknowledge_concern": ("safety_contact", "producer"),
+    "start_meal_break": _DAY, "end_meal_break": _DAY, "wrap_day": _DAY,
+}
+
+
+def _names(roles: tuple[str, ...]) -> str:
+    return " or ".join(r.replace("_", " ") for r in roles)
+
+
+def check_permission(state: State, cmd: c.CommandBase) -> None:
+    roles = PERMISSIONS.get(cmd.command_type)
+    if roles and not any(state.has_role(cmd.actor, r) for r in roles):
+        raise Rejection("wrong-role", f"{cmd.command_type.replace('_', ' ')} needs the role "
+                        f"{_names(roles)}; {cmd.actor} has none of them")
+    if isinstance(cmd, c.SetPin) and cmd.actor != cmd.person and not state.has_role(
+            cmd.actor, "admin"):
+        raise Rejection("wrong-role", "only the person themselves (or an admin) sets a PIN; "
+                        "a handler can reset it with reset_pin")
+    if isinstance(cmd, c.SignOffPlan) and not state.has_role(cmd.actor, cmd.as_role.value):
+        raise Rejection("wrong-role", f"{cmd.actor} cannot sign off as "
+                        f"{cmd.as_role.value.replace('_', ' ')}")
+    if isinstance(cmd, c.RecordConsent) and cmd.actor != cmd.performer and cmd.performer not in {
+            x.person for x in cmd.confirmations}:
+        raise Rejection("wrong-role", "consent comes from the performer: they give it "
+                        "themselves or confirm it with their PIN")
+    if isinstance(cmd, c.RecordTraining) and not state.has_role(cmd.performer, "performer"):
+        raise Rejection("wrong-role", f"{cmd.performer} is not a performer on this production")
+    if isinstance(cmd, c.ResolveAlert):
+        a = state.alerts[cmd.alert]
+        if not any(state.has_role(cmd.actor, r) for r in (*a.roles, "safety_contact", "admin")):
+            raise Rejection("wrong-role", f"alert {a.id} is resolved by "
+                            f"{_names((*a.roles, 'safety_contact'))}")
+    if isinstance(cmd, c.ClearStopWork | c.ReleaseQuarantine):
+        people = {cmd.actor, *(x.person for x in cmd.confirmations)}
+        for role in (HANDLER, "safety_contact"):
+            if not any(state.has_role(p, role) for p in people):
+                raise Rejection("wrong-role", f"{cmd.command_type.replace('_', ' ')} needs "
+                                f"a {role.replace('_', ' ')} (as actor or confirming with "
+                                "their PIN)")
+
+
+# ------------------------------------------------------------------ events
+
+Decider = Callable[[State, Any, str, int], list[Event]]
+_DECIDERS: dict[type[c.CommandBase], Decider] = {}
+
+
+def _decides(cls: type[c.CommandBase]) -> Callable[[Decider], Decider]:
+    def deco(fn: Decider) -> Decider:
+        _DECIDERS[cls] = fn
+        return fn
+    return deco
+
+
+def events_for(state: State, cmd: c.CommandBase, at: str, index: int) -> list[Event]:
+    """The events of ``cmd`` (raises :class:`Rejection` for stale state)."""
+    return _DECIDERS[type(cmd)](state, cmd, at, index)
+
+
+def stale(message: str) -> Rejection:
+    return Rejection("stale-state", message)
+
+
+def _require_holder(state: State, fid: str, person: str, doing: str) -> None:
+    f = state.firearms[fid]
+    if f.disposed:
+        raise stale(f"firearm {fid} was returned on {f.disposition_date}")
+    if f.custody.kind == "container":
+        raise stale(f"firearm {fid} is locked in {f.custody.ref}: unlock it before you {doing}")
+    if f.custody.ref != person:
+        raise stale(f"firearm {fid} is held by {f.custody.ref}, not {person}")
+
+
+def _place(state: State, container: str | None, actor: str) -> str:
+    """Where rounds go to / come from: a container (open or locked) or the actor's hand."""
+    return f"container:{container}" if container else f"person:{actor}"
+
+
+# ------------------------------------------------------------------ consequences
+
+
+def consequences(state: State, cmd: c.CommandBase, verdicts: list[Verdict],
+                 overridden: list[Verdict], index: int) -> list[Event]:
+    """Events the verdicts add to an allowed command: alerts, stop-works, overrides."""
+    out: list[Event] = []
+    incident = f"inc-{index}" if isinstance(cmd, c.ReportIncident | c.ReportLiveRound) else None
+    seen_quarantine: set[str] = set()
+    for n, v in enumerate(verdicts):
+        if v.kind == "alert":
+            if any(a.rule == v.rule and a.subject == v.subject for a in state.open_alerts()):
+                continue   # already raised and still open
+            out.append(event("alert_raised", alert=f"alert-{index}-{n}", rule=v.rule,
+                             reason=v.reason, source=v.source, subject=v.subject,
+                             roles=list(v.alert_roles)))
+        elif v.kind == "stop_work":
+            out.append(event("stop_work_called", stop_work=f"sw-{index}-{n}",
+                             scope=v.scope or "production", reason=v.reason, by=cmd.actor,
+                             rule=v.rule, incident=incident))
+            for subject in v.quarantine:
+                kind, _, ref = subject.partition(":")
+                table = state.firearms if kind == "firearm" else state.lots
+                entity = table.get(ref)
+                if entity is None or entity.quarantined or subject in seen_quarantine:
+                    continue
+                seen_quarantine.add(subject)
+                out.append(event("quarantined", subject=subject, reason=v.rule))
+    if overridden:
+        assert cmd.override is not None
+        out.append(event("override_recorded", override=f"ovr-{index}",
+                         rules=sorted({v.rule for v in overridden}),
+                         reason=cmd.override.reason, by=cmd.actor,
+                         confirmers=[x.person for x in cmd.override.confirmers],
+                         command=cmd.command_type))
+    return out
+
+
+def settings_dict(cmd: c.CreateProduction) -> dict[str, int]:
+    from coldset.domain.model import ProductionSettings
+
+    return {k: getattr(cmd, k) for k in asdict(ProductionSettings())}
+
+
+def firing(state: State, fid: str) -> bool:
+    return state.firearms[fid].type not in NON_FIRING_TYPES
+
+
+def lot_kind(state: State, lid: str) -> RoundKind:
+    return state.lots[lid].kind
+
+
+# The deciders live in two modules to keep each small; importing them registers them.
+from coldset.domain import decide_handling as _handling  # noqa: E402,F401,I001
+from coldset.domain import decide_setup as _setup  # noqa: E402,F401

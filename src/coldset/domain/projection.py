@@ -1,0 +1,553 @@
+"""The projection: fold ledger entries into a :class:`State`. Deterministic and pure.
+
+``apply_entry(state, entry)`` folds one envelope (it sets the entry time, then
+applies each event); ``apply(state, event)`` folds one event. Rebuilding a
+production is ``fold(entries)``; the service applies the same functions
+incrementally, so both give the same state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+from coldset.domain.events import Event
+from coldset.domain.model import (
+    Alert,
+    ChamberLoad,
+    Concern,
+    Consent,
+    Container,
+    ContainerKind,
+    Credential,
+    CredentialKind,
+    Custody,
+    DummyMethod,
+    DummySource,
+    DummyVerification,
+    Exemption,
+    Firearm,
+    FirearmPlan,
+    FirearmType,
+    Incident,
+    IncidentKind,
+    Inspection,
+    Lot,
+    MuzzleDirection,
+    Override,
+    Person,
+    PlanFirearm,
+    Production,
+    ProductionSettings,
+    Role,
+    RoundKind,
+    SafetyMeeting,
+    Scene,
+    Set,
+    ShootDay,
+    Shot,
+    ShotKind,
+    StopWork,
+    Training,
+    Unit,
+)
+from coldset.domain.state import State
+
+Handler = Callable[[State, Event, str], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def _on(type_: str) -> Callable[[Handler], Handler]:
+    def deco(fn: Handler) -> Handler:
+        _HANDLERS[type_] = fn
+        return fn
+    return deco
+
+
+def apply(state: State, event: Event) -> State:
+    """Fold one event into ``state`` (in place) and return it."""
+    _HANDLERS[event["type"]](state, event, state.last_at)
+    return state
+
+
+def apply_entry(state: State, entry: dict[str, Any]) -> State:
+    state.last_at = entry["at"]
+    for e in entry.get("events", ()):
+        apply(state, e)
+    state.size += 1
+    return state
+
+
+def fold(entries: Iterable[dict[str, Any]]) -> State:
+    state = State()
+    for entry in entries:
+        apply_entry(state, entry)
+    state.dirty.clear()
+    return state
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _firearm(s: State, fid: str, **changes: Any) -> None:
+    s.firearms[fid] = replace(s.firearms[fid], **changes)
+    s.dirty.add(("firearm", fid))
+
+
+def _lot(s: State, lid: str, **changes: Any) -> None:
+    s.lots[lid] = replace(s.lots[lid], **changes)
+    s.dirty.add(("lot", lid))
+
+
+def _counts(s: State, lid: str, **deltas: int) -> None:
+    c = s.lots[lid].counts
+    _lot(s, lid, counts=replace(c, **{k: getattr(c, k) + v for k, v in deltas.items()}))
+
+
+def _move_rounds(s: State, lid: str, place: str | None, n: int) -> None:
+    """Add ``n`` (may be negative) rounds of lot ``lid`` at ``place``."""
+    if place is None or n == 0:
+        return
+    where = dict(s.lots[lid].where)
+    left = where.get(place, 0) + n
+    if left:
+        where[place] = left
+    else:
+        where.pop(place, None)
+    _lot(s, lid, where=where)
+
+
+def _person(s: State, pid: str, **changes: Any) -> None:
+    s.people[pid] = replace(s.people[pid], **changes)
+    s.dirty.add(("person", pid))
+
+
+def _container(s: State, cid: str, **changes: Any) -> None:
+    s.containers[cid] = replace(s.containers[cid], **changes)
+    s.dirty.add(("container", cid))
+
+
+def _to_person(s: State, fid: str, pid: str, at: str) -> None:
+    _firearm(s, fid, custody=Custody("person", pid), custody_changed_at=at)
+
+
+# ---------------------------------------------------------------- setup
+
+
+@_on("production_created")
+def _production_created(s: State, e: Event, at: str) -> None:
+    s.production = Production(
+        id=e["production"], title=e["title"], origin=e["origin"], time_zone=e["time_zone"],
+        exemption=Exemption(e["exemption"]), settings=ProductionSettings(**e["settings"]),
+        created_at=at)
+    s.people[e["person"]] = Person(e["person"], e["name"], frozenset({Role.admin}),
+                                   has_pin=bool(e.get("has_pin")))
+    s.dirty.update({("production", e["production"]), ("person", e["person"])})
+
+
+@_on("unit_added")
+def _unit_added(s: State, e: Event, at: str) -> None:
+    s.units[e["unit"]] = Unit(e["unit"], e["name"])
+    s.dirty.add(("unit", e["unit"]))
+
+
+@_on("set_added")
+def _set_added(s: State, e: Event, at: str) -> None:
+    s.sets[e["set"]] = Set(e["set"], e["unit"], e["name"], e.get("location", ""))
+    s.dirty.add(("set", e["set"]))
+
+
+@_on("shoot_day_added")
+def _shoot_day_added(s: State, e: Event, at: str) -> None:
+    s.shoot_days[e["shoot_day"]] = ShootDay(e["shoot_day"], e["date"])
+    s.dirty.add(("shoot_day", e["shoot_day"]))
+
+
+@_on("person_added")
+def _person_added(s: State, e: Event, at: str) -> None:
+    s.people[e["person"]] = Person(e["person"], e["name"],
+                                   frozenset(Role(r) for r in e.get("roles", ())),
+                                   has_pin=bool(e.get("has_pin")))
+    s.dirty.add(("person", e["person"]))
+
+
+@_on("role_granted")
+def _role_granted(s: State, e: Event, at: str) -> None:
+    p = s.people[e["person"]]
+    _person(s, p.id, roles=p.roles | {Role(e["role"])})
+
+
+@_on("role_revoked")
+def _role_revoked(s: State, e: Event, at: str) -> None:
+    p = s.people[e["person"]]
+    _person(s, p.id, roles=p.roles - {Role(e["role"])})
+
+
+@_on("credential_recorded")
+def _credential_recorded(s: State, e: Event, at: str) -> None:
+    p = s.people[e["person"]]
+    c = Credential(CredentialKind(e["kind"]), e["number"], e.get("issuer", ""), e["expires"])
+    _person(s, p.id, credentials=(*p.credentials, c))
+
+
+@_on("pin_set")
+def _pin_set(s: State, e: Event, at: str) -> None:
+    _person(s, e["person"], has_pin=True)
+    s.pin_failures.pop(e["person"], None)
+
+
+@_on("pin_reset")
+def _pin_reset(s: State, e: Event, at: str) -> None:
+    _person(s, e["person"], has_pin=True)
+    s.pin_failures.pop(e["person"], None)
+    s.pin_locked.pop(e["person"], None)
+
+
+@_on("pin_rejected")
+def _pin_rejected(s: State, e: Event, at: str) -> None:
+    pid = e["person"]
+    s.pin_failures[pid] = (*s.pin_failures.get(pid, ()), at)
+    if e.get("locks"):
+        s.pin_locked[pid] = at
+    s.dirty.add(("person", pid))
+
+
+@_on("container_added")
+def _container_added(s: State, e: Event, at: str) -> None:
+    s.containers[e["container"]] = Container(e["container"], ContainerKind(e["kind"]),
+                                             e["name"], e.get("unit"))
+    s.dirty.add(("container", e["container"]))
+
+
+# ---------------------------------------------------------------- inventory
+
+
+@_on("firearm_received")
+def _firearm_received(s: State, e: Event, at: str) -> None:
+    fid, place = e["firearm"], e["place"]
+    kind, _, ref = place.partition(":")
+    s.firearms[fid] = Firearm(
+        id=fid, manufacturer=e["manufacturer"], model=e["model"], serial=e["serial"],
+        type=FirearmType(e["firearm_type"]), caliber=e["caliber"], capacity=e["capacity"],
+        custody=Custody(kind, ref), importer=e.get("importer", ""),
+        owner=e.get("owner", ""), receipt_date=e["receipt_date"],
+        receipt_source=e["receipt_source"], chambers=(None,) * e["capacity"],
+        custody_changed_at=at)
+    if kind == "container":
+        _container(s, ref, firearms=s.containers[ref].firearms | {fid})
+    s.dirty.add(("firearm", fid))
+
+
+@_on("firearm_returned")
+def _firearm_returned(s: State, e: Event, at: str) -> None:
+    fid = e["firearm"]
+    f = s.firearms[fid]
+    if f.custody.kind == "container":
+        c = s.containers[f.custody.ref]
+        _container(s, c.id, firearms=c.firearms - {fid})
+    _firearm(s, fid, disposition_date=e["disposition_date"],
+             disposition_recipient=e["recipient"], custody=Custody("person", e["recipient"]))
+
+
+@_on("lot_received")
+def _lot_received(s: State, e: Event, at: str) -> None:
+    lid = e["lot"]
+    src = e.get("dummy_source")
+    s.lots[lid] = Lot(lid, RoundKind(e["kind"]), e["caliber"], e["maker"], e.get("load", ""),
+                      dummy_source=DummySource(src) if src else None,
+                      receipt_date=e["receipt_date"], receipt_source=e["receipt_source"])
+    _counts(s, lid, received=e["count"])
+    _move_rounds(s, lid, e["place"], e["count"])
+
+
+@_on("lot_returned")
+def _lot_returned(s: State, e: Event, at: str) -> None:
+    _counts(s, e["lot"], disposed=e["count"])
+    _move_rounds(s, e["lot"], e["place"], -e["count"])
+
+
+@_on("dummy_lot_verified")
+def _dummy_lot_verified(s: State, e: Event, at: str) -> None:
+    lot = s.lots[e["lot"]]
+    v = DummyVerification(DummyMethod(e["method"]), e["sample"], e["result"],
+                          lot.dummy_source or DummySource.commercial, e["by"], at)
+    _lot(s, lot.id, verification=v)
+
+
+@_on("container_locked")
+def _container_locked(s: State, e: Event, at: str) -> None:
+    cid, by = e["container"], e["by"]
+    c = s.containers[cid]
+    for fid in e.get("firearms", ()):
+        _firearm(s, fid, custody=Custody("container", cid), custody_changed_at=at,
+                 issued_for=None, issued_at=None)
+    for lid, n in sorted(e.get("rounds", {}).items()):
+        _move_rounds(s, lid, f"person:{by}", -n)
+        _move_rounds(s, lid, f"container:{cid}", n)
+    _container(s, cid, locked=True, opened_by=None, opened_at=None,
+               firearms=c.firearms | frozenset(e.get("firearms", ())))
+
+
+@_on("container_unlocked")
+def _container_unlocked(s: State, e: Event, at: str) -> None:
+    """Opening a container moves its contents into the opener's custody (single-custody)."""
+    cid, by = e["container"], e["by"]
+    c = s.containers[cid]
+    for fid in sorted(c.firearms):
+        _to_person(s, fid, by, at)
+    for lid, n in s.container_rounds(cid).items():
+        _move_rounds(s, lid, f"container:{cid}", -n)
+        _move_rounds(s, lid, f"person:{by}", n)
+    _container(s, cid, locked=False, opened_by=by, opened_at=at, firearms=frozenset())
+
+
+# ---------------------------------------------------------------- people
+
+
+@_on("handler_checked_in")
+def _checked_in(s: State, e: Event, at: str) -> None:
+    s.checked_in[e["person"]] = (e["unit"], e["set"])
+    s.dirty.add(("person", e["person"]))
+
+
+@_on("handler_checked_out")
+def _checked_out(s: State, e: Event, at: str) -> None:
+    s.checked_in.pop(e["person"], None)
+    s.dirty.add(("person", e["person"]))
+
+
+@_on("training_recorded")
+def _training_recorded(s: State, e: Event, at: str) -> None:
+    p = s.people[e["performer"]]
+    t = Training(FirearmType(e["weapon_type"]), e["by"], at)
+    _person(s, p.id, training=(*p.training, t))
+
+
+@_on("consent_recorded")
+def _consent_recorded(s: State, e: Event, at: str) -> None:
+    p = s.people[e["performer"]]
+    _person(s, p.id, consents=(*p.consents, Consent(FirearmType(e["weapon_type"]), at)))
+
+
+# ---------------------------------------------------------------- scenes
+
+
+@_on("scene_scheduled")
+def _scene_scheduled(s: State, e: Event, at: str) -> None:
+    plan = FirearmPlan(
+        firearms=tuple(PlanFirearm(p["firearm"], RoundKind(p["rounds"]) if p.get("rounds")
+                                   else None, p.get("load"), p.get("close_range_load"))
+                       for p in e.get("firearms", ())),
+        shots=tuple(Shot(x["number"], ShotKind(x["kind"]), MuzzleDirection(x["muzzle"]),
+                         x.get("target", ""), x["closest_distance_ft"], bool(x.get("blanks")),
+                         x.get("firearm"))
+                    for x in e.get("shots", ())),
+        mitigations=tuple(e.get("mitigations", ())))
+    s.scenes[e["scene"]] = Scene(e["scene"], e["shoot_day"], e["unit"], e["set"], e["title"],
+                                 plan, tuple(e.get("cast_crew", ())))
+    s.dirty.add(("scene", e["scene"]))
+
+
+@_on("plan_signed")
+def _plan_signed(s: State, e: Event, at: str) -> None:
+    sc = s.scenes[e["scene"]]
+    s.scenes[sc.id] = replace(sc, signoffs={**sc.signoffs, e["role"]: e["person"]})
+    s.dirty.add(("scene", sc.id))
+
+
+@_on("safety_meeting_held")
+def _meeting(s: State, e: Event, at: str) -> None:
+    s.meetings[e["meeting"]] = SafetyMeeting(
+        e["meeting"], e["shoot_day"], e.get("scene"), e["held_by"], at,
+        tuple(e["attendees"]), tuple(e.get("absent", ())), e.get("topics", ""))
+    s.dirty.add(("meeting", e["meeting"]))
+
+
+@_on("scene_wrapped")
+def _scene_wrapped(s: State, e: Event, at: str) -> None:
+    s.scenes[e["scene"]] = replace(s.scenes[e["scene"]], wrapped_at=at)
+    s.dirty.add(("scene", e["scene"]))
+
+
+# ---------------------------------------------------------------- handling
+
+
+@_on("firearm_inspected")
+def _inspected(s: State, e: Event, at: str) -> None:
+    iid, fid = e["inspection"], e["firearm"]
+    s.inspections[iid] = Inspection(iid, fid, e["by"], at, tuple(e.get("chambers", ())),
+                                    bool(e["barrel_clear"]), bool(e.get("function_check")),
+                                    tuple(e.get("witnesses", ())))
+    changes: dict[str, Any] = {"last_inspection": iid}
+    if e["barrel_clear"]:
+        changes.update(barrel_checked_at=at, dummies_since_barrel_check=False)
+    _firearm(s, fid, **changes)
+
+
+@_on("firearm_issued")
+def _issued(s: State, e: Event, at: str) -> None:
+    _to_person(s, e["firearm"], e["to"], at)
+    _firearm(s, e["firearm"], issued_for=e.get("scene"), issued_at=at)
+
+
+@_on("firearm_collected")
+def _collected(s: State, e: Event, at: str) -> None:
+    _to_person(s, e["firearm"], e["by"], at)
+    _firearm(s, e["firearm"], issued_for=None, issued_at=None)
+
+
+@_on("firearm_transferred")
+def _transferred(s: State, e: Event, at: str) -> None:
+    _to_person(s, e["firearm"], e["to"], at)
+
+
+@_on("firearm_loaded")
+def _loaded(s: State, e: Event, at: str) -> None:
+    fid, lid = e["firearm"], e["lot"]
+    f = s.firearms[fid]
+    chambers = list(f.chambers)
+    for pos in e["positions"]:
+        chambers[pos - 1] = ChamberLoad(lid)
+    n = len(e["positions"])
+    dummies = f.dummies_since_barrel_check or s.lots[lid].kind == RoundKind.dummy
+    _firearm(s, fid, chambers=tuple(chambers), dummies_since_barrel_check=dummies)
+    _counts(s, lid, loaded=n)
+    _move_rounds(s, lid, e["place"], -n)
+
+
+@_on("rounds_fired")
+def _fired(s: State, e: Event, at: str) -> None:
+    fid = e["firearm"]
+    chambers = list(s.firearms[fid].chambers)
+    for pos in e["positions"]:
+        c = chambers[pos - 1]
+        if c is not None:
+            chambers[pos - 1] = ChamberLoad(c.lot, spent=True)
+    _firearm(s, fid, chambers=tuple(chambers))
+    for lid, n in sorted(e.get("rounds", {}).items()):
+        _counts(s, lid, fired=n)
+
+
+@_on("firearm_unloaded")
+def _unloaded(s: State, e: Event, at: str) -> None:
+    fid = e["firearm"]
+    _firearm(s, fid, chambers=(None,) * s.firearms[fid].capacity)
+    for lid, n in sorted(e.get("rounds", {}).items()):
+        _counts(s, lid, returned=n)
+        _move_rounds(s, lid, e["place"], n)
+    for lid, n in sorted(e.get("cases", {}).items()):
+        _counts(s, lid, cases_recovered=n)
+
+
+# ---------------------------------------------------------------- incidents
+
+
+@_on("incident_reported")
+def _incident(s: State, e: Event, at: str) -> None:
+    s.incidents[e["incident"]] = Incident(e["incident"], IncidentKind(e["kind"]), e["by"], at,
+                                          e.get("unit"), e.get("firearm"), e.get("lot"),
+                                          e["description"], e.get("stop_work"))
+    s.dirty.add(("incident", e["incident"]))
+
+
+@_on("stop_work_called")
+def _stop_work_called(s: State, e: Event, at: str) -> None:
+    s.stop_works[e["stop_work"]] = StopWork(e["stop_work"], e["scope"], e["reason"], e["by"],
+                                            at, e.get("rule"), e.get("incident"))
+    s.dirty.add(("stop_work", e["stop_work"]))
+
+
+@_on("stop_work_cleared")
+def _stop_work_cleared(s: State, e: Event, at: str) -> None:
+    sw = s.stop_works[e["stop_work"]]
+    s.stop_works[sw.id] = replace(sw, cleared_by=tuple(e["by"]), cleared_at=at)
+    s.dirty.add(("stop_work", sw.id))
+
+
+@_on("quarantined")
+def _quarantined(s: State, e: Event, at: str) -> None:
+    kind, _, ref = e["subject"].partition(":")
+    if kind == "firearm":
+        _firearm(s, ref, quarantined=True)
+    else:
+        _lot(s, ref, quarantined=True)
+
+
+@_on("quarantine_released")
+def _released(s: State, e: Event, at: str) -> None:
+    kind, _, ref = e["subject"].partition(":")
+    if kind == "firearm":
+        _firearm(s, ref, quarantined=False)
+    else:
+        _lot(s, ref, quarantined=False)
+
+
+@_on("concern_raised")
+def _concern_raised(s: State, e: Event, at: str) -> None:
+    s.concerns[e["concern"]] = Concern(e["concern"], e["text"], e.get("raised_by"), at,
+                                       e.get("unit"))
+    s.dirty.add(("concern", e["concern"]))
+
+
+@_on("concern_acknowledged")
+def _concern_ack(s: State, e: Event, at: str) -> None:
+    c = s.concerns[e["concern"]]
+    s.concerns[c.id] = replace(c, answered_by=e["by"], answer=e["answer"], answered_at=at)
+    s.dirty.add(("concern", c.id))
+
+
+@_on("alert_raised")
+def _alert_raised(s: State, e: Event, at: str) -> None:
+    s.alerts[e["alert"]] = Alert(e["alert"], e["rule"], e["reason"], e["source"], at,
+                                 e.get("subject", ""), tuple(e.get("roles", ())))
+    s.dirty.add(("alert", e["alert"]))
+
+
+@_on("alert_resolved")
+def _alert_resolved(s: State, e: Event, at: str) -> None:
+    a = s.alerts[e["alert"]]
+    s.alerts[a.id] = replace(a, resolved_by=e["by"], resolved_at=at, resolution=e["resolution"])
+    s.dirty.add(("alert", a.id))
+
+
+@_on("counts_reconciled")
+def _reconciled(s: State, e: Event, at: str) -> None:
+    lid = e["lot"]
+    diff = e["counted"] - e["expected"]
+    if e.get("cases_recovered"):
+        _counts(s, lid, cases_recovered=e["cases_recovered"])
+    if e.get("resolved"):
+        _counts(s, lid, adjusted=diff)
+        _lot(s, lid, discrepancy=0)
+    else:
+        _lot(s, lid, discrepancy=diff)
+
+
+@_on("meal_break_started")
+def _meal_started(s: State, e: Event, at: str) -> None:
+    s.meal_breaks[e["unit"]] = at
+    s.dirty.add(("unit", e["unit"]))
+    for fid, f in list(s.firearms.items()):   # a meal is a break in custody for every firearm
+        if not f.disposed:
+            _firearm(s, fid, custody_changed_at=at)
+
+
+@_on("meal_break_ended")
+def _meal_ended(s: State, e: Event, at: str) -> None:
+    s.meal_breaks.pop(e["unit"], None)
+    s.dirty.add(("unit", e["unit"]))
+
+
+@_on("day_wrapped")
+def _day_wrapped(s: State, e: Event, at: str) -> None:
+    d = s.shoot_days[e["shoot_day"]]
+    s.shoot_days[d.id] = replace(d, wrapped_at=at)
+    s.dirty.add(("shoot_day", d.id))
+
+
+@_on("override_recorded")
+def _override(s: State, e: Event, at: str) -> None:
+    s.overrides[e["override"]] = Override(e["override"], tuple(e["rules"]), e["reason"],
+                                          e["by"], tuple(e["confirmers"]), at, e["command"])
+    s.dirty.add(("override", e["override"]))

@@ -1,0 +1,179 @@
+"""The current state of one production, folded from its log (see ``projection.apply``).
+
+Custody is exact by construction (``single-custody``): every firearm's
+``custody`` is either a container (its id is then in that container's
+``firearms`` and the container is locked) or one person. Rounds not in a
+firearm are counted per place in ``Lot.where`` ("container:<id>" or
+"person:<id>"); rounds in a firearm are its ``chambers``.
+
+``dirty`` collects the (table, id) pairs the last events touched, so the
+service writes only changed projection rows. It is not part of equality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from coldset.clock import parse_rfc3339
+from coldset.domain.model import (
+    HANDLER,
+    HANDLER_ROLES,
+    Alert,
+    Concern,
+    Container,
+    Firearm,
+    Incident,
+    Inspection,
+    Lot,
+    Override,
+    Person,
+    Production,
+    ProductionSettings,
+    Role,
+    SafetyMeeting,
+    Scene,
+    Set,
+    ShootDay,
+    StopWork,
+    Unit,
+)
+
+
+@dataclass
+class State:
+    production: Production | None = None
+    size: int = 0                       # entries folded so far (= ledger size)
+    last_at: str = ""                   # time of the latest entry folded
+    units: dict[str, Unit] = field(default_factory=dict)
+    sets: dict[str, Set] = field(default_factory=dict)
+    shoot_days: dict[str, ShootDay] = field(default_factory=dict)
+    scenes: dict[str, Scene] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    firearms: dict[str, Firearm] = field(default_factory=dict)
+    lots: dict[str, Lot] = field(default_factory=dict)
+    containers: dict[str, Container] = field(default_factory=dict)
+    inspections: dict[str, Inspection] = field(default_factory=dict)
+    meetings: dict[str, SafetyMeeting] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    concerns: dict[str, Concern] = field(default_factory=dict)
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    stop_works: dict[str, StopWork] = field(default_factory=dict)
+    overrides: dict[str, Override] = field(default_factory=dict)
+    checked_in: dict[str, tuple[str, str]] = field(default_factory=dict)  # handler -> (unit, set)
+    meal_breaks: dict[str, str] = field(default_factory=dict)   # unit -> started at
+    pin_failures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # person -> times
+    pin_locked: dict[str, str] = field(default_factory=dict)    # person -> locked since
+    dirty: set[tuple[str, str]] = field(default_factory=set, compare=False, repr=False)
+
+    # ------------------------------------------------------------- settings
+
+    @property
+    def settings(self) -> ProductionSettings:
+        return self.production.settings if self.production else ProductionSettings()
+
+    # ------------------------------------------------------------- people
+
+    def has_role(self, person: str | None, role: str) -> bool:
+        """``role`` is a Role value or "handler" (any handler role)."""
+        p = self.people.get(person or "")
+        if p is None:
+            return False
+        if role == HANDLER:
+            return bool(p.roles & HANDLER_ROLES)
+        return Role(role) in p.roles
+
+    def is_handler(self, person: str | None) -> bool:
+        return self.has_role(person, HANDLER)
+
+    def people_with(self, role: str) -> list[str]:
+        return sorted(pid for pid in self.people if self.has_role(pid, role))
+
+    def handler_on(self, unit: str) -> list[str]:
+        """Handlers checked in on ``unit``."""
+        return sorted(h for h, (u, _s) in self.checked_in.items() if u == unit)
+
+    # ------------------------------------------------------------- custody
+
+    def holder(self, firearm: str) -> str | None:
+        """The person holding ``firearm``, or None when it is in a container."""
+        f = self.firearms[firearm]
+        return f.custody.ref if f.custody.kind == "person" else None
+
+    def held_by(self, person: str) -> list[str]:
+        return sorted(fid for fid, f in self.firearms.items()
+                      if f.custody.kind == "person" and f.custody.ref == person)
+
+    def container_rounds(self, container: str) -> dict[str, int]:
+        key = f"container:{container}"
+        return {lid: lot.where[key] for lid, lot in sorted(self.lots.items())
+                if lot.where.get(key)}
+
+    def rounds_held(self, person: str) -> dict[str, int]:
+        key = f"person:{person}"
+        return {lid: lot.where[key] for lid, lot in sorted(self.lots.items())
+                if lot.where.get(key)}
+
+    def unsecured_rounds(self) -> dict[str, int]:
+        """Per lot, rounds neither in a firearm nor in a locked container."""
+        out: dict[str, int] = {}
+        for lid, lot in self.lots.items():
+            n = 0
+            for place, count in lot.where.items():
+                kind, _, ref = place.partition(":")
+                if kind == "person" or not self.containers[ref].locked:
+                    n += count
+            if n:
+                out[lid] = n
+        return out
+
+    def firearms_out(self, unit: str | None = None) -> list[str]:
+        """Firearms not in a container (held by someone); on ``unit`` when given.
+
+        A firearm is on a unit when issued for a scene of that unit, or held by a
+        handler checked in on it.
+        """
+        out = []
+        for fid, f in self.firearms.items():
+            if f.custody.kind != "person" or f.disposed:
+                continue
+            if unit is None or self.firearm_unit(fid) == unit:
+                out.append(fid)
+        return sorted(out)
+
+    def firearm_unit(self, firearm: str) -> str | None:
+        f = self.firearms[firearm]
+        if f.issued_for and f.issued_for in self.scenes:
+            return self.scenes[f.issued_for].unit
+        if f.custody.kind == "person" and f.custody.ref in self.checked_in:
+            return self.checked_in[f.custody.ref][0]
+        if f.custody.kind == "container":
+            return self.containers[f.custody.ref].unit
+        return None
+
+    def last_inspection(self, firearm: str) -> Inspection | None:
+        iid = self.firearms[firearm].last_inspection
+        return self.inspections.get(iid) if iid else None
+
+    # ------------------------------------------------------------- stop-work, alerts
+
+    def open_stop_works(self, unit: str | None = None) -> list[StopWork]:
+        """Open stop-works; with ``unit``, those covering it (its own or production-wide)."""
+        return [s for s in self.stop_works.values() if s.open
+                and (unit is None or s.scope in ("production", unit))]
+
+    def open_alerts(self) -> list[Alert]:
+        return [a for a in self.alerts.values() if a.resolved_by is None]
+
+    def open_concerns(self) -> list[Concern]:
+        return [c for c in self.concerns.values() if c.answered_at is None]
+
+    # ------------------------------------------------------------- PINs
+
+    def pin_is_locked(self, person: str) -> bool:
+        return person in self.pin_locked
+
+    def recent_pin_failures(self, person: str, now: datetime) -> int:
+        window = timedelta(minutes=self.settings.pin_lockout_window_min)
+        return sum(1 for t in self.pin_failures.get(person, ())
+                   if now - parse_rfc3339(t) <= window)
