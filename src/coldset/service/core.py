@@ -1,0 +1,297 @@
+"""The custody service: the only writer of custody state.
+
+One command (or a batch) in → state loaded (cached per production, keyed by
+the ledger size) → references, role, PINs, every applicable rule, the state
+(:func:`coldset.domain.pipeline.decide_entry`) → the entry appended to the
+production's log → the state folded → the changed projection rows written →
+commit, all in ONE ``Store.write()`` transaction (one checkpoint per batch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from coldset import canonical
+from coldset.clock import Clock
+from coldset.domain import commands as c
+from coldset.domain.events import entry_bytes, parse_entry
+from coldset.domain.pipeline import Decision, PinResult, decide_entry
+from coldset.domain.projection import apply_entry
+from coldset.domain.state import State
+from coldset.ledger.log import Ledger, UnknownLog
+from coldset.service import pins as pinstore
+from coldset.service import timeline
+from coldset.service.result import Result
+from coldset.service.rows import production_row, write_rows
+from coldset.store.custody_schema import (
+    custody_concern_tokens,
+    custody_idempotency,
+    custody_productions,
+    custody_timeline,
+)
+from coldset.store.db import Store
+
+CommandInput = dict[str, Any] | c.CommandBase
+_PIN_COMMANDS = (c.CreateProduction, c.AddPerson, c.SetPin, c.ResetPin)
+
+
+@dataclass
+class _Pending:
+    """What one batch has done to one production so far (written at the end)."""
+
+    state: State
+    origin: str
+    first_index: int
+    entries: list[bytes] = field(default_factory=list)
+    by_index: dict[int, dict[str, Any]] = field(default_factory=dict)
+    dirty: set[tuple[str, str]] = field(default_factory=set)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    idem: dict[str, tuple[int, str]] = field(default_factory=dict)
+    created: bool = False
+
+
+def command_hash(cmd: c.CommandBase) -> str:
+    return hashlib.sha256(canonical.dumps(c.public_dict(cmd))).hexdigest()
+
+
+class CustodyService:
+    """``execute`` / ``execute_batch`` commands; ``board``, ``timeline``, ``rebuild``."""
+
+    def __init__(self, store: Store, ledger: Ledger, clock: Clock, *,
+                 origin_prefix: str | None = None) -> None:
+        self.store = store
+        self.ledger = ledger
+        self.clock = clock
+        self.origin_prefix = origin_prefix or ledger.signer.name
+        self._states: dict[str, State] = {}
+        self._lock = threading.RLock()
+
+    def origin(self, production: str) -> str:
+        return f"{self.origin_prefix}/{production}"
+
+    # ------------------------------------------------------------------ commands
+
+    def execute(self, command: CommandInput, *, actor_pin: str | None = None) -> Result:
+        """Run one command. ``actor_pin``, when given, is checked like a confirmation."""
+        return self.execute_batch([command], actor_pins=[actor_pin])[0]
+
+    def execute_batch(self, commands: Sequence[CommandInput], *,
+                      actor_pins: Sequence[str | None] | None = None) -> list[Result]:
+        """Run commands in order in ONE transaction (group commit: one checkpoint per log)."""
+        results: list[Result | None] = [None] * len(commands)
+        parsed: list[tuple[int, c.CommandBase]] = []
+        for i, raw in enumerate(commands):
+            try:
+                parsed.append((i, c.parse_command(raw)))
+            except c.CommandError as e:
+                results[i] = _malformed(raw, e)
+        # argon2 is slow: hash new PINs before taking the write lock
+        new_pins = {i: pinstore.hash_pin(cmd.pin) for i, cmd in parsed
+                    if isinstance(cmd, _PIN_COMMANDS) and cmd.pin}
+        pending: dict[str, _Pending] = {}
+        with self._lock:
+            try:
+                with self.store.write() as conn:
+                    for i, cmd in parsed:
+                        pin = actor_pins[i] if actor_pins else None
+                        results[i] = self._one(conn, cmd, pending, new_pins.get(i), pin)
+                    for prod, p in pending.items():
+                        self._flush(conn, prod, p)
+            except BaseException:
+                for prod in pending:
+                    self._states.pop(prod, None)
+                raise
+            for prod, p in pending.items():
+                if p.state.production is not None:
+                    self._states[prod] = p.state
+        return [r for r in results if r is not None]
+
+    def _one(self, conn: Connection, cmd: c.CommandBase, pending: dict[str, _Pending],
+             pin_hash: str | None, actor_pin: str | None) -> Result:
+        prod = cmd.production
+        p = pending.get(prod)
+        if p is None:
+            state = self._load(conn, prod)
+            p = pending[prod] = _Pending(state, self.origin(prod), state.size)
+        key = cmd.idempotency_key
+        h = command_hash(cmd) if key else ""
+        if key:
+            hit = p.idem.get(key) or self._idem_lookup(conn, prod, key)
+            if hit is not None:
+                idx, old = hit
+                if old != h:
+                    return Result("rejected", prod, cmd.command_type, error_kind="duplicate",
+                                  error=f"idempotency key {key!r} was already used for a "
+                                        "different command")
+                entry = p.by_index.get(idx) or parse_entry(
+                    self.ledger.entry(conn, p.origin, idx))
+                return Result.from_entry(entry, idx, replayed=True)
+        now = self.clock.now()
+        d = decide_entry(p.state, cmd, now, self._check_pins(conn, p.state, cmd, actor_pin),
+                         origin=p.origin)
+        if d.entry is None or (isinstance(cmd, c.CreateProduction) and d.status != "allowed"):
+            return _result(d, cmd, None)
+        if isinstance(cmd, c.CreateProduction):
+            self.ledger.create(conn, p.origin)
+            p.created = True
+        index = p.state.size
+        p.timeline.extend(timeline.rows(prod, index, p.state, d.entry))
+        p.entries.append(entry_bytes(d.entry))
+        p.by_index[index] = d.entry
+        apply_entry(p.state, d.entry)
+        p.dirty |= p.state.dirty
+        p.state.dirty.clear()
+        if key:
+            p.idem[key] = (index, h)
+        out_secrets: dict[str, str] = {}
+        if d.status == "allowed":
+            if pin_hash is not None:
+                person = (cmd.actor if isinstance(cmd, c.CreateProduction)
+                          else cmd.person)  # type: ignore[attr-defined]
+                pinstore.store_pin(conn, prod, person, pin_hash)
+            if isinstance(cmd, c.RaiseConcern):
+                token = secrets.token_urlsafe(18)
+                conn.execute(insert(custody_concern_tokens).values(
+                    production=prod, concern=f"concern-{index}",
+                    token_hash=hashlib.sha256(token.encode()).hexdigest()))
+                out_secrets["concern_token"] = token
+        return _result(d, cmd, index, out_secrets)
+
+    def _flush(self, conn: Connection, prod: str, p: _Pending) -> None:
+        if p.entries:
+            indices = self.ledger.append(conn, p.origin, p.entries)
+            if indices[0] != p.first_index:
+                raise RuntimeError(f"log {p.origin} moved during the batch; try again")
+        if p.created:
+            conn.execute(insert(custody_productions).values(**production_row(p.state)))
+        if p.state.production is not None:
+            write_rows(conn, p.state, p.dirty)
+        if p.timeline:
+            conn.execute(insert(custody_timeline), p.timeline)
+        if p.idem:
+            conn.execute(insert(custody_idempotency), [
+                {"production": prod, "key": k, "idx": i, "command_hash": h}
+                for k, (i, h) in p.idem.items()])
+
+    # ------------------------------------------------------------------ state
+
+    def _load(self, conn: Connection, prod: str) -> State:
+        """The cached state, caught up with the log (another process may have appended)."""
+        try:
+            size = self.ledger.size(conn, self.origin(prod))
+        except UnknownLog:
+            self._states.pop(prod, None)
+            return State()
+        st = self._states.get(prod)
+        if st is None or st.size > size:
+            st = State()
+        if st.size < size:
+            for _idx, data in self.ledger.entries(conn, self.origin(prod), start=st.size):
+                apply_entry(st, parse_entry(data))
+            st.dirty.clear()
+        self._states[prod] = st
+        return st
+
+    def state(self, production: str) -> State:
+        """The current state of a production (read it, do not change it)."""
+        with self._lock, self.store.read() as conn:
+            return self._load(conn, production)
+
+    def _idem_lookup(self, conn: Connection, prod: str, key: str) -> tuple[int, str] | None:
+        row = conn.execute(select(custody_idempotency.c.idx, custody_idempotency.c.command_hash)
+                           .where(custody_idempotency.c.production == prod,
+                                  custody_idempotency.c.key == key)).first()
+        return (row.idx, row.command_hash) if row else None
+
+    def _check_pins(self, conn: Connection, state: State, cmd: c.CommandBase,
+                    actor_pin: str | None) -> dict[str, PinResult]:
+        if state.production is None:
+            return {}
+        pairs = [(x.person, x.pin) for x in c.confirmers(cmd) if x.person in state.people]
+        if actor_pin is not None and cmd.actor in state.people:
+            pairs.append((cmd.actor, actor_pin))
+        if not pairs:
+            return {}
+        hashes = pinstore.stored_hashes(conn, state.production.id, sorted({p for p, _ in pairs}))
+        out: dict[str, PinResult] = {}
+        for person, pin in pairs:
+            r: PinResult
+            if state.pin_is_locked(person):
+                r = "locked"
+            elif person not in hashes:
+                r = "no-pin"
+            else:
+                r = "ok" if pinstore.verify(hashes[person], pin) else "wrong"
+            if out.get(person, "ok") == "ok":
+                out[person] = r
+        return out
+
+    # ------------------------------------------------------------------ reads
+
+    def board(self, production: str) -> dict[str, Any]:
+        from coldset.service import queries
+
+        with self.store.read() as conn:
+            return queries.board(conn, production, self.clock.now())
+
+    def timeline(self, production: str, firearm: str) -> list[dict[str, Any]]:
+        from coldset.service import queries
+
+        with self.store.read() as conn:
+            return queries.timeline(conn, production, firearm)
+
+    def productions(self) -> list[dict[str, Any]]:
+        from coldset.service import queries
+
+        with self.store.read() as conn:
+            return queries.productions(conn)
+
+    def concern_for_token(self, production: str, token: str) -> dict[str, Any] | None:
+        """The concern a private link token opens (its text and answer), or None."""
+        from coldset.service import queries
+
+        with self.store.read() as conn:
+            return queries.concern_for_token(conn, production, token)
+
+    def rebuild(self, production: str) -> State:
+        """Recompute every projection row of ``production`` from its log."""
+        from coldset.service.rebuild import rebuild
+
+        with self._lock:
+            try:
+                with self.store.write() as conn:
+                    st = rebuild(conn, self.ledger, self.origin(production), production)
+            except BaseException:
+                self._states.pop(production, None)
+                raise
+            self._states[production] = st
+            return st
+
+
+def _verdict_dicts(d: Decision) -> tuple[dict[str, Any], ...]:
+    return tuple({**v.to_entry(), "overridable_by": list(v.overridable_by)}
+                 for v in d.verdicts)
+
+
+def _result(d: Decision, cmd: c.CommandBase, index: int | None,
+            out_secrets: dict[str, str] | None = None) -> Result:
+    return Result(status=d.status, production=cmd.production, command=cmd.command_type,
+                  at=d.entry["at"] if d.entry else None, index=index,
+                  events=tuple(d.events) if index is not None else (),
+                  verdicts=_verdict_dicts(d), error_kind=d.error_kind, error=d.error,
+                  secrets=out_secrets or {})
+
+
+def _malformed(raw: Any, e: c.CommandError) -> Result:
+    prod = raw.get("production") if isinstance(raw, dict) else None
+    typ = raw.get("type") if isinstance(raw, dict) else None
+    return Result("rejected", prod if isinstance(prod, str) else None,
+                  typ if isinstance(typ, str) else None, error_kind="malformed",
+                  error=str(e), field_errors=tuple(e.errors))

@@ -1,0 +1,176 @@
+"""State -> projection rows, and writing the rows that changed."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, insert
+
+from coldset.domain.state import State
+from coldset.store import custody_schema as t
+
+
+def _j(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=list)
+
+
+def _plain(obj: Any) -> Any:
+    return json.loads(_j(asdict(obj)))
+
+
+def production_row(s: State) -> dict[str, Any]:
+    p = s.production
+    assert p is not None
+    return {"id": p.id, "origin": p.origin, "title": p.title, "time_zone": p.time_zone,
+            "exemption": p.exemption.value, "settings": _j(asdict(p.settings)),
+            "created_at": p.created_at}
+
+
+def _person(s: State, pid: str) -> dict[str, Any]:
+    p = s.people[pid]
+    unit, set_ = s.checked_in.get(pid, (None, None))
+    return {"name": p.name, "roles": _j(sorted(r.value for r in p.roles)),
+            "has_pin": p.has_pin, "pin_locked": pid in s.pin_locked,
+            "checked_in_unit": unit, "checked_in_set": set_,
+            "detail": _j({"credentials": [_plain(c) for c in p.credentials],
+                          "training": [_plain(x) for x in p.training],
+                          "consents": [_plain(x) for x in p.consents]})}
+
+
+def _firearm(s: State, fid: str) -> dict[str, Any]:
+    f = s.firearms[fid]
+    insp = s.inspections.get(f.last_inspection or "")
+    chambers = [None if c is None else {"lot": c.lot, "spent": c.spent} for c in f.chambers]
+    return {"type": f.type.value, "manufacturer": f.manufacturer, "model": f.model,
+            "serial": f.serial, "caliber": f.caliber, "capacity": f.capacity,
+            "custody_kind": f.custody.kind, "custody_ref": f.custody.ref,
+            "issued_for": f.issued_for, "issued_at": f.issued_at,
+            "rounds_loaded": sum(1 for c in f.chambers if c is not None and not c.spent),
+            "cases_in": sum(1 for c in f.chambers if c is not None and c.spent),
+            "chambers": _j(chambers), "quarantined": f.quarantined,
+            "last_inspection": f.last_inspection,
+            "last_inspection_at": insp.at if insp else None,
+            "custody_changed_at": f.custody_changed_at, "disposed": f.disposed,
+            "detail": _j({"importer": f.importer, "owner": f.owner,
+                          "receipt_date": f.receipt_date, "receipt_source": f.receipt_source,
+                          "disposition_date": f.disposition_date,
+                          "disposition_recipient": f.disposition_recipient,
+                          "barrel_checked_at": f.barrel_checked_at,
+                          "dummies_since_barrel_check": f.dummies_since_barrel_check})}
+
+
+def _lot(s: State, lid: str) -> dict[str, Any]:
+    lot = s.lots[lid]
+    c = lot.counts
+    return {"kind": lot.kind.value, "caliber": lot.caliber, "maker": lot.maker,
+            "load": lot.load, "received": c.received, "loaded": c.loaded, "fired": c.fired,
+            "returned": c.returned, "cases_recovered": c.cases_recovered,
+            "disposed": c.disposed, "adjusted": c.adjusted, "expected_stock": c.expected_stock,
+            "in_firearms": c.in_firearms, "discrepancy": lot.discrepancy,
+            "quarantined": lot.quarantined, "where_json": _j(lot.where),
+            "detail": _j({"verification": _plain(lot.verification) if lot.verification
+                          else None,
+                          "dummy_source": lot.dummy_source.value if lot.dummy_source else None,
+                          "receipt_date": lot.receipt_date,
+                          "receipt_source": lot.receipt_source})}
+
+
+def _container(s: State, cid: str) -> dict[str, Any]:
+    c = s.containers[cid]
+    return {"kind": c.kind.value, "name": c.name, "unit": c.unit, "locked": c.locked,
+            "opened_by": c.opened_by, "opened_at": c.opened_at,
+            "firearms": _j(sorted(c.firearms))}
+
+
+def _alert(s: State, aid: str) -> dict[str, Any]:
+    a = s.alerts[aid]
+    return {"rule": a.rule, "reason": a.reason, "source": a.source, "subject": a.subject,
+            "roles": _j(list(a.roles)), "at": a.at, "resolved_by": a.resolved_by,
+            "resolved_at": a.resolved_at, "resolution": a.resolution}
+
+
+def _stop_work(s: State, sid: str) -> dict[str, Any]:
+    w = s.stop_works[sid]
+    return {"scope": w.scope, "reason": w.reason, "rule": w.rule, "called_by": w.called_by,
+            "at": w.at, "incident": w.incident, "cleared_by": _j(list(w.cleared_by)),
+            "cleared_at": w.cleared_at}
+
+
+def _scene(s: State, sid: str) -> dict[str, Any]:
+    sc = s.scenes[sid]
+    return {"shoot_day": sc.shoot_day, "unit": sc.unit, "set_id": sc.set, "title": sc.title,
+            "wrapped_at": sc.wrapped_at,
+            "detail": _j({"plan": _plain(sc.plan), "cast_crew": list(sc.cast_crew),
+                          "signoffs": sc.signoffs})}
+
+
+_TYPED = {
+    "person": (t.custody_people, _person), "firearm": (t.custody_firearms, _firearm),
+    "lot": (t.custody_lots, _lot), "container": (t.custody_containers, _container),
+    "alert": (t.custody_alerts, _alert), "stop_work": (t.custody_stop_works, _stop_work),
+    "scene": (t.custody_scenes, _scene),
+}
+_RECORDS = {
+    "unit": "units", "set": "sets", "shoot_day": "shoot_days", "meeting": "meetings",
+    "incident": "incidents", "concern": "concerns", "override": "overrides",
+    "inspection": "inspections",
+}
+
+
+def _record(s: State, kind: str, rid: str) -> dict[str, Any] | None:
+    obj = getattr(s, _RECORDS[kind]).get(rid)
+    return None if obj is None else {"detail": _j(_plain(obj))}
+
+
+def write_rows(conn: Connection, s: State, dirty: Iterable[tuple[str, str]]) -> None:
+    """Replace the rows of every (kind, id) in ``dirty`` with the state's current values."""
+    assert s.production is not None
+    prod = s.production.id
+    typed: dict[str, list[str]] = defaultdict(list)
+    records: dict[str, list[str]] = defaultdict(list)
+    for kind, rid in dirty:
+        if kind in _TYPED:
+            typed[kind].append(rid)
+        elif kind in _RECORDS:
+            records[kind].append(rid)
+    for kind, ids in typed.items():
+        table, make = _TYPED[kind]
+        _replace(conn, table, [{"production": prod, "id": i} for i in ids],
+                 [{"production": prod, "id": i, **make(s, i)} for i in ids])
+    for kind, ids in records.items():
+        rows = []
+        for i in ids:
+            r = _record(s, kind, i)
+            if r is not None:
+                rows.append({"production": prod, "kind": kind, "id": i, **r})
+        _replace(conn, t.custody_records,
+                 [{"production": prod, "kind": kind, "id": i} for i in ids], rows)
+
+
+def _replace(conn: Connection, table: Table, keys: list[dict[str, Any]],
+             rows: list[dict[str, Any]]) -> None:
+    if not keys:
+        return
+    cols = list(keys[0])
+    from sqlalchemy import bindparam
+
+    cond = and_(*(table.c[k] == bindparam(f"k_{k}") for k in cols))
+    conn.execute(delete(table).where(cond), [{f"k_{k}": v for k, v in key.items()}
+                                             for key in keys])
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def all_dirty(s: State) -> set[tuple[str, str]]:
+    """Every (kind, id) of the state: what a rebuild writes."""
+    out: set[tuple[str, str]] = set()
+    for kind, attr in (("person", "people"), ("firearm", "firearms"), ("lot", "lots"),
+                       ("container", "containers"), ("alert", "alerts"),
+                       ("stop_work", "stop_works"), ("scene", "scenes"), *(
+                           (k, v) for k, v in _RECORDS.items())):
+        out.update((kind, i) for i in getattr(s, attr))
+    return out
