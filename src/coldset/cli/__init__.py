@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from coldset.cli import custody as _custody  # noqa: F401  (registers commands)
 from coldset.cli import ledger as _ledger  # noqa: F401  (registers commands)
 from coldset.cli import setup as _setup  # noqa: F401
 from coldset.cli.app import EXIT_INPUT, app
