@@ -379,6 +379,7 @@ def _inspected(s: State, e: Event, at: str) -> None:
     s.inspections[iid] = Inspection(iid, fid, e["by"], at, tuple(e.get("chambers", ())),
                                     bool(e["barrel_clear"]), bool(e.get("function_check")),
                                     tuple(e.get("witnesses", ())))
+    s.dirty.add(("inspection", iid))
     changes: dict[str, Any] = {"last_inspection": iid}
     if e["barrel_clear"]:
         changes.update(barrel_checked_at=at, dummies_since_barrel_check=False)
