@@ -14,8 +14,8 @@ from coldset.ledger import merkle
 from coldset.ledger.checkpoint import Checkpoint
 from coldset.ledger.errors import LedgerError
 from coldset.ledger.log import (
-    IndexOutOfRange,
     InconsistentCheckpoint,
+    IndexOutOfRange,
     Ledger,
     LogExists,
     UnknownLog,
@@ -41,7 +41,8 @@ def test_indices_are_assigned_in_order_across_batches(install: Install) -> None:
         assert install.ledger.entry(conn, origin, 3) == entries(1, 3)[0]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(st.integers(1, 70), min_size=1, max_size=8), data=st.data())
 def test_roots_and_proofs_match_the_reference_tree(install: Install, batches: list[int],
                                                    data: st.DataObject) -> None:

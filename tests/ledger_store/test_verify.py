@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from coldset.install import Install
+from coldset.ledger import verify as verify_mod
 from coldset.ledger.bundle_check import check_bundle
 from coldset.ledger.errors import LedgerError
 from coldset.ledger.export import export_log, standalone_verifier_source
@@ -23,8 +25,24 @@ from coldset.store.schema import ledger_checkpoints, ledger_entries, ledger_logs
 from .conftest import entries, make_log
 
 _fresh = itertools.count()
-SLOW = settings(max_examples=30, deadline=None,
+SLOW = settings(max_examples=int(os.environ.get("COLDSET_HYPOTHESIS_EXAMPLES", "30")),
+                deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(params=["inline", "parallel"], autouse=True)
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run each test both in one process and split into many tasks over two processes.
+
+    The split is scaled down (level split 2, tasks of 512 entries and 3 checkpoints)
+    so small logs exercise every task boundary the million-entry runs have.
+    """
+    if request.param == "parallel":
+        monkeypatch.setattr(verify_mod, "SPLIT", 2)
+        monkeypatch.setattr(verify_mod, "TASK_LEAVES", 512)
+        monkeypatch.setattr(verify_mod, "TASK_CHECKPOINTS", 3)
+        monkeypatch.setattr(verify_mod, "PARALLEL_MIN", 0)
+    return str(request.param)
 
 
 def _verify(inst: Install, origin: str):
@@ -46,17 +64,18 @@ def _log(inst: Install, sizes: list[int]) -> str:
     return make_log(inst, f"v{next(_fresh)}", batches)
 
 
-def test_an_untouched_log_verifies(install: Install) -> None:
+def test_an_untouched_log_verifies(install: Install, mode: str) -> None:
     """A log written only by the ledger verifies with no problems, counting what it checked."""
-    origin = _log(install, [300, 1, 255, 70])
+    origin = _log(install, [300, 1, 255, 70, 1200, 3, 300])
     rep = _verify(install, origin)
     assert rep.ok, rep.problems
-    assert (rep.entries, rep.checkpoints) == (626, 4)
-    assert rep.node_rows == sum(-(-(626 >> lvl) // 256) for lvl in range(626 .bit_length()))
+    assert (rep.entries, rep.checkpoints) == (2129, 7)
+    assert rep.workers == (2 if mode == "parallel" else 1)
+    assert rep.node_rows == sum(-(-(2129 >> lvl) // 256) for lvl in range(2129 .bit_length()))
 
 
 @SLOW
-@given(sizes=st.lists(st.integers(1, 90), min_size=1, max_size=4), data=st.data())
+@given(sizes=st.lists(st.integers(1, 700), min_size=1, max_size=5), data=st.data())
 def test_any_changed_entry_byte_is_named(install: Install, sizes: list[int],
                                          data: st.DataObject) -> None:
     """Flipping one bit of any entry makes verify fail and name that entry first."""
@@ -75,7 +94,7 @@ def test_any_changed_entry_byte_is_named(install: Install, sizes: list[int],
 
 
 @SLOW
-@given(sizes=st.lists(st.integers(1, 90), min_size=1, max_size=4), data=st.data())
+@given(sizes=st.lists(st.integers(1, 700), min_size=1, max_size=5), data=st.data())
 def test_any_changed_node_byte_is_caught(install: Install, sizes: list[int],
                                          data: st.DataObject) -> None:
     """Flipping one bit of any stored node row makes verify fail."""

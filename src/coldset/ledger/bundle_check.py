@@ -12,7 +12,6 @@ import argparse
 import base64
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 
 from .checkpoint import Checkpoint
@@ -64,9 +63,12 @@ def _b64(s: object, what: str) -> bytes:
     if not isinstance(s, str):
         raise BundleError(f"{what} is not a base64 string")
     try:
-        return base64.b64decode(s, validate=True)
+        raw = base64.b64decode(s, validate=True)
     except ValueError:
         raise BundleError(f"{what} is not valid base64") from None
+    if base64.b64encode(raw).decode() != s:  # e.g. altered padding bits
+        raise BundleError(f"{what} is not in canonical base64")
+    return raw
 
 
 def check_bundle(directory: str, key_text: str) -> BundleReport:
@@ -103,6 +105,10 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
         except LedgerError as e:
             rep.problems.append(f"checkpoint {seq}: {e}")
             continue
+        if obj.get("size") != cp.size:
+            rep.problems.append(f"checkpoint {seq} is listed with size {obj.get('size')!r} but "
+                                f"its signed text says {cp.size}")
+            continue
         if cp.origin != origin:
             rep.problems.append(f"checkpoint {seq} is for log {cp.origin!r}, not {origin!r}")
             continue
@@ -132,12 +138,21 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
         if obj is None:
             rep.problems.append(f"no consistency proof from checkpoint {s1} to {s2}")
             continue
+        if (obj.get("from_size"), obj.get("to_size")) != (n1, n2):
+            rep.problems.append(f"consistency proof {s1}->{s2} is labelled for sizes "
+                                f"{obj.get('from_size')}->{obj.get('to_size')}, but the "
+                                f"checkpoints are {n1}->{n2}")
+            continue
         try:
             proof = [_b64(h, f"consistency proof {s1}->{s2} hash") for h in obj.get("proof", [])]
             verify_consistency(n1, n2, proof, r1, r2)
             rep.consistency_proofs += 1
         except LedgerError as e:
             rep.problems.append(f"consistency {s1} (size {n1}) -> {s2} (size {n2}): {e}")
+    expected = {(a[0], b[0]) for a, b in zip(cps, cps[1:], strict=False) if a[1]}
+    for extra in sorted(set(proofs) - expected, key=str):
+        rep.problems.append(f"consistency.jsonl has a proof {extra} between checkpoints that "
+                            "are not consecutive valid ones")
     rep.checked.append(f"{rep.consistency_proofs} consistency proofs between consecutive "
                        "checkpoints")
 
@@ -147,11 +162,10 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
     nxt = next(want, None)
     while nxt is not None and nxt[1] == 0:
         nxt = next(want, None)
-    try:
-        f = open(os.path.join(directory, "entries.jsonl"), "rb")
-    except FileNotFoundError:
-        raise BundleError("the bundle has no entries.jsonl") from None
-    with f:
+    entries_path = os.path.join(directory, "entries.jsonl")
+    if not os.path.isfile(entries_path):
+        raise BundleError("the bundle has no entries.jsonl")
+    with open(entries_path, "rb") as f:
         for line in f:
             if not line.endswith(b"\n"):
                 rep.problems.append(f"entry {cr.size} is cut short (no newline): the file was "

@@ -68,7 +68,7 @@ def standalone_verifier_source() -> str:
             kept.append(line)
         out.append(f"\n# ---- {name}.py " + "-" * 60 + "\n")
         out.append("\n".join(kept) + "\n")
-    out.append('\nif __name__ == "__main__":\n    sys.exit(main())\n')
+    out.append('\nif __name__ == "__main__":\n    raise SystemExit(main())\n')
     return "".join(out)
 
 

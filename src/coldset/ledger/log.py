@@ -15,12 +15,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from coldset.ledger import merkle
 from coldset.ledger.checkpoint import Checkpoint, sign_checkpoint
 from coldset.ledger.errors import LedgerError
 from coldset.ledger.note import Signer, Verifier
+from coldset.ledger.rawdb import RawDb
 from coldset.store.schema import ledger_checkpoints, ledger_entries, ledger_logs, ledger_nodes
 
 CHUNK = 256
@@ -61,19 +62,76 @@ class LogInfo:
 Addr = tuple[int, int]
 
 
+@dataclass(frozen=True)
+class _Frontier:
+    """What the writer needs to append: O(log n) hashes, kept between appends."""
+
+    size: int
+    root: bytes
+    nodes: dict[Addr, bytes]  # the perfect nodes of root_plan(size)
+    open_rows: dict[Addr, bytes]  # (level, chunk) -> hashes of rows not yet full
+    last_checkpoint: tuple[int, int, bytes] | None  # (seq, size, root)
+
+
+# Statements built once: the append path runs them hundreds of times a second.
+_SELECT_LOG = select(ledger_logs.c.id, ledger_logs.c.size, ledger_logs.c.root).where(
+    ledger_logs.c.origin == bindparam("b_origin")
+)
+_INSERT_ENTRY = ledger_entries.insert()
+_INSERT_NODE = ledger_nodes.insert()
+_UPDATE_NODE = (
+    update(ledger_nodes)
+    .where(
+        ledger_nodes.c.log_id == bindparam("b_log"),
+        ledger_nodes.c.level == bindparam("b_level"),
+        ledger_nodes.c.chunk == bindparam("b_chunk"),
+    )
+    .values(hashes=bindparam("b_hashes"))
+)
+_UPDATE_LOG = (
+    update(ledger_logs)
+    .where(ledger_logs.c.id == bindparam("b_id"), ledger_logs.c.size == bindparam("b_size"))
+    .values(size=bindparam("n_size"), root=bindparam("n_root"))
+)
+_SELECT_LAST_CP = (
+    select(ledger_checkpoints.c.seq, ledger_checkpoints.c.size, ledger_checkpoints.c.root)
+    .where(ledger_checkpoints.c.log_id == bindparam("b_log"))
+    .order_by(ledger_checkpoints.c.seq.desc())
+    .limit(1)
+)
+_INSERT_CP = ledger_checkpoints.insert()
+
+
+_ROW_SQL = "SELECT hashes FROM ledger_nodes WHERE log_id = ? AND level = ? AND chunk = ?"
+
+
+def read_rows(conn: Connection, log_id: int, rows: Iterable[Addr]) -> dict[Addr, bytes]:
+    """Node rows by (level, chunk): one primary-key probe each on the raw cursor.
+
+    (One statement with an OR of the probes is answered by SQLite with a scan of
+    the log's rows once it has more than a few terms.)
+    """
+    db = RawDb.of(conn)
+    cur = db.raw.cursor()
+    sql = db.q(_ROW_SQL)
+    out: dict[Addr, bytes] = {}
+    try:
+        for lvl, chunk in rows:
+            cur.execute(sql, (log_id, lvl, chunk))
+            r = cur.fetchone()
+            if r is not None:
+                out[(lvl, chunk)] = bytes(r[0])
+    finally:
+        cur.close()
+    return out
+
+
 def read_nodes(conn: Connection, log_id: int, addrs: Iterable[Addr]) -> dict[Addr, bytes]:
-    """The stored hashes of perfect subtrees ``(level, index)``, in one query."""
+    """The stored hashes of perfect subtrees ``(level, index)``."""
     want = set(addrs)
     if not want:
         return {}
-    rows_needed = {(lvl, idx // CHUNK) for lvl, idx in want}
-    rows = conn.execute(
-        select(ledger_nodes.c.level, ledger_nodes.c.chunk, ledger_nodes.c.hashes).where(
-            ledger_nodes.c.log_id == log_id,
-            tuple_(ledger_nodes.c.level, ledger_nodes.c.chunk).in_(sorted(rows_needed)),
-        )
-    ).all()
-    by_row = {(r.level, r.chunk): r.hashes for r in rows}
+    by_row = read_rows(conn, log_id, {(lvl, idx // CHUNK) for lvl, idx in want})
     out: dict[Addr, bytes] = {}
     for lvl, idx in want:
         blob = by_row.get((lvl, idx // CHUNK))
@@ -94,7 +152,7 @@ class Ledger:
         # Frontier cache for the single writer: origin -> (size, root, frontier
         # nodes, partial rows). Checked against the stored size and root on each
         # append, so a rolled-back transaction or another writer only costs a reload.
-        self._frontier: dict[str, tuple[int, bytes, dict[Addr, bytes], dict[Addr, bytes]]] = {}
+        self._frontier: dict[str, _Frontier] = {}
 
     # -- logs ---------------------------------------------------------------
 
@@ -106,7 +164,9 @@ class Ledger:
             select(ledger_logs.c.id).where(ledger_logs.c.origin == origin)
         ).first():
             raise LogExists(f"log {origin!r} already exists")
-        res = conn.execute(ledger_logs.insert().values(origin=origin, size=0, root=merkle.EMPTY_ROOT))
+        res = conn.execute(
+            ledger_logs.insert().values(origin=origin, size=0, root=merkle.EMPTY_ROOT)
+        )
         return LogInfo(int(res.inserted_primary_key[0]), origin, 0)
 
     def logs(self, conn: Connection) -> list[LogInfo]:
@@ -143,129 +203,117 @@ class Ledger:
         if not entries:
             return []
         for i, e in enumerate(entries):
-            if not isinstance(e, bytes | bytearray):
+            if not isinstance(e, bytes):
                 raise LedgerError(f"entry {i} of the batch is {type(e).__name__}, not bytes")
-        row = conn.execute(
-            select(ledger_logs.c.id, ledger_logs.c.size, ledger_logs.c.root).where(
-                ledger_logs.c.origin == origin
-            )
-        ).first()
+        row = conn.execute(_SELECT_LOG, {"b_origin": origin}).first()
         if row is None:
             raise UnknownLog(f"no log named {origin!r}")
         log_id, size, root = row.id, row.size, row.root
-        frontier, partial = self._load_frontier(conn, origin, log_id, size, root)
+        front = self._load_frontier(conn, origin, log_id, size, root)
 
-        cr = merkle.CompactRange.from_nodes(size, frontier)
+        cr = merkle.CompactRange.from_nodes(size, front.nodes)
         new_nodes: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
         leaf_hash = merkle.leaf_hash
         for e in entries:
-            for level, index, h in cr.append(leaf_hash(bytes(e))):
+            for level, index, h in cr.append(leaf_hash(e)):
                 new_nodes[level].append((index, h))
         new_size = size + len(entries)
         new_root = cr.root()
 
         conn.execute(
-            ledger_entries.insert(),
-            [{"log_id": log_id, "idx": size + i, "data": bytes(e)} for i, e in enumerate(entries)],
+            _INSERT_ENTRY,
+            [{"log_id": log_id, "idx": size + i, "data": e} for i, e in enumerate(entries)],
         )
-        # Rows to write: the partial row we extend (update) and new rows (insert).
+        # Rows to write: partial rows we extend (update) and new rows (insert).
         updates: list[dict[str, object]] = []
         inserts: list[dict[str, object]] = []
-        new_partial: dict[Addr, bytes] = {}
+        open_rows: dict[Addr, bytes] = {}
         for level, nodes in new_nodes.items():
             rows: dict[int, bytearray] = {}
             for index, h in nodes:
                 chunk = index // CHUNK
                 buf = rows.get(chunk)
                 if buf is None:
-                    buf = rows[chunk] = bytearray(partial.get((level, chunk), b""))
+                    buf = rows[chunk] = bytearray(front.open_rows.get((level, chunk), b""))
                     if len(buf) != (index % CHUNK) * H:
                         raise LedgerError(
                             f"stored nodes of level {level} are out of step at index {index}"
                         )
                 buf += h
             for chunk, buf in rows.items():
-                values = {"log_id": log_id, "level": level, "chunk": chunk, "hashes": bytes(buf)}
-                (updates if (level, chunk) in partial else inserts).append(values)
-                if len(buf) < CHUNK * H:
-                    new_partial[(level, chunk)] = bytes(buf)
+                blob = bytes(buf)
+                if (level, chunk) in front.open_rows:
+                    updates.append({"b_log": log_id, "b_level": level, "b_chunk": chunk,
+                                    "b_hashes": blob})
+                else:
+                    inserts.append({"log_id": log_id, "level": level, "chunk": chunk,
+                                    "hashes": blob})
+                if len(blob) < CHUNK * H:
+                    open_rows[(level, chunk)] = blob
         if inserts:
-            conn.execute(ledger_nodes.insert(), inserts)
-        for values in updates:
-            conn.execute(
-                update(ledger_nodes)
-                .where(
-                    ledger_nodes.c.log_id == log_id,
-                    ledger_nodes.c.level == values["level"],
-                    ledger_nodes.c.chunk == values["chunk"],
-                )
-                .values(hashes=values["hashes"])
-            )
-        conn.execute(
-            update(ledger_logs)
-            .where(ledger_logs.c.id == log_id, ledger_logs.c.size == size)
-            .values(size=new_size, root=new_root)
-        )
-        # Remember the frontier for the next append: the perfect nodes of the
-        # new root plan and the partial rows still open.
-        plan = merkle.root_plan(new_size)
-        keep = {a: frontier[a] for a in plan if a in frontier}
-        for level, nodes in new_nodes.items():
-            for index, h in nodes:
-                if (level, index) in plan:
-                    keep[(level, index)] = h
-        carried = {k: v for k, v in partial.items() if k not in new_partial and _still_open(k, new_size)}
-        carried.update(new_partial)
-        self._frontier[origin] = (new_size, new_root, keep, carried)
+            conn.execute(_INSERT_NODE, inserts)
+        if updates:
+            conn.execute(_UPDATE_NODE, updates)
+        done = conn.execute(_UPDATE_LOG, {"b_id": log_id, "b_size": size, "n_size": new_size,
+                                          "n_root": new_root})
+        if done.rowcount != 1:
+            raise LedgerError(f"log {origin!r} changed during the append; try again")
 
+        last = front.last_checkpoint
         if sign:
-            self._sign(conn, log_id, origin, new_size, new_root)
+            last = self._sign(conn, log_id, origin, front, new_size, new_root)
+        # Remember the frontier for the next append: the perfect nodes of the new
+        # root plan and the rows still open. Only valid if this transaction
+        # commits; the next append checks the stored size and root first.
+        plan = merkle.root_plan(new_size)
+        fresh = {(lvl, idx): h for lvl, nodes in new_nodes.items() for idx, h in nodes}
+        keep = {a: fresh[a] if a in fresh else front.nodes[a] for a in plan}
+        for k, v in front.open_rows.items():
+            if k not in open_rows and _still_open(k, new_size):
+                open_rows[k] = v
+        self._frontier[origin] = _Frontier(new_size, new_root, keep, open_rows, last)
         return list(range(size, new_size))
 
     def _load_frontier(
         self, conn: Connection, origin: str, log_id: int, size: int, root: bytes
-    ) -> tuple[dict[Addr, bytes], dict[Addr, bytes]]:
+    ) -> _Frontier:
         cached = self._frontier.get(origin)
-        if cached is not None and cached[0] == size and cached[1] == root:
-            return cached[2], cached[3]
+        if cached is not None and cached.size == size and cached.root == root:
+            return cached
         plan = merkle.root_plan(size) if size else []
-        frontier = read_nodes(conn, log_id, plan)
-        open_rows = [
+        nodes = read_nodes(conn, log_id, plan)
+        want = [
             (level, (size >> level) // CHUNK)
             for level in range(size.bit_length() + 1)
             if (size >> level) % CHUNK
         ]
-        partial: dict[Addr, bytes] = {}
-        if open_rows:
-            for r in conn.execute(
-                select(ledger_nodes.c.level, ledger_nodes.c.chunk, ledger_nodes.c.hashes).where(
-                    ledger_nodes.c.log_id == log_id,
-                    tuple_(ledger_nodes.c.level, ledger_nodes.c.chunk).in_(open_rows),
-                )
-            ):
-                partial[(r.level, r.chunk)] = r.hashes
-        if size and merkle.fold([frontier[a] for a in plan]) != root:
+        open_rows = read_rows(conn, log_id, want)
+        if size and merkle.fold([nodes[a] for a in plan]) != root:
             raise LedgerError(f"log {origin!r}: stored nodes do not give the stored root")
-        return frontier, partial
+        last = conn.execute(_SELECT_LAST_CP, {"b_log": log_id}).first()
+        last_cp = None if last is None else (last.seq, last.size, last.root)
+        return _Frontier(size, root, nodes, open_rows, last_cp)
 
     # -- checkpoints ----------------------------------------------------------
 
-    def _sign(self, conn: Connection, log_id: int, origin: str, size: int, root: bytes) -> None:
-        last = conn.execute(
-            select(ledger_checkpoints.c.seq, ledger_checkpoints.c.size, ledger_checkpoints.c.root)
-            .where(ledger_checkpoints.c.log_id == log_id)
-            .order_by(ledger_checkpoints.c.seq.desc())
-            .limit(1)
-        ).first()
+    def _sign(
+        self, conn: Connection, log_id: int, origin: str, front: _Frontier,
+        size: int, root: bytes,
+    ) -> tuple[int, int, bytes]:
+        last = front.last_checkpoint
         if last is not None:
-            self._check_consistent(conn, log_id, origin, last.size, last.root, size, root)
-        seq = 0 if last is None else last.seq + 1
+            seq1, size1, root1 = last
+            if size1 == front.size and root1 == front.root:
+                # The new tree was built by appending to exactly the frontier whose
+                # root is the one last signed: consistent by construction.
+                pass
+            else:
+                self._check_consistent(conn, log_id, origin, size1, root1, size, root)
+        seq = 0 if last is None else last[0] + 1
         note = sign_checkpoint(Checkpoint(origin, size, root), self.signer)
-        conn.execute(
-            ledger_checkpoints.insert().values(
-                log_id=log_id, seq=seq, size=size, root=root, note=note
-            )
-        )
+        conn.execute(_INSERT_CP, {"log_id": log_id, "seq": seq, "size": size, "root": root,
+                                  "note": note})
+        return seq, size, root
 
     def _check_consistent(
         self, conn: Connection, log_id: int, origin: str,

@@ -1,22 +1,39 @@
-"""Full verification of a stored log, streaming.
+"""Full verification of a stored log, streaming and (on SQLite) on every core.
 
 Re-hashes every entry, rebuilds every level of the tree and compares it with
 every stored node row, checks every checkpoint's signature and text, and checks
-that every checkpoint's root is the root of the entries before its size (which
-makes consecutive checkpoints consistent: each is a prefix of the same entries).
+that every checkpoint's root is the root of the entries before its size. The
+last check makes consecutive checkpoints consistent: each is the root of a
+prefix of the same entries, which is what an RFC 9162 consistency proof shows.
 
-Memory is O(log n): one block of entries, and at most 256 hashes per level.
-The hot loop reads entries through the DB-API cursor directly (one tuple per
-row, no ORM row objects): at a million entries that overhead is the difference.
+How the work is split. Leaf tasks take ranges of entries aligned to 2^15; each
+reads its entries, hashes them, checks node rows of levels 0..7 (a row of 256
+nodes at level L covers 2^(8+L) leaves, so those rows never cross a range) and
+returns the level-8 hashes plus, for each checkpoint size s inside the range,
+the hash of the incomplete subtree over leaves [s - s % 2^8, s). Checkpoint
+tasks check signatures for ranges of checkpoints. The parent folds the level-8
+hashes from level 8 up, checks those rows, and computes each checkpoint's root
+as fold(perfect nodes above level 8, that tail hash). On SQLite the tasks run in
+a process pool (one process per core); elsewhere, in order in this process.
+
+Memory stays O(log n) per task: one block of entries and at most 256 hashes per
+level; the parent holds the level-8 hashes of tasks not yet folded.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import multiprocessing
+import os
+import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection
 
@@ -25,8 +42,13 @@ from coldset.ledger.checkpoint import Checkpoint
 from coldset.ledger.errors import LedgerError
 from coldset.ledger.log import CHUNK, H, UnknownLog
 from coldset.ledger.note import Verifier, open_note
+from coldset.ledger.rawdb import RawDb
 
 BLOCK = 4096
+SPLIT = 8  # levels 0..SPLIT-1 are checked in leaf tasks, SPLIT and up in the parent
+TASK_LEAVES = 1 << 17  # entries per leaf task (rounded to a multiple of 2^(SPLIT+7))
+TASK_CHECKPOINTS = 2048  # checkpoints per signature task
+PARALLEL_MIN = 1 << 16  # below this many entries, stay in one process
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,7 @@ class VerifyReport:
     node_rows: int = 0
     checkpoints: int = 0
     seconds: float = 0.0
+    workers: int = 1
     problems: list[Problem] = field(default_factory=list)
     root: bytes = b""
 
@@ -62,8 +85,6 @@ class VerifyReport:
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
-        import base64
-
         return {
             "origin": self.origin,
             "ok": self.ok,
@@ -73,214 +94,72 @@ class VerifyReport:
             "checkpoints_checked": self.checkpoints,
             "root": base64.b64encode(self.root).decode() if self.root else None,
             "seconds": round(self.seconds, 3),
+            "workers": self.workers,
             "problems": [p.as_dict() for p in self.problems],
         }
 
 
-class _Cursor:
-    """Raw DB-API access with the right placeholder style for the dialect."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.raw = conn.connection.driver_connection
-        self.ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-    def q(self, sql: str) -> str:
-        return sql.replace("?", self.ph)
-
-    def one(self, sql: str, *args: Any) -> Any:
-        cur = self.raw.cursor()
-        cur.execute(self.q(sql), args)
-        row = cur.fetchone()
-        cur.close()
-        return row
-
-    def stream(self, sql: str, *args: Any, block: int = BLOCK) -> Iterator[list[Any]]:
-        cur = self.raw.cursor()
-        cur.execute(self.q(sql), args)
-        while True:
-            rows = cur.fetchmany(block)
-            if not rows:
-                break
-            yield rows
-        cur.close()
+# -- database access without ORM rows (the hot loop reads a million of them) ------
 
 
-def verify_log(
-    conn: Connection,
-    origin: str,
-    verifier: Verifier,
-    *,
-    progress: Callable[[int, int], None] | None = None,
-    max_problems: int = 20,
-) -> VerifyReport:
-    """Verify log ``origin`` stored behind ``conn`` against ``verifier``'s key."""
-    started = time.perf_counter()
-    rep = VerifyReport(origin)
-    db = _Cursor(conn)
-    row = db.one("SELECT id, size, root FROM ledger_logs WHERE origin = ?", origin)
-    if row is None:
-        raise UnknownLog(f"no log named {origin!r}")
-    log_id, size, stored_root = row[0], int(row[1]), bytes(row[2])
-    rep.size = size
-
-    counts: dict[str, int] = {}
-
-    def problem(p: Problem) -> None:
-        # Keep going (a later problem may be the more telling one) but keep at
-        # most ``max_problems`` of each kind.
-        counts[p.kind] = counts.get(p.kind, 0) + 1
-        if counts[p.kind] <= max_problems:
-            rep.problems.append(p)
-
-    _verify(db, log_id, origin, size, stored_root, verifier, rep, problem, progress)
-    # The first problem named is the most specific: a bad entry explains the
-    # nodes and checkpoint roots above it.
-    order = {"log": 0, "entry": 1, "node": 2, "root": 3, "checkpoint": 4}
-    rep.problems.sort(key=lambda p: order[p.kind])
-    rep.seconds = time.perf_counter() - started
-    return rep
+_worker_db: RawDb | None = None
 
 
-def _verify(
-    db: _Cursor, log_id: int, origin: str, size: int, stored_root: bytes,
-    verifier: Verifier, rep: VerifyReport, problem: Callable[[Problem], None],
-    progress: Callable[[int, int], None] | None,
-) -> None:
-    # -- shape: entry count and index range, node row count --------------------
-    n, lo, hi = db.one(
-        "SELECT count(*), min(idx), max(idx) FROM ledger_entries WHERE log_id = ?", log_id
-    )
-    if n != size or (size and (lo != 0 or hi != size - 1)):
-        problem(Problem("log", f"the log says it has {size} entries but the store holds {n} "
-                        f"(indices {lo}..{hi}): entries were added, dropped or renumbered"))
-    want_rows = sum(-(-(size >> lvl) // CHUNK) for lvl in range(size.bit_length()))
-    (have_rows,) = db.one("SELECT count(*) FROM ledger_nodes WHERE log_id = ?", log_id)
-    if have_rows != want_rows:
-        problem(Problem("log", f"{have_rows} stored node rows where a tree of {size} entries "
-                        f"has {want_rows}: node rows were added or removed"))
-
-    # -- checkpoints: signature, text, order; roots are checked while streaming --
-    cps = _checkpoints(db, log_id, origin, size, verifier, rep, problem)
-    next_cp = next(cps, None)
-
-    # -- the stream -------------------------------------------------------------
-    levels = _Levels(db, log_id, rep, problem)
-    sha = hashlib.sha256
-    done = 0
-    last_report = 0.0
-    for rows in db.stream(
-        "SELECT data FROM ledger_entries WHERE log_id = ? ORDER BY idx", log_id
-    ):
-        hashes = [sha(b"\x00" + r[0]).digest() for r in rows]
-        # Split the block where checkpoints fall, to check each root in passing.
-        start = 0
-        while next_cp is not None and next_cp[1] <= done + len(hashes):
-            cut = next_cp[1] - done
-            if cut > start:
-                levels.push(0, hashes[start:cut])
-            start = max(start, cut)
-            _check_cp_root(next_cp, levels.root(), problem)
-            next_cp = next(cps, None)
-        if start < len(hashes):
-            levels.push(0, hashes[start:] if start else hashes)
-        done += len(hashes)
-        rep.entries = done
-        if progress is not None:
-            now = time.perf_counter()
-            if now - last_report > 0.1:
-                progress(done, size)
-                last_report = now
-    while next_cp is not None:  # checkpoints beyond the entries we have
-        if next_cp[1] == done:
-            _check_cp_root(next_cp, levels.root(), problem)
-        else:
-            problem(Problem("checkpoint", f"checkpoint {next_cp[0]} is for size {next_cp[1]} "
-                            f"but only {done} entries are stored: entries are missing",
-                            seq=next_cp[0]))
-        next_cp = next(cps, None)
-    levels.finish()
-    rep.root = levels.root() if done else merkle.EMPTY_ROOT
-    if done == size and rep.root != stored_root:
-        problem(Problem("root", "the stored tree root differs from the root of the entries"))
-    if progress is not None:
-        progress(done, size)
+def _worker_init(path: str) -> None:
+    global _worker_db
+    raw = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, check_same_thread=False)
+    _worker_db = RawDb(raw, "qmark")
 
 
-def _check_cp_root(cp: tuple[int, int, bytes], root: bytes,
-                   problem: Callable[[Problem], None]) -> None:
-    seq, cp_size, cp_root = cp
-    if cp_root != root:
-        problem(Problem("checkpoint", f"checkpoint {seq} (size {cp_size}): its signed root is "
-                        f"not the root of entries 0..{cp_size - 1}", seq=seq))
+def _db_for_task(db: RawDb | None) -> RawDb:
+    if db is not None:
+        return db
+    assert _worker_db is not None, "worker not initialised"
+    return _worker_db
 
 
-def _checkpoints(
-    db: _Cursor, log_id: int, origin: str, size: int, verifier: Verifier,
-    rep: VerifyReport, problem: Callable[[Problem], None],
-) -> Iterator[tuple[int, int, bytes]]:
-    """Yield (seq, size, signed root) of every checkpoint whose note is sound."""
-    expect_seq, prev_size, last_size = 0, 0, 0
-    for rows in db.stream(
-        "SELECT seq, size, root, note FROM ledger_checkpoints WHERE log_id = ? ORDER BY seq",
-        log_id, block=512,
-    ):
-        for seq, cp_size, cp_root, note in rows:
-            rep.checkpoints += 1
-            if seq != expect_seq:
-                problem(Problem("checkpoint", f"checkpoint {expect_seq} is missing (next stored "
-                                f"is {seq})", seq=expect_seq))
-            expect_seq = seq + 1
-            try:
-                opened = open_note(note, [verifier])
-                cp = Checkpoint.parse(opened.text)
-            except LedgerError as e:
-                problem(Problem("checkpoint", f"checkpoint {seq}: {e}", seq=seq))
-                continue
-            if cp.origin != origin:
-                problem(Problem("checkpoint", f"checkpoint {seq} names log {cp.origin!r}, "
-                                f"not {origin!r}", seq=seq))
-                continue
-            if cp.size != cp_size or cp.root != bytes(cp_root):
-                problem(Problem("checkpoint", f"checkpoint {seq}: stored size/root columns "
-                                "differ from its signed text", seq=seq))
-            if cp.size < prev_size:
-                problem(Problem("checkpoint", f"checkpoint {seq} (size {cp.size}) is smaller than "
-                                f"the one before it ({prev_size})", seq=seq))
-                continue
-            prev_size = last_size = cp.size
-            yield seq, cp.size, cp.root
-    if size and last_size != size:
-        problem(Problem("checkpoint", f"the latest checkpoint covers {last_size} entries but the "
-                        f"log has {size}: the newest entries are not signed"))
+# -- levels -------------------------------------------------------------------
 
 
 class _Levels:
-    """Per-level buffers of recomputed hashes, compared a stored row at a time."""
+    """Per-level buffers of recomputed hashes, compared with stored rows as they fill.
 
-    def __init__(self, db: _Cursor, log_id: int, rep: VerifyReport,
-                 problem: Callable[[Problem], None]) -> None:
-        self.db, self.log_id, self.rep, self.problem = db, log_id, rep, problem
-        self.buf: list[list[bytes]] = []  # level -> hashes of the open row
-        self.chunk: list[int] = []  # level -> index of the open row
-        self.carry: list[bytes | None] = []  # level -> unpaired last hash
+    Handles levels ``base`` .. ``top - 1``; hashes paired up beyond ``top - 1``
+    are collected in ``out`` instead. Rows are compared when full; the open
+    (partial) rows are left in ``buf`` for the caller.
+    """
+
+    def __init__(self, db: RawDb, log_id: int, base: int, top: int | None, first: int,
+                 problems: list[Problem]) -> None:
+        self.db, self.log_id, self.base, self.top = db, log_id, base, top
+        self.problems = problems
+        self.buf: dict[int, list[bytes]] = {}
+        self.chunk: dict[int, int] = {}
+        self.carry: dict[int, bytes | None] = {}
+        self.first = first  # index at level ``base`` of the first hash pushed
+        self.out: list[bytes] = []
+        self.rows = 0
         self.sql = db.q("SELECT hashes FROM ledger_nodes WHERE log_id = ? AND level = ? "
                         "AND chunk = ?")
         self.cur = db.raw.cursor()
 
-    def _level(self, level: int) -> None:
-        while len(self.buf) <= level:
-            self.buf.append([])
-            self.chunk.append(0)
-            self.carry.append(None)
+    def _open(self, level: int) -> None:
+        if level not in self.buf:
+            self.buf[level] = []
+            self.chunk[level] = (self.first >> (level - self.base)) // CHUNK
+            self.carry[level] = None
 
     def push(self, level: int, hashes: list[bytes]) -> None:
         sha = hashlib.sha256
         while hashes:
-            self._level(level)
+            if self.top is not None and level >= self.top:
+                self.out.extend(hashes)
+                return
+            self._open(level)
             buf = self.buf[level]
             buf.extend(hashes)
             while len(buf) >= CHUNK:
-                self._compare(level, buf[:CHUNK])
+                self.compare(level, self.chunk[level], buf[:CHUNK])
                 del buf[:CHUNK]
                 self.chunk[level] += 1
             carry = self.carry[level]
@@ -297,20 +176,15 @@ class _Levels:
             hashes = [sha(b"\x01" + a + b).digest() for a, b in zip(it, it, strict=True)]
             level += 1
 
-    def root(self) -> bytes:
-        parts = [c for c in reversed(self.carry) if c is not None]
-        return merkle.fold(parts)
+    def carries(self) -> list[bytes]:
+        """The unpaired hashes, highest level first: the right border below ``top``."""
+        return [c for lvl in sorted(self.carry, reverse=True)
+                if (c := self.carry[lvl]) is not None]
 
-    def finish(self) -> None:
-        for level, buf in enumerate(self.buf):
-            if buf:
-                self._compare(level, buf)
-
-    def _compare(self, level: int, hashes: list[bytes]) -> None:
-        chunk = self.chunk[level]
+    def compare(self, level: int, chunk: int, hashes: list[bytes]) -> None:
         self.cur.execute(self.sql, (self.log_id, level, chunk))
         row = self.cur.fetchone()
-        self.rep.node_rows += 1
+        self.rows += 1
         got = b"".join(hashes)
         stored = bytes(row[0]) if row is not None else b""
         if stored == got:
@@ -320,14 +194,351 @@ class _Levels:
             if stored[i * H : (i + 1) * H] != h:
                 idx = base + i
                 if level == 0:
-                    self.problem(Problem(
+                    self.problems.append(Problem(
                         "entry", f"entry {idx} does not match its stored leaf hash: the entry "
                         f"or stored node (level 0, index {idx}) was changed", index=idx, level=0))
                 else:
-                    self.problem(Problem(
-                        "node", f"stored node (level {level}, index {idx}) differs from the hash "
-                        "recomputed from the entries", index=idx, level=level))
+                    self.problems.append(Problem(
+                        "node", f"stored node (level {level}, index {idx}) differs from the "
+                        "hash recomputed from the entries", index=idx, level=level))
                 return
-        self.problem(Problem("node", f"stored node row (level {level}, chunk {chunk}) has "
-                             f"{len(stored) // H} hashes where {len(hashes)} were expected",
-                             level=level))
+        self.problems.append(Problem(
+            "node", f"stored node row (level {level}, chunk {chunk}) has {len(stored) // H} "
+            f"hashes where {len(hashes)} were expected", level=level))
+
+
+# -- tasks (run in a worker process, or inline) ------------------------------------
+
+
+@dataclass
+class _LeafResult:
+    start: int
+    end: int
+    entries: int
+    rows: int
+    upper: list[bytes]  # hashes at level SPLIT, in order
+    tails: dict[int, bytes]  # checkpoint size -> hash of leaves [s - s % 2^SPLIT, s)
+    open_rows: dict[int, tuple[int, list[bytes]]]  # level -> (chunk, hashes) still open
+    problems: list[Problem]
+
+
+def _leaf_task(db: RawDb | None, log_id: int, start: int, end: int, last: bool) -> _LeafResult:
+    d = _db_for_task(db)
+    problems: list[Problem] = []
+    cut_sizes = _sizes(d, log_id, start, end)
+    lv = _Levels(d, log_id, 0, SPLIT, start, problems)
+    sha = hashlib.sha256
+    tails: dict[int, bytes] = {}
+    cuts = deque(cut_sizes)
+    done = start
+    for rows in d.stream("SELECT data FROM ledger_entries WHERE log_id = ? AND idx >= ? "
+                         "AND idx < ? ORDER BY idx", log_id, start, end):
+        hashes = [sha(b"\x00" + r[0]).digest() for r in rows]
+        pos = 0
+        while cuts and cuts[0] <= done + len(hashes):
+            cut = cuts.popleft() - done
+            if cut > pos:
+                lv.push(0, hashes[pos:cut])
+                pos = cut
+            tails[done + cut] = merkle.fold(lv.carries())
+        if pos < len(hashes):
+            lv.push(0, hashes[pos:] if pos else hashes)
+        done += len(hashes)
+    open_rows: dict[int, tuple[int, list[bytes]]] = {}
+    for level, buf in lv.buf.items():
+        if buf:
+            if last:
+                open_rows[level] = (lv.chunk[level], buf)
+            else:  # an aligned range ends on full rows: anything left is a short range
+                problems.append(Problem("log", f"entries {start}..{end - 1} are incomplete"))
+                break
+    return _LeafResult(start, done, done - start, lv.rows, lv.out, tails, open_rows, problems)
+
+
+def _sizes(d: RawDb, log_id: int, start: int, end: int) -> list[int]:
+    out: list[int] = []
+    for rows in d.stream("SELECT DISTINCT size FROM ledger_checkpoints WHERE log_id = ? AND "
+                         "size > ? AND size <= ? ORDER BY size", log_id, start, end):
+        out.extend(r[0] for r in rows if r[0] % (1 << SPLIT))
+    return out
+
+
+@dataclass
+class _CheckpointResult:
+    first_seq: int
+    checked: list[tuple[int, int, bytes]]  # (seq, size, root) of sound checkpoints
+    seqs: list[int]  # every seq seen, in order
+    problems: list[Problem]
+
+
+def _checkpoint_task(db: RawDb | None, log_id: int, origin: str, vkey: str,
+                     first_seq: int, end_seq: int) -> _CheckpointResult:
+    d = _db_for_task(db)
+    verifier = Verifier.from_text(vkey)
+    problems: list[Problem] = []
+    checked: list[tuple[int, int, bytes]] = []
+    seqs: list[int] = []
+    for rows in d.stream("SELECT seq, size, root, note FROM ledger_checkpoints WHERE "
+                         "log_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
+                         log_id, first_seq, end_seq, block=512):
+        for seq, cp_size, cp_root, note in rows:
+            seqs.append(seq)
+            try:
+                cp = Checkpoint.parse(open_note(note, [verifier]).text)
+            except LedgerError as e:
+                problems.append(Problem("checkpoint", f"checkpoint {seq}: {e}", seq=seq))
+                continue
+            if cp.origin != origin:
+                problems.append(Problem("checkpoint", f"checkpoint {seq} names log "
+                                        f"{cp.origin!r}, not {origin!r}", seq=seq))
+                continue
+            if cp.size != cp_size or cp.root != bytes(cp_root):
+                problems.append(Problem("checkpoint", f"checkpoint {seq}: stored size/root "
+                                        "columns differ from its signed text", seq=seq))
+                continue
+            checked.append((seq, cp.size, cp.root))
+    return _CheckpointResult(first_seq, checked, seqs, problems)
+
+
+# -- the parent ---------------------------------------------------------------------
+
+
+def _ranges(size: int) -> list[tuple[int, int]]:
+    # A row of 256 nodes at level SPLIT-1 covers 2^(SPLIT+7) leaves: ranges start
+    # on such boundaries so no row below SPLIT is split between two tasks.
+    align = 1 << (SPLIT + 7)
+    step = max(align, TASK_LEAVES // align * align)
+    return [(a, min(a + step, size)) for a in range(0, size, step)]
+
+
+def verify_log(
+    conn: Connection,
+    origin: str,
+    verifier: Verifier,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    max_problems: int = 20,
+    workers: int | None = None,
+) -> VerifyReport:
+    """Verify log ``origin`` behind ``conn`` against ``verifier``'s key.
+
+    ``workers``: processes to use (default: one per core on SQLite for logs of
+    more than 65,536 entries; 1 means in this process).
+    """
+    started = time.perf_counter()
+    rep = VerifyReport(origin)
+    db = RawDb.of(conn)
+    row = db.one("SELECT id, size, root FROM ledger_logs WHERE origin = ?", origin)
+    if row is None:
+        raise UnknownLog(f"no log named {origin!r}")
+    log_id, size, stored_root = row[0], int(row[1]), bytes(row[2])
+    rep.size = size
+    problems: list[Problem] = []
+
+    # Shape: entry count and index range, node row count, checkpoint seqs.
+    n, lo, hi = db.one(
+        "SELECT count(*), min(idx), max(idx) FROM ledger_entries WHERE log_id = ?", log_id)
+    if n != size or (size and (lo != 0 or hi != size - 1)):
+        problems.append(Problem("log", f"the log says it has {size} entries but the store "
+                                f"holds {n} (indices {lo}..{hi}): entries were added, dropped "
+                                "or renumbered"))
+    want_rows = sum(-(-(size >> lvl) // CHUNK) for lvl in range(size.bit_length()))
+    (have_rows,) = db.one("SELECT count(*) FROM ledger_nodes WHERE log_id = ?", log_id)
+    if have_rows != want_rows:
+        problems.append(Problem("log", f"{have_rows} stored node rows where a tree of {size} "
+                                f"entries has {want_rows}: node rows were added or removed"))
+    (max_seq,) = db.one("SELECT max(seq) FROM ledger_checkpoints WHERE log_id = ?", log_id)
+    n_seq = -1 if max_seq is None else int(max_seq)
+
+    path = _sqlite_path(conn)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if path and size >= PARALLEL_MIN else 1
+    if not path:
+        workers = 1
+    rep.workers = workers
+    executor: Executor | None = None
+    if workers > 1:
+        executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+            initializer=_worker_init, initargs=(path,))
+    try:
+        _run(db, executor, log_id, origin, size, stored_root, n_seq, verifier, rep,
+             problems, progress)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+
+    # The first problem named is the most specific: a bad entry explains the
+    # nodes and checkpoint roots above it. Keep at most ``max_problems`` a kind.
+    order = {"log": 0, "entry": 1, "node": 2, "root": 3, "checkpoint": 4}
+    kept: dict[str, int] = {}
+    for p in sorted(problems, key=lambda p: order[p.kind]):
+        kept[p.kind] = kept.get(p.kind, 0) + 1
+        if kept[p.kind] <= max_problems:
+            rep.problems.append(p)
+    rep.seconds = time.perf_counter() - started
+    return rep
+
+
+def _sqlite_path(conn: Connection) -> str | None:
+    if conn.dialect.name != "sqlite":
+        return None
+    db = conn.engine.url.database
+    return db if db and db != ":memory:" else None
+
+
+class _Inline:
+    """Runs a task at once in this process; same interface as an executor's submit."""
+
+    def __init__(self, db: RawDb) -> None:
+        self.db = db
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        f: Future[Any] = Future()
+        f.set_result(fn(self.db, *args))
+        return f
+
+
+def _run(
+    db: RawDb, executor: Executor | None, log_id: int, origin: str, size: int,
+    stored_root: bytes, n_seq: int, verifier: Verifier, rep: VerifyReport,
+    problems: list[Problem], progress: Callable[[int, int], None] | None,
+) -> None:
+    vkey = verifier.to_text()
+    ranges = _ranges(size)
+    cp_ranges = [(a, min(a + TASK_CHECKPOINTS, n_seq + 1))
+                 for a in range(0, n_seq + 1, TASK_CHECKPOINTS)]
+    if executor is None:
+        # Inline: create the tasks lazily, so memory stays one task's worth.
+        inline = _Inline(db)
+        leaf_futs: Iterator[Future[Any]] = (
+            inline.submit(_leaf_task, log_id, a, b, b == size) for a, b in ranges)
+        cp_futs: Iterator[Future[Any]] = (
+            inline.submit(_checkpoint_task, log_id, origin, vkey, a, b) for a, b in cp_ranges)
+    else:
+        # Interleave submissions so leaf and signature work share the cores.
+        lf: list[Future[Any]] = []
+        cf: list[Future[Any]] = []
+        for i in range(max(len(ranges), len(cp_ranges))):
+            if i < len(ranges):
+                a, b = ranges[i]
+                lf.append(executor.submit(_leaf_task, None, log_id, a, b, b == size))
+            if i < len(cp_ranges):
+                a, b = cp_ranges[i]
+                cf.append(executor.submit(_checkpoint_task, None, log_id, origin, vkey, a, b))
+        leaf_futs, cp_futs = iter(lf), iter(cf)
+
+    upper = _Levels(db, log_id, SPLIT, None, 0, problems)
+    pending: deque[list[bytes]] = deque()  # level-SPLIT hashes received, not yet pushed
+    tails: dict[int, bytes] = {}
+    state = {"received_to": 0, "pushed": 0, "last": None}
+
+    def receive_until(leaves: int) -> None:
+        while state["received_to"] < leaves:
+            fut = next(leaf_futs, None)
+            if fut is None:
+                return
+            res: _LeafResult = fut.result()
+            problems.extend(res.problems)
+            rep.entries += res.entries
+            rep.node_rows += res.rows
+            pending.append(res.upper)
+            tails.update(res.tails)
+            state["received_to"] = res.end
+            state["last"] = res
+            if progress is not None:
+                progress(rep.entries, size)
+
+    def push_until(count: int) -> None:
+        while state["pushed"] < count and pending:
+            head = pending[0]
+            take = min(len(head), count - state["pushed"])
+            upper.push(SPLIT, head[:take])
+            state["pushed"] += take
+            if take == len(head):
+                pending.popleft()
+            else:
+                pending[0] = head[take:]
+
+    def root_at(s: int) -> bytes:
+        parts = upper.carries()
+        if s % (1 << SPLIT):
+            tail = tails.get(s)
+            if tail is None:
+                raise LookupError(s)
+            parts.append(tail)
+        return merkle.fold(parts)
+
+    expect_seq, prev_size, last_size = 0, 0, 0
+    for fut in cp_futs:
+        cres: _CheckpointResult = fut.result()
+        problems.extend(cres.problems)
+        rep.checkpoints += len(cres.seqs)
+        for seq in cres.seqs:
+            if seq != expect_seq:
+                problems.append(Problem("checkpoint", f"checkpoint {expect_seq} is missing "
+                                        f"(next stored is {seq})", seq=expect_seq))
+            expect_seq = seq + 1
+        for seq, cp_size, cp_root in cres.checked:
+            if cp_size < prev_size:
+                problems.append(Problem("checkpoint", f"checkpoint {seq} (size {cp_size}) is "
+                                        f"smaller than the one before it ({prev_size})", seq=seq))
+                continue
+            prev_size = last_size = cp_size
+            if cp_size > size:
+                problems.append(Problem("checkpoint", f"checkpoint {seq} is for size {cp_size} "
+                                        f"but only {size} entries are stored: entries are "
+                                        "missing", seq=seq))
+                continue
+            receive_until(cp_size)
+            push_until(cp_size >> SPLIT)
+            try:
+                ok = root_at(cp_size) == cp_root
+            except LookupError:
+                ok = False
+            if not ok:
+                problems.append(Problem("checkpoint", f"checkpoint {seq} (size {cp_size}): its "
+                                        "signed root is not the root of entries "
+                                        f"0..{cp_size - 1}", seq=seq))
+        for s in [s for s in tails if s <= prev_size]:
+            del tails[s]
+    if size and last_size != size:
+        problems.append(Problem("checkpoint", f"the latest checkpoint covers {last_size} "
+                                f"entries but the log has {size}: the newest entries are not "
+                                "signed"))
+    receive_until(size)
+    push_until(size >> SPLIT)
+    # The open rows: levels below SPLIT from the last leaf task, the rest here.
+    last: _LeafResult | None = state["last"]  # type: ignore[assignment]
+    if last is not None:
+        for level, (chunk, hashes) in sorted(last.open_rows.items()):
+            upper.compare(level, chunk, hashes)
+    for level, buf in sorted(upper.buf.items()):
+        if buf:
+            upper.compare(level, upper.chunk[level], buf)
+    rep.node_rows += upper.rows
+    if size:
+        lower = last.open_rows if last is not None else {}
+        parts = upper.carries()
+        # The root's lower part: fold of the open level<SPLIT carries = tail at size.
+        tail = _tail_from_open_rows(lower)
+        if tail is not None:
+            parts.append(tail)
+        rep.root = merkle.fold(parts) if parts else merkle.EMPTY_ROOT
+    else:
+        rep.root = merkle.EMPTY_ROOT
+    if rep.entries == size and size and rep.root != stored_root:
+        problems.append(Problem("root", "the stored tree root differs from the root of the "
+                                "entries"))
+    if progress is not None:
+        progress(rep.entries, size)
+
+
+def _tail_from_open_rows(open_rows: dict[int, tuple[int, list[bytes]]]) -> bytes | None:
+    """Fold the right border below SPLIT: at each level an odd count leaves one carry."""
+    parts = []
+    for level in sorted(open_rows, reverse=True):
+        chunk, hashes = open_rows[level]
+        if len(hashes) % 2:
+            parts.append(hashes[-1])
+    return merkle.fold(parts) if parts else None

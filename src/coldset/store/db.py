@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.pool import NullPool
 
 from coldset.store.schema import metadata
 
@@ -24,8 +23,9 @@ _WRITE_LOCK_KEY = 0x636F6C64  # "cold": PostgreSQL advisory lock id of the singl
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the project's transaction discipline installed."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None,
-                               **kwargs)
+        # Pooled connections: closing the last SQLite connection checkpoints the
+        # WAL (an fsync), which must not happen after every transaction.
+        engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -72,20 +72,20 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed (durably) on normal exit, rolled back on error."""
-        with self._writer:
-            with self.engine.connect().execution_options(coldset_write=True) as conn:
-                with conn.begin():
-                    if not self.is_sqlite:
-                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                                     {"k": _WRITE_LOCK_KEY})
-                    yield conn
+        with (
+            self._writer,
+            self.engine.connect().execution_options(coldset_write=True) as conn,
+            conn.begin(),
+        ):
+            if not self.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _WRITE_LOCK_KEY})
+            yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction: one consistent snapshot, never blocks the writer."""
-        with self.engine.connect() as conn:
-            with conn.begin():
-                yield conn
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -38,6 +38,7 @@ ledger_entries = Table(
     Column("log_id", Integer, ForeignKey("ledger_logs.id"), primary_key=True),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("data", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,  # clustered by (log_id, idx): verify reads a log in key order
 )
 
 # Hashes of every complete (perfect) subtree, 256 to a row: row (level, chunk)
@@ -52,6 +53,7 @@ ledger_nodes = Table(
     Column("level", Integer, primary_key=True, autoincrement=False),
     Column("chunk", BigInteger, primary_key=True, autoincrement=False),
     Column("hashes", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 # Every checkpoint the log signed, in order: the signed note text verbatim.
