@@ -10,7 +10,6 @@ from rich.table import Table
 
 from coldset.cli.app import JSON_OPTION, CliError, app, emit_json, handled, out
 from coldset.cli.custody import open_service, pick_production
-from coldset.config import ConfigError
 from coldset.domain.sample import PEOPLE, PRODUCTION, western
 from coldset.install import init_install
 
@@ -128,16 +127,17 @@ def demo(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         tz_day = now.astimezone(__import__("zoneinfo").ZoneInfo("America/Denver")).date()
         cmds = western(tz_day, pins)
         if any(p["id"] == PRODUCTION for p in svc.productions()):
-            raise ConfigError(f"the demo production {PRODUCTION!r} already exists in "
+            raise CliError(f"the demo production {PRODUCTION!r} already exists in "
                               f"{settings.home}; use another --home for a fresh demo")
         c = {"production": PRODUCTION}
+        watchers = [{"person": p, "pin": pins[p]} for p in ("alec", "dave")]
         cmds += [
             {**c, "type": "unlock_container", "actor": "hana", "container": "safe-main"},
             {**c, "type": "inspect", "actor": "hana", "firearm": "colt-1",
              "chambers": ["empty"] * 6, "barrel_clear": True,
-             "confirmations": [{"person": "alec", "pin": pins["alec"]}]},
+             "confirmations": watchers},
             {**c, "type": "issue", "actor": "hana", "firearm": "colt-1", "to": "alec",
-             "scene": "sc-12", "confirmations": [{"person": "alec", "pin": pins["alec"]}]},
+             "scene": "sc-12", "confirmations": watchers},
             {**c, "type": "lock_container", "actor": "hana", "container": "safe-main",
              "firearms": ["colt-2", "rubber-1", "replica-1"]},
         ]
