@@ -87,7 +87,8 @@ def scene_and_open(n_firearms: int, n_performers: int) -> list[dict[str, Any]]:
 
 def cycle(k: int, n_firearms: int, n_performers: int) -> list[dict[str, Any]]:
     f, p = f"f{k % n_firearms:03d}", f"p{k % n_performers:02d}"
-    conf = [{"person": p, "pin": f"{5000 + k % n_performers}"}]
+    conf = [{"person": p, "pin": f"{5000 + k % n_performers}"},
+            {"person": "ad", "pin": "3333"}]
     return [
         c("inspect", "arm", firearm=f, chambers=["empty"] * 6, barrel_clear=True,
           confirmations=conf),
