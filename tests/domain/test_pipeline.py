@@ -130,7 +130,8 @@ def test_full_handoff_cycle_counts_every_round(western_sim: Sim) -> None:
     w.ok({"type": "unlock_container", "actor": "hana", "container": "safe-main"})
     w.ok({"type": "inspect", "actor": "hana", "firearm": "colt-2",
           "chambers": ["empty"] * 6, "barrel_clear": True,
-          "confirmations": [{"person": "frances", "pin": PINS["frances"]}]})
+          "confirmations": [{"person": "frances", "pin": PINS["frances"]},
+                            {"person": "dave", "pin": PINS["dave"]}]})
     w.ok({"type": "issue", "actor": "hana", "firearm": "colt-2", "to": "frances",
           "scene": "sc-20", "confirmations": [{"person": "frances", "pin": PINS["frances"]}]})
     w.ok({"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",

@@ -1,11 +1,62 @@
-"""A. Ammunition rules (SAFETY_RULES.md section A)."""
+"""A. Ammunition rules (SAFETY_RULES.md section A).
+
+``no-live-ammo``, ``dummy-verified``, ``round-accounting`` and ``ammo-secured``.
+Every number comes from ``ctx.settings``; every reason names the lot, the
+person and the count, and says what to do.
+"""
 
 from __future__ import annotations
 
-from coldset.domain.commands import Inspect, Load, ReceiveLot, ReportLiveRound
-from coldset.domain.model import Exemption, RoundKind
+from datetime import datetime
+
+from coldset.clock import parse_rfc3339
+from coldset.domain.commands import (
+    CheckAlerts,
+    Inspect,
+    Issue,
+    Load,
+    ReceiveLot,
+    ReportLiveRound,
+    StartMealBreak,
+    WrapDay,
+)
+from coldset.domain.model import DummySource, Exemption, RoundKind
 from coldset.domain.rules import RuleContext, Verdict, rule
 from coldset.domain.state import State
+
+# ------------------------------------------------------------------ wording helpers
+
+
+def _who(state: State, pid: str | None) -> str:
+    p = state.people.get(pid or "")
+    return f"{p.name} ({pid})" if p is not None else str(pid)
+
+
+def _lot_label(state: State, lid: str) -> str:
+    lot = state.lots.get(lid)
+    if lot is None:
+        return f"lot {lid}"
+    return f"lot {lid} ({lot.caliber} {lot.kind.value}, {lot.maker})"
+
+
+def _rounds(n: int) -> str:
+    return f"{n} round" + ("" if n == 1 else "s")
+
+
+def _minutes_since(now: datetime, at: str | None) -> float | None:
+    if not at:
+        return None
+    try:
+        return (now - parse_rfc3339(at)).total_seconds() / 60
+    except ValueError:
+        return None
+
+
+def _norm(caliber: str) -> str:
+    return "".join(ch for ch in caliber.lower() if ch.isalnum())
+
+
+# ------------------------------------------------------------------ no-live-ammo
 
 
 def _exempt(state: State) -> bool:
@@ -17,39 +68,219 @@ def _suspects(state: State, firearm: str | None, lot: str | None) -> list[str]:
     out: set[str] = set()
     if lot and lot in state.lots:
         out.add(f"lot:{lot}")
+        # any firearm still holding unfired rounds of that lot may hold live ones too
+        out.update(f"firearm:{fid}" for fid, f in state.firearms.items()
+                   if any(ch is not None and ch.lot == lot and not ch.spent
+                          for ch in f.chambers))
     if firearm and firearm in state.firearms:
         f = state.firearms[firearm]
         out.add(f"firearm:{firearm}")
         out.update(f"lot:{ch.lot}" for ch in f.chambers if ch is not None)
         out.update(f"lot:{lid}" for lid, lt in state.lots.items()
-                   if lt.caliber.lower() == f.caliber.lower() and lt.counts.expected_stock > 0)
+                   if _norm(lt.caliber) == _norm(f.caliber) and lt.counts.expected_stock > 0)
     if not out:   # nothing named: everything out of lock-up and every lot in stock
         out.update(f"firearm:{fid}" for fid in state.firearms_out())
+        out.update(f"firearm:{fid}" for fid, f in state.firearms.items()
+                   if f.loaded and not f.disposed)
         out.update(f"lot:{lid}" for lid, lt in state.lots.items()
                    if lt.counts.expected_stock > 0 or lt.counts.in_firearms > 0)
     return sorted(out)
 
 
+def _quarantine_list(subjects: list[str]) -> str:
+    return ", ".join(s.replace(":", " ") for s in subjects) or "nothing named"
+
+
 @rule("no-live-ammo", applies_to=(ReceiveLot, Load, ReportLiveRound, Inspect),
       source="Safety Bulletin #1; Cal. Labor Code §9155; Rust (2021)")
 def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
-    """Live ammunition is never received or loaded; a live round found stops the production."""
+    """Live ammunition is never received or loaded; a live round found stops the production.
+
+    A production created with a Cal. Labor Code §9155 exemption category may receive
+    and load live lots; a live round *reported found* stops work even there.
+    """
     cmd, state = ctx.command, ctx.state
     if isinstance(cmd, ReceiveLot) and cmd.kind == RoundKind.live and not _exempt(state):
-        return [ctx.block("Live ammunition can never come onto a production: this lot of live "
-                          "rounds is refused. Send it back to the supplier.")]
+        return [ctx.block(
+            f"Lot {cmd.lot} is live ammunition ({_rounds(cmd.count)} of {cmd.caliber} from "
+            f"{cmd.maker}). Live ammunition can never come onto this production: refuse the "
+            "delivery and send it back to the supplier.")]
     if isinstance(cmd, Load):
         lot = state.lots.get(cmd.lot)
-        if lot is not None and lot.kind == RoundKind.live and not _exempt(state):
-            return [ctx.block(f"Lot {lot.id} is live ammunition; it can never be loaded.")]
+        if lot is None:
+            return []
+        if lot.kind == RoundKind.live and not _exempt(state):
+            return [ctx.block(
+                f"{_lot_label(state, lot.id)} is live ammunition; it can never be loaded. "
+                "Leave it locked away and call the safety contact.")]
+        if lot.quarantined:
+            return [ctx.block(
+                f"{_lot_label(state, lot.id)} is quarantined (it may hold live rounds); no "
+                f"round of it goes into {cmd.firearm} until a handler and the safety contact "
+                "release it.")]
     if isinstance(cmd, ReportLiveRound):
+        suspects = _suspects(state, cmd.firearm, cmd.lot)
         return [ctx.stop_work(
-            "A live round was found: all firearm use on the production stops, and every "
-            "firearm and lot it could have come from is quarantined.",
-            scope="production", quarantine=_suspects(state, cmd.firearm, cmd.lot))]
+            f"{_who(state, cmd.actor)} reported a live round: all firearm use on the "
+            "production stops until a handler and the safety contact clear it. Quarantined: "
+            f"{_quarantine_list(suspects)}.",
+            scope="production", quarantine=suspects)]
     if isinstance(cmd, Inspect) and "live" in cmd.chambers and not _exempt(state):
+        suspects = _suspects(state, cmd.firearm, None)
+        positions = ", ".join(str(i + 1) for i, c in enumerate(cmd.chambers) if c == "live")
         return [ctx.stop_work(
-            f"The inspection of {cmd.firearm} found a live round: all firearm use on the "
-            "production stops, and the firearm and its ammunition are quarantined.",
-            scope="production", quarantine=_suspects(state, cmd.firearm, None))]
+            f"The inspection of {cmd.firearm} by {_who(state, cmd.actor)} found a live round "
+            f"(position {positions}): all firearm use on the production stops until a handler "
+            f"and the safety contact clear it. Quarantined: {_quarantine_list(suspects)}.",
+            scope="production", quarantine=suspects)]
     return []
+
+
+# ------------------------------------------------------------------ dummy-verified
+
+
+@rule("dummy-verified", applies_to=(ReceiveLot, Load),
+      source='The Crow (1993); supplier practice ("unless it rattles it\'s not to be trusted")')
+def dummy_verified(ctx: RuleContext) -> list[Verdict]:
+    """Dummies come only from a commercial lot with a recorded, passed verification."""
+    cmd, state = ctx.command, ctx.state
+    if isinstance(cmd, ReceiveLot) and cmd.kind == RoundKind.dummy:
+        if cmd.dummy_source == DummySource.made_on_production:
+            return [ctx.block(
+                f"Lot {cmd.lot} is dummies made on the production (pulled bullets can keep a "
+                "live primer). Only commercial dummies are allowed: destroy these and order a "
+                "commercial lot.")]
+        if cmd.dummy_source is None:
+            return [ctx.block(
+                f"Lot {cmd.lot} is dummies of unstated origin. Record where they come from "
+                "(dummy_source: commercial); dummies made on the production are refused.")]
+    if isinstance(cmd, Load):
+        lot = state.lots.get(cmd.lot)
+        if lot is None or lot.kind != RoundKind.dummy:
+            return []
+        label = _lot_label(state, lot.id)
+        if lot.dummy_source != DummySource.commercial:
+            return [ctx.block(f"{label} is not a commercial dummy lot; it cannot be loaded.")]
+        v = lot.verification
+        if v is None:
+            return [ctx.block(
+                f"{label} has no recorded verification. A handler checks the rounds (no "
+                "primer or inert primer, side hole, rattle, marking) and records it with "
+                f"verify_dummy_lot before any is loaded into {cmd.firearm}.")]
+        if v.result != "pass":
+            return [ctx.block(
+                f"{label} failed its verification ({v.method.value}, {v.sample} checked by "
+                f"{_who(state, v.by)}): quarantine it and return it to the supplier.")]
+    return []
+
+
+# ------------------------------------------------------------------ round-accounting
+
+
+@rule("round-accounting", applies_to=(Issue,),
+      source="Safety Bulletin #1 (inventory at every issue); practitioner two-person counts")
+def round_accounting(ctx: RuleContext) -> list[Verdict]:
+    """A lot whose last count did not match blocks every issue until it is resolved."""
+    state = ctx.state
+    off = [(lid, lot.discrepancy, lot.counts.expected_stock)
+           for lid, lot in sorted(state.lots.items()) if lot.discrepancy]
+    if not off:
+        return []
+    parts = []
+    for lid, diff, expected in off:
+        what = f"{abs(diff)} missing" if diff < 0 else f"{diff} too many"
+        parts.append(f"{_lot_label(state, lid)}: counted {expected + diff}, expected "
+                     f"{expected} ({what})")
+    return [ctx.block_overridable(
+        "Round counts do not reconcile — " + "; ".join(parts) + ". No firearm is issued on "
+        "the production until the armorer recounts the lot with a recorded explanation and "
+        "the safety contact confirms with their PIN.", "armorer", "safety_contact")]
+
+
+# ------------------------------------------------------------------ ammo-secured
+
+
+def _place_unit(state: State, place: str) -> str | None:
+    kind, _, ref = place.partition(":")
+    if kind == "container":
+        box = state.containers.get(ref)
+        return box.unit if box is not None else None
+    where = state.checked_in.get(ref)
+    return where[0] if where else None
+
+
+def _unsecured(state: State, unit: str | None = None) -> dict[str, dict[str, int]]:
+    """place -> {lot: rounds} for rounds neither in a firearm nor in a locked container.
+
+    With ``unit``, only places on that unit (or on no known unit).
+    """
+    out: dict[str, dict[str, int]] = {}
+    for lid, lot in sorted(state.lots.items()):
+        for place, n in sorted(lot.where.items()):
+            kind, _, ref = place.partition(":")
+            if n <= 0 or (kind == "container" and state.containers.get(ref) is not None
+                          and state.containers[ref].locked):
+                continue
+            if unit is not None and _place_unit(state, place) not in (None, unit):
+                continue
+            out.setdefault(place, {})[lid] = n
+    return out
+
+
+def _describe(state: State, place: str, lots: dict[str, int]) -> str:
+    kind, _, ref = place.partition(":")
+    where = (f"in the open container {ref}" if kind == "container"
+             else f"in the hands of {_who(state, ref)}")
+    rounds = ", ".join(f"{_rounds(n)} of lot {lid}" for lid, n in lots.items())
+    return f"{rounds} {where}"
+
+
+@rule("ammo-secured", applies_to=(CheckAlerts, StartMealBreak, WrapDay),
+      source="Safety Bulletin #1 (locked storage); Rust (2021: ammunition on an open cart "
+             "over lunch)")
+def ammo_secured(ctx: RuleContext) -> list[Verdict]:
+    """Ammunition out of a firearm is locked away; alert after the grace period, block at
+    a meal break or wrap."""
+    cmd, state = ctx.command, ctx.state
+    if isinstance(cmd, StartMealBreak | WrapDay):
+        unit = cmd.unit if isinstance(cmd, StartMealBreak) else None
+        loose = _unsecured(state, unit)
+        if not loose:
+            return []
+        moment = f"a meal break on {unit}" if unit else "wrapping the day"
+        return [ctx.block(
+            "Ammunition is not locked away: "
+            + "; ".join(_describe(state, p, lots) for p, lots in loose.items())
+            + f". Lock it in a container before {moment}.")]
+    # CheckAlerts: the grace period runs from the moment the container was opened
+    grace = ctx.settings.ammo_grace_min
+    out: list[Verdict] = []
+    openers: set[str] = set()
+    for cid, box in sorted(state.containers.items()):
+        if box.locked:
+            continue
+        if box.opened_by:
+            openers.add(box.opened_by)
+        loose = {p: lots for p, lots in _unsecured(state).items()
+                 if p in (f"container:{cid}", f"person:{box.opened_by}")}
+        open_for = _minutes_since(ctx.now, box.opened_at)
+        if not loose or open_for is None or open_for <= grace:
+            continue
+        out.append(ctx.alert(
+            f"Container {cid} ({box.name}) has been open for {int(open_for)} minutes "
+            f"(opened by {_who(state, box.opened_by)}; the limit is {grace}) with "
+            + "; ".join(_describe(state, p, lots) for p, lots in loose.items())
+            + ". Lock the ammunition away.",
+            subject=f"container:{cid}", roles=("handler",)))
+    # rounds in someone's hand with no open container of theirs: nothing records since
+    # when, so the alert is raised at the first check
+    for place, lots in _unsecured(state).items():
+        kind, _, ref = place.partition(":")
+        if kind != "person" or ref in openers:
+            continue
+        text = _describe(state, place, lots)
+        out.append(ctx.alert(
+            f"{text[:1].upper()}{text[1:]}, outside any container. "
+            "Put the rounds in a locked container.",
+            subject=place, roles=("handler",)))
+    return out
