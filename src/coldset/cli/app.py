@@ -18,7 +18,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from coldset.config import Settings
+from coldset.config import ConfigError, Settings
 
 app = typer.Typer(
     name="coldset",
@@ -95,9 +95,7 @@ def handled(fn: Callable[P, R]) -> Callable[P, R]:
             raise
         except CliError as e:
             _report(str(e), e.code, as_json, e.payload)
-        except (ValueError, LookupError, PermissionError, OSError) as e:
-            from coldset.config import ConfigError  # noqa: F401  (documented error type)
-
+        except (ConfigError, ValueError, LookupError, PermissionError, OSError) as e:
             _report(str(e) or type(e).__name__, EXIT_INPUT, as_json, None)
         except Exception as e:  # never a traceback for the user
             if os.environ.get("COLDSET_DEBUG"):

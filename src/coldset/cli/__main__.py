@@ -1,0 +1,3 @@
+from coldset.cli import main
+
+main()
