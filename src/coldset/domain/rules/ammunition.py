@@ -20,7 +20,7 @@ from coldset.domain.commands import (
     StartMealBreak,
     WrapDay,
 )
-from coldset.domain.model import DummySource, Exemption, RoundKind
+from coldset.domain.model import QUARANTINE_INCIDENTS, DummySource, Exemption, RoundKind
 from coldset.domain.rules import RuleContext, Verdict, rule
 from coldset.domain.state import State
 
@@ -113,6 +113,13 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
             return [ctx.block(
                 f"{_lot_label(state, lot.id)} is live ammunition; it can never be loaded. "
                 "Leave it locked away and call the safety contact.")]
+        f = state.firearms.get(cmd.firearm)
+        if f is not None and f.quarantined and not any(
+                i.firearm == f.id and i.kind in QUARANTINE_INCIDENTS
+                for i in state.incidents.values()):   # a misfire is misfire-quarantine's
+            return [ctx.block(
+                f"{cmd.firearm} is quarantined (a live round may have come from it); nothing "
+                "is loaded into it until a handler and the safety contact release it.")]
         if lot.quarantined:
             return [ctx.block(
                 f"{_lot_label(state, lot.id)} is quarantined (it may hold live rounds); no "
