@@ -1,0 +1,256 @@
+"""C. People rules (SAFETY_RULES.md section C): who may receive, handle and supervise firearms.
+
+The helpers at the top (:func:`scene_for`, :func:`unit_for`, :func:`person_name`,
+:func:`local_time`) are shared with :mod:`.scenes` and :mod:`.incidents`.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from coldset.clock import parse_rfc3339
+from coldset.domain.commands import (
+    CheckIn,
+    CheckOut,
+    Collect,
+    CommandBase,
+    Inspect,
+    Issue,
+    Load,
+    ReceiveFirearm,
+    ReceiveLot,
+    ReconcileCounts,
+    RecordTraining,
+    ReturnFirearm,
+    ReturnLot,
+    SignOffPlan,
+    Transfer,
+    Unload,
+    UnlockContainer,
+    VerifyDummyLot,
+)
+from coldset.domain.model import NON_FIRING_TYPES, CredentialKind, Role, Scene, SignOffRole
+from coldset.domain.rules import RuleContext, Verdict, rule
+from coldset.domain.state import State
+
+# ------------------------------------------------------------------ shared helpers
+
+
+def scene_for(state: State, cmd: CommandBase) -> Scene | None:
+    """The scene a command is about: the one it names, else the one its firearm is issued for."""
+    sid = getattr(cmd, "scene", None)
+    if sid is None:
+        f = state.firearms.get(getattr(cmd, "firearm", None) or "")
+        sid = f.issued_for if f is not None else None
+    return state.scenes.get(sid or "")
+
+
+def unit_for(state: State, cmd: CommandBase) -> str | None:
+    """The unit a command acts on: its scene's, else its firearm's, else its container's."""
+    sc = scene_for(state, cmd)
+    if sc is not None:
+        return sc.unit
+    fid = getattr(cmd, "firearm", None)
+    if fid in state.firearms:
+        f = state.firearms[fid]
+        if f.custody.kind == "container" and f.custody.ref not in state.containers:
+            return None
+        return state.firearm_unit(fid)
+    box = state.containers.get(getattr(cmd, "container", None) or "")
+    if box is not None:
+        return box.unit
+    unit = getattr(cmd, "unit", None)
+    return unit if isinstance(unit, str) else None
+
+
+def person_name(state: State, pid: str | None) -> str:
+    """``Hana Reyes (hana)``, or the bare id when the person is unknown."""
+    p = state.people.get(pid or "")
+    return f"{p.name} ({p.id})" if p is not None else str(pid)
+
+
+def local_time(state: State, at: str | None) -> str:
+    """An entry time as the production's local ``YYYY-MM-DD HH:MM``."""
+    if not at:
+        return "never"
+    try:
+        t = parse_rfc3339(at)
+    except ValueError:
+        return at
+    tz = state.production.time_zone if state.production else "UTC"
+    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def _label(value: str) -> str:
+    return value.replace("_", " ")
+
+
+# ------------------------------------------------------------------ performer-trained
+
+
+@rule("performer-trained", applies_to=(Issue,),
+      source="Safety Bulletin #1 (training, no coercion); Cal. Labor Code §9156; Rust (2021)")
+def performer_trained(ctx: RuleContext) -> list[Verdict]:
+    """A performer receives a firearm only after recorded training for its type and consent.
+
+    Non-firing replicas and rubber/resin props are not firearms and need neither.
+    """
+    cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, Issue)
+    f, p = state.firearms.get(cmd.firearm), state.people.get(cmd.to)
+    if f is None or p is None or f.type in NON_FIRING_TYPES:
+        return []
+    what = f"{f.id} ({f.manufacturer} {f.model}, a {_label(f.type.value)})"
+    if Role.performer not in p.roles:
+        return []   # a non-performer: armorer-only-handoff's fault (one fault, one rule)
+    missing = []
+    if not any(t.weapon_type == f.type for t in p.training):
+        missing.append(f"no training on the {_label(f.type.value)} given by a handler "
+                       "(record_training)")
+    if not any(c.weapon_type == f.type for c in p.consents):
+        missing.append(f"no consent from them to handle a {_label(f.type.value)} "
+                       "(record_consent, with their own PIN)")
+    if not missing:
+        return []
+    return [ctx.block(f"{person_name(state, p.id)} cannot receive {what}: "
+                      f"{' and '.join(missing)} on this production. Record it first.")]
+
+
+# ------------------------------------------------------------------ handler-credentials
+
+#: Credential kinds every handler must hold, current on the day (Cal. LC §9153(b)).
+REQUIRED_CREDENTIALS: tuple[CredentialKind, ...] = (CredentialKind.entertainment_firearms_permit,)
+
+#: Commands that are a handler's work (custody, ammunition, training, sign-off as handler).
+#: Locking firearms away and checking out are left open: they only make the set safer.
+HANDLER_ACTIONS = (Inspect, Issue, Collect, Transfer, Load, Unload, UnlockContainer,
+                   ReceiveFirearm, ReturnFirearm, ReceiveLot, ReturnLot, VerifyDummyLot,
+                   CheckIn, RecordTraining, ReconcileCounts, SignOffPlan)
+
+
+@rule("handler-credentials", applies_to=HANDLER_ACTIONS, source="Cal. Labor Code §9153(b)")
+def handler_credentials(ctx: RuleContext) -> list[Verdict]:
+    """A handler acts only with current credentials: a permit, and every credential on record
+    (safety course, federal licence) current on the day."""
+    cmd, state = ctx.command, ctx.state
+    if not state.is_handler(cmd.actor):
+        return []   # not a handler at all: armorer-only-handoff and the role checks refuse it
+    if isinstance(cmd, SignOffPlan) and cmd.as_role != SignOffRole.handler:
+        return []
+    p = state.people[cmd.actor]
+    today = ctx.today.isoformat()
+    problems = [f"no {_label(k.value)} on record" for k in REQUIRED_CREDENTIALS
+                if not any(c.kind == k for c in p.credentials)]
+    for kind in sorted({c.kind for c in p.credentials}):
+        held = [c for c in p.credentials if c.kind == kind]
+        if not any(c.expires >= today for c in held):
+            last = max(held, key=lambda c: c.expires)
+            problems.append(f"{_label(kind.value)} {last.number} expired on {last.expires}")
+    if not problems:
+        return []
+    return [ctx.block(f"{person_name(state, p.id)} cannot act as a handler today ({today}): "
+                      f"{'; '.join(problems)}. Record a current credential (record_credential) "
+                      "or have a handler with current credentials do it.")]
+
+
+# ------------------------------------------------------------------ armorer-dedicated
+
+
+def _verb(cmd: CommandBase) -> str:
+    return cmd.command_type.replace("_", " ")
+
+
+@rule("armorer-dedicated", applies_to=(CheckIn, CheckOut, UnlockContainer, Issue, Load, Collect,
+                                       Inspect, Unload),
+      source="Cal. Labor Code §9153(a); Rust (2021, armorer told to prioritise props); "
+             "The Crow (1993, specialist sent home early)")
+def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
+    """While a unit has firearms out, its handler stays on it; a unit opening a container
+    needs its own handler checked in."""
+    cmd, state = ctx.command, ctx.state
+    if not state.is_handler(cmd.actor):
+        return []
+    who = person_name(state, cmd.actor)
+    home = state.checked_in.get(cmd.actor)
+    home_unit = home[0] if home else None
+    own_fid = getattr(cmd, "firearm", None)
+    out = [f for f in state.firearms_out(home_unit) if f != own_fid] if home_unit else []
+
+    if isinstance(cmd, CheckIn | CheckOut):
+        if home_unit is None or (isinstance(cmd, CheckIn) and cmd.unit == home_unit):
+            return []
+        held = [f for f in out if state.holder(f) == cmd.actor]
+        if isinstance(cmd, CheckIn) and held:
+            return [ctx.block(f"{who} holds {', '.join(held)} on unit {home_unit} and cannot "
+                              f"move to unit {cmd.unit} with them: lock them away "
+                              "(lock_container) or pass them to the unit's other handler first.")]
+        # checking out with firearms in hand is single-custody's fault: one fault, one rule
+        left = [f for f in out if f not in held]
+        others = [h for h in state.handler_on(home_unit) if h != cmd.actor]
+        if left and not others:
+            going = "check out" if isinstance(cmd, CheckOut) else f"move to unit {cmd.unit}"
+            return [ctx.block(f"Firearms of unit {home_unit} are out of lock-up "
+                              f"({', '.join(left)}) and {who} is its only handler checked in: "
+                              f"they cannot {going} until those firearms are back in lock-up or "
+                              f"another handler checks in on {home_unit}.")]
+        return []
+
+    target = unit_for(state, cmd)
+    if isinstance(cmd, UnlockContainer):
+        box = state.containers.get(cmd.container)
+        if box is None or not box.unit:
+            return []
+        if home_unit and home_unit != box.unit and out:
+            return [ctx.block(f"{who} is the handler of unit {home_unit}, where "
+                              f"{', '.join(out)} {'is' if len(out) == 1 else 'are'} out of "
+                              f"lock-up, and cannot open {box.name} ({box.id}) of unit "
+                              f"{box.unit} as well. Lock unit {home_unit}'s firearms away first, "
+                              f"or let unit {box.unit}'s own handler open it.")]
+        if not state.handler_on(box.unit) and home_unit != box.unit:
+            return [ctx.block(f"{box.name} ({box.id}) belongs to unit {box.unit}, and no handler "
+                              f"is checked in on {box.unit}: a unit that takes firearms out needs "
+                              f"its own handler checked in on it. Check in on {box.unit} first "
+                              "(check_in).")]
+        return []
+    if home_unit and target and target != home_unit and out:
+        return [ctx.block(f"{who} is the handler of unit {home_unit}, where {', '.join(out)} "
+                          f"{'is' if len(out) == 1 else 'are'} out of lock-up, and cannot "
+                          f"{_verb(cmd)} {own_fid} on unit {target} as well. Lock unit "
+                          f"{home_unit}'s firearms away first, or let unit {target}'s own "
+                          "handler do it.")]
+    return []
+
+
+# ------------------------------------------------------------------ handler-present
+
+
+@rule("handler-present", applies_to=(Issue, Load, Collect),
+      source="Rust (2021, armorer not in the church); The Crow (1993, specialist sent home)")
+def handler_present(ctx: RuleContext) -> list[Verdict]:
+    """Issue, load and collect happen only with the handler checked in on that unit's set."""
+    cmd, state = ctx.command, ctx.state
+    sc = scene_for(state, cmd)
+    unit = sc.unit if sc is not None else unit_for(state, cmd)
+    set_ = sc.set if sc is not None else None
+    set_name = state.sets[set_].name if set_ in state.sets else set_
+    where = (f"the set {set_name} ({set_}, unit {unit}) of scene {sc.id}" if sc is not None
+             else f"unit {unit}" if unit else "a set")
+    fid = getattr(cmd, "firearm", "")
+
+    def here(u: str, s: str) -> bool:
+        return (unit is None or u == unit) and (set_ is None or s == set_)
+
+    if state.is_handler(cmd.actor):
+        at = state.checked_in.get(cmd.actor)
+        if at is not None and here(*at):
+            return []
+        now = (f"is checked in on {at[1]} (unit {at[0]})" if at
+               else "is not checked in on any set")
+        return [ctx.block(f"{person_name(state, cmd.actor)} {now}: {_verb(cmd)} of {fid} "
+                          f"happens only with the handler checked in on {where}. Check in "
+                          "there first (check_in).")]
+    if any(here(u, s) for (u, s) in state.checked_in.values()):
+        return []
+    return [ctx.block(f"No handler is checked in on {where}: {fid} cannot be "
+                      f"{'issued' if isinstance(cmd, Issue) else _verb(cmd) + 'ed'} without "
+                      "the handler on the set.")]
