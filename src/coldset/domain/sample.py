@@ -129,6 +129,9 @@ def western(day: date, pins: dict[str, str]) -> list[dict[str, Any]]:
         add("lee", "sign_off_plan", scene=scene, as_role="safety_contact")
     add("dave", "hold_safety_meeting", shoot_day="day-1",
         attendees=sorted(PEOPLE), topics="Firearms on set today: sc-12, sc-14, sc-20")
+    for sc in [x for x in cmds if x["type"] == "schedule_scene"]:   # safety-meeting: per scene
+        add("dave", "hold_safety_meeting", shoot_day="day-1", scene=sc["scene"],
+            attendees=sc["cast_crew"], topics=f"{sc['scene']}: {sc['title']}")
     add("hana", "check_in", unit="main", set="church")
     add("sam", "check_in", unit="second", set="corral")
     return cmds

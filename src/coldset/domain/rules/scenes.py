@@ -1,0 +1,231 @@
+"""D. Scenes and set rules (SAFETY_RULES.md section D): meetings, muzzle plans, blanks."""
+
+from __future__ import annotations
+
+from coldset.domain.commands import Issue, Load
+from coldset.domain.model import (
+    NON_FIRING_TYPES,
+    MuzzleDirection,
+    PlanFirearm,
+    RoundKind,
+    Scene,
+    Shot,
+    ShotKind,
+    SignOffRole,
+)
+from coldset.domain.rules import RuleContext, Verdict, rule
+from coldset.domain.rules.people import local_time, person_name, scene_for
+from coldset.domain.state import State
+
+
+def shots_for(scene: Scene, firearm: str) -> list[Shot]:
+    """The shots of the plan that use ``firearm`` (a shot naming no firearm uses every one)."""
+    return [s for s in scene.plan.shots if s.firearm in (None, firearm)]
+
+
+def plan_entry(scene: Scene, firearm: str) -> PlanFirearm | None:
+    return next((p for p in scene.plan.firearms if p.firearm == firearm), None)
+
+
+def missing_signoffs(scene: Scene) -> list[str]:
+    """The sign-off roles (handler, 1st AD, safety contact) the scene's plan still lacks."""
+    return [r.value for r in SignOffRole if r.value not in scene.signoffs]
+
+
+def _roles(roles: list[str]) -> str:
+    names = [r.replace("_", " ").replace("first ad", "1st AD") for r in roles]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def _norm(text: str | None) -> str:
+    return "".join(ch for ch in (text or "").lower() if ch.isalnum())
+
+
+# ------------------------------------------------------------------ safety-meeting
+
+
+@rule("safety-meeting", applies_to=(Issue, Load),
+      source="Safety Bulletin #1; NM OHSB citation of Rust Movie Productions (2022, "
+             "no daily safety meetings)")
+def safety_meeting(ctx: RuleContext) -> list[Verdict]:
+    """A meeting is held each day firearms are used and before each scene that uses them;
+    the scene's cast and crew attend, and anyone recorded absent stays off its set."""
+    cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, Issue | Load)
+    sc = scene_for(state, cmd)
+    if sc is None:
+        if isinstance(cmd, Load):
+            return []   # loading without a scene: load-at-take decides
+        days = {d.id for d in state.shoot_days.values() if d.date == ctx.today.isoformat()}
+        if any(m.shoot_day in days for m in state.meetings.values()):
+            return []
+        return [ctx.block(f"No safety meeting has been held today ({ctx.today.isoformat()}): "
+                          f"{cmd.firearm} is not issued on a day without one "
+                          "(hold_safety_meeting with everyone on set).")]
+    meetings = [m for m in state.meetings.values()
+                if m.scene == sc.id and m.shoot_day == sc.shoot_day]
+    scene = f"scene {sc.id} ({sc.title})"
+    if not meetings:
+        daily = any(m.shoot_day == sc.shoot_day for m in state.meetings.values())
+        return [ctx.block(f"No safety meeting has been held for {scene}"
+                          + ("" if daily else f" nor on its shoot day {sc.shoot_day}")
+                          + f": hold one with its cast and crew (hold_safety_meeting, scene "
+                          f"{sc.id}) before any firearm is issued or loaded for it.")]
+    attended = {p for m in meetings for p in m.attendees}
+    absent = {p for m in meetings for p in m.absent} - attended
+    problems = []
+    unrecorded = [p for p in sc.cast_crew if p not in attended and p not in absent]
+    if unrecorded:
+        problems.append(f"the meeting did not record {', '.join(unrecorded)} (everyone on the "
+                        "scene's cast and crew list attends or is recorded absent)")
+    on_set = [cmd.actor]
+    other = cmd.to if isinstance(cmd, Issue) else (
+        state.holder(cmd.firearm) if cmd.firearm in state.firearms else None)
+    if other and other != cmd.actor:
+        on_set.append(other)
+    for pid in on_set:
+        if pid in absent:
+            problems.append(f"{person_name(state, pid)} was recorded absent from it and cannot "
+                            "be on the set for this scene")
+        elif pid not in attended:
+            problems.append(f"{person_name(state, pid)} did not attend it")
+    if not problems:
+        return []
+    return [ctx.block(f"Safety meeting for {scene}: {'; '.join(problems)}. Brief them in a "
+                      "safety meeting for the scene (hold_safety_meeting) first.")]
+
+
+# ------------------------------------------------------------------ muzzle-plan
+
+_AT = {MuzzleDirection.person: "a person", MuzzleDirection.camera: "the camera position"}
+
+
+@rule("muzzle-plan", applies_to=(Issue,),
+      source="Safety Bulletin #1 (never point a firearm at anyone); Rust (2021, pointed toward "
+             "the camera)")
+def muzzle_plan(ctx: RuleContext) -> list[Verdict]:
+    """A shot pointing at a person or the camera needs a recorded mitigation and the sign-offs
+    of the handler, the 1st AD and the safety contact before any issue for the scene."""
+    cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, Issue)
+    sc = scene_for(state, cmd)
+    if sc is None:
+        return []
+    risky = [s for s in shots_for(sc, cmd.firearm) if s.muzzle in _AT]
+    if not risky:
+        return []
+    f = state.firearms.get(cmd.firearm)
+    problems = []
+    if not sc.plan.mitigations and not (f is not None and f.type in NON_FIRING_TYPES):
+        problems.append("no mitigation is recorded (cheated angle, remote camera, shields or a "
+                        "non-firing replica)")
+    unsigned = missing_signoffs(sc)
+    if unsigned:
+        problems.append(f"the plan is not yet signed off by the {_roles(unsigned)} "
+                        "(sign_off_plan)")
+    if not problems:
+        return []
+    shots = "; ".join(f"shot {s.number} ({s.kind.value}) points at {_AT[s.muzzle]}"
+                      + (f" ({s.target})" if s.target else "") for s in risky)
+    return [ctx.block(f"Scene {sc.id}: {shots} with {cmd.firearm}, and {' and '.join(problems)}."
+                      " Nothing is issued for the scene until then.")]
+
+
+# ------------------------------------------------------------------ blank-distance
+
+
+def _blank_load(state: State, cmd: Issue | Load) -> bool:
+    if isinstance(cmd, Issue):
+        return True
+    lot = state.lots.get(cmd.lot)
+    return lot is not None and lot.kind == RoundKind.blank
+
+
+@rule("blank-distance", applies_to=(Issue, Load),
+      source="Safety Bulletin #1; Cover Up (1984, Jon-Erik Hexum)")
+def blank_distance(ctx: RuleContext) -> list[Verdict]:
+    """Blanks fire only with the production's minimum distance to any person, unless the plan
+    names a specialty close-range load and has the three sign-offs."""
+    cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, Issue | Load)
+    sc = scene_for(state, cmd)
+    if sc is None or not _blank_load(state, cmd):
+        return []
+    shots = [s for s in shots_for(sc, cmd.firearm) if s.blanks]
+    if isinstance(cmd, Load) and cmd.shot is not None:
+        shots = [s for s in shots if s.number == cmd.shot]
+    minimum = ctx.settings.blank_distance_ft
+    close = [s for s in shots if s.closest_distance_ft < minimum]
+    if not close:
+        return []
+    entry = plan_entry(sc, cmd.firearm)
+    named = entry.close_range_load if entry is not None else None
+    problems = []
+    if not named:
+        problems.append(f"the plan names no specialty close-range load for {cmd.firearm}")
+    elif isinstance(cmd, Load):
+        lot = state.lots[cmd.lot]
+        if _norm(lot.load) != _norm(named):
+            problems.append(f"lot {lot.id} is {lot.load or 'an unnamed load'!r}, not the "
+                            f"close-range load {named!r} the plan names")
+    unsigned = missing_signoffs(sc)
+    if unsigned:
+        problems.append(f"the plan is not yet signed off by the {_roles(unsigned)}")
+    if not problems:
+        return []
+    shot_list = ", ".join(f"shot {s.number} ({s.closest_distance_ft} ft)" for s in close)
+    return [ctx.block(f"Scene {sc.id}: {cmd.firearm} fires blanks closer to a person than the "
+                      f"minimum of {minimum} ft ({shot_list}), and {' and '.join(problems)}. "
+                      "Move the people back, or name a close-range load and get the handler, "
+                      "1st AD and safety contact sign-offs.")]
+
+
+# ------------------------------------------------------------------ load-at-take
+
+
+def _why_not_now(state: State, cmd: Load, sc: Scene, today: str) -> str | None:
+    if cmd.shot is None:
+        return f"name the take (shot) of scene {sc.id} the blanks are for"
+    shot = next((s for s in sc.plan.shots if s.number == cmd.shot), None)
+    if shot is None:
+        return f"scene {sc.id} has no shot {cmd.shot} in its firearm plan"
+    if shot.kind == ShotKind.rehearsal:
+        return (f"shot {shot.number} of scene {sc.id} is a rehearsal: rehearsals use "
+                "non-firing replicas or firearms shown clear, never blanks")
+    if not shot.blanks:
+        return (f"shot {shot.number} of scene {sc.id} does not fire blanks in the plan; "
+                "load blanks only for a take that fires")
+    if shot.firearm is not None and shot.firearm != cmd.firearm:
+        return f"shot {shot.number} of scene {sc.id} is planned for {shot.firearm}"
+    if plan_entry(sc, cmd.firearm) is None:
+        return f"{cmd.firearm} is not in the firearm plan of scene {sc.id}"
+    if sc.wrapped_at:
+        return f"scene {sc.id} wrapped at {local_time(state, sc.wrapped_at)}"
+    day = state.shoot_days.get(sc.shoot_day)
+    if day is not None and day.date != today:
+        return (f"scene {sc.id} is scheduled for {day.date}, not today ({today}); load "
+                "immediately before the take")
+    if sc.unit in state.meal_breaks:
+        return (f"unit {sc.unit} is on a meal break since "
+                f"{local_time(state, state.meal_breaks[sc.unit])}; load when the take is "
+                "ready, not before or during the break")
+    return None
+
+
+@rule("load-at-take", applies_to=(Load,),
+      source="Safety Bulletin #1 (do not load until ready to shoot)")
+def load_at_take(ctx: RuleContext) -> list[Verdict]:
+    """Blanks are loaded only for a take that fires, immediately before it."""
+    cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, Load)
+    lot = state.lots.get(cmd.lot)
+    if lot is None or lot.kind != RoundKind.blank:
+        return []
+    sc = scene_for(state, cmd)
+    if sc is None:
+        why: str | None = "name the scene and take (scene, shot) the blanks are for"
+    else:
+        why = _why_not_now(state, cmd, sc, ctx.today.isoformat())
+    if why is None:
+        return []
+    return [ctx.block(f"Blanks from lot {lot.id} are not loaded into {cmd.firearm} now: {why}.")]
