@@ -1,0 +1,163 @@
+"""JSON routes: ``POST /api/v1/productions/{production}/commands/{type}`` for every command,
+and reads (board, timeline, productions). Authentication: ``Authorization: Bearer <token>``.
+
+The actor is the person the token's account is on that production. A command
+may carry an ``Idempotency-Key`` header (or ``idempotency_key`` field): a retry
+with the same key answers the first result and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+
+from coldset.api.errors import api_error
+from coldset.api.schemas import (
+    REF,
+    SET_BY_SERVER,
+    ErrorOut,
+    ResultOut,
+    body_name,
+    command_components,
+)
+from coldset.domain.commands import COMMAND_TYPES
+from coldset.service.accounts import Account
+from coldset.web.context import HTTPProblem, app_state
+from coldset.web.outcome import status_of
+
+PREFIX = "/api/v1"
+_ERR = {"model": ErrorOut}
+_RES = {"model": ResultOut}
+
+
+class Unauthenticated(Exception):
+    pass
+
+
+def bearer(request: Request) -> Account:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    account = (app_state(request).accounts.token_account(token.strip())
+               if scheme.lower() == "bearer" else None)
+    if account is None:
+        raise Unauthenticated()
+    return account
+
+
+def actor(request: Request, production: str) -> str:
+    person = bearer(request).person_on(production)
+    if person is None:
+        raise HTTPProblem(403, "forbidden", f"this token's account is not on production "
+                          f"{production!r}")
+    return person
+
+
+def _malformed(fields: list[tuple[str, str]]) -> JSONResponse:
+    return JSONResponse({"status": "rejected", "error_kind": "malformed",
+                         "error": "; ".join(f"{f}: {m}" for f, m in fields),
+                         "field_errors": [{"field": f, "message": m} for f, m in fields]},
+                        status_code=422)
+
+
+def _command_route(type_: str) -> Callable[[Request, str], Awaitable[Response]]:
+    async def run_command(request: Request, production: str) -> Response:
+        person = actor(request, production)
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            return _malformed([("body", "is not JSON")])
+        if not isinstance(body, dict):
+            return _malformed([("body", "must be a JSON object of the command's fields")])
+        clash = [(k, "set by the URL and your token; leave it out") for k in SET_BY_SERVER
+                 if k in body]
+        if clash:
+            return _malformed(clash)
+        key = request.headers.get("idempotency-key")
+        if key is not None:
+            if body.get("idempotency_key", key) != key:
+                return _malformed([("idempotency_key", "differs from the Idempotency-Key "
+                                                       "header")])
+            body["idempotency_key"] = key
+        cmd = {**body, "type": type_, "production": production, "actor": person}
+        result = await app_state(request).queue.run(cmd)
+        return JSONResponse(result.to_dict(), status_code=status_of(result))
+
+    run_command.__name__ = f"command_{type_}"
+    run_command.__doc__ = (COMMAND_TYPES[type_].__doc__ or type_).strip().splitlines()[0]
+    return run_command
+
+
+def _router() -> APIRouter:
+    r = APIRouter(prefix=PREFIX)
+    for type_ in sorted(COMMAND_TYPES):
+        r.add_api_route(
+            f"/productions/{{production}}/commands/{type_}", _command_route(type_),
+            methods=["POST"], tags=["commands"], summary=type_.replace("_", " "),
+            responses={200: _RES, 401: _ERR, 403: _RES, 409: _RES, 422: _RES},
+            openapi_extra={"requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": REF.format(model=body_name(type_))}}}},
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "maxLength": 128},
+                                "description": "a retry with the same key writes nothing"}]},
+        )
+
+    @r.get("/productions", tags=["reads"], responses={401: _ERR})
+    def productions(request: Request) -> dict[str, Any]:
+        """The productions this token's account is on, and the person it acts as."""
+        account = bearer(request)
+        return {"login": account.login, "productions": [
+            {"production": p, "person": person} for p, person in sorted(account.members.items())]}
+
+    @r.get("/productions/{production}/board", tags=["reads"],
+           responses={401: _ERR, 403: _ERR, 404: _ERR})
+    def board(request: Request, production: str) -> dict[str, Any]:
+        """Every firearm and lot right now; open alerts and stop-works."""
+        actor(request, production)
+        try:
+            return app_state(request).custody.board(production)
+        except LookupError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+
+    @r.get("/productions/{production}/firearms/{firearm}/timeline", tags=["reads"],
+           responses={401: _ERR, 403: _ERR, 404: _ERR})
+    def timeline(request: Request, production: str, firearm: str) -> dict[str, Any]:
+        """Everything that happened to one firearm, in log order."""
+        actor(request, production)
+        try:
+            rows = app_state(request).custody.timeline(production, firearm)
+        except LookupError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+        return {"firearm": firearm, "entries": rows}
+
+    return r
+
+
+def install(app: FastAPI) -> None:
+    """Add the API routes, its 401 handler and the command schemas to ``app``'s OpenAPI."""
+    app.include_router(_router())
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauth(request: Request, exc: Unauthenticated) -> Response:
+        return api_error(401, "unauthenticated",
+                         "send a valid API token: Authorization: Bearer <token>")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version,
+                             description=app.description,
+                             routes=[rt for rt in app.routes
+                                     if getattr(rt, "path", "").startswith(PREFIX)])
+        comps = schema.setdefault("components", {})
+        comps.setdefault("schemas", {}).update(command_components())
+        comps["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,143 @@
+"""``coldset serve`` (the armorer's tablet and the API) and ``coldset account`` (logins).
+
+``serve --demo`` on a fresh machine makes a throw-away install in a temporary
+directory, the demo western and a demo login per person, and prints the URL
+and the logins. Without ``--demo`` it serves an install made by ``coldset
+init`` and refuses demo logins or an unsafe signing key.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+
+from coldset.cli.app import JSON_OPTION, app, emit_json, handled, out
+from coldset.config import Settings
+from coldset.service.accounts import AccountService
+
+account_app = typer.Typer(help="Logins for the web app and API tokens for scripts.",
+                          no_args_is_help=True)
+app.add_typer(account_app, name="account")
+
+
+def _demo_install(home: str | None) -> tuple[object, list[object]]:
+    from coldset.clock import SystemClock
+    from coldset.install import init_install, open_install
+    from coldset.service.accounts import AccountService
+    from coldset.service.core import CustodyService
+    from coldset.service.web_support import setup_demo
+
+    where = Path(home) if home else Path(tempfile.mkdtemp(prefix="coldset-demo-"))
+    settings = Settings.load(where)
+    init_install(settings, "demo.coldset.local")
+    install = open_install(settings)
+    clock = SystemClock()
+    custody = CustodyService(install.store, install.ledger, clock)
+    accounts = AccountService(install.store, clock)
+    logins = setup_demo(custody, accounts, clock.now().date())
+    return install, list(logins)
+
+
+@app.command()
+@handled
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    demo: bool = typer.Option(False, "--demo", help="A throw-away demo install with the "
+                              "sample western and demo logins (says DEMO on every page)."),
+    forwarded: bool = typer.Option(False, "--behind-proxy", help="Trust X-Forwarded-* from "
+                                   "a local reverse proxy (HTTPS termination)."),
+) -> None:
+    """Start the web app and the JSON API (uvicorn, one process, one writer)."""
+    import uvicorn
+
+    from coldset.install import open_install
+    from coldset.web import create_app
+
+    if demo:
+        install, logins = _demo_install(None)
+    else:
+        install, logins = open_install(ctx.obj.settings()), []
+    application = create_app(install, demo=demo, demo_logins=logins)  # type: ignore[arg-type]
+    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
+    if demo:
+        out.print("[bold yellow]DEMO[/] coldset with the sample western "
+                  f"(data in {install.settings.home}, thrown away when you delete it)")  # type: ignore[attr-defined]
+        out.print(f"Open [bold]{url}[/] and log in as:")
+        for d in logins:
+            out.print(f"  {d.login:<8} password {d.password:<14} PIN {d.pin}  "  # type: ignore[attr-defined]
+                      f"({', '.join(d.roles)})")  # type: ignore[attr-defined]
+    else:
+        out.print(f"coldset serving {install.settings.home} at {url}")  # type: ignore[attr-defined]
+    uvicorn.run(application, host=host, port=port, log_level="warning",
+                proxy_headers=forwarded, forwarded_allow_ips="127.0.0.1" if forwarded else None)
+
+
+@account_app.command("add")
+@handled
+def account_add(
+    ctx: typer.Context,
+    login: str = typer.Argument(..., help="Login name (lower case)."),
+    name: str = typer.Option(..., "--name", help="The person's full name."),
+    production: str = typer.Option(None, "--production", help="Production to link."),
+    person: str = typer.Option(None, "--person", help="Their person id on that production."),
+    password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
+                                 confirmation_prompt=True, help="At least 10 characters."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create a login (and link it to a person on a production)."""
+    accounts = _accounts(ctx)
+    accounts.create(login, name, password)
+    if production:
+        accounts.link(login, production, person or login)
+    if as_json:
+        emit_json({"ok": True, "login": login})
+    else:
+        out.print(f"Created login {login}")
+
+
+@account_app.command("link")
+@handled
+def account_link(ctx: typer.Context, login: str, production: str, person: str,
+                 as_json: bool = JSON_OPTION) -> None:
+    """Make LOGIN act as PERSON on PRODUCTION."""
+    _accounts(ctx).link(login, production, person)
+    if as_json:
+        emit_json({"ok": True})
+    else:
+        out.print(f"{login} acts as {person} on {production}")
+
+
+@account_app.command("password")
+@handled
+def account_password(
+    ctx: typer.Context, login: str,
+    password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
+                                 confirmation_prompt=True),
+) -> None:
+    """Set a login's password (also turns a demo login into a real one)."""
+    _accounts(ctx).set_password(login, password)
+    out.print(f"Password of {login} changed; its sessions are ended")
+
+
+@account_app.command("token")
+@handled
+def account_token(ctx: typer.Context, login: str,
+                  label: str = typer.Option("script", "--label"),
+                  as_json: bool = JSON_OPTION) -> None:
+    """Make an API token for LOGIN (printed once)."""
+    token = _accounts(ctx).create_token(login, label)
+    if as_json:
+        emit_json({"ok": True, "token": token})
+    else:
+        out.print(token)
+
+
+def _accounts(ctx: typer.Context) -> AccountService:
+    from coldset.clock import SystemClock
+    from coldset.install import open_install
+
+    return AccountService(open_install(ctx.obj.settings()).store, SystemClock())

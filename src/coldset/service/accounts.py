@@ -1,0 +1,261 @@
+"""Accounts: per-person logins (argon2id), the person an account is on each production,
+sessions (with their CSRF token) and API tokens for scripts.
+
+The only writer of the ``account_*`` tables. A person's *roles* are not here:
+they live in the production's log (``grant_role`` / ``add_person``) and the
+custody service answers them; an account only says which person it acts as.
+
+Login lock-out: after ``LOCK_AFTER`` wrong passwords within ``LOCK_WINDOW`` the
+login is locked for ``LOCK_FOR``, whatever password comes next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, insert, select, update
+
+from coldset.clock import Clock, parse_rfc3339, rfc3339
+from coldset.store.accounts_schema import (
+    account_logins,
+    account_members,
+    account_sessions,
+    account_tokens,
+)
+from coldset.store.db import Store
+
+LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._\-]{0,63}$")
+MIN_PASSWORD = 10
+SESSION_FOR = timedelta(hours=16)       # a long shoot day
+LOCK_AFTER, LOCK_WINDOW, LOCK_FOR = 5, timedelta(minutes=15), timedelta(minutes=15)
+
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)  # argon2id
+# A hash to verify against when the login does not exist, so timing does not tell.
+_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+class AccountError(ValueError):
+    """Bad account input (the message says what to fix)."""
+
+
+class LoginFailed(Exception):
+    """Wrong login or password, or the login is locked (the message is safe to show)."""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Account:
+    login: str
+    name: str
+    site_admin: bool
+    demo: bool
+    members: dict[str, str] = field(default_factory=dict)   # production -> person
+
+    def person_on(self, production: str) -> str | None:
+        return self.members.get(production)
+
+
+@dataclass(frozen=True)
+class Session:
+    account: Account
+    csrf: str
+    expires_at: str
+
+
+class AccountService:
+    """Create accounts, log in and out, check sessions and API tokens."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    # ------------------------------------------------------------------ accounts
+
+    def create(self, login: str, name: str, password: str, *, demo: bool = False,
+               site_admin: bool = False) -> Account:
+        login = login.strip().lower()
+        if not LOGIN_RE.match(login):
+            raise AccountError("login must be lower-case letters, digits, '.', '_' or '-' "
+                               "(up to 64, no spaces)")
+        if not name.strip():
+            raise AccountError("name is required")
+        _check_password(password, demo)
+        pw = _HASHER.hash(password)
+        with self.store.write() as conn:
+            if conn.execute(select(account_logins.c.login).where(
+                    account_logins.c.login == login)).first():
+                raise AccountError(f"login {login!r} already exists")
+            conn.execute(insert(account_logins).values(
+                login=login, name=name.strip(), password_hash=pw, demo=demo,
+                site_admin=site_admin, created_at=rfc3339(self.clock.now()), failed_count=0))
+        return Account(login, name.strip(), site_admin, demo)
+
+    def set_password(self, login: str, password: str) -> None:
+        _check_password(password, False)
+        pw = _HASHER.hash(password)
+        with self.store.write() as conn:
+            n = conn.execute(update(account_logins).where(account_logins.c.login == login)
+                             .values(password_hash=pw, demo=False, failed_count=0,
+                                     locked_until=None)).rowcount
+            if not n:
+                raise AccountError(f"no login {login!r}")
+            conn.execute(delete(account_sessions).where(account_sessions.c.login == login))
+
+    def link(self, login: str, production: str, person: str) -> None:
+        """Make ``login`` act as ``person`` on ``production`` (replacing any earlier link)."""
+        with self.store.write() as conn:
+            if not conn.execute(select(account_logins.c.login).where(
+                    account_logins.c.login == login)).first():
+                raise AccountError(f"no login {login!r}")
+            conn.execute(delete(account_members).where(account_members.c.login == login,
+                                                       account_members.c.production == production))
+            conn.execute(insert(account_members).values(login=login, production=production,
+                                                        person=person))
+
+    def get(self, login: str) -> Account | None:
+        with self.store.read() as conn:
+            row = conn.execute(select(account_logins).where(
+                account_logins.c.login == login)).first()
+            if row is None:
+                return None
+            members = {r.production: r.person for r in conn.execute(
+                select(account_members).where(account_members.c.login == login))}
+        return Account(row.login, row.name, bool(row.site_admin), bool(row.demo), members)
+
+    def logins_for(self, production: str) -> dict[str, str]:
+        """person -> login, for the people of a production who have an account."""
+        with self.store.read() as conn:
+            return {r.person: r.login for r in conn.execute(
+                select(account_members).where(account_members.c.production == production))}
+
+    def demo_accounts(self) -> list[str]:
+        """Logins made by the demo (a production server refuses to start while any exist)."""
+        with self.store.read() as conn:
+            return [r.login for r in conn.execute(
+                select(account_logins.c.login).where(account_logins.c.demo.is_(True)))]
+
+    def count(self) -> int:
+        with self.store.read() as conn:
+            return len(conn.execute(select(account_logins.c.login)).all())
+
+    # ------------------------------------------------------------------ sessions
+
+    def login(self, login: str, password: str) -> tuple[str, Session]:
+        """Check the password; a new session token (for the cookie) and the session."""
+        login = (login or "").strip().lower()
+        now = self.clock.now()
+        with self.store.read() as conn:
+            row = conn.execute(select(account_logins).where(
+                account_logins.c.login == login)).first()
+        if row is None:
+            _verify(_DUMMY_HASH, password)
+            raise LoginFailed("wrong login or password")
+        if row.locked_until and parse_rfc3339(row.locked_until) > now:
+            raise LoginFailed("this login is locked after too many wrong passwords; "
+                              f"try again after {row.locked_until[11:16]} UTC")
+        if not _verify(row.password_hash, password):
+            self._failed(login, row.failed_count, row.failed_since)
+            raise LoginFailed("wrong login or password")
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        expires = rfc3339(now + SESSION_FOR)
+        with self.store.write() as conn:
+            conn.execute(update(account_logins).where(account_logins.c.login == login)
+                         .values(failed_count=0, failed_since=None, locked_until=None))
+            conn.execute(delete(account_sessions).where(
+                account_sessions.c.expires_at < rfc3339(now)))
+            conn.execute(insert(account_sessions).values(
+                token_hash=_digest(token), login=login, csrf=csrf,
+                created_at=rfc3339(now), expires_at=expires))
+        account = self.get(login)
+        assert account is not None
+        return token, Session(account, csrf, expires)
+
+    def _failed(self, login: str, count: int, since: str | None) -> None:
+        now = self.clock.now()
+        if since is None or parse_rfc3339(since) < now - LOCK_WINDOW:
+            count, since = 0, rfc3339(now)
+        count += 1
+        values: dict[str, object] = {"failed_count": count, "failed_since": since}
+        if count >= LOCK_AFTER:
+            values.update(locked_until=rfc3339(now + LOCK_FOR), failed_count=0,
+                          failed_since=None)
+        with self.store.write() as conn:
+            conn.execute(update(account_logins).where(account_logins.c.login == login)
+                         .values(**values))
+
+    def session(self, token: str | None) -> Session | None:
+        """The live session a cookie token opens, or None."""
+        if not token:
+            return None
+        with self.store.read() as conn:
+            row = conn.execute(select(account_sessions).where(
+                account_sessions.c.token_hash == _digest(token))).first()
+        if row is None or parse_rfc3339(row.expires_at) <= self.clock.now():
+            return None
+        account = self.get(row.login)
+        return None if account is None else Session(account, row.csrf, row.expires_at)
+
+    def logout(self, token: str | None) -> None:
+        if not token:
+            return
+        with self.store.write() as conn:
+            conn.execute(delete(account_sessions).where(
+                account_sessions.c.token_hash == _digest(token)))
+
+    # ------------------------------------------------------------------ API tokens
+
+    def create_token(self, login: str, label: str) -> str:
+        """A new API token for scripts; returned once, stored only as a digest."""
+        if self.get(login) is None:
+            raise AccountError(f"no login {login!r}")
+        token = "cst_" + secrets.token_urlsafe(32)
+        with self.store.write() as conn:
+            conn.execute(insert(account_tokens).values(
+                token_hash=_digest(token), login=login, label=label.strip() or "script",
+                created_at=rfc3339(self.clock.now())))
+        return token
+
+    def revoke_token(self, token: str) -> bool:
+        with self.store.write() as conn:
+            return bool(conn.execute(update(account_tokens).where(
+                account_tokens.c.token_hash == _digest(token),
+                account_tokens.c.revoked_at.is_(None)).values(
+                revoked_at=rfc3339(self.clock.now()))).rowcount)
+
+    def token_account(self, token: str | None) -> Account | None:
+        if not token:
+            return None
+        with self.store.read() as conn:
+            row = conn.execute(select(account_tokens.c.login, account_tokens.c.revoked_at)
+                               .where(account_tokens.c.token_hash == _digest(token))).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        return self.get(row.login)
+
+
+def csrf_equal(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+def _check_password(password: str, demo: bool) -> None:
+    if not demo and len(password or "") < MIN_PASSWORD:
+        raise AccountError(f"password must be at least {MIN_PASSWORD} characters")
+    if demo and not password:
+        raise AccountError("password is required")
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return bool(_HASHER.verify(stored, password or ""))
+    except (VerificationError, InvalidHashError):
+        return False

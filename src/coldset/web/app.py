@@ -1,0 +1,173 @@
+"""The app factory: ``create_app(install, demo=..., clock=...)``. Nothing is built at import.
+
+A production server (``demo=False``) refuses to start while the install has
+demo logins or its signing key is unreadable or readable by others; the demo
+says so on every page.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from coldset.clock import Clock, SystemClock
+from coldset.config import ConfigError, check_key_file
+from coldset.install import Install
+from coldset.service.accounts import AccountService
+from coldset.service.core import CustodyService
+from coldset.service.web_support import CommandQueue
+from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render
+
+HERE = Path(__file__).parent
+log = logging.getLogger("coldset.web")
+
+
+def check_safe_to_serve(install: Install, accounts: AccountService, demo: bool) -> None:
+    """Refuse a production start with demo logins or an unsafe signing key."""
+    if demo:
+        return
+    check_key_file(install.settings.key_path)
+    demo_logins = accounts.demo_accounts()
+    if demo_logins:
+        raise ConfigError(
+            "this install has demo logins (" + ", ".join(sorted(demo_logins)[:8]) + "); a "
+            "production server will not start with demo credentials. Use `coldset serve "
+            "--demo`, or give those logins real passwords (`coldset account password`).")
+
+
+def create_app(install: Install, *, demo: bool = False, clock: Clock | None = None,
+               secure_cookies: bool | None = None, demo_logins: list[Any] | None = None
+               ) -> FastAPI:
+    """A FastAPI app over ``install``. ``clock`` is injected (tests); default: the wall clock."""
+    clock = clock or SystemClock()
+    custody = CustodyService(install.store, install.ledger, clock)
+    accounts = AccountService(install.store, clock)
+    check_safe_to_serve(install, accounts, demo)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["urlquote"] = quote
+    templates.env.filters["age"] = _age
+    templates.env.filters["urlunquote"] = unquote
+    templates.env.filters["label"] = lambda s: str(s or "").replace("_", " ")
+    queue_holder: dict[str, CommandQueue] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        queue_holder["q"].stop()
+
+    app = FastAPI(
+        title="coldset", version="1",
+        description="The armorer's tablet and the JSON API of coldset: every command of the "
+                    "custody service; refusals answer 409 with the rule ids, reasons and "
+                    "sources.",
+        lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    queue = CommandQueue(custody)
+    queue_holder["q"] = queue
+    app.state.coldset = AppState(custody=custody, accounts=accounts, queue=queue,
+                                 templates=templates, clock=clock, demo=demo,
+                                 secure_cookies=secure_cookies,
+                                 install_name=install.signer.name,
+                                 demo_logins=demo_logins or [])
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    _routes(app)
+    _handlers(app)
+    return app
+
+
+def _routes(app: FastAPI) -> None:
+    from coldset.api import routes as api_routes
+    from coldset.web.routes import (
+        auth,
+        board,
+        commands,
+        handoff,
+        labels,
+        pages_custody,
+        pages_people,
+        pages_safety,
+    )
+
+    for mod in (auth, board, handoff, commands, pages_custody, pages_people, pages_safety,
+                labels):
+        app.include_router(mod.router)
+    api_routes.install(app)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _handlers(app: FastAPI) -> None:
+    from coldset.api.errors import api_error
+
+    @app.exception_handler(LoginNeeded)
+    async def _login(request: Request, exc: LoginNeeded) -> Response:
+        if _is_api(request):
+            return api_error(401, "unauthenticated", "send an API token: "
+                             "Authorization: Bearer <token>")
+        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(HTTPProblem)
+    async def _problem(request: Request, exc: HTTPProblem) -> Response:
+        if _is_api(request):
+            return api_error(exc.status, exc.title, exc.message)
+        return render(request, "error.html", status=exc.status, title=exc.title,
+                      message=exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        title = {404: "Not found", 405: "Not allowed"}.get(exc.status_code, "Problem")
+        if _is_api(request):
+            return api_error(exc.status_code, title.lower().replace(" ", "-"), str(exc.detail))
+        return render(request, "error.html", status=exc.status_code, title=title,
+                      message=str(exc.detail) if exc.status_code != 404 else
+                      "There is no page here.")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = [{"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query",
+                                                                            "path")),
+                   "message": e["msg"]} for e in exc.errors()]
+        if _is_api(request):
+            return JSONResponse({"status": "rejected", "error_kind": "malformed",
+                                 "error": "; ".join(f"{f['field']}: {f['message']}"
+                                                    for f in fields),
+                                 "field_errors": fields}, status_code=422)
+        return render(request, "error.html", status=422, title="Some fields need fixing",
+                      message="; ".join(f"{f['field']}: {f['message']}" for f in fields))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> Response:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("internal error %s on %s %s", ref, request.method, request.url.path)
+        msg = (f"Something went wrong on the server (reference {ref}). Nothing you sent "
+               "was changed unless the board shows it. Tell the production's admin.")
+        if _is_api(request):
+            return api_error(500, "internal", msg)
+        return render(request, "error.html", status=500, title="Server problem", message=msg)
+
+
+def _age(seconds: int | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 60:
+        return f"{max(seconds, 0)} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d"

@@ -1,0 +1,163 @@
+"""What every page handler gets: the services, who is logged in, CSRF, rendering.
+
+Built per request from ``request.app.state`` (set by the app factory); nothing
+here is global.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from coldset.clock import Clock
+from coldset.service.accounts import AccountService, Session, csrf_equal
+from coldset.service.core import CustodyService
+from coldset.service.web_support import CommandQueue, member_roles
+
+SESSION_COOKIE = "coldset_session"
+ANON_CSRF_COOKIE = "coldset_csrf"
+FLASH_COOKIE = "coldset_flash"
+
+
+class HTTPProblem(Exception):
+    """A page-level problem shown on the error page (never a stack trace)."""
+
+    def __init__(self, status: int, title: str, message: str = "") -> None:
+        super().__init__(message or title)
+        self.status, self.title, self.message = status, title, message
+
+
+@dataclass
+class AppState:
+    custody: CustodyService
+    accounts: AccountService
+    queue: CommandQueue
+    templates: Jinja2Templates
+    clock: Clock
+    demo: bool
+    secure_cookies: bool | None       # None: Secure when the request came over HTTPS
+    install_name: str
+    demo_logins: list[Any] = field(default_factory=list)
+
+
+def app_state(request: Request) -> AppState:
+    st: AppState = request.app.state.coldset
+    return st
+
+
+def session_of(request: Request) -> Session | None:
+    cached = getattr(request.state, "session", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    s = app_state(request).accounts.session(request.cookies.get(SESSION_COOKIE))
+    request.state.session = s
+    return s
+
+
+def require_login(request: Request) -> Session:
+    s = session_of(request)
+    if s is None:
+        raise LoginNeeded(request.url.path)
+    return s
+
+
+class LoginNeeded(Exception):
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def csrf_token(request: Request) -> str:
+    """The token a form must send back: the session's, or (logged out) the cookie's."""
+    s = session_of(request)
+    if s is not None:
+        return s.csrf
+    tok = request.cookies.get(ANON_CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not tok:
+        tok = secrets.token_urlsafe(24)
+        request.state.new_csrf = tok
+    return tok
+
+
+def check_csrf(request: Request, form: Any) -> None:
+    sent = form.get("csrf")
+    s = session_of(request)
+    expected = s.csrf if s is not None else request.cookies.get(ANON_CSRF_COOKIE)
+    if not csrf_equal(sent, expected):
+        raise HTTPProblem(403, "This form has expired",
+                          "The form was missing its security token or it was from an old "
+                          "page. Nothing was changed. Go back, reload the page and try again.")
+
+
+def secure(request: Request) -> bool:
+    st = app_state(request)
+    return st.secure_cookies if st.secure_cookies is not None else request.url.scheme == "https"
+
+
+@dataclass
+class Member:
+    """The logged-in account on one production: the person it acts as and their roles."""
+
+    session: Session
+    production: str
+    person: str
+    roles: set[str]
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+
+def member(request: Request, production: str) -> Member:
+    s = require_login(request)
+    person = s.account.person_on(production)
+    if person is None:
+        raise HTTPProblem(403, "Not on this production",
+                          f"Your login ({s.account.login}) is not linked to a person on "
+                          f"production {production!r}. Ask the production's admin.")
+    roles = member_roles(app_state(request).custody, production, person)
+    return Member(s, production, person, roles)
+
+
+def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    st = app_state(request)
+    s = session_of(request)
+    flash = request.cookies.get(FLASH_COOKIE)
+    resp = st.templates.TemplateResponse(request, template, {
+        "demo": st.demo, "session": s, "csrf": csrf_token(request), "flash": flash,
+        "install_name": st.install_name, "new_key": secrets.token_urlsafe(12), **ctx,
+    }, status_code=status)
+    finish(request, resp)
+    if flash:
+        resp.delete_cookie(FLASH_COOKIE, path="/")
+    return resp
+
+
+def finish(request: Request, resp: Response) -> None:
+    """Set the logged-out CSRF cookie when this response made one."""
+    tok = getattr(request.state, "new_csrf", None)
+    if tok:
+        resp.set_cookie(ANON_CSRF_COOKIE, tok, httponly=True, samesite="lax",
+                        secure=secure(request), path="/")
+
+
+def redirect(request: Request, url: str, flash: str | None = None) -> RedirectResponse:
+    resp = RedirectResponse(url, status_code=303)
+    if flash:
+        resp.set_cookie(FLASH_COOKIE, quote(flash[:300]), httponly=True, samesite="lax",
+                        secure=secure(request), path="/", max_age=60)
+    finish(request, resp)
+    return resp
+
+
+def safe_next(value: Any, production: str, default: str) -> str:
+    """A local path on this production to go to after a form, never another site."""
+    v = str(value or "")
+    if v.startswith(f"/p/{production}/") and "//" not in v and "\\" not in v:
+        return v
+    return default

@@ -1,0 +1,88 @@
+"""What a page shows after a command: done, the refusal screen, or what was wrong."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from coldset.domain.commands import public_dict
+from coldset.service.result import Result
+from coldset.web.context import redirect, render
+
+#: HTTP status of a rejected command, by its kind (pages and the API agree).
+REJECTED_STATUS = {
+    "malformed": 422, "unknown-id": 422, "wrong-role": 403, "credential": 403,
+    "stale-state": 409, "duplicate": 409,
+}
+
+_LABELS = {"handler": "a handler (armorer, assistant armorer or property master)",
+           "first_ad": "the 1st AD", "safety_contact": "the safety contact",
+           "producer": "a producer", "admin": "an admin", "performer": "a performer"}
+
+
+def status_of(result: Result) -> int:
+    if result.status == "allowed":
+        return 200
+    if result.status == "refused":
+        return 409
+    return REJECTED_STATUS.get(result.error_kind or "", 422)
+
+
+def describe(result: Result) -> str:
+    what = (result.command or "command").replace("_", " ")
+    if result.replayed:
+        return f"Already done: {what} (entry #{result.index}; this was a repeat, nothing new)."
+    return f"Done: {what} (entry #{result.index})."
+
+
+def show(request: Request, result: Result, command: dict[str, Any], production: str,
+         next_url: str, *, done_template: str | None = None, **ctx: Any) -> Response:
+    """Allowed → back to ``next_url`` with a note (or ``done_template``); otherwise explain."""
+    if result.status == "allowed":
+        if done_template:
+            return render(request, done_template, production=production, result=result,
+                          command=command, next_url=next_url, **ctx)
+        return redirect(request, next_url, describe(result))
+    if result.status == "refused":
+        return refusal(request, result, command, production, next_url)
+    return render(request, "problem.html", status=status_of(result), production=production,
+                  result=result, command=command, next_url=next_url,
+                  title=_problem_title(result))
+
+
+def _problem_title(r: Result) -> str:
+    return {"malformed": "Some fields need fixing", "unknown-id": "Not found",
+            "wrong-role": "Not allowed for your role", "credential": "PIN not accepted",
+            "stale-state": "Not possible right now", "duplicate": "Already exists"
+            }.get(r.error_kind or "", "Not done")
+
+
+def refusal(request: Request, result: Result, command: dict[str, Any], production: str,
+            next_url: str) -> Response:
+    """Every failing rule (id, reason, source) and, when all are overridable, the override form."""
+    blocks = [v for v in result.verdicts if str(v.get("verdict", "")).startswith("block")]
+    hard = [v for v in blocks if v.get("verdict") == "block"]
+    needed: list[str] = []
+    for v in blocks:
+        for role in v.get("overridable_by") or ():
+            if role not in needed:
+                needed.append(role)
+    overridable = bool(blocks) and not hard and bool(needed)
+    clean = {k: v for k, v in command.items()
+             if k not in ("override", "idempotency_key", "confirmations", "actor")}
+    try:
+        from coldset.domain.commands import parse_command
+        clean = {k: v for k, v in public_dict(parse_command(command)).items()
+                 if k not in ("override", "idempotency_key", "confirmations", "actor")}
+    except ValueError:
+        pass
+    repin = [x.get("person") for x in command.get("confirmations") or () if x.get("person")]
+    return render(request, "refusal.html", status=409, production=production, result=result,
+                  blocks=blocks, others=[v for v in result.verdicts if v not in blocks],
+                  overridable=overridable, needed=[(r, _LABELS.get(r, r.replace("_", " ")))
+                                                   for r in needed],
+                  command_json=json.dumps(clean, sort_keys=True), repin=repin,
+                  next_url=next_url)

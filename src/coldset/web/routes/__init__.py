@@ -1,0 +1,1 @@
+"""Page routes, one module per area. Each route parses, calls a service, renders."""

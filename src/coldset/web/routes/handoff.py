@@ -1,0 +1,105 @@
+"""The handoff: scan the firearm → checklist → scan the performer's badge → their PIN → done.
+
+Step 1 is a GET (the scanner types the tag and presses Enter). Step 2 posts
+the checklist, the performer and the PIN; the route sends the inspection and,
+when it was recorded, the issue (the performer's PIN as a confirmation).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from coldset.domain.model import FirearmType
+from coldset.domain.state import State
+from coldset.web import outcome
+from coldset.web.context import app_state, check_csrf, member, render
+from coldset.web.forms import pairs
+
+router = APIRouter()
+
+CHAMBER_STATES = ("empty", "dummy", "blank", "spent", "live", "obstructed")
+_REVOLVERS = (FirearmType.single_action_revolver, FirearmType.double_action_revolver)
+
+
+def position_labels(state: State, firearm: str) -> list[str]:
+    """What the armorer checks at each position: chambers, or the chamber and magazine."""
+    f = state.firearms[firearm]
+    if f.type in _REVOLVERS:
+        return [f"Chamber {i}" for i in range(1, f.capacity + 1)]
+    return ["Chamber"] + [f"Magazine / tube round {i}" for i in range(1, f.capacity)]
+
+
+def _handoff_view(state: State, firearm: str) -> dict[str, Any]:
+    f = state.firearms[firearm]
+    scenes = [s for s in state.scenes.values()
+              if s.wrapped_at is None and firearm in s.plan.firearm_ids()]
+    performers: list[str] = []
+    ads: list[str] = []
+    for s in scenes:
+        performers.extend(p for p in s.cast_crew if state.has_role(p, "performer")
+                          and p not in performers)
+        ads.extend(p for p in s.cast_crew if state.has_role(p, "first_ad") and p not in ads)
+    return {"f": f, "labels": position_labels(state, firearm), "scenes": scenes,
+            "performers": [(p, state.people[p].name) for p in performers],
+            "ads": [(p, state.people[p].name) for p in ads],
+            "locked_in": f.custody.ref if f.custody.kind == "container" else None,
+            "holder": f.custody.ref if f.custody.kind == "person" else None}
+
+
+@router.get("/p/{production}/handoff")
+def handoff_page(request: Request, production: str, firearm: str = "") -> Response:
+    m = member(request, production)
+    state = app_state(request).custody.state(production)
+    tag = firearm.strip()
+    if not tag:
+        return render(request, "handoff.html", production=production, m=m, step=1, error=None,
+                      tag="")
+    if tag not in state.firearms:
+        return render(request, "handoff.html", status=404, production=production, m=m,
+                      step=1, tag=tag, error=f"No firearm with tag {tag!r} on this production. "
+                                             "Scan again or type the tag.")
+    return render(request, "handoff.html", production=production, m=m, step=2, tag=tag,
+                  error=None, states=CHAMBER_STATES, **_handoff_view(state, tag))
+
+
+@router.post("/p/{production}/handoff")
+async def handoff(request: Request, production: str) -> Response:
+    m = member(request, production)
+    form = await request.form()
+    check_csrf(request, form)
+    st = app_state(request)
+    firearm = str(form.get("firearm") or "").strip()
+    key = str(form.get("idempotency_key") or "").strip()
+    positions = sorted(int(mm.group(1)) for k in form
+                       if (mm := re.fullmatch(r"chamber-(\d{1,3})", k)))
+    state = st.custody.state(production)
+    capacity = state.firearms[firearm].capacity if firearm in state.firearms else (
+        max(positions) if positions else 0)
+    inspect: dict[str, Any] = {
+        "type": "inspect", "production": production, "actor": m.person, "firearm": firearm,
+        "chambers": [str(form.get(f"chamber-{i}") or "") for i in range(1, capacity + 1)],
+        "barrel_clear": str(form.get("barrel_clear") or "") in ("1", "on", "yes", "true")}
+    if key:
+        inspect["idempotency_key"] = f"{key}-inspect"
+    back = f"/p/{production}/handoff?firearm={firearm}"
+    r1 = await st.queue.run(inspect)
+    if not r1.ok:
+        return outcome.show(request, r1, inspect, production, back)
+    issue: dict[str, Any] = {
+        "type": "issue", "production": production, "actor": m.person, "firearm": firearm,
+        "to": str(form.get("performer") or "").strip()}
+    scene = str(form.get("scene") or "").strip()
+    if scene:
+        issue["scene"] = scene
+    confirmations = [{"person": issue["to"], "pin": str(form.get("pin") or "").strip()}]
+    confirmations += pairs(form, "confirm_person", "confirm_pin")
+    issue["confirmations"] = confirmations
+    if key:
+        issue["idempotency_key"] = f"{key}-issue"
+    r2 = await st.queue.run(issue)
+    return outcome.show(request, r2, issue, production, f"/p/{production}/handoff",
+                        done_template="handoff_done.html", inspection=r1)

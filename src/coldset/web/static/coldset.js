@@ -1,0 +1,75 @@
+// coldset: the few lines of script the tablet needs. Everything works without it,
+// except the board's live refresh.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+
+  // Day / night toggle (remembered); the system setting is the default.
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest("[data-theme-toggle]");
+    if (t) {
+      var dark = root.dataset.theme ? root.dataset.theme === "dark"
+        : window.matchMedia("(prefers-color-scheme: dark)").matches;
+      root.dataset.theme = dark ? "light" : "dark";
+      try { localStorage.setItem("coldset-theme", root.dataset.theme); } catch (err) {}
+    }
+    var fill = e.target.closest("[data-fill]");
+    if (fill) {
+      var input = document.querySelector(fill.dataset.fill);
+      if (input) { input.value = fill.dataset.value; var nx = input.dataset.scanNext;
+        var n = nx && document.querySelector(nx); (n || input).focus(); }
+    }
+    if (e.target.closest("[data-all-empty]")) {
+      document.querySelectorAll('input[type=radio][value="empty"][name^="chamber-"]')
+        .forEach(function (r) { r.checked = true; });
+    }
+  });
+
+  // A handheld scanner types into the focused field and presses Enter. In a field
+  // with data-scan-next, Enter moves on to the next field instead of submitting.
+  document.addEventListener("keydown", function (e) {
+    var el = e.target;
+    if (e.key !== "Enter" || !el.matches || !el.matches("[data-scan-next]")) return;
+    e.preventDefault();
+    var sel = el.dataset.scanNext, next = null;
+    if (sel === "next") {
+      var f = Array.prototype.slice.call(el.form.elements).filter(function (x) {
+        return x.type !== "hidden" && !x.disabled; });
+      next = f[f.indexOf(el) + 1];
+    } else { next = document.querySelector(sel); }
+    if (next) next.focus();
+  });
+
+  // One tap, one submission: a double tap with gloves must not send twice.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.hasAttribute("data-once")) return;
+    if (form.dataset.sent) { e.preventDefault(); return; }
+    form.dataset.sent = "1";
+    setTimeout(function () { form.querySelectorAll("button[type=submit]")
+      .forEach(function (b) { b.disabled = true; }); }, 0);
+  });
+
+  // The board refreshes itself when the log grows (polls every 1.5 s).
+  var board = document.getElementById("board");
+  if (board && board.dataset.versionUrl) {
+    var busy = false;
+    setInterval(function () {
+      if (busy || document.hidden) return;
+      busy = true;
+      fetch(board.dataset.versionUrl, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (v) {
+          if (!v || String(v.version) === board.dataset.version) return null;
+          return fetch(board.dataset.fragmentUrl, { credentials: "same-origin", cache: "no-store" })
+            .then(function (r) { return r.ok ? r.text() : null; })
+            .then(function (html) {
+              if (html === null) return;
+              board.innerHTML = html; board.dataset.version = String(v.version);
+            });
+        })
+        .catch(function () {})
+        .then(function () { busy = false; });
+    }, 1500);
+  }
+})();
