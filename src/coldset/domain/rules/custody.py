@@ -108,6 +108,7 @@ def armorer_only_handoff(ctx: RuleContext) -> list[Verdict]:
 def no_performer_transfer(ctx: RuleContext) -> list[Verdict]:
     """A performer never passes a firearm on; it goes back to a handler."""
     cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, Transfer)
     if state.is_handler(cmd.to):
         return []
     holder = _holder(state, cmd.firearm)
@@ -128,6 +129,7 @@ def no_performer_transfer(ctx: RuleContext) -> list[Verdict]:
 def single_custody(ctx: RuleContext) -> list[Verdict]:
     """A handler does not leave the set while firearms are in their custody."""
     cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, CheckOut)
     held = [fid for fid in state.held_by(cmd.actor) if not state.firearms[fid].disposed]
     if not held:
         return []
@@ -151,6 +153,7 @@ def show_clear_before_issue(ctx: RuleContext) -> list[Verdict]:
     """Issue only after the issuing handler's recent, complete inspection, watched by the
     performer (and the scene's 1st AD)."""
     cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, Issue)
     f = state.firearms.get(cmd.firearm)
     if not _needs_show_clear(f):
         return []   # unknown, or a non-firing replica / rubber prop
@@ -203,6 +206,7 @@ def show_clear_before_issue(ctx: RuleContext) -> list[Verdict]:
 def recheck_after_break(ctx: RuleContext) -> list[Verdict]:
     """A break in custody since the last inspection voids it."""
     cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, Issue)
     f = state.firearms.get(cmd.firearm)
     if not _needs_show_clear(f):
         return []
@@ -257,6 +261,7 @@ def collect_after_take(ctx: RuleContext) -> list[Verdict]:
 def scene_bound(ctx: RuleContext) -> list[Verdict]:
     """Issue only for today's scheduled scene whose firearm plan lists the firearm."""
     cmd, state = ctx.command, ctx.state
+    assert isinstance(cmd, Issue)
     gun = _gun(state, cmd.firearm)
     if cmd.scene is None:
         return [ctx.block(
