@@ -388,7 +388,9 @@ class Ledger:
         )
         if end is not None:
             q = q.where(ledger_entries.c.idx < end)
-        for r in conn.execution_options(yield_per=2048).execute(q.order_by(ledger_entries.c.idx)):
+        # Per statement: Connection.execution_options() would change the caller's
+        # connection for every later statement too.
+        for r in conn.execute(q.order_by(ledger_entries.c.idx).execution_options(yield_per=2048)):
             yield r.idx, bytes(r.data)
 
     def nodes(self, conn: Connection, origin: str, addrs: Iterable[Addr]) -> Mapping[Addr, bytes]:

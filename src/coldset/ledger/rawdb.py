@@ -14,6 +14,8 @@ from sqlalchemy import Connection
 
 
 class RawDb:
+    _n = 0
+
     def __init__(self, raw: Any, paramstyle: str) -> None:
         self.raw = raw
         self.ph = "?" if paramstyle == "qmark" else "%s"
@@ -34,7 +36,13 @@ class RawDb:
             cur.close()
 
     def stream(self, sql: str, *args: Any, block: int = 4096) -> Iterator[list[Any]]:
-        cur = self.raw.cursor()
+        """Rows in blocks. On PostgreSQL through a server-side cursor, so a million
+        rows are never all in memory at once (SQLite steps through them anyway)."""
+        if self.ph == "%s":
+            RawDb._n += 1
+            cur = self.raw.cursor(name=f"coldset_stream_{RawDb._n}")
+        else:
+            cur = self.raw.cursor()
         try:
             cur.execute(self.q(sql), args)
             while True:
