@@ -174,6 +174,13 @@ def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
     home = state.checked_in.get(cmd.actor)
     home_unit = home[0] if home else None
     own_fid = getattr(cmd, "firearm", None)
+    if home_unit is None and not isinstance(cmd, UnlockContainer):
+        return []
+    target = unit_for(state, cmd)
+    box = state.containers.get(cmd.container) if isinstance(cmd, UnlockContainer) else None
+    away = box.unit if box is not None else target
+    if not isinstance(cmd, CheckIn | CheckOut) and (away is None or away == home_unit):
+        return []   # acting on its own unit (the common case: no need to look further)
     out = [f for f in state.firearms_out(home_unit) if f != own_fid] if home_unit else []
 
     if isinstance(cmd, CheckIn | CheckOut):
@@ -195,11 +202,7 @@ def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
                               f"another handler checks in on {home_unit}.")]
         return []
 
-    target = unit_for(state, cmd)
-    if isinstance(cmd, UnlockContainer):
-        box = state.containers.get(cmd.container)
-        if box is None or not box.unit:
-            return []
+    if box is not None and box.unit:
         if home_unit and home_unit != box.unit and out:
             return [ctx.block(f"{who} is the handler of unit {home_unit}, where "
                               f"{', '.join(out)} {'is' if len(out) == 1 else 'are'} out of "
