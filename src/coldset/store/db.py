@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
-from coldset.store.schema import metadata
 
 _WRITE_LOCK_KEY = 0x636F6C64  # "cold": PostgreSQL advisory lock id of the single writer
 
@@ -66,8 +65,10 @@ class Store:
         return cls(make_engine(url))
 
     def create_all(self) -> None:
-        """Create every table that does not exist yet (the Alembic baseline does the same)."""
-        metadata.create_all(self.engine)
+        """Bring the schema to the newest migration (see :mod:`coldset.store.migrate`)."""
+        from coldset.store.migrate import upgrade
+
+        upgrade(self.engine)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

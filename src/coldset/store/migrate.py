@@ -1,0 +1,56 @@
+"""Schema migrations (Alembic), run on coldset's own engine.
+
+``upgrade(engine)`` brings a database to the newest schema; `coldset init` and
+every open of an install call it. To add a migration after changing a table::
+
+    .venv/bin/python -m coldset.store.migrate revision "what changed"
+
+and review the generated file in ``src/coldset/store/migrations/versions``.
+``tests/store_contract/test_migrations.py`` fails while the migrations and the
+tables in code disagree.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("coldset.store") / "migrations"))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    cfg = _config()
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        conn.commit()
+
+
+def revision(message: str) -> None:
+    """Autogenerate a migration from the difference between the tables and head."""
+    from coldset.store.db import make_engine
+
+    with tempfile.TemporaryDirectory() as d:
+        engine = make_engine(f"sqlite:///{d}/scratch.sqlite")
+        upgrade(engine)
+        cfg = _config()
+        with engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.revision(cfg, message=message, autogenerate=True)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "revision":
+        revision(sys.argv[2])
+    else:
+        sys.exit('usage: python -m coldset.store.migrate revision "what changed"')
