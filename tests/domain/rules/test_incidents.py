@@ -58,6 +58,20 @@ def test_misfire_quarantines_the_firearm_and_stops_the_unit(western_sim: Sim) ->
     assert "misfire" in reasons(d, "misfire-quarantine")
 
 
+def test_squib_with_its_lot_quarantines_both(western_sim: Sim) -> None:
+    """misfire-quarantine: a squib reported with the lot quarantines firearm and lot; the
+    stop-work takes the unit from the scene colt-2 is issued for."""
+    w = western_sim
+    fired(w)
+    d = ok(w, {"type": "report_incident", "actor": "hana", "kind": "squib", "firearm": "colt-2",
+               "lot": "blank-45", "description": "weak report, no smoke"})
+    assert verdicts(d, "misfire-quarantine") == ["stop_work"]
+    assert "firearm colt-2 and lot blank-45 are quarantined" in reasons(d, "misfire-quarantine")
+    s = w.state
+    assert s.firearms["colt-2"].quarantined and s.lots["blank-45"].quarantined
+    assert [sw.scope for sw in s.open_stop_works()] == ["main"]
+
+
 def test_return_to_service_needs_barrel_inspection_and_function_check(western_sim: Sim) -> None:
     """misfire-quarantine: release is refused with no inspection, and with a barrel check
     but no function check; with both recorded it passes, and once the stop-work is cleared
