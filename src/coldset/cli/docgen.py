@@ -1,0 +1,75 @@
+"""Generate docs/cli.md from the CLI itself, so the reference cannot drift.
+
+    .venv/bin/python -m coldset.cli.docgen > docs/cli.md
+
+``tests/cli/test_cli_docs.py`` fails when docs/cli.md differs from this output.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import typer
+
+from coldset.cli import app
+
+
+def _params(cmd: Any) -> list[str]:
+    lines = []
+    for p in cmd.params:
+        if getattr(p, "hidden", False) or p.name == "help":
+            continue
+        if p.param_type_name == "argument":
+            name = f"`{(p.metavar or p.name or '').upper()}`"
+        else:
+            name = ", ".join(f"`{o}`" for o in [*p.opts, *p.secondary_opts])
+        help_ = " ".join((getattr(p, "help", None) or "").split())
+        req = " (required)" if p.required else ""
+        lines.append(f"| {name}{req} | {help_} |")
+    return lines
+
+
+def _commands(group: Any, ctx: Any, prefix: str) -> list[str]:
+    out: list[str] = []
+    for name in sorted(group.list_commands(ctx)):
+        cmd = group.get_command(ctx, name)
+        if cmd is None or getattr(cmd, "hidden", False):
+            continue
+        out.append(f"## `{prefix} {name}`")
+        out.append("")
+        out.append(inspect.cleandoc(cmd.help or cmd.short_help or "").replace("\b\n", ""))
+        rows = _params(cmd)
+        if rows:
+            out += ["", "| argument / option | meaning |", "|---|---|", *rows]
+        out.append("")
+        if hasattr(cmd, "list_commands"):
+            out += _commands(cmd, typer.Context(cmd, info_name=name, parent=ctx),
+                             f"{prefix} {name}")
+    return out
+
+
+def render() -> str:
+    group = typer.main.get_command(app)
+    ctx = typer.Context(group, info_name="coldset")  # type: ignore[arg-type]
+    out = [
+        "# Command line reference",
+        "",
+        "Generated from the code by `python -m coldset.cli.docgen`; do not edit by hand.",
+        "Every command takes `--json` where it prints results; `coldset COMMAND --help`",
+        "shows the same text. Exit codes: 0 done, 1 malformed input or unknown id,",
+        "2 refused by a safety rule or a failed verification, 3 internal error.",
+        "",
+        "Global options (before the command):",
+        "",
+        "| option | meaning |",
+        "|---|---|",
+        *_params(group),
+        "",
+    ]
+    out += _commands(group, ctx, "coldset")
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
