@@ -66,7 +66,13 @@ def _malformed(fields: list[tuple[str, str]]) -> JSONResponse:
 
 def _command_route(type_: str) -> Callable[[Request, str], Awaitable[Response]]:
     async def run_command(request: Request, production: str) -> Response:
-        person = actor(request, production)
+        if type_ == "create_production":
+            account = bearer(request)
+            if not account.site_admin:
+                raise HTTPProblem(403, "forbidden", "only a site admin creates productions")
+            person = account.login      # becomes the production's first person (admin)
+        else:
+            person = actor(request, production)
         try:
             body = json.loads(await request.body() or b"null")
         except ValueError:
@@ -84,7 +90,10 @@ def _command_route(type_: str) -> Callable[[Request, str], Awaitable[Response]]:
                                                        "header")])
             body["idempotency_key"] = key
         cmd = {**body, "type": type_, "production": production, "actor": person}
-        result = await app_state(request).queue.run(cmd)
+        st = app_state(request)
+        result = await st.queue.run(cmd)
+        if type_ == "create_production" and result.ok and not result.replayed:
+            st.accounts.link(person, production, person)
         return JSONResponse(result.to_dict(), status_code=status_of(result))
 
     run_command.__name__ = f"command_{type_}"
@@ -151,8 +160,9 @@ def install(app: FastAPI) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version,
                              description=app.description,
-                             routes=[rt for rt in app.routes
-                                     if getattr(rt, "path", "").startswith(PREFIX)])
+                             routes=app.routes)
+        # the pages are not part of the API
+        schema["paths"] = {k: v for k, v in schema["paths"].items() if k.startswith(PREFIX)}
         comps = schema.setdefault("components", {})
         comps.setdefault("schemas", {}).update(command_components())
         comps["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}

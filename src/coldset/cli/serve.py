@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 
 from coldset.cli.app import JSON_OPTION, app, emit_json, handled, out
 from coldset.config import Settings
 from coldset.service.accounts import AccountService
+
+DEMO_TIME_ZONE = "America/Denver"   # the sample western's time zone
 
 account_app = typer.Typer(help="Logins for the web app and API tokens for scripts.",
                           no_args_is_help=True)
@@ -36,7 +39,9 @@ def _demo_install(home: str | None) -> tuple[object, list[object]]:
     clock = SystemClock()
     custody = CustodyService(install.store, install.ledger, clock)
     accounts = AccountService(install.store, clock)
-    logins = setup_demo(custody, accounts, clock.now().date())
+    # the shoot day is today where the demo western shoots
+    day = clock.now().astimezone(ZoneInfo(DEMO_TIME_ZONE)).date()
+    logins = setup_demo(custody, accounts, day)
     return install, list(logins)
 
 

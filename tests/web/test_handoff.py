@@ -1,0 +1,126 @@
+"""The handoff page: scan → checklist → performer badge → PIN → done; refusals and overrides."""
+
+from __future__ import annotations
+
+from tests.web.conftest import PINS, P, Web, csrf_of, handoff_form, open_safe, text_of
+
+
+def test_scan_step_shows_the_checklist_for_each_chamber(web: Web) -> None:
+    """A typed (scanned) tag opens the checklist with one row per chamber and the barrel."""
+    web.login("hana")
+    r = web.client.get(f"{P}/handoff", params={"firearm": "colt-1"})
+    assert r.status_code == 200
+    for i in range(1, 7):
+        assert f'name="chamber-{i}"' in r.text
+    assert 'name="barrel_clear"' in r.text and 'name="performer"' in r.text
+
+
+def test_unknown_tag_says_so_and_changes_nothing(web: Web) -> None:
+    """A tag that is not on the production is a 404 with a message; the log does not grow."""
+    web.login("hana")
+    before = web.size()
+    r = web.client.get(f"{P}/handoff", params={"firearm": "nope-9"})
+    assert r.status_code == 404 and "No firearm with tag" in r.text
+    assert web.size() == before
+
+
+def test_full_handoff_issues_the_firearm(web: Web) -> None:
+    """Open the safe, inspect every chamber, performer badge + PIN: the firearm is with alec."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    r = web.post(f"{P}/handoff", handoff_form(), csrf)
+    assert r.status_code == 200, text_of(r.text)[-600:]
+    assert "colt-1 handed to alec" in r.text
+    f = web.state.firearms["colt-1"]
+    assert (f.custody.kind, f.custody.ref) == ("person", "alec")
+
+
+def test_double_submit_issues_once(web: Web) -> None:
+    """The same form sent twice (a double tap, a retry) writes once: the second is a repeat."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    web.post(f"{P}/handoff", handoff_form(), csrf)
+    size = web.size()
+    r = web.post(f"{P}/handoff", handoff_form(), csrf)
+    assert r.status_code == 200 and "nothing new was written" in r.text
+    assert web.size() == size
+
+
+def test_wrong_pin_is_not_accepted(web: Web) -> None:
+    """A wrong performer PIN: 403, the firearm stays with the handler."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    r = web.post(f"{P}/handoff", handoff_form(pin="9999"), csrf)
+    assert r.status_code == 403 and "PIN not accepted" in r.text
+    assert web.state.firearms["colt-1"].custody.ref == "hana"
+
+
+def test_refusal_screen_lists_each_failing_rule(web: Web) -> None:
+    """Without the 1st AD's confirmation the issue is refused; the page names the rule,
+    its reason and its source."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    r = web.post(f"{P}/handoff", handoff_form(ad=False), csrf)
+    assert r.status_code == 409
+    t = text_of(r.text)
+    assert "REFUSED" in t and "show-clear-before-issue" in t and "Source:" in t
+    assert web.state.firearms["colt-1"].custody.ref == "hana"
+
+
+def test_missing_checklist_entry_is_malformed(web: Web) -> None:
+    """A chamber left unchecked: 422 naming the field; nothing issued."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    form = handoff_form()
+    del form["chamber-3"]
+    r = web.post(f"{P}/handoff", form, csrf)
+    assert r.status_code == 422 and "chambers" in r.text
+    assert web.state.firearms["colt-1"].custody.ref == "hana"
+
+
+def test_handoff_without_csrf_changes_nothing(web: Web) -> None:
+    """No CSRF token: 403 and the log does not grow."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    before = web.size()
+    r = web.post(f"{P}/handoff", handoff_form())
+    assert r.status_code == 403 and "expired" in r.text
+    assert web.size() == before
+
+
+def test_performer_cannot_hand_over(web: Web) -> None:
+    """A performer logged in on the tablet cannot issue: the rule refuses it by name."""
+    csrf = web.login("alec")
+    r = web.post(f"{P}/handoff", handoff_form(performer="jensen"), csrf)
+    assert r.status_code in (403, 409)
+    assert web.state.firearms["colt-1"].custody.kind == "container"
+
+
+def test_override_path_is_offered_and_works(web: Web) -> None:
+    """An overridable refusal shows the override form; reason + confirmers' PINs do it."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    # issue colt-1 for a scene that does not plan it: scene-bound (overridable) refuses
+    r = web.post(f"{P}/handoff", handoff_form(scene="sc-20"), csrf)
+    assert r.status_code == 409, text_of(r.text)[-500:]
+    assert "scene-bound" in r.text and 'action="/p/dusty-trail/override"' in r.text
+    override = {"command": _hidden(r.text, "command"), "override_reason": "insert shot",
+                "confirm_person": "alec", "confirm_pin": PINS["alec"],
+                "override_person": ["lee"], "override_pin": [PINS["lee"]],
+                "idempotency_key": "ovr-1", "csrf": csrf_of(r.text)}
+    # the 1st AD confirmation also has to be given again
+    override["confirm_person"] = ["alec", "dave"]
+    override["confirm_pin"] = [PINS["alec"], PINS["dave"]]
+    r2 = web.client.post(f"{P}/override", data=override)
+    assert r2.status_code == 200, text_of(r2.text)[-800:]
+    assert web.state.firearms["colt-1"].custody.ref == "alec"
+    assert web.state.overrides
+
+
+def _hidden(html: str, name: str) -> str:
+    import html as h
+    import re
+
+    m = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert m, f"no hidden {name}"
+    return h.unescape(m.group(1))
