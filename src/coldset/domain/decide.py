@@ -193,8 +193,20 @@ def _require_holder(state: State, fid: str, person: str, doing: str) -> None:
 
 
 def _place(state: State, container: str | None, actor: str) -> str:
-    """Where rounds go to / come from: a container (open or locked) or the actor's hand."""
-    return f"container:{container}" if container else f"person:{actor}"
+    """Where rounds go to / come from: an open container or the actor's hand.
+
+    A locked container is refused (``stale-state``): rounds never come out of or go
+    into a locked container. A handler unlocks it first, which moves its contents into
+    their custody (``single-custody``), and locks them back in with ``lock_container``.
+    """
+    if not container:
+        return f"person:{actor}"
+    box = state.containers[container]
+    if box.locked:
+        raise stale(f"container {box.id} is locked: rounds do not come out of or go into a "
+                    "locked container. Unlock it first (its contents pass into your "
+                    "custody), work from your hand, then lock them back in")
+    return f"container:{container}"
 
 
 # ------------------------------------------------------------------ consequences
