@@ -7,9 +7,15 @@ loaded into a quarantined firearm or from a quarantined lot, whatever the rules 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from .conftest import Sim
+import pytest
+
+from coldset.domain import commands as c
+from coldset.domain.decide import Rejection, events_for
+
+from .conftest import PRODUCTION, Sim
 from .rules import ok, run, take_out
 
 
@@ -77,3 +83,42 @@ def test_return_lot_from_a_locked_container_is_stale(western_sim: Sim) -> None:
     ok(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})
     ok(w, {**cmd, "container": None})
     assert w.state.lots["blank-45"].where == {"person:hana": 90}
+
+
+# ------------------------------------------------------------------ quarantine
+
+
+def _load_events(w: Sim, **fields: Any) -> list[Any]:
+    """The state check alone (the rules are not run): the load's events, or Rejection."""
+    cmd = c.parse_command({"production": PRODUCTION, **_load(**fields)})
+    return events_for(w.state, cmd, "2025-03-03T15:30:00Z", w.state.size)
+
+
+@pytest.mark.parametrize("subject", ["firearm", "lot"])
+def test_state_check_refuses_loading_a_quarantined_firearm_or_lot(
+        western_sim: Sim, subject: str) -> None:
+    """Even if no rule caught it, the state check refuses a quarantined firearm or lot."""
+    w = western_sim
+    take_out(w, keep={"dummy-45": 2})
+    assert _load_events(w)                          # loadable as it stands
+    if subject == "firearm":
+        w.state.firearms["colt-1"] = replace(w.state.firearms["colt-1"], quarantined=True)
+    else:
+        w.state.lots["dummy-45"] = replace(w.state.lots["dummy-45"], quarantined=True)
+    with pytest.raises(Rejection) as err:
+        _load_events(w)
+    assert err.value.kind == "stale-state"
+    assert "quarantined" in err.value.message and "release_quarantine" in err.value.message
+
+
+def test_misfire_quarantined_firearm_is_not_loaded(western_sim: Sim) -> None:
+    """Through the pipeline: a firearm quarantined after a misfire stays unloadable until it
+    is released, with the stop-work cleared."""
+    w = western_sim
+    take_out(w, keep={"dummy-45": 2})
+    ok(w, {"type": "report_incident", "actor": "hana", "kind": "misfire", "firearm": "colt-1",
+           "description": "click, no bang"})
+    assert w.state.firearms["colt-1"].quarantined
+    d = run(w, _load())
+    assert d.status in ("refused", "rejected")
+    assert not w.state.firearms["colt-1"].loaded

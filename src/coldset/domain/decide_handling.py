@@ -123,6 +123,12 @@ def _load(s: State, cmd: c.Load, at: str, i: int) -> list[Event]:
     _out_of_lockup(s, f.id, "load it")
     if not firing(s, f.id):
         raise stale(f"firearm {f.id} is a {f.type.value.replace('_', ' ')} and cannot be loaded")
+    if f.quarantined:
+        raise stale(f"firearm {f.id} is quarantined: nothing is loaded into it until a handler "
+                    "and the safety contact release it (release_quarantine)")
+    if lot.quarantined:
+        raise stale(f"lot {lot.id} is quarantined: none of its rounds is loaded until a "
+                    "handler and the safety contact release it (release_quarantine)")
     _positions(s, f.id, cmd.positions)
     if _norm(lot.caliber) != _norm(f.caliber):
         raise stale(f"lot {lot.id} is {lot.caliber}; firearm {f.id} takes {f.caliber}")
