@@ -9,6 +9,7 @@ import typer
 
 from coldset.cli import custody as _custody  # noqa: F401  (registers commands)
 from coldset.cli import ledger as _ledger  # noqa: F401  (registers commands)
+from coldset.cli import replay as _replay  # noqa: F401  (registers commands)
 from coldset.cli import serve as _serve  # noqa: F401
 from coldset.cli import setup as _setup  # noqa: F401
 from coldset.cli.app import EXIT_INPUT, app

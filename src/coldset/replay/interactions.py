@@ -1,0 +1,102 @@
+"""What a step costs on the handler's tablet: scans, taps, PIN entries, typed fields, and the
+items of the inspection checklist.
+
+A step may say it in the scenario (``interactions: {scans: 1, taps: 1}``); otherwise
+:func:`derive` counts it from the command, as the tablet's handoff screen works:
+
+- scanning a firearm's tag opens it, and it stays open for the next command on the
+  same firearm by the same person (so an issue right after the show-clear scans
+  only the performer's badge);
+- every command is confirmed with one tap; each confirmation (or override
+  confirmer) is one PIN entry, typed by that person on the handler's tablet;
+- an inspection is one checklist item per chamber (or magazine + chamber), one
+  for the barrel and one for a function check;
+- free text (descriptions, reasons, answers) is one typed field each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+KINDS = ("scans", "taps", "pins", "typed", "checklist")
+HANDOFFS = frozenset({"issue", "collect", "transfer"})
+#: Commands the server runs on its own (no one touches a tablet).
+AUTOMATIC = frozenset({"check_alerts"})
+_TEXT_FIELDS = ("description", "reason", "text", "answer", "resolution", "explanation",
+                "note", "recipient")
+
+
+@dataclass(frozen=True)
+class Interactions:
+    scans: int = 0
+    taps: int = 0
+    pins: int = 0
+    typed: int = 0
+    checklist: int = 0
+
+    @property
+    def scans_taps(self) -> int:
+        return self.scans + self.taps
+
+    @property
+    def total(self) -> int:
+        return self.scans + self.taps + self.pins + self.typed + self.checklist
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def parse_interactions(value: Any) -> Interactions:
+    if not isinstance(value, dict):
+        raise ValueError("a mapping like {scans: 1, taps: 1, pins: 2, typed: 0, checklist: 7}")
+    unknown = [k for k in value if k not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown kind {unknown[0]!r} (one of {', '.join(KINDS)})")
+    for k, v in value.items():
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ValueError(f"{k} must be a whole number >= 0")
+    return Interactions(**value)
+
+
+def derive(command: dict[str, Any], previous: dict[str, Any] | None) -> Interactions:
+    """The interactions of ``command``; ``previous`` is the step before it (or None)."""
+    t = command["type"]
+    if t in AUTOMATIC:
+        return Interactions()
+    pins = len(command.get("confirmations") or ()) + len(
+        (command.get("override") or {}).get("confirmers") or ())
+    typed = sum(1 for k in _TEXT_FIELDS if command.get(k))
+    if command.get("override"):
+        typed += 1
+    fid = command.get("firearm")
+    open_already = (previous is not None and fid is not None
+                    and previous.get("firearm") == fid
+                    and previous.get("actor") == command.get("actor"))
+    gun_scan = 0 if open_already or fid is None else 1
+    if t in ("issue", "transfer"):
+        return Interactions(scans=gun_scan + 1, taps=1, pins=pins, typed=typed)
+    if t in ("collect", "unload", "discharge"):
+        return Interactions(scans=gun_scan, taps=1, pins=pins, typed=typed)
+    if t == "load":
+        return Interactions(scans=gun_scan + 1, taps=1, pins=pins, typed=typed)
+    if t == "inspect":
+        checklist = len(command.get("chambers") or ()) + 1 + (
+            1 if command.get("function_check") else 0)
+        return Interactions(scans=gun_scan, taps=1, pins=pins, typed=typed, checklist=checklist)
+    if t in ("lock_container", "unlock_container", "check_in", "check_out",
+             "reconcile_counts", "return_lot"):
+        extra = 1 if t in ("reconcile_counts", "return_lot") else 0   # the count, typed
+        return Interactions(scans=1, taps=1, pins=pins, typed=typed + extra)
+    if t == "hold_safety_meeting":
+        people = len(command.get("attendees") or ()) + len(command.get("absent") or ())
+        return Interactions(scans=people, taps=1, pins=pins, typed=typed)
+    if t in ("report_incident", "report_live_round", "release_quarantine"):
+        return Interactions(scans=gun_scan, taps=1, pins=pins, typed=typed)
+    if t in ("start_meal_break", "end_meal_break", "wrap_scene", "wrap_day", "sign_off_plan",
+             "clear_stop_work", "call_stop_work", "raise_concern", "acknowledge_concern",
+             "resolve_alert", "record_consent", "record_training"):
+        return Interactions(taps=1, pins=pins, typed=typed)
+    # office setup: every field typed once
+    skip = {"type", "production", "actor", "confirmations", "override", "idempotency_key"}
+    return Interactions(taps=1, pins=pins, typed=sum(1 for k in command if k not in skip))
