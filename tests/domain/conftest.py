@@ -19,6 +19,29 @@ DAY = date(2025, 3, 3)
 PINS = {pid: f"{1000 + i}" for i, pid in enumerate(sorted(PEOPLE))}
 
 
+def unbalanced_books(state: State) -> list[str]:
+    """The lots whose books do not add up, with why (empty when every lot balances).
+
+    For every lot: the rounds per place (``Lot.where``, all positive) add up to the
+    expected stock, and the unfired rounds in chambers to the rounds counted in
+    firearms; so sum(where) + rounds in chambers == expected stock + in firearms
+    == received - fired - disposed + adjusted.
+    """
+    out = []
+    for lid, lot in sorted(state.lots.items()):
+        in_chambers = sum(1 for f in state.firearms.values() for ch in f.chambers
+                          if ch is not None and ch.lot == lid and not ch.spent)
+        c = lot.counts
+        if any(n <= 0 for n in lot.where.values()):
+            out.append(f"{lid}: a place with no rounds left: {lot.where}")
+        if sum(lot.where.values()) != c.expected_stock:
+            out.append(f"{lid}: where {lot.where} adds up to {sum(lot.where.values())}, "
+                       f"expected stock {c.expected_stock}")
+        if in_chambers != c.in_firearms:
+            out.append(f"{lid}: {in_chambers} rounds in chambers, counts say {c.in_firearms}")
+    return out
+
+
 class Sim:
     """Runs command dicts through the real decision pipeline and projection."""
 
@@ -38,6 +61,8 @@ class Sim:
             entry = canonical.loads(canonical.dumps(d.entry))  # exactly what the log keeps
             self.entries.append(entry)
             apply_entry(self.state, entry)
+            bad = unbalanced_books(self.state)   # every scenario keeps the books straight
+            assert not bad, (cmd["type"], bad)
         return d
 
     def ok(self, cmd: dict[str, Any]) -> Decision:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from coldset.domain.events import parse_entry
 from coldset.domain.projection import fold
 from coldset.domain.sample import FIREARMS, LOTS, PRODUCTION, western
-from tests.domain.conftest import DAY, PINS
+from tests.domain.conftest import DAY, PINS, unbalanced_books
 
 from .conftest import cmd, make_service
 from .test_service import snapshot
@@ -110,6 +110,7 @@ def test_rebuild_equals_incremental_state(steps: list[tuple[str, int, bool, int]
                 entries = [parse_entry(x) for _i, x in svc.ledger.entries(
                     conn, svc.origin(PRODUCTION))]
             assert fold(entries) == incremental
+            assert unbalanced_books(incremental) == []
             assert svc.rebuild(PRODUCTION) == incremental
             assert snapshot(svc) == incremental_rows
         finally:

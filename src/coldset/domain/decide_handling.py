@@ -258,6 +258,7 @@ def _reconcile(s: State, cmd: c.ReconcileCounts, at: str, i: int) -> list[Event]
     expected = lot.counts.expected_stock
     safety = any(s.has_role(x.person, "safety_contact") for x in cmd.confirmations)
     resolved = cmd.counted != expected and bool(cmd.explanation) and safety
+    delta = s.write_off(lot.id, cmd.counted - expected, cmd.actor) if resolved else {}
     return [event("counts_reconciled", lot=lot.id, counted=cmd.counted, expected=expected,
                   cases_recovered=cmd.cases_recovered, explanation=cmd.explanation,
-                  resolved=resolved)]
+                  resolved=resolved, by=cmd.actor, where_delta=delta)]

@@ -519,6 +519,14 @@ def _reconciled(s: State, e: Event, at: str) -> None:
     if e.get("cases_recovered"):
         _counts(s, lid, cases_recovered=e["cases_recovered"])
     if e.get("resolved"):
+        # the books follow the count: the difference is booked at the places the
+        # decision named (older entries: the same deterministic choice), so
+        # sum(where) stays equal to the expected stock
+        delta = e.get("where_delta")
+        if delta is None:
+            delta = s.write_off(lid, diff, e.get("by") or "")
+        for place, n in sorted(delta.items()):
+            _move_rounds(s, lid, place, n)
         _counts(s, lid, adjusted=diff)
         _lot(s, lid, discrepancy=0)
     else:

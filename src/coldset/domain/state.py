@@ -127,6 +127,40 @@ class State:
                 out[lid] = n
         return out
 
+    def write_off(self, lot: str, diff: int, actor: str) -> dict[str, int]:
+        """Where a resolved count difference of ``lot`` is booked: place -> rounds (+/-).
+
+        ``diff`` is counted - expected. A shortfall comes off the places where rounds are
+        handled first (people's hands, open containers), then locked containers, each
+        largest holding first (ties by place id); a surplus is added to the largest
+        holding, or to the counter's hand when the lot has no rounds in stock. The
+        result keeps ``sum(where) == expected_stock`` (deterministic, so a replay books
+        it the same way).
+        """
+        where = self.lots[lot].where
+        if diff == 0:
+            return {}
+
+        def locked(place: str) -> bool:
+            kind, _, ref = place.partition(":")
+            box = self.containers.get(ref) if kind == "container" else None
+            return box is not None and box.locked
+
+        if diff > 0:
+            held = sorted(((n, p) for p, n in where.items() if n > 0),
+                          key=lambda x: (-x[0], x[1]))
+            return {held[0][1] if held else f"person:{actor}": diff}
+        out: dict[str, int] = {}
+        left = -diff
+        for place, n in sorted(where.items(), key=lambda x: (locked(x[0]), -x[1], x[0])):
+            if left <= 0:
+                break
+            take = min(n, left)
+            if take > 0:
+                out[place] = -take
+                left -= take
+        return out
+
     def firearms_out(self, unit: str | None = None) -> list[str]:
         """Firearms not in a container (held by someone); on ``unit`` when given.
 
