@@ -43,7 +43,9 @@ def _handoff_view(state: State, firearm: str) -> dict[str, Any]:
         performers.extend(p for p in s.cast_crew if state.has_role(p, "performer")
                           and p not in performers)
         ads.extend(p for p in s.cast_crew if state.has_role(p, "first_ad") and p not in ads)
+    others = [s for s in state.scenes.values() if s.wrapped_at is None and s not in scenes]
     return {"f": f, "labels": position_labels(state, firearm), "scenes": scenes,
+            "other_scenes": sorted(others, key=lambda s: s.id),
             "performers": [(p, state.people[p].name) for p in performers],
             "ads": [(p, state.people[p].name) for p in ads],
             "locked_in": f.custody.ref if f.custody.kind == "container" else None,
