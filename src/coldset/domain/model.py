@@ -311,6 +311,7 @@ class Firearm:
     issued_at: str | None = None
     last_inspection: str | None = None  # inspection id of the latest inspection
     custody_changed_at: str | None = None  # any custody change breaks earlier inspections
+    custody_changed_index: int | None = None  # ... by log order: the entry index of it
     barrel_checked_at: str | None = None
     dummies_since_barrel_check: bool = False
 

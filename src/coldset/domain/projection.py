@@ -72,6 +72,7 @@ def apply(state: State, event: Event) -> State:
 
 
 def apply_entry(state: State, entry: dict[str, Any]) -> State:
+    """Fold one entry; while its events apply, ``state.size`` is the entry's log index."""
     state.last_at = entry["at"]
     for e in entry.get("events", ()):
         apply(state, e)
@@ -129,7 +130,8 @@ def _container(s: State, cid: str, **changes: Any) -> None:
 
 
 def _to_person(s: State, fid: str, pid: str, at: str) -> None:
-    _firearm(s, fid, custody=Custody("person", pid), custody_changed_at=at)
+    _firearm(s, fid, custody=Custody("person", pid), custody_changed_at=at,
+             custody_changed_index=s.size)
 
 
 # ---------------------------------------------------------------- setup
@@ -233,7 +235,7 @@ def _firearm_received(s: State, e: Event, at: str) -> None:
         custody=Custody(kind, ref), importer=e.get("importer", ""),
         owner=e.get("owner", ""), receipt_date=e["receipt_date"],
         receipt_source=e["receipt_source"], chambers=(None,) * e["capacity"],
-        custody_changed_at=at)
+        custody_changed_at=at, custody_changed_index=s.size)
     if kind == "container":
         _container(s, ref, firearms=s.containers[ref].firearms | {fid})
     s.dirty.add(("firearm", fid))
@@ -281,7 +283,7 @@ def _container_locked(s: State, e: Event, at: str) -> None:
     c = s.containers[cid]
     for fid in e.get("firearms", ()):
         _firearm(s, fid, custody=Custody("container", cid), custody_changed_at=at,
-                 issued_for=None, issued_at=None)
+                 custody_changed_index=s.size, issued_for=None, issued_at=None)
     for lid, n in sorted(e.get("rounds", {}).items()):
         _move_rounds(s, lid, f"person:{by}", -n)
         _move_rounds(s, lid, f"container:{cid}", n)
@@ -539,7 +541,7 @@ def _meal_started(s: State, e: Event, at: str) -> None:
     s.dirty.add(("unit", e["unit"]))
     for fid, f in list(s.firearms.items()):   # a meal is a break in custody for every firearm
         if not f.disposed:
-            _firearm(s, fid, custody_changed_at=at)
+            _firearm(s, fid, custody_changed_at=at, custody_changed_index=s.size)
 
 
 @_on("meal_break_ended")

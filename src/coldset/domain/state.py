@@ -40,6 +40,12 @@ from coldset.domain.model import (
 )
 
 
+def log_index(record_id: str) -> int:
+    """The log index in a generated id (``insp-12`` -> 12, ``sw-40-0`` -> 40); -1 if none."""
+    parts = record_id.split("-")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else -1
+
+
 @dataclass
 class State:
     production: Production | None = None
@@ -188,6 +194,27 @@ class State:
     def last_inspection(self, firearm: str) -> Inspection | None:
         iid = self.firearms[firearm].last_inspection
         return self.inspections.get(iid) if iid else None
+
+    def custody_changed_since_inspection(self, firearm: str) -> bool:
+        """Did ``firearm`` change custody (or a meal break come) after its latest inspection?
+
+        Compared by log order (entry indexes), not by time: two entries written in the
+        same instant (a batch, a replay on a fixed clock) are still one before the other.
+        Falls back to the times only when an index is missing.
+        """
+        f = self.firearms[firearm]
+        insp = self.last_inspection(firearm)
+        if insp is None:
+            return False
+        seen = log_index(insp.id)
+        if f.custody_changed_index is not None and seen >= 0:
+            return seen < f.custody_changed_index
+        if not f.custody_changed_at:
+            return False
+        try:
+            return parse_rfc3339(insp.at) < parse_rfc3339(f.custody_changed_at)
+        except ValueError:
+            return False
 
     # ------------------------------------------------------------- stop-work, alerts
 

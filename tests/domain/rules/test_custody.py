@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from ..conftest import Sim
-from . import issue_cmd, ok, pin, ready, reasons, run, show_clear, take_out, verdicts, western_with
+from . import (
+    issue_cmd,
+    meeting,
+    ok,
+    pin,
+    ready,
+    reasons,
+    run,
+    show_clear,
+    take_out,
+    verdicts,
+    western_with,
+)
 
 # ------------------------------------------------------------------ armorer-only-handoff
 
@@ -366,3 +378,37 @@ def test_one_override_covers_every_overridable_rule(western_sim: Sim) -> None:
     ok(w, full)
     (o,) = w.state.overrides.values()
     assert o.rules == ("scene-bound", "show-clear-before-issue")
+
+
+def test_same_instant_collect_and_reissue_needs_a_new_inspection(western_sim: Sim) -> None:
+    """recheck-after-break: inspect, issue, collect and re-issue all in the same instant (a
+    batch, a replay on a fixed clock): the collect still comes after the inspection in the
+    log, so the re-issue without a new inspection is refused."""
+    w = western_sim
+    take_out(w)
+    show_clear(w, watchers=("alec", "dave"))
+    w.ok(issue_cmd())                                   # no clock advance from here on
+    w.ok({"type": "collect", "actor": "hana", "firearm": "colt-1"})
+    d = w.run(issue_cmd())
+    assert d.status == "refused"
+    assert verdicts(d, "recheck-after-break") == ["block"]
+    f = w.state.firearms["colt-1"]
+    assert f.custody_changed_at == w.state.inspections[f.last_inspection or ""].at
+    w.ok({"type": "inspect", "actor": "hana", "firearm": "colt-1", "chambers": ["empty"] * 6,
+          "barrel_clear": True, "confirmations": [pin("alec"), pin("dave")]})
+    d = w.ok(issue_cmd())
+    assert verdicts(d, "recheck-after-break") == []
+
+
+def test_unlock_inspect_issue_in_the_same_instant_passes(western_sim: Sim) -> None:
+    """recheck-after-break / show-clear-before-issue: unlock, inspect and issue in the same
+    instant, in that order, is a proper show-clear after the custody change."""
+    w = western_sim
+    meeting(w, "sc-12")
+    w.clock.advance(seconds=10)
+    w.ok({"type": "unlock_container", "actor": "hana", "container": "safe-main"})
+    w.ok({"type": "inspect", "actor": "hana", "firearm": "colt-1", "chambers": ["empty"] * 6,
+          "barrel_clear": True, "confirmations": [pin("alec"), pin("dave")]})
+    d = w.ok(issue_cmd())
+    assert verdicts(d, "recheck-after-break") == []
+    assert verdicts(d, "show-clear-before-issue") == []

@@ -48,14 +48,6 @@ def _minutes_since(now: datetime, at: str | None) -> float | None:
         return None
 
 
-def _before(a: str, b: str) -> bool:
-    """Is time ``a`` strictly earlier than time ``b`` (both RFC 3339)?"""
-    try:
-        return parse_rfc3339(a) < parse_rfc3339(b)
-    except ValueError:
-        return False
-
-
 def _performer_only(state: State, pid: str | None) -> bool:
     return state.has_role(pid, "performer") and not state.is_handler(pid)
 
@@ -204,7 +196,7 @@ def show_clear_before_issue(ctx: RuleContext) -> list[Verdict]:
 @rule("recheck-after-break", applies_to=(Issue,),
       source="Rust (2021: no recheck after lunch)")
 def recheck_after_break(ctx: RuleContext) -> list[Verdict]:
-    """A break in custody since the last inspection voids it."""
+    """A break in custody since the last inspection voids it (by log order, not time)."""
     cmd, state = ctx.command, ctx.state
     assert isinstance(cmd, Issue)
     f = state.firearms.get(cmd.firearm)
@@ -212,7 +204,7 @@ def recheck_after_break(ctx: RuleContext) -> list[Verdict]:
         return []
     assert f is not None
     insp = state.inspections.get(f.last_inspection or "")
-    if insp is None or not f.custody_changed_at or not _before(insp.at, f.custody_changed_at):
+    if insp is None or not state.custody_changed_since_inspection(f.id):
         return []   # never inspected is show-clear-before-issue's refusal
     return [ctx.block(
         f"{_gun(state, f.id)} changed hands or was locked up, or a meal break came, after "
