@@ -125,16 +125,16 @@ def _run(scenario: Scenario, runner: Runner) -> Replay:
     times = spaced(([start] if start else []) + [s.at for s in scenario.steps])
     times = times[1:] if start else times
     results: list[StepResult] = []
-    previous: dict[str, Any] | None = None
+    previous: dict[str, dict[str, Any]] = {}   # each person's last command (their tablet)
     for st, at in zip(scenario.steps, times, strict=True):
         cmd = fill(st.command, ids, f"{where}: {st.label}")
         out = runner.execute(cmd, at)
         if out.error_kind in _AUTHORING and st.expect != "rejected":
             raise ScenarioError(f"{where}: {st.label} ({st.type} by {st.by}): {out.error}")
         _remember(ids, out)
-        inter = st.interactions or derive(cmd, previous)
+        inter = st.interactions or derive(cmd, previous.get(st.by))
         results.append(StepResult(st, at, cmd, out, inter, compare(st, out)))
-        previous = cmd
+        previous[st.by] = cmd
     return Replay(scenario, runner.via, len(scenario.setup), results)
 
 

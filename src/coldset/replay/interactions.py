@@ -4,9 +4,9 @@ items of the inspection checklist.
 A step may say it in the scenario (``interactions: {scans: 1, taps: 1}``); otherwise
 :func:`derive` counts it from the command, as the tablet's handoff screen works:
 
-- scanning a firearm's tag opens it, and it stays open for the next command on the
-  same firearm by the same person (so an issue right after the show-clear scans
-  only the performer's badge);
+- scanning a firearm's tag opens it, and it stays open for that person's next
+  command on the same firearm (so an issue right after the show-clear scans only
+  the performer's badge);
 - every command is confirmed with one tap; each confirmation (or override
   confirmer) is one PIN entry, typed by that person on the handler's tablet;
 - an inspection is one checklist item per chamber (or magazine + chamber), one
@@ -60,7 +60,7 @@ def parse_interactions(value: Any) -> Interactions:
 
 
 def derive(command: dict[str, Any], previous: dict[str, Any] | None) -> Interactions:
-    """The interactions of ``command``; ``previous`` is the step before it (or None)."""
+    """The interactions of ``command``; ``previous`` is the same person's command before it."""
     t = command["type"]
     if t in AUTOMATIC:
         return Interactions()

@@ -187,5 +187,10 @@ def render(rep: Replay, console: Console) -> None:
     for m in s["mismatches"]:
         console.print(f"[bold red]Not as expected:[/] {m['label']} at {m['at']}: "
                       + "; ".join(m["problems"]))
-    console.print("[bold green]OK[/]: every step went as the scenario expects." if s["ok"]
-                  else "[bold red]FAILED[/]: see the steps marked ✗ above.")
+    gaps = len(s["known_gaps"])
+    if s["ok"]:
+        console.print("[bold green]OK[/]: every step went as the scenario expects"
+                      + (f" ({gaps} known gap{'s' if gaps > 1 else ''} marked in the file)."
+                         if gaps else "."))
+    else:
+        console.print("[bold red]FAILED[/]: see the steps marked ✗ above.")
