@@ -128,6 +128,20 @@ def _names(roles: tuple[str, ...]) -> str:
     return " or ".join(r.replace("_", " ") for r in roles)
 
 
+def safety_confirmers(state: State, cmd: c.ReconcileCounts) -> list[str]:
+    """Safety contacts confirming ``cmd``, other than its actor (a two-person count)."""
+    return sorted({x.person for x in cmd.confirmations
+                   if x.person != cmd.actor and state.has_role(x.person, "safety_contact")})
+
+
+def resolves_discrepancy(state: State, cmd: c.ReconcileCounts) -> bool:
+    """Is this count meant to resolve a difference: it differs from the expected stock
+    and carries an explanation and a safety contact's confirmation (``round-accounting``)?"""
+    differs = cmd.counted != state.lots[cmd.lot].counts.expected_stock
+    return differs and bool(cmd.explanation) and any(
+        state.has_role(x.person, "safety_contact") for x in cmd.confirmations)
+
+
 def check_permission(state: State, cmd: c.CommandBase) -> None:
     roles = PERMISSIONS.get(cmd.command_type)
     if roles and not any(state.has_role(cmd.actor, r) for r in roles):
@@ -151,6 +165,15 @@ def check_permission(state: State, cmd: c.CommandBase) -> None:
         if not any(state.has_role(cmd.actor, r) for r in (*a.roles, "safety_contact", "admin")):
             raise Rejection("wrong-role", f"alert {a.id} is resolved by "
                             f"{_names((*a.roles, 'safety_contact'))}")
+    if isinstance(cmd, c.ReconcileCounts) and resolves_discrepancy(state, cmd):
+        if not state.has_role(cmd.actor, "armorer"):
+            raise Rejection("wrong-role", f"resolving the count discrepancy of lot {cmd.lot} "
+                            f"is the armorer's, with a recorded explanation and the safety "
+                            f"contact confirming; {cmd.actor} is not the armorer. Count without "
+                            "an explanation to record the difference, and call the armorer")
+        if not safety_confirmers(state, cmd):
+            raise Rejection("wrong-role", "the safety contact who confirms a resolved count "
+                            f"must be someone other than the armorer ({cmd.actor}): two people")
     if isinstance(cmd, c.ClearStopWork | c.ReleaseQuarantine):
         people = {cmd.actor, *(x.person for x in cmd.confirmations)}
         for role in (HANDLER, "safety_contact"):

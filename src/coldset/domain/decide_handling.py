@@ -11,6 +11,8 @@ from coldset.domain.decide import (
     _place,
     _require_holder,
     firing,
+    resolves_discrepancy,
+    safety_confirmers,
     stale,
 )
 from coldset.domain.events import Event, event
@@ -254,11 +256,15 @@ def _check_alerts(s: State, cmd: c.CheckAlerts, at: str, i: int) -> list[Event]:
 
 @_decides(c.ReconcileCounts)
 def _reconcile(s: State, cmd: c.ReconcileCounts, at: str, i: int) -> list[Event]:
+    """Any handler counts; only the armorer resolves a difference, with an explanation and
+    another person, the safety contact, confirming (check_permission refuses the rest)."""
     lot = s.lots[cmd.lot]
     expected = lot.counts.expected_stock
-    safety = any(s.has_role(x.person, "safety_contact") for x in cmd.confirmations)
-    resolved = cmd.counted != expected and bool(cmd.explanation) and safety
+    safety = safety_confirmers(s, cmd)
+    resolved = (resolves_discrepancy(s, cmd) and s.has_role(cmd.actor, "armorer")
+                and bool(safety))
     delta = s.write_off(lot.id, cmd.counted - expected, cmd.actor) if resolved else {}
     return [event("counts_reconciled", lot=lot.id, counted=cmd.counted, expected=expected,
                   cases_recovered=cmd.cases_recovered, explanation=cmd.explanation,
-                  resolved=resolved, by=cmd.actor, where_delta=delta)]
+                  resolved=resolved, by=cmd.actor, confirmed_by=safety if resolved else [],
+                  where_delta=delta)]

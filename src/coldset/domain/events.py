@@ -81,7 +81,7 @@ EVENT_TYPES: dict[str, str] = {
     "alert_raised": "alert rule reason source subject roles",
     "alert_resolved": "alert by resolution",
     "counts_reconciled": "lot counted expected cases_recovered explanation resolved by "
-                         "where_delta",
+                         "confirmed_by where_delta",
     "meal_break_started": "unit",
     "meal_break_ended": "unit",
     "day_wrapped": "shoot_day",

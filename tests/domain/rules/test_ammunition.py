@@ -328,3 +328,35 @@ def test_ammunition_and_custody_failures_reported_together(western_sim: Sim) -> 
     assert d.status == "refused"
     assert {"round-accounting", "armorer-only-handoff",
             "show-clear-before-issue"} <= {v.rule for v in d.verdicts}
+
+
+def test_only_the_armorer_resolves_a_discrepancy(western_sim: Sim) -> None:
+    """round-accounting: the assistant armorer may count, but resolving the difference is the
+    armorer's (wrong-role, recorded; the discrepancy stays and issue stays blocked)."""
+    w = western_sim
+    d = ok(w, {"type": "reconcile_counts", "actor": "sam", "lot": "blank-45", "counted": 95})
+    assert w.state.lots["blank-45"].discrepancy == -5            # counting is any handler's
+    d = run(w, {"type": "reconcile_counts", "actor": "sam", "lot": "blank-45", "counted": 95,
+                "explanation": "5 fired in rehearsal", "confirmations": [pin("lee")]})
+    assert d.status == "rejected" and d.error_kind == "wrong-role"
+    assert d.entry is not None and "armorer" in (d.error or "")
+    lot = w.state.lots["blank-45"]
+    assert lot.discrepancy == -5 and lot.counts.adjusted == 0
+    assert verdicts(run(w, ready(w)), "round-accounting") == ["block_overridable"]
+
+
+def test_armorer_cannot_confirm_her_own_resolution(western_sim: Sim) -> None:
+    """round-accounting: an armorer who is also the safety contact still needs a second
+    person to confirm; with the safety contact's PIN it resolves."""
+    w = western_sim
+    ok(w, {"type": "grant_role", "actor": "maria", "person": "hana", "role": "safety_contact"})
+    _short_count(w)
+    d = run(w, {"type": "reconcile_counts", "actor": "hana", "lot": "blank-45", "counted": 95,
+                "explanation": "5 fired in rehearsal", "confirmations": [pin("hana")]})
+    assert d.status == "rejected" and d.error_kind == "wrong-role"
+    assert w.state.lots["blank-45"].discrepancy == -5
+    d = ok(w, {"type": "reconcile_counts", "actor": "hana", "lot": "blank-45", "counted": 95,
+               "explanation": "5 fired in rehearsal", "confirmations": [pin("lee")]})
+    (e,) = d.events
+    assert e["resolved"] and e["confirmed_by"] == ["lee"] and e["by"] == "hana"
+    assert w.state.lots["blank-45"].discrepancy == 0
