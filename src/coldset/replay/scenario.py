@@ -203,11 +203,12 @@ def _confirmations(sc: Scenario, value: Any, where: str, fail: Any) -> list[dict
         if isinstance(item, dict) and "person" in item:
             out.append({"person": str(item["person"]), "pin": str(item.get("pin", ""))})
             continue
+        at = where[:-1] + f".{i}'" if where.endswith("'") else f"{where}.{i}"
         if not isinstance(item, str) or item not in sc.people:
-            raise fail(f"{where}.{i}", f"{item!r} is not a person of the scenario")
+            raise fail(at, f"{item!r} is not a person of the scenario")
         pin = sc.people[item].get("pin")
         if pin is None:
-            raise fail(f"{where}.{i}", f"{item} has no pin in people")
+            raise fail(at, f"{item} has no pin in people")
         out.append({"person": item, "pin": str(pin)})
     return out
 

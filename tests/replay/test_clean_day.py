@@ -1,0 +1,62 @@
+"""The clean shoot day: busy, done right, never blocked; its tablet cost per handoff."""
+
+from __future__ import annotations
+
+import pytest
+
+from coldset.replay import Replay, load, replay
+from coldset.replay.report import summary
+from tests.replay.conftest import SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def day() -> Replay:
+    return replay(load(SCENARIOS / "clean-shoot-day.yaml"))
+
+
+def test_zero_refusals_zero_alerts(day: Replay) -> None:
+    """Every step is allowed and no alert is raised all day."""
+    s = summary(day)
+    assert s["ok"] and s["refused"] == 0 and s["rejected"] == 0
+    assert s["alerts"] == 0
+    assert all(v["verdict"] != "alert" for r in day.results for v in r.outcome.verdicts)
+
+
+def test_busy_enough(day: Replay) -> None:
+    """At least 60 handoffs, two units, three scenes, blanks and dummies, a misfire, a meal."""
+    cmds = [r.command for r in day.results]
+    assert summary(day)["interactions"]["handoffs"] >= 60
+    assert {c["scene"] for c in cmds if c["type"] == "issue"} == {"sc-12", "sc-14", "sc-20"}
+    assert {c["unit"] for c in cmds if c["type"] == "start_meal_break"} == {"main", "second"}
+    assert any(c["type"] == "report_incident" and c["kind"] == "misfire" for c in cmds)
+    assert {c["lot"] for c in cmds if c["type"] == "load"} >= {"blank-45", "dummy-45",
+                                                               "blank-4440"}
+
+
+def test_misfire_handled_by_the_book(day: Replay) -> None:
+    """The misfire stops the second unit, and it is cleared after a barrel and function check."""
+    second = [r for r in day.results if r.step.by == "sam"]
+    types = [r.step.type for r in second]
+    i = types.index("report_incident")
+    assert second[i].outcome.raised == ("misfire-quarantine",)
+    after = types[i:]
+    assert after.index("inspect") < after.index("release_quarantine") < after.index(
+        "clear_stop_work") < after.index("issue")
+
+
+def test_wrap_reconciles_every_lot(day: Replay) -> None:
+    """Every lot is counted at wrap and each count matches the books."""
+    recs = [e for r in day.results if r.step.type == "reconcile_counts"
+            for e in r.outcome.events if e["type"] == "counts_reconciled"]
+    assert {e["lot"] for e in recs} == {"blank-45", "dummy-45", "blank-4440"}
+    assert all(e["counted"] == e["expected"] for e in recs)
+
+
+def test_interactions_per_handoff_within_target(day: Replay) -> None:
+    """At most three scans or taps per handoff, plus the checklist; the figure is reported."""
+    i = summary(day)["interactions"]
+    assert i["within_target"] and i["max_scans_taps_per_handoff"] <= 3
+    assert 0 < i["scans_taps_per_handoff"] <= 3
+    assert i["pins_per_issue"] == 2          # the performer and the 1st AD
+    assert i["checklist_per_inspection"] > 0
+    assert i["all_interactions_per_handoff"] > i["scans_taps_per_handoff"]
