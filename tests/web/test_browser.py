@@ -44,12 +44,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A uvicorn server over a demo install, with the wall clock (the shoot day is today)."""
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A fresh uvicorn server per test (tests run in random order) over a demo install,
+    with the wall clock (the shoot day is today)."""
     import uvicorn
 
-    install: Install = make_install(tmp_path_factory.mktemp("browser") / "home")
+    install: Install = make_install(tmp_path / "home")
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
     setup_demo(CustodyService(install.store, install.ledger, clock),
