@@ -52,9 +52,9 @@ def app_state(request: Request) -> AppState:
 
 
 def session_of(request: Request) -> Session | None:
-    cached = getattr(request.state, "session", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if hasattr(request.state, "session"):
+        cached: Session | None = request.state.session
+        return cached
     s = app_state(request).accounts.session(request.cookies.get(SESSION_COOKIE))
     request.state.session = s
     return s
