@@ -14,7 +14,6 @@ from coldset.cli import serve as _serve  # noqa: F401
 from coldset.cli import setup as _setup  # noqa: F401
 from coldset.cli.app import EXIT_INPUT, app
 
-
 # Typer 0.29 runs on its own copy of click; catch both so either way a usage
 # error is one line and exit 1.
 _vendored = getattr(typer, "_click", None)

@@ -243,8 +243,8 @@ def render(r: Result, as_json: bool) -> None:
         for v in r.verdicts:
             out.print(f"  [yellow]{v['verdict']}[/] {v['rule']}: {v['reason']} "
                       f"[dim]({v['source']})[/]")
-        for k, v in r.secrets.items():
-            out.print(f"  {k} (shown once, keep it): {v}", markup=False)
+        for name, secret in r.secrets.items():
+            out.print(f"  {name} (shown once, keep it): {secret}", markup=False)
         raise typer.Exit(0)
     from coldset.cli.app import err
 

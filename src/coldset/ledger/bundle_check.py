@@ -127,24 +127,28 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
                             f"manifest says {size}")
 
     # 2. Consistency proofs between each pair of consecutive checkpoints.
-    proofs = {}
+    proofs: dict[tuple[object, object], dict] = {}
     for obj in _read_json_lines(os.path.join(directory, "consistency.jsonl"),
                                 "consistency.jsonl"):
         proofs[(obj.get("from_seq"), obj.get("to_seq"))] = obj
     for (s1, n1, r1), (s2, n2, r2) in zip(cps, cps[1:], strict=False):
         if n1 == 0:
             continue
-        obj = proofs.get((s1, s2))
-        if obj is None:
+        found = proofs.get((s1, s2))
+        if found is None:
             rep.problems.append(f"no consistency proof from checkpoint {s1} to {s2}")
             continue
-        if (obj.get("from_size"), obj.get("to_size")) != (n1, n2):
+        if (found.get("from_size"), found.get("to_size")) != (n1, n2):
             rep.problems.append(f"consistency proof {s1}->{s2} is labelled for sizes "
-                                f"{obj.get('from_size')}->{obj.get('to_size')}, but the "
+                                f"{found.get('from_size')}->{found.get('to_size')}, but the "
                                 f"checkpoints are {n1}->{n2}")
             continue
+        hashes = found.get("proof")
+        if not isinstance(hashes, list):
+            rep.problems.append(f"consistency proof {s1}->{s2} has no list of hashes")
+            continue
         try:
-            proof = [_b64(h, f"consistency proof {s1}->{s2} hash") for h in obj.get("proof", [])]
+            proof = [_b64(h, f"consistency proof {s1}->{s2} hash") for h in hashes]
             verify_consistency(n1, n2, proof, r1, r2)
             rep.consistency_proofs += 1
         except LedgerError as e:

@@ -167,7 +167,9 @@ class Ledger:
         res = conn.execute(
             ledger_logs.insert().values(origin=origin, size=0, root=merkle.EMPTY_ROOT)
         )
-        return LogInfo(int(res.inserted_primary_key[0]), origin, 0)
+        key = res.inserted_primary_key
+        assert key is not None
+        return LogInfo(int(key[0]), origin, 0)
 
     def logs(self, conn: Connection) -> list[LogInfo]:
         rows = conn.execute(

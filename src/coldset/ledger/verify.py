@@ -364,7 +364,7 @@ def verify_log(
     if workers > 1:
         executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-            initializer=_worker_init, initargs=(path,))
+            initializer=_worker_init, initargs=(path,))  # type: ignore[arg-type]
     try:
         _run(db, executor, log_id, origin, size, stored_root, n_seq, verifier, rep,
              problems, progress)
@@ -432,46 +432,11 @@ def _run(
                 cf.append(executor.submit(_checkpoint_task, None, log_id, origin, vkey, a, b))
         leaf_futs, cp_futs = iter(lf), iter(cf)
 
-    upper = _Levels(db, log_id, SPLIT, None, 0, problems)
-    pending: deque[list[bytes]] = deque()  # level-SPLIT hashes received, not yet pushed
-    tails: dict[int, bytes] = {}
-    state = {"received_to": 0, "pushed": 0, "last": None}
-
-    def receive_until(leaves: int) -> None:
-        while state["received_to"] < leaves:
-            fut = next(leaf_futs, None)
-            if fut is None:
-                return
-            res: _LeafResult = fut.result()
-            problems.extend(res.problems)
-            rep.entries += res.entries
-            rep.node_rows += res.rows
-            pending.append(res.upper)
-            tails.update(res.tails)
-            state["received_to"] = res.end
-            state["last"] = res
-            if progress is not None:
-                progress(rep.entries, size)
-
-    def push_until(count: int) -> None:
-        while state["pushed"] < count and pending:
-            head = pending[0]
-            take = min(len(head), count - state["pushed"])
-            upper.push(SPLIT, head[:take])
-            state["pushed"] += take
-            if take == len(head):
-                pending.popleft()
-            else:
-                pending[0] = head[take:]
-
-    def root_at(s: int) -> bytes:
-        parts = upper.carries()
-        if s % (1 << SPLIT):
-            tail = tails.get(s)
-            if tail is None:
-                raise LookupError(s)
-            parts.append(tail)
-        return merkle.fold(parts)
+    merge = _Merge(_Levels(db, log_id, SPLIT, None, 0, problems), leaf_futs, problems, rep,
+                   size, progress)
+    upper, receive_until, push_until, root_at = (merge.upper, merge.receive_until,
+                                                 merge.push_until, merge.root_at)
+    tails = merge.tails
 
     expect_seq, prev_size, last_size = 0, 0, 0
     for fut in cp_futs:
@@ -513,7 +478,7 @@ def _run(
     receive_until(size)
     push_until(size >> SPLIT)
     # The open rows: levels below SPLIT from the last leaf task, the rest here.
-    last: _LeafResult | None = state["last"]  # type: ignore[assignment]
+    last = merge.last
     if last is not None:
         for level, (chunk, hashes) in sorted(last.open_rows.items()):
             upper.compare(level, chunk, hashes)
@@ -536,6 +501,57 @@ def _run(
                                 "entries"))
     if progress is not None:
         progress(rep.entries, size)
+
+
+class _Merge:
+    """Folds the level-SPLIT hashes of leaf tasks, in order, as checkpoints need them."""
+
+    def __init__(self, upper: _Levels, leaf_futs: Iterator[Future[Any]],
+                 problems: list[Problem], rep: VerifyReport, size: int,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.upper, self.leaf_futs, self.problems, self.rep = upper, leaf_futs, problems, rep
+        self.size, self.progress = size, progress
+        self.pending: deque[list[bytes]] = deque()  # hashes received, not yet pushed
+        self.tails: dict[int, bytes] = {}
+        self.received_to = 0
+        self.pushed = 0
+        self.last: _LeafResult | None = None
+
+    def receive_until(self, leaves: int) -> None:
+        while self.received_to < leaves:
+            fut = next(self.leaf_futs, None)
+            if fut is None:
+                return
+            res: _LeafResult = fut.result()
+            self.problems.extend(res.problems)
+            self.rep.entries += res.entries
+            self.rep.node_rows += res.rows
+            self.pending.append(res.upper)
+            self.tails.update(res.tails)
+            self.received_to = res.end
+            self.last = res
+            if self.progress is not None:
+                self.progress(self.rep.entries, self.size)
+
+    def push_until(self, count: int) -> None:
+        while self.pushed < count and self.pending:
+            head = self.pending[0]
+            take = min(len(head), count - self.pushed)
+            self.upper.push(SPLIT, head[:take])
+            self.pushed += take
+            if take == len(head):
+                self.pending.popleft()
+            else:
+                self.pending[0] = head[take:]
+
+    def root_at(self, s: int) -> bytes:
+        parts = self.upper.carries()
+        if s % (1 << SPLIT):
+            tail = self.tails.get(s)
+            if tail is None:
+                raise LookupError(s)
+            parts.append(tail)
+        return merkle.fold(parts)
 
 
 def _tail_from_open_rows(open_rows: dict[int, tuple[int, list[bytes]]]) -> bytes | None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
-
 _WRITE_LOCK_KEY = 0x636F6C64  # "cold": PostgreSQL advisory lock id of the single writer
 
 

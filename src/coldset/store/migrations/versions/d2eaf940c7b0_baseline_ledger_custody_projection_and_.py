@@ -1,7 +1,7 @@
 """baseline: ledger, custody projection and accounts tables
 
 Revision ID: d2eaf940c7b0
-Revises: 
+Revises: (none)
 Create Date: 2026-11-26 01:21:58.601994
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = 'd2eaf940c7b0'
 down_revision = None
