@@ -37,3 +37,32 @@ def test_resolved_count_keeps_the_stored_books_straight(
     before = snapshot(svc)
     svc.rebuild(PRODUCTION)
     assert snapshot(svc) == before
+
+
+def test_lot_rows_carry_the_last_movement_and_count(western_service: CustodyService) -> None:
+    """The stored lot detail shows when the lot last moved and was last counted, and the
+    wrap refusal for an uncounted lot is recorded."""
+    svc = western_service
+    steps = [cmd("hold_safety_meeting", "dave", shoot_day="day-1", scene="sc-20",
+                 attendees=["frances", "alec", "dave", "hana", "lee"]),
+             cmd("unlock_container", "hana", container="safe-main"),
+             cmd("load", "hana", firearm="colt-2", lot="blank-45", positions=[1],
+                 scene="sc-20", shot=1),
+             cmd("unload", "hana", firearm="colt-2"),
+             cmd("lock_container", "hana", container="safe-main")]
+    for c in steps:
+        svc.clock.advance(seconds=5)  # type: ignore[attr-defined]
+        r = svc.execute(c)
+        assert r.ok, (c["type"], r.error)
+    detail = json.loads(str(_lot_row(svc, "blank-45")["detail"]))
+    assert detail["moved_at"] and detail["reconciled_at"] < detail["moved_at"]
+    r = svc.execute(cmd("wrap_day", "dave", shoot_day="day-1"))
+    assert not r.ok and "round-accounting" in {v["rule"] for v in r.verdicts}
+    svc.clock.advance(seconds=5)  # type: ignore[attr-defined]
+    assert svc.execute(cmd("reconcile_counts", "hana", lot="blank-45", counted=100)).ok
+    detail = json.loads(str(_lot_row(svc, "blank-45")["detail"]))
+    assert detail["reconciled_at"] > detail["moved_at"]
+    assert svc.execute(cmd("wrap_day", "dave", shoot_day="day-1")).ok
+    before = snapshot(svc)
+    svc.rebuild(PRODUCTION)
+    assert snapshot(svc) == before

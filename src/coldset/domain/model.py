@@ -371,6 +371,22 @@ class Lot:
     discrepancy: int = 0                        # counted - expected at the last reconcile
     receipt_date: str = ""
     receipt_source: str = ""
+    # round-accounting at wrap: the last counted movement (received, loaded, fired,
+    # unloaded, disposed) and the last count that agreed (a match or a resolved
+    # difference; receipt is a count), as time and log index (compared by index)
+    moved_at: str | None = None
+    moved_index: int | None = None
+    reconciled_at: str | None = None
+    reconciled_index: int | None = None
+
+    @property
+    def unreconciled(self) -> bool:
+        """Has the lot moved since its last agreeing count (or is a difference open)?"""
+        if self.discrepancy:
+            return True
+        if self.moved_index is None:
+            return False
+        return self.reconciled_index is None or self.reconciled_index < self.moved_index
 
 
 @dataclass(frozen=True)

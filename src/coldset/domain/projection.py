@@ -119,6 +119,11 @@ def _move_rounds(s: State, lid: str, place: str | None, n: int) -> None:
     _lot(s, lid, where=where)
 
 
+def _moved(s: State, lid: str, at: str) -> None:
+    """A counted movement of lot ``lid`` in the entry being folded (round-accounting)."""
+    _lot(s, lid, moved_at=at, moved_index=s.size)
+
+
 def _person(s: State, pid: str, **changes: Any) -> None:
     s.people[pid] = replace(s.people[pid], **changes)
     s.dirty.add(("person", pid))
@@ -258,7 +263,9 @@ def _lot_received(s: State, e: Event, at: str) -> None:
     src = e.get("dummy_source")
     s.lots[lid] = Lot(lid, RoundKind(e["kind"]), e["caliber"], e["maker"], e.get("load", ""),
                       dummy_source=DummySource(src) if src else None,
-                      receipt_date=e["receipt_date"], receipt_source=e["receipt_source"])
+                      receipt_date=e["receipt_date"], receipt_source=e["receipt_source"],
+                      moved_at=at, moved_index=s.size,      # received and counted at once
+                      reconciled_at=at, reconciled_index=s.size)
     _counts(s, lid, received=e["count"])
     _move_rounds(s, lid, e["place"], e["count"])
 
@@ -267,6 +274,7 @@ def _lot_received(s: State, e: Event, at: str) -> None:
 def _lot_returned(s: State, e: Event, at: str) -> None:
     _counts(s, e["lot"], disposed=e["count"])
     _move_rounds(s, e["lot"], e["place"], -e["count"])
+    _moved(s, e["lot"], at)
 
 
 @_on("dummy_lot_verified")
@@ -417,6 +425,7 @@ def _loaded(s: State, e: Event, at: str) -> None:
     _firearm(s, fid, chambers=tuple(chambers), dummies_since_barrel_check=dummies)
     _counts(s, lid, loaded=n)
     _move_rounds(s, lid, e["place"], -n)
+    _moved(s, lid, at)
 
 
 @_on("rounds_fired")
@@ -430,6 +439,7 @@ def _fired(s: State, e: Event, at: str) -> None:
     _firearm(s, fid, chambers=tuple(chambers))
     for lid, n in sorted(e.get("rounds", {}).items()):
         _counts(s, lid, fired=n)
+        _moved(s, lid, at)
 
 
 @_on("firearm_unloaded")
@@ -439,8 +449,10 @@ def _unloaded(s: State, e: Event, at: str) -> None:
     for lid, n in sorted(e.get("rounds", {}).items()):
         _counts(s, lid, returned=n)
         _move_rounds(s, lid, e["place"], n)
+        _moved(s, lid, at)
     for lid, n in sorted(e.get("cases", {}).items()):
         _counts(s, lid, cases_recovered=n)
+        _moved(s, lid, at)
 
 
 # ---------------------------------------------------------------- incidents
@@ -530,7 +542,9 @@ def _reconciled(s: State, e: Event, at: str) -> None:
         for place, n in sorted(delta.items()):
             _move_rounds(s, lid, place, n)
         _counts(s, lid, adjusted=diff)
-        _lot(s, lid, discrepancy=0)
+        _lot(s, lid, discrepancy=0, reconciled_at=at, reconciled_index=s.size)
+    elif diff == 0:
+        _lot(s, lid, discrepancy=0, reconciled_at=at, reconciled_index=s.size)
     else:
         _lot(s, lid, discrepancy=diff)
 

@@ -76,7 +76,8 @@ def _lot(s: State, lid: str) -> dict[str, Any]:
                           else None,
                           "dummy_source": lot.dummy_source.value if lot.dummy_source else None,
                           "receipt_date": lot.receipt_date,
-                          "receipt_source": lot.receipt_source})}
+                          "receipt_source": lot.receipt_source,
+                          "moved_at": lot.moved_at, "reconciled_at": lot.reconciled_at})}
 
 
 def _container(s: State, cid: str) -> dict[str, Any]:

@@ -360,3 +360,83 @@ def test_armorer_cannot_confirm_her_own_resolution(western_sim: Sim) -> None:
     (e,) = d.events
     assert e["resolved"] and e["confirmed_by"] == ["lee"] and e["by"] == "hana"
     assert w.state.lots["blank-45"].discrepancy == 0
+
+
+# ------------------------------------------------------------------ round-accounting at wrap
+
+WRAP = {"type": "wrap_day", "actor": "dave", "shoot_day": "day-1"}
+
+
+def _handle_dummies(w: Sim) -> None:
+    """Load two dummies into colt-1, unload them, and lock everything back in the safe."""
+    take_out(w, keep={"dummy-45": 2})
+    ok(w, load_cmd("dummy-45"))
+    ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-1"})
+    ok(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})
+    ok(w, {"type": "lock_container", "actor": "hana", "container": "safe-main"})
+
+
+def test_wrap_refused_until_a_moved_lot_is_counted(western_sim: Sim) -> None:
+    """round-accounting: dummies were loaded and unloaded today and not counted since, so the
+    day does not wrap; a count that agrees lets it wrap."""
+    w = western_sim
+    _handle_dummies(w)
+    lot = w.state.lots["dummy-45"]
+    assert lot.unreconciled and lot.moved_at and lot.reconciled_index is not None
+    assert not w.state.lots["blank-45"].unreconciled      # received (counted), not moved
+    d = run(w, WRAP)
+    assert d.status == "refused" and verdicts(d, "round-accounting") == ["block_overridable"]
+    why = reasons(d, "round-accounting")
+    assert "dummy-45" in why and "blank-45" not in why and "reconcile_counts" in why
+    assert w.state.shoot_days["day-1"].wrapped_at is None
+    ok(w, {"type": "reconcile_counts", "actor": "hana", "lot": "dummy-45", "counted": 50})
+    lot = w.state.lots["dummy-45"]
+    assert not lot.unreconciled and lot.reconciled_at == w.state.last_at
+    d = ok(w, WRAP)
+    assert verdicts(d, "round-accounting") == []
+
+
+def test_count_before_the_last_movement_does_not_count(western_sim: Sim) -> None:
+    """round-accounting: a count in the same instant but before the last load (log order)
+    leaves the lot unreconciled."""
+    w = western_sim
+    take_out(w, keep={"dummy-45": 2})
+    w.ok({"type": "reconcile_counts", "actor": "hana", "lot": "dummy-45", "counted": 50})
+    w.ok(load_cmd("dummy-45"))                            # same instant, later in the log
+    ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-1", "container": None})
+    w.ok({"type": "reconcile_counts", "actor": "hana", "lot": "dummy-45", "counted": 50})
+    assert not w.state.lots["dummy-45"].unreconciled
+    w.ok(load_cmd("dummy-45", positions=(3,)))
+    assert w.state.lots["dummy-45"].unreconciled
+
+
+def test_unresolved_difference_blocks_the_wrap(western_sim: Sim) -> None:
+    """round-accounting: a count that is off and not resolved also blocks the wrap."""
+    w = western_sim
+    _short_count(w)
+    d = run(w, WRAP)
+    assert verdicts(d, "round-accounting") == ["block_overridable"]
+    assert "not resolved" in reasons(d, "round-accounting")
+
+
+def test_wrap_override_needs_armorer_and_safety_contact(western_sim: Sim) -> None:
+    """round-accounting: the wrap passes with an override by the armorer and the safety
+    contact; the armorer and the 1st AD are not enough."""
+    w = western_sim
+    _handle_dummies(w)
+    bad = {**WRAP, "override": {"reason": "count first thing tomorrow",
+                                "confirmers": [pin("hana")]}}
+    d = run(w, bad)
+    assert d.status == "refused" and d.entry is not None
+    assert d.entry["error"]["kind"] == "override-invalid"
+    good = {**WRAP, "actor": "hana", "override": {"reason": "count first thing tomorrow",
+                                                  "confirmers": [pin("lee")]}}
+    ok(w, good)
+    (o,) = w.state.overrides.values()
+    assert o.rules == ("round-accounting",) and o.command == "wrap_day"
+
+
+def test_wrap_of_a_day_without_movements_passes(western_sim: Sim) -> None:
+    """round-accounting: lots only received (a receipt is a count) do not hold up the wrap."""
+    d = ok(western_sim, WRAP)
+    assert verdicts(d, "round-accounting") == []

@@ -8,6 +8,7 @@ person and the count, and says what to do.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from coldset.clock import parse_rfc3339
 from coldset.domain.commands import (
@@ -184,11 +185,51 @@ def dummy_verified(ctx: RuleContext) -> list[Verdict]:
 # ------------------------------------------------------------------ round-accounting
 
 
-@rule("round-accounting", applies_to=(Issue,),
+def _local_date(state: State, at: str | None) -> str | None:
+    if not at:
+        return None
+    tz = state.production.time_zone if state.production else "UTC"
+    try:
+        return parse_rfc3339(at).astimezone(ZoneInfo(tz)).date().isoformat()
+    except ValueError:
+        return None
+
+
+def _wrap_unreconciled(ctx: RuleContext, cmd: WrapDay) -> list[Verdict]:
+    """At wrap, every lot that moved on the day is counted after its last movement."""
+    state = ctx.state
+    day = state.shoot_days.get(cmd.shoot_day)
+    since = min(day.date, ctx.today.isoformat()) if day else ctx.today.isoformat()
+    parts = []
+    for lid, lot in sorted(state.lots.items()):
+        moved = _local_date(state, lot.moved_at)
+        if lot.discrepancy:
+            what = (f"{abs(lot.discrepancy)} missing" if lot.discrepancy < 0
+                    else f"{lot.discrepancy} too many")
+            parts.append(f"{_lot_label(state, lid)}: the last count is off ({what}) and "
+                         "not resolved")
+        elif lot.unreconciled and moved is not None and moved >= since:
+            last = (f"last counted at {lot.reconciled_at}" if lot.reconciled_at
+                    else "never counted")
+            parts.append(f"{_lot_label(state, lid)}: moved at {lot.moved_at}, {last}; "
+                         f"{lot.counts.expected_stock} expected in stock")
+    if not parts:
+        return []
+    return [ctx.block_overridable(
+        "Counts are reconciled at wrap — " + "; ".join(parts) + ". Count each lot "
+        "(reconcile_counts) before wrapping the day; a difference is resolved by the "
+        "armorer with an explanation, confirmed by the safety contact (or override: "
+        "armorer and safety contact).", "armorer", "safety_contact")]
+
+
+@rule("round-accounting", applies_to=(Issue, WrapDay),
       source="Safety Bulletin #1 (inventory at every issue); practitioner two-person counts")
 def round_accounting(ctx: RuleContext) -> list[Verdict]:
-    """A lot whose last count did not match blocks every issue until it is resolved."""
+    """A lot whose last count did not match blocks every issue until it is resolved; the
+    day does not wrap while a lot that moved that day is not counted since."""
     state = ctx.state
+    if isinstance(ctx.command, WrapDay):
+        return _wrap_unreconciled(ctx, ctx.command)
     off = [(lid, lot.discrepancy, lot.counts.expected_stock)
            for lid, lot in sorted(state.lots.items()) if lot.discrepancy]
     if not off:
