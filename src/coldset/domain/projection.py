@@ -392,7 +392,12 @@ def _inspected(s: State, e: Event, at: str) -> None:
     s.dirty.add(("inspection", iid))
     changes: dict[str, Any] = {"last_inspection": iid}
     if e["barrel_clear"]:
-        changes.update(barrel_checked_at=at, dummies_since_barrel_check=False)
+        # A barrel check clears the dummy mark only once the dummies are out: a
+        # dummy still in a chamber can yet leave its bullet in the barrel (The Crow).
+        f = s.firearms[fid]
+        dummies_in = any(c is not None and s.lots[c.lot].kind == RoundKind.dummy
+                         for c in f.chambers)
+        changes.update(barrel_checked_at=at, dummies_since_barrel_check=dummies_in)
     _firearm(s, fid, **changes)
 
 

@@ -133,6 +133,22 @@ def test_blanks_after_dummies_need_a_barrel_check(western_sim: Sim) -> None:
     assert verdicts(d, "barrel-check-before-blanks") == []
 
 
+def test_a_barrel_check_with_dummies_still_loaded_does_not_count(western_sim: Sim) -> None:
+    """barrel-check-before-blanks: an inspection made while dummies are still in the cylinder
+    leaves the mark; only a barrel check after they are out clears it (The Crow, 1993)."""
+    w = western_sim
+    take_out(w, keep={"dummy-45": 6, "blank-45": 6})
+    ok(w, {"type": "load", "actor": "hana", "firearm": "colt-1", "lot": "dummy-45",
+           "positions": [1, 2], "scene": "sc-12", "shot": 2})
+    inspect(w, "colt-1", chambers=["dummy", "dummy", "empty", "empty", "empty", "empty"])
+    ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-1"})
+    blanks = {"type": "load", "actor": "hana", "firearm": "colt-1", "lot": "blank-45",
+              "positions": [1]}
+    assert verdicts(run(w, blanks), "barrel-check-before-blanks") == ["block"]
+    inspect(w, "colt-1")
+    assert verdicts(run(w, blanks), "barrel-check-before-blanks") == []
+
+
 def test_blanks_into_a_firearm_without_dummies_pass(western_sim: Sim) -> None:
     """barrel-check-before-blanks: colt-2 never held dummies: no verdict."""
     w = western_sim
