@@ -7,7 +7,6 @@ person and the count, and says what to do.
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from coldset.clock import parse_rfc3339
@@ -23,14 +22,12 @@ from coldset.domain.commands import (
 )
 from coldset.domain.model import QUARANTINE_INCIDENTS, DummySource, Exemption, RoundKind
 from coldset.domain.rules import RuleContext, Verdict, rule
+from coldset.domain.rules.wording import minutes_since, person_name
 from coldset.domain.state import State
 
 # ------------------------------------------------------------------ wording helpers
 
 
-def _who(state: State, pid: str | None) -> str:
-    p = state.people.get(pid or "")
-    return f"{p.name} ({pid})" if p is not None else str(pid)
 
 
 def _lot_label(state: State, lid: str) -> str:
@@ -44,13 +41,6 @@ def _rounds(n: int) -> str:
     return f"{n} round" + ("" if n == 1 else "s")
 
 
-def _minutes_since(now: datetime, at: str | None) -> float | None:
-    if not at:
-        return None
-    try:
-        return (now - parse_rfc3339(at)).total_seconds() / 60
-    except ValueError:
-        return None
 
 
 def _norm(caliber: str) -> str:
@@ -129,7 +119,7 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
     if isinstance(cmd, ReportLiveRound):
         suspects = _suspects(state, cmd.firearm, cmd.lot)
         return [ctx.stop_work(
-            f"{_who(state, cmd.actor)} reported a live round: all firearm use on the "
+            f"{person_name(state, cmd.actor)} reported a live round: all firearm use on the "
             "production stops until a handler and the safety contact clear it. Quarantined: "
             f"{_quarantine_list(suspects)}.",
             scope="production", quarantine=suspects)]
@@ -137,9 +127,9 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
         suspects = _suspects(state, cmd.firearm, None)
         positions = ", ".join(str(i + 1) for i, c in enumerate(cmd.chambers) if c == "live")
         return [ctx.stop_work(
-            f"The inspection of {cmd.firearm} by {_who(state, cmd.actor)} found a live round "
-            f"(position {positions}): all firearm use on the production stops until a handler "
-            f"and the safety contact clear it. Quarantined: {_quarantine_list(suspects)}.",
+            f"The inspection of {cmd.firearm} by {person_name(state, cmd.actor)} found a live "
+            f"round (position {positions}): all firearm use on the production stops until a "
+            f"handler and the safety contact clear it. Quarantined: {_quarantine_list(suspects)}.",
             scope="production", quarantine=suspects)]
     return []
 
@@ -178,7 +168,7 @@ def dummy_verified(ctx: RuleContext) -> list[Verdict]:
         if v.result != "pass":
             return [ctx.block(
                 f"{label} failed its verification ({v.method.value}, {v.sample} checked by "
-                f"{_who(state, v.by)}): quarantine it and return it to the supplier.")]
+                f"{person_name(state, v.by)}): quarantine it and return it to the supplier.")]
     return []
 
 
@@ -278,7 +268,7 @@ def _unsecured(state: State, unit: str | None = None) -> dict[str, dict[str, int
 def _describe(state: State, place: str, lots: dict[str, int]) -> str:
     kind, _, ref = place.partition(":")
     where = (f"in the open container {ref}" if kind == "container"
-             else f"in the hands of {_who(state, ref)}")
+             else f"in the hands of {person_name(state, ref)}")
     rounds = ", ".join(f"{_rounds(n)} of lot {lid}" for lid, n in lots.items())
     return f"{rounds} {where}"
 
@@ -311,12 +301,12 @@ def ammo_secured(ctx: RuleContext) -> list[Verdict]:
             openers.add(box.opened_by)
         loose = {p: lots for p, lots in _unsecured(state).items()
                  if p in (f"container:{cid}", f"person:{box.opened_by}")}
-        open_for = _minutes_since(ctx.now, box.opened_at)
+        open_for = minutes_since(ctx.now, box.opened_at)
         if not loose or open_for is None or open_for <= grace:
             continue
         out.append(ctx.alert(
             f"Container {cid} ({box.name}) has been open for {int(open_for)} minutes "
-            f"(opened by {_who(state, box.opened_by)}; the limit is {grace}) with "
+            f"(opened by {person_name(state, box.opened_by)}; the limit is {grace}) with "
             + "; ".join(_describe(state, p, lots) for p, lots in loose.items())
             + ". Lock the ammunition away.",
             subject=f"container:{cid}", roles=("handler",)))

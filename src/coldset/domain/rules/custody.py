@@ -8,9 +8,6 @@ a firearm with nobody on set: a handler checking out while holding it.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from coldset.clock import parse_rfc3339
 from coldset.domain.commands import (
     CheckAlerts,
     CheckOut,
@@ -24,28 +21,16 @@ from coldset.domain.commands import (
 )
 from coldset.domain.model import NON_FIRING_TYPES, Firearm
 from coldset.domain.rules import RuleContext, Verdict, rule
+from coldset.domain.rules.wording import gun_name, minutes_since, person_name
 from coldset.domain.state import State
 
 # ------------------------------------------------------------------ wording helpers
 
 
-def _who(state: State, pid: str | None) -> str:
-    p = state.people.get(pid or "")
-    return f"{p.name} ({pid})" if p is not None else str(pid)
 
 
-def _gun(state: State, fid: str) -> str:
-    f = state.firearms.get(fid)
-    return f"{fid} ({f.manufacturer} {f.model}, serial {f.serial})" if f else fid
 
 
-def _minutes_since(now: datetime, at: str | None) -> float | None:
-    if not at:
-        return None
-    try:
-        return (now - parse_rfc3339(at)).total_seconds() / 60
-    except ValueError:
-        return None
 
 
 def _performer_only(state: State, pid: str | None) -> bool:
@@ -74,22 +59,22 @@ def armorer_only_handoff(ctx: RuleContext) -> list[Verdict]:
         if state.is_handler(cmd.to) or _performer_only(state, actor):
             return []   # back to a handler is right; a performer is no-performer-transfer's
         return [ctx.block(
-            f"{_who(state, actor)} cannot pass {_gun(state, cmd.firearm)} to "
-            f"{_who(state, cmd.to)}: a firearm reaches a performer only by a handler's issue "
-            "after a show-clear, and goes back only to a handler. Give it to the handler.")]
+            f"{person_name(state, actor)} cannot pass {gun_name(state, cmd.firearm)} to "
+            f"{person_name(state, cmd.to)}: a firearm reaches a performer only by a handler's "
+            "issue after a show-clear, and goes back only to a handler. Give it to the handler.")]
     if not state.is_handler(actor):
         what = _DOING.get(type(cmd), "do this")
         thing = (f"container {cmd.container}: opening it puts its firearms and ammunition in "
                  "the opener's custody" if isinstance(cmd, UnlockContainer)
-                 else _gun(state, getattr(cmd, "firearm", "")))
+                 else gun_name(state, getattr(cmd, "firearm", "")))
         return [ctx.block(
             f"Only a qualified handler (armorer, assistant armorer or property master) may "
-            f"{what}; {_who(state, actor)} is not one. Refused: {thing}. Call the handler.")]
+            f"{what}; {person_name(state, actor)} is not one. Refused: {thing}. Call the handler.")]
     if isinstance(cmd, Issue) and not (state.has_role(cmd.to, "performer")
                                        or state.is_handler(cmd.to)):
         return [ctx.block(
-            f"{_who(state, cmd.to)} is not a performer: {_gun(state, cmd.firearm)} is issued "
-            "only to the performer who uses it in the scene, never to a go-between.")]
+            f"{person_name(state, cmd.to)} is not a performer: {gun_name(state, cmd.firearm)} is "
+            "issued only to the performer who uses it in the scene, never to a go-between.")]
     return []
 
 
@@ -108,9 +93,9 @@ def no_performer_transfer(ctx: RuleContext) -> list[Verdict]:
         return []
     performer = cmd.actor if _performer_only(state, cmd.actor) else holder
     return [ctx.block(
-        f"{_who(state, performer)} is a performer and cannot pass "
-        f"{_gun(state, cmd.firearm)} to {_who(state, cmd.to)}. It goes back to a handler, "
-        f"who issues it again after a show-clear.")]
+        f"{person_name(state, performer)} is a performer and cannot pass "
+        f"{gun_name(state, cmd.firearm)} to {person_name(state, cmd.to)}. It goes back to a "
+        "handler, who issues it again after a show-clear.")]
 
 
 # ------------------------------------------------------------------ single-custody
@@ -126,7 +111,7 @@ def single_custody(ctx: RuleContext) -> list[Verdict]:
     if not held:
         return []
     return [ctx.block(
-        f"{_who(state, cmd.actor)} still holds {', '.join(held)}. Every firearm is in a "
+        f"{person_name(state, cmd.actor)} still holds {', '.join(held)}. Every firearm is in a "
         "locked container or with one named person on set: lock them away or hand them to "
         "another handler before checking out.")]
 
@@ -150,15 +135,15 @@ def show_clear_before_issue(ctx: RuleContext) -> list[Verdict]:
     if not _needs_show_clear(f):
         return []   # unknown, or a non-firing replica / rubber prop
     assert f is not None
-    gun = _gun(state, f.id)
+    gun = gun_name(state, f.id)
     insp = state.inspections.get(f.last_inspection or "")
     if insp is None:
         return [ctx.block(f"{gun} has not been shown clear: inspect every chamber and the "
-                          f"barrel in front of {_who(state, cmd.to)}, then issue it.")]
+                          f"barrel in front of {person_name(state, cmd.to)}, then issue it.")]
     problems = []
     if insp.by != cmd.actor:
-        problems.append(f"the last inspection was by {_who(state, insp.by)}, not by "
-                        f"{_who(state, cmd.actor)} who is issuing it")
+        problems.append(f"the last inspection was by {person_name(state, insp.by)}, not by "
+                        f"{person_name(state, cmd.actor)} who is issuing it")
     if len(insp.chambers) != f.capacity:
         problems.append(f"the inspection recorded {len(insp.chambers)} positions; {f.id} "
                         f"has {f.capacity}")
@@ -169,18 +154,18 @@ def show_clear_before_issue(ctx: RuleContext) -> list[Verdict]:
         problems.append("the barrel was not recorded clear")
     watched = set(insp.witnesses) | ({x.person for x in cmd.confirmations} & ctx.confirmed)
     if cmd.to not in watched:
-        problems.append(f"{_who(state, cmd.to)} has not confirmed with their PIN that they "
+        problems.append(f"{person_name(state, cmd.to)} has not confirmed with their PIN that they "
                         "watched the show-clear")
     scene = state.scenes.get(cmd.scene or "")
     ads = [p for p in (scene.cast_crew if scene else ()) if state.has_role(p, "first_ad")]
     if ads and not watched & set(ads):
-        problems.append(f"the scene's 1st AD ({', '.join(_who(state, a) for a in ads)}) has "
+        problems.append(f"the scene's 1st AD ({', '.join(person_name(state, a) for a in ads)}) has "
                         "not confirmed with their PIN")
     if problems:
         return [ctx.block(f"{gun} cannot be issued: " + "; ".join(problems)
                           + ". Show it clear again, with them watching.")]
     window = ctx.settings.inspection_window_min
-    age = _minutes_since(ctx.now, insp.at)
+    age = minutes_since(ctx.now, insp.at)
     if age is None or age > window:
         shown = f"{int(age)} minutes ago" if age is not None else "at an unknown time"
         return [ctx.block_overridable(
@@ -207,9 +192,9 @@ def recheck_after_break(ctx: RuleContext) -> list[Verdict]:
     if insp is None or not state.custody_changed_since_inspection(f.id):
         return []   # never inspected is show-clear-before-issue's refusal
     return [ctx.block(
-        f"{_gun(state, f.id)} changed hands or was locked up, or a meal break came, after "
-        f"its last inspection by {_who(state, insp.by)}; that inspection no longer counts. "
-        f"Inspect it again before issuing it to {_who(state, cmd.to)}.")]
+        f"{gun_name(state, f.id)} changed hands or was locked up, or a meal break came, after "
+        f"its last inspection by {person_name(state, insp.by)}; that inspection no longer counts. "
+        f"Inspect it again before issuing it to {person_name(state, cmd.to)}.")]
 
 
 # ------------------------------------------------------------------ collect-after-take
@@ -226,7 +211,7 @@ def collect_after_take(ctx: RuleContext) -> list[Verdict]:
     for fid, f in sorted(state.firearms.items()):
         if f.disposed or f.custody.kind != "person" or state.is_handler(f.custody.ref):
             continue
-        holder = _who(state, f.custody.ref)
+        holder = person_name(state, f.custody.ref)
         scene = state.scenes.get(f.issued_for or "")
         if isinstance(cmd, WrapScene):
             if f.issued_for != cmd.scene:
@@ -235,12 +220,12 @@ def collect_after_take(ctx: RuleContext) -> list[Verdict]:
         elif scene is not None and scene.wrapped_at:
             why = f"scene {scene.id} has wrapped"
         else:
-            held = _minutes_since(ctx.now, f.issued_at or f.custody_changed_at)
+            held = minutes_since(ctx.now, f.issued_at or f.custody_changed_at)
             if held is None or held <= limit:
                 continue
             why = f"it has been out for {int(held)} minutes (the limit is {limit})"
         out.append(ctx.alert(
-            f"{_gun(state, fid)} is still with {holder} and {why}. The handler collects it "
+            f"{gun_name(state, fid)} is still with {holder} and {why}. The handler collects it "
             "now.", subject=f"firearm:{fid}", roles=("handler", "first_ad")))
     return out
 
@@ -254,7 +239,7 @@ def scene_bound(ctx: RuleContext) -> list[Verdict]:
     """Issue only for today's scheduled scene whose firearm plan lists the firearm."""
     cmd, state = ctx.command, ctx.state
     assert isinstance(cmd, Issue)
-    gun = _gun(state, cmd.firearm)
+    gun = gun_name(state, cmd.firearm)
     if cmd.scene is None:
         return [ctx.block(
             f"{gun} can only be issued for a scene: no target practice, no plinking. Name the "

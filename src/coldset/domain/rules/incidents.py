@@ -9,7 +9,8 @@ from coldset.clock import parse_rfc3339
 from coldset.domain.commands import CheckAlerts, Issue, Load, ReleaseQuarantine, ReportIncident
 from coldset.domain.model import QUARANTINE_INCIDENTS, Incident, IncidentKind, RoundKind, StopWork
 from coldset.domain.rules import RuleContext, Verdict, rule
-from coldset.domain.rules.people import local_time, person_name, unit_for
+from coldset.domain.rules.people import unit_for
+from coldset.domain.rules.wording import local_time, person_name
 from coldset.domain.state import State
 
 MISFIRE = "misfire-quarantine"

@@ -6,9 +6,6 @@ The helpers at the top (:func:`scene_for`, :func:`unit_for`, :func:`person_name`
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from coldset.clock import parse_rfc3339
 from coldset.domain.commands import (
     CheckIn,
     CheckOut,
@@ -31,6 +28,7 @@ from coldset.domain.commands import (
 )
 from coldset.domain.model import NON_FIRING_TYPES, CredentialKind, Role, Scene, SignOffRole
 from coldset.domain.rules import RuleContext, Verdict, rule
+from coldset.domain.rules.wording import person_name
 from coldset.domain.state import State
 
 # ------------------------------------------------------------------ shared helpers
@@ -63,22 +61,8 @@ def unit_for(state: State, cmd: CommandBase) -> str | None:
     return unit if isinstance(unit, str) else None
 
 
-def person_name(state: State, pid: str | None) -> str:
-    """``Hana Reyes (hana)``, or the bare id when the person is unknown."""
-    p = state.people.get(pid or "")
-    return f"{p.name} ({p.id})" if p is not None else str(pid)
 
 
-def local_time(state: State, at: str | None) -> str:
-    """An entry time as the production's local ``YYYY-MM-DD HH:MM``."""
-    if not at:
-        return "never"
-    try:
-        t = parse_rfc3339(at)
-    except ValueError:
-        return at
-    tz = state.production.time_zone if state.production else "UTC"
-    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 def _label(value: str) -> str:

@@ -14,7 +14,8 @@ from coldset.domain.model import (
     SignOffRole,
 )
 from coldset.domain.rules import RuleContext, Verdict, rule
-from coldset.domain.rules.people import local_time, person_name, scene_for
+from coldset.domain.rules.people import scene_for
+from coldset.domain.rules.wording import local_time, person_name
 from coldset.domain.state import State
 
 
