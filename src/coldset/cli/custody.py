@@ -110,19 +110,35 @@ def _kind(ann: Any) -> str:
 
 
 def _help(name: str, field: Any, kind: str) -> str:
+    """The option's help: the field's description (else its name), choices, "required"."""
     core = _unwrap(field.annotation)
-    bits = [name.replace("_", " ")]
+    if typing.get_origin(core) is list:   # choices of a list are its items' choices
+        core = _unwrap(typing.get_args(core)[0])
+    desc = (field.description or "").strip().rstrip(".")
+    bits = [desc or name.replace("_", " ")]
     if typing.get_origin(core) is typing.Literal:
         bits.append("one of: " + ", ".join(map(str, typing.get_args(core))))
     elif isinstance(core, type) and issubclass(core, Enum):
         bits.append("one of: " + ", ".join(m.value for m in core))
-    elif core is date:
+    elif core is date and "YYYY-MM-DD" not in desc:
         bits.append("YYYY-MM-DD")
-    if kind in ("json", "list-json"):
+    if kind in ("json", "list-json") and "JSON" not in desc:
         bits.append("JSON")
+    if kind in ("list-int", "list-str", "list-json"):
+        bits.append("repeatable" if kind == "list-json" else "repeatable or comma-separated")
     if field.is_required():
         bits.append("required")
     return "; ".join(bits)
+
+
+def _doc(model: type[CommandBase], type_: str) -> tuple[str, str]:
+    """(short help, help) from the model's docstring: its first paragraph, and all of it.
+
+    Each paragraph is joined onto one line so the terminal, not the source, wraps it.
+    """
+    doc = inspect.cleandoc(model.__doc__ or type_.replace("_", " ").capitalize())
+    paragraphs = [" ".join(p.split()) for p in doc.split("\n\n") if p.strip()]
+    return paragraphs[0], "\n\n".join(paragraphs)
 
 
 def _convert(kind: str, value: Any, name: str) -> Any:
@@ -215,9 +231,11 @@ def _make(type_: str, model: type[CommandBase]) -> None:
     all_params = [common[0], *params, *common[1:]]
     command.__signature__ = inspect.Signature(all_params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in all_params}
-    command.__doc__ = (model.__doc__ or type_.replace("_", " ").capitalize()).strip()
+    short_help, help_ = _doc(model, type_)
+    command.__doc__ = help_
     command.__name__ = type_
-    app.command(name=type_.replace("_", "-"), rich_help_panel="Custody")(handled(command))
+    app.command(name=type_.replace("_", "-"), help=help_, short_help=short_help,
+                rich_help_panel="Custody")(handled(command))
 
 
 for _type, _model in sorted(COMMAND_TYPES.items()):

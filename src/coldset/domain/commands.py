@@ -54,21 +54,37 @@ class _Strict(BaseModel):
 
 
 class Confirmation(_Strict):
-    person: Id
-    pin: Pin
+    """One person confirming a command with their own PIN."""
+
+    person: Id = Field(description="Id of the person confirming, e.g. alec")
+    pin: Pin = Field(description="Their PIN: 4 to 8 digits")
 
 
 class OverrideRequest(_Strict):
-    reason: Text
-    confirmers: list[Confirmation] = Field(default_factory=list, max_length=10)
+    """Override a rule that allows it: a reason and the PINs of the people the rule names."""
+
+    reason: Text = Field(description="Why the rule is overridden, in plain words (recorded and "
+                                     "shown in every report)")
+    confirmers: list[Confirmation] = Field(
+        default_factory=list, max_length=10,
+        description="The people the rule names, each with their PIN (PERSON:PIN on the "
+                    "command line, e.g. dave:4821)")
 
 
 class CommandBase(_Strict):
-    production: Id
-    actor: Id
-    confirmations: list[Confirmation] = Field(default_factory=list, max_length=20)
-    override: OverrideRequest | None = None
-    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    """What every command carries: the production, who acts, confirmations, override, key."""
+
+    production: Id = Field(description="Production id, e.g. dusty-trail")
+    actor: Id = Field(description="Id of the person doing this (you), e.g. hana")
+    confirmations: list[Confirmation] = Field(
+        default_factory=list, max_length=20,
+        description="People confirming with their own PIN (PERSON:PIN on the command line, "
+                    "e.g. alec:4821): the performer, 1st AD or safety contact a rule asks for")
+    override: OverrideRequest | None = Field(
+        None, description="Override a rule that allows it: a reason and the confirmers' PINs")
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        None, description="Any unique text up to 128 characters; a retry with the same key "
+                          "returns the first result and writes nothing")
 
     @property
     def command_type(self) -> str:
@@ -79,236 +95,389 @@ class CommandBase(_Strict):
 
 
 class CreateProduction(CommandBase):
-    """Create a production; ``actor`` becomes its first person, with the admin role."""
+    """Create a new production; you become its first person, with the admin role.
+
+    The settings (minutes, feet) are the production's numbers for the safety rules; the
+    defaults are the industry defaults. An exemption from the live-ammunition ban
+    (no-live-ammo) can only be set here and is shown on every screen and report.
+    """
 
     type: Literal["create_production"]
-    title: Text
-    time_zone: ShortText = "UTC"
-    exemption: Exemption = Exemption.none
-    actor_name: Text
-    pin: Pin | None = None
-    inspection_window_min: Annotated[int, Field(ge=1, le=60, strict=True)] = 5
-    ammo_grace_min: Annotated[int, Field(ge=0, le=60, strict=True)] = 2
-    collect_limit_min: Annotated[int, Field(ge=1, le=240, strict=True)] = 30
-    blank_distance_ft: Annotated[int, Field(ge=1, le=1000, strict=True)] = 20
-    concern_limit_min: Annotated[int, Field(ge=1, le=10_080, strict=True)] = 240
-    pin_lockout_failures: Annotated[int, Field(ge=1, le=20, strict=True)] = 5
-    pin_lockout_window_min: Annotated[int, Field(ge=1, le=1440, strict=True)] = 15
+    title: Text = Field(description="The production's title, e.g. Dusty Trail")
+    time_zone: ShortText = Field(
+        "UTC", description="IANA time zone of the shoot, e.g. America/Denver (sets the day)")
+    exemption: Exemption = Field(
+        Exemption.none, description="Cal. Labor Code §9155 exemption from the live-ammunition "
+                                    "ban; none for a normal production")
+    actor_name: Text = Field(description="Your full name, e.g. Maria Ortega")
+    pin: Pin | None = Field(None, description="Your PIN, 4 to 8 digits")
+    inspection_window_min: Annotated[int, Field(ge=1, le=60, strict=True)] = Field(
+        5, description="Minutes between show-clear and issue (show-clear-before-issue), 1 to 60")
+    ammo_grace_min: Annotated[int, Field(ge=0, le=60, strict=True)] = Field(
+        2, description="Minutes ammunition may sit outside a locked container before an alert "
+                       "(ammo-secured), 0 to 60")
+    collect_limit_min: Annotated[int, Field(ge=1, le=240, strict=True)] = Field(
+        30, description="Minutes a performer may keep a firearm before an alert "
+                        "(collect-after-take), 1 to 240")
+    blank_distance_ft: Annotated[int, Field(ge=1, le=1000, strict=True)] = Field(
+        20, description="Minimum distance in feet from a muzzle firing blanks to any person "
+                        "(blank-distance), 1 to 1000")
+    concern_limit_min: Annotated[int, Field(ge=1, le=10_080, strict=True)] = Field(
+        240, description="Minutes to acknowledge a safety concern (concern-answered), "
+                         "1 to 10080")
+    pin_lockout_failures: Annotated[int, Field(ge=1, le=20, strict=True)] = Field(
+        5, description="Wrong PINs in a row that lock a person's PIN, 1 to 20")
+    pin_lockout_window_min: Annotated[int, Field(ge=1, le=1440, strict=True)] = Field(
+        15, description="Minutes in which those wrong PINs count, 1 to 1440")
 
 
 class AddUnit(CommandBase):
+    """Add a unit (a shooting crew, e.g. main unit or second unit) to the production.
+
+    Who: an admin or producer.
+    """
+
     type: Literal["add_unit"]
-    unit: Id
-    name: Text
+    unit: Id = Field(description="New unit id, e.g. main")
+    name: Text = Field(description="The unit's name, e.g. Main unit")
 
 
 class AddSet(CommandBase):
+    """Add a set (a place where a unit shoots) to a unit.
+
+    Who: an admin, producer or 1st AD.
+    """
+
     type: Literal["add_set"]
-    set: Id
-    unit: Id
-    name: Text
-    location: ShortText = ""
+    set: Id = Field(description="New set id, e.g. church")
+    unit: Id = Field(description="Id of the unit that shoots there, e.g. main")
+    name: Text = Field(description="The set's name, e.g. Old church")
+    location: ShortText = Field("", description="Where it is, e.g. Bonanza Creek Ranch")
 
 
 class AddShootDay(CommandBase):
+    """Add a shoot day to the schedule; scenes are scheduled on shoot days.
+
+    Who: an admin, producer or 1st AD. One shoot day per date.
+    """
+
     type: Literal["add_shoot_day"]
-    shoot_day: Id
-    date: date
+    shoot_day: Id = Field(description="New shoot day id, e.g. day-1")
+    # Annotated, not "= Field(...)": a default named like its type would shadow the type.
+    date: Annotated[date, Field(description="The date, YYYY-MM-DD")]
 
 
 class AddPerson(CommandBase):
+    """Add a person (cast or crew) to the production, with their roles and optionally a PIN.
+
+    Who: an admin or producer. Handlers also need credentials (record-credential) and
+    performers training and consent (record-training, record-consent) before firearm work.
+    """
+
     type: Literal["add_person"]
-    person: Id
-    name: Text
-    roles: list[Role] = Field(default_factory=list, max_length=10)
-    pin: Pin | None = None
+    person: Id = Field(description="New person id, e.g. alec")
+    name: Text = Field(description="Their full name, e.g. Alec Barrow")
+    roles: list[Role] = Field(default_factory=list, max_length=10,
+                              description="Their roles on this production")
+    pin: Pin | None = Field(None, description="Their first PIN, 4 to 8 digits (they can change "
+                                              "it with set-pin)")
 
 
 class GrantRole(CommandBase):
+    """Give a person one more role on this production (e.g. make someone the safety contact).
+
+    Who: an admin or producer.
+    """
+
     type: Literal["grant_role"]
-    person: Id
-    role: Role
+    person: Id = Field(description="Id of the person, e.g. lee")
+    role: Role = Field(description="The role to give")
 
 
 class RevokeRole(CommandBase):
+    """Take a role away from a person on this production.
+
+    Who: an admin or producer.
+    """
+
     type: Literal["revoke_role"]
-    person: Id
-    role: Role
+    person: Id = Field(description="Id of the person, e.g. lee")
+    role: Role = Field(description="The role to take away")
 
 
 class RecordCredential(CommandBase):
+    """Record a handler's credential (permit, federal licence, safety course) and its expiry.
+
+    Who: an admin, producer or safety contact. A handler with an expired or missing credential
+    can do no handler action (handler-credentials).
+    """
+
     type: Literal["record_credential"]
-    person: Id
-    kind: CredentialKind
-    number: ShortText
-    issuer: ShortText = ""
-    expires: date
+    person: Id = Field(description="Id of the handler, e.g. hana")
+    kind: CredentialKind = Field(description="Which credential")
+    number: ShortText = Field(description="Its number, as printed, e.g. EFP-12345")
+    issuer: ShortText = Field("", description="Who issued it, e.g. State of California")
+    expires: date = Field(description="Expiry date, YYYY-MM-DD (it is valid through that day)")
 
 
 class SetPin(CommandBase):
-    """A person sets (or changes) their own PIN; an admin may set a first PIN."""
+    """Set or change your own PIN (an admin may set someone's first PIN).
+
+    Your PIN is how you confirm commands for others (a show-clear you watched, a sign-off).
+    A PIN locked after too many wrong tries is reset by a handler (reset-pin).
+    """
 
     type: Literal["set_pin"]
-    person: Id
-    pin: Pin
+    person: Id = Field(description="Id of the person whose PIN this is (normally you)")
+    pin: Pin = Field(description="The new PIN, 4 to 8 digits")
 
 
 class ResetPin(CommandBase):
-    """A handler (or admin) resets a locked or forgotten PIN."""
+    """Reset a person's locked or forgotten PIN to a new one.
+
+    Who: a handler or an admin.
+    """
 
     type: Literal["reset_pin"]
-    person: Id
-    pin: Pin
+    person: Id = Field(description="Id of the person whose PIN is reset, e.g. alec")
+    pin: Pin = Field(description="The new PIN, 4 to 8 digits")
 
 
 class AddContainer(CommandBase):
+    """Add a lockable container (safe, cart, ammo box, case) for firearms and ammunition.
+
+    Who: a handler or an admin. Firearms and rounds not with a person are in a locked
+    container (single-custody, ammo-secured).
+    """
+
     type: Literal["add_container"]
-    container: Id
-    kind: ContainerKind
-    name: Text
-    unit: Id | None = None
+    container: Id = Field(description="New container id, e.g. safe-main")
+    kind: ContainerKind = Field(description="What kind of container")
+    name: Text = Field(description="Its name, e.g. Main unit truck safe")
+    unit: Id | None = Field(None, description="Id of the unit it belongs to, e.g. main")
 
 
 # ------------------------------------------------------------------ inventory
 
 
 class ReceiveFirearm(CommandBase):
-    """Acquisition, in the fields of an ATF bound book; the firearm goes into a container."""
+    """Receive a firearm onto the production (ATF bound-book acquisition) into a container.
+
+    Who: a handler with current credentials (handler-credentials). A locked container takes
+    the firearm in; an open one leaves it in your custody.
+    """
 
     type: Literal["receive_firearm"]
-    firearm: Id
-    manufacturer: Text
-    importer: ShortText = ""
-    model: Text
-    serial: Text
-    firearm_type: FirearmType
-    caliber: ShortText
-    capacity: Annotated[int, Field(ge=0, le=100, strict=True)]
-    owner: ShortText = ""
-    receipt_date: date
-    receipt_source: Text
-    container: Id
+    firearm: Id = Field(description="New firearm id, e.g. colt-1")
+    manufacturer: Text = Field(description="Manufacturer, e.g. Colt")
+    importer: ShortText = Field("", description="Importer, if imported, e.g. EMF Company")
+    model: Text = Field(description="Model, e.g. Single Action Army")
+    serial: Text = Field(description="Serial number, as stamped")
+    firearm_type: FirearmType = Field(description="Type of firearm")
+    caliber: ShortText = Field(description="Caliber or gauge, e.g. .45 Colt (n/a for a prop)")
+    capacity: Annotated[int, Field(ge=0, le=100, strict=True)] = Field(
+        description="Number of chamber positions (cylinder, or magazine + chamber); 0 for a "
+                    "non-firing prop")
+    owner: ShortText = Field("", description="Who owns it, e.g. Tombstone Rentals")
+    receipt_date: date = Field(description="Date received, YYYY-MM-DD")
+    receipt_source: Text = Field(description="Received from (name, address or FFL number)")
+    container: Id = Field(description="Id of the container it goes into, e.g. safe-main")
 
 
 class ReturnFirearm(CommandBase):
-    """Disposition: the firearm leaves the production (back to the rental house, ...)."""
+    """Return a firearm that leaves the production (ATF bound-book disposition).
+
+    Who: a handler holding the firearm, unloaded.
+    """
 
     type: Literal["return_firearm"]
-    firearm: Id
-    disposition_date: date
-    recipient: Text
+    firearm: Id = Field(description="Id of the firearm, e.g. colt-1")
+    disposition_date: date = Field(description="Date it leaves, YYYY-MM-DD")
+    recipient: Text = Field(description="Who receives it (name, address or FFL number)")
 
 
 class ReceiveLot(CommandBase):
+    """Receive a lot of blank or dummy rounds into a container, with its count.
+
+    Who: a handler. Live rounds are refused (no-live-ammo); dummies must be commercial and
+    then verified (dummy-verified, verify-dummy-lot) before they are loaded.
+    """
+
     type: Literal["receive_lot"]
-    lot: Id
-    kind: RoundKind
-    caliber: ShortText
-    maker: ShortText
-    count: Positive
-    load: ShortText = ""
-    dummy_source: DummySource | None = None
-    receipt_date: date
-    receipt_source: Text
-    container: Id
+    lot: Id = Field(description="New lot id, e.g. blank-45")
+    kind: RoundKind = Field(description="Kind of rounds (live is refused)")
+    caliber: ShortText = Field(description="Caliber, e.g. .45 Colt (must match the firearm)")
+    maker: ShortText = Field(description="Maker, e.g. Stembridge")
+    count: Positive = Field(description="Number of rounds received")
+    load: ShortText = Field("", description="Blank load as labelled, e.g. 1/4 load")
+    dummy_source: DummySource | None = Field(None, description="For dummies: where they come "
+                                                               "from (only commercial is allowed)")
+    receipt_date: date = Field(description="Date received, YYYY-MM-DD")
+    receipt_source: Text = Field(description="Received from, e.g. Stembridge Gun Rentals")
+    container: Id = Field(description="Id of the container the rounds go into, e.g. safe-main")
 
 
 class ReturnLot(CommandBase):
-    """Disposition of the rounds of a lot still in stock (returned or destroyed)."""
+    """Return or destroy rounds of a lot still in stock (disposition), with the count.
+
+    Who: a handler. The rounds come from an open container or from your hands.
+    """
 
     type: Literal["return_lot"]
-    lot: Id
-    count: Positive
-    recipient: Text
-    container: Id | None = None   # where the rounds are taken from; else the actor's hand
+    lot: Id = Field(description="Id of the lot, e.g. blank-45")
+    count: Positive = Field(description="Number of rounds that leave")
+    recipient: Text = Field(description="Who receives them, or destroyed and how")
+    container: Id | None = Field(
+        None, description="Id of the open container they come from; leave out if you hold them")
 
 
 class VerifyDummyLot(CommandBase):
+    """Record the check that a lot of dummy rounds is truly inert, and its result.
+
+    Who: a handler. Dummies are loaded only from a lot with a passing verification
+    (dummy-verified).
+    """
+
     type: Literal["verify_dummy_lot"]
-    lot: Id
-    method: DummyMethod
-    sample: Positive
-    result: Literal["pass", "fail"]
+    lot: Id = Field(description="Id of the dummy lot, e.g. dummy-45")
+    method: DummyMethod = Field(description="How the rounds were checked")
+    sample: Positive = Field(description="Number of rounds checked")
+    result: Literal["pass", "fail"] = Field(description="Result of the check")
 
 
 class LockContainer(CommandBase):
-    """Put firearms and rounds the actor holds into a container and lock it.
+    """Put the firearms and rounds you hold into a container and lock it.
 
-    Leaving ``firearms`` / ``rounds`` out puts in everything the actor holds.
+    Leave out firearms and rounds to put in everything you hold. Lock up after use
+    (single-custody, ammo-secured); a meal break or wrap with ammunition outside is refused.
     """
 
     type: Literal["lock_container"]
-    container: Id
-    firearms: list[Id] | None = Field(default=None, max_length=500)
-    rounds: dict[Id, Positive] | None = None
+    container: Id = Field(description="Id of the container, e.g. safe-main")
+    firearms: list[Id] | None = Field(default=None, max_length=500,
+                                      description="Ids of the firearms to put in, e.g. colt-1")
+    rounds: dict[Id, Positive] | None = Field(
+        None, description='Rounds to put in per lot, as JSON, e.g. {"blank-45": 12}')
 
 
 class UnlockContainer(CommandBase):
-    """Open a container: everything in it passes into the actor's custody."""
+    """Open a locked container: everything in it passes into your custody.
+
+    Who: a handler (armorer-only-handoff). Opening it is a break in custody for the firearms
+    inside: inspect again before issuing (recheck-after-break).
+    """
 
     type: Literal["unlock_container"]
-    container: Id
+    container: Id = Field(description="Id of the container, e.g. safe-main")
 
 
 # ------------------------------------------------------------------ people
 
 
 class CheckIn(CommandBase):
+    """Check yourself in as the handler on a unit's set.
+
+    Who: a handler. Issue, load and collect need the handler checked in (handler-present);
+    a handler works on one unit while its firearms are out (armorer-dedicated).
+    """
+
     type: Literal["check_in"]
-    unit: Id
-    set: Id
+    unit: Id = Field(description="Id of the unit, e.g. main")
+    set: Id = Field(description="Id of the set, on that unit, e.g. church")
 
 
 class CheckOut(CommandBase):
+    """Check yourself out as the handler of a unit.
+
+    Who: the checked-in handler, holding no firearm: lock them away or hand them to another
+    handler first (single-custody).
+    """
+
     type: Literal["check_out"]
-    unit: Id
+    unit: Id = Field(description="Id of the unit, e.g. main")
 
 
 class RecordTraining(CommandBase):
+    """Record that a performer was trained by you on a weapon type.
+
+    Who: a handler. A performer gets a firearm only after training and consent for its type
+    (performer-trained).
+    """
+
     type: Literal["record_training"]
-    performer: Id
-    weapon_type: FirearmType
+    performer: Id = Field(description="Id of the performer trained, e.g. alec")
+    weapon_type: FirearmType = Field(description="The type of firearm they were trained on")
 
 
 class RecordConsent(CommandBase):
-    """The performer's consent to handle a weapon type (actor, or confirmed by their PIN)."""
+    """Record a performer's consent to handle a weapon type.
+
+    The performer gives it themselves, or confirms it with their PIN (PERSON:PIN).
+    Needed before issue (performer-trained).
+    """
 
     type: Literal["record_consent"]
-    performer: Id
-    weapon_type: FirearmType
+    performer: Id = Field(description="Id of the performer consenting, e.g. alec")
+    weapon_type: FirearmType = Field(description="The type of firearm they agree to handle")
 
 
 # ------------------------------------------------------------------ scenes
 
 
 class ShotIn(_Strict):
-    number: Positive
-    kind: ShotKind = ShotKind.take
-    muzzle: MuzzleDirection
-    target: ShortText = ""
-    closest_distance_ft: Feet
-    blanks: bool = False
-    firearm: Id | None = None
+    """One shot of a scene's firearm plan: muzzle direction, distance and whether it fires."""
+
+    number: Positive = Field(description="Shot number within the scene, from 1")
+    kind: ShotKind = Field(ShotKind.take, description="A take, or a rehearsal (never blanks)")
+    muzzle: MuzzleDirection = Field(description="Where the muzzle points: clear, person or "
+                                                "camera (the last two need mitigation)")
+    target: ShortText = Field("", description="What it points at, e.g. sky, wall")
+    closest_distance_ft: Feet = Field(description="Closest distance from the muzzle to any "
+                                                  "person, in feet")
+    blanks: bool = Field(False, description="Whether the shot fires blanks")
+    firearm: Id | None = Field(None, description="Id of the firearm used in this shot, if one "
+                                                 "of several")
 
 
 class PlanFirearmIn(_Strict):
-    firearm: Id
-    rounds: Literal["blank", "dummy"] | None = None
-    load: ShortText | None = None
-    close_range_load: ShortText | None = None
+    """One firearm in a scene's plan, with the rounds it uses."""
+
+    firearm: Id = Field(description="Id of the firearm, e.g. colt-1")
+    rounds: Literal["blank", "dummy"] | None = Field(
+        None, description="Rounds it uses: blank, dummy, or none (shown clear, empty)")
+    load: ShortText | None = Field(None, description="Blank load, e.g. 1/4 load")
+    close_range_load: ShortText | None = Field(
+        None, description="Specialty close-range load for shots closer than the blank "
+                          "distance")
 
 
 class ScheduleScene(CommandBase):
+    """Schedule a scene on a shoot day, with its firearm plan (firearms, shots, muzzle, people).
+
+    Who: an admin, producer, 1st AD or handler. A firearm is issued only for a scheduled scene
+    whose plan lists it (scene-bound); muzzles at a person or camera and blanks closer than the
+    minimum distance need mitigation and sign-offs (muzzle-plan, blank-distance).
+    """
+
     type: Literal["schedule_scene"]
-    scene: Id
-    shoot_day: Id
-    unit: Id
-    set: Id
-    title: Text
-    firearms: list[PlanFirearmIn] = Field(default_factory=list, max_length=50)
-    shots: list[ShotIn] = Field(default_factory=list, max_length=200)
-    mitigations: list[ShortText] = Field(default_factory=list, max_length=20)
-    cast_crew: list[Id] = Field(default_factory=list, max_length=500)
+    scene: Id = Field(description="New scene id, e.g. sc-12")
+    shoot_day: Id = Field(description="Id of the shoot day, e.g. day-1")
+    unit: Id = Field(description="Id of the unit shooting it, e.g. main")
+    set: Id = Field(description="Id of the set, on that unit, e.g. church")
+    title: Text = Field(description="What happens, e.g. Sheriff draws on the preacher")
+    firearms: list[PlanFirearmIn] = Field(
+        default_factory=list, max_length=50,
+        description='Firearms in the plan, as JSON, e.g. {"firearm": "colt-1", "rounds": '
+                    '"dummy"}')
+    shots: list[ShotIn] = Field(
+        default_factory=list, max_length=200,
+        description='Shots, as JSON, e.g. {"number": 1, "muzzle": "clear", '
+                    '"closest_distance_ft": 25, "blanks": true}')
+    mitigations: list[ShortText] = Field(
+        default_factory=list, max_length=20,
+        description="Each mitigation in plain words, e.g. remote camera")
+    cast_crew: list[Id] = Field(default_factory=list, max_length=500,
+                                description="Ids of everyone in the scene's cast and crew")
 
     @model_validator(mode="after")
     def _shots_numbered_once(self) -> ScheduleScene:
@@ -319,69 +488,127 @@ class ScheduleScene(CommandBase):
 
 
 class SignOffPlan(CommandBase):
+    """Sign off a scene's firearm plan in your role (handler, 1st AD or safety contact).
+
+    Plans pointing a muzzle at a person or the camera, or firing blanks closer than the
+    minimum distance, need all three sign-offs before issue (muzzle-plan, blank-distance).
+    """
+
     type: Literal["sign_off_plan"]
-    scene: Id
-    as_role: SignOffRole
+    scene: Id = Field(description="Id of the scene, e.g. sc-20")
+    as_role: SignOffRole = Field(description="The role you sign in (you must have it)")
 
 
 class HoldSafetyMeeting(CommandBase):
+    """Record a safety meeting for a shoot day or a scene, with who attended and who was absent.
+
+    Who: a 1st AD, handler or safety contact. Needed each day firearms are used and before
+    each scene that uses them; people recorded absent cannot be on that set (safety-meeting).
+    """
+
     type: Literal["hold_safety_meeting"]
-    shoot_day: Id
-    scene: Id | None = None
-    attendees: list[Id] = Field(min_length=1, max_length=500)
-    absent: list[Id] = Field(default_factory=list, max_length=500)
-    topics: ShortText = ""
+    shoot_day: Id = Field(description="Id of the shoot day, e.g. day-1")
+    scene: Id | None = Field(None, description="Id of the scene it is for; leave out for the "
+                                               "day's meeting")
+    attendees: list[Id] = Field(min_length=1, max_length=500,
+                                description="Ids of the people who attended")
+    absent: list[Id] = Field(default_factory=list, max_length=500,
+                             description="Ids of the people on the list who did not attend")
+    topics: ShortText = Field("", description="What was covered, in a few words")
 
 
 class WrapScene(CommandBase):
+    """Mark a scene as wrapped: firearms still with performers raise an alert.
+
+    Who: a 1st AD or handler. Collect every firearm (collect-after-take).
+    """
+
     type: Literal["wrap_scene"]
-    scene: Id
+    scene: Id = Field(description="Id of the scene, e.g. sc-12")
 
 
 # ------------------------------------------------------------------ handling
 
 
 class Inspect(CommandBase):
-    """A show-clear or barrel check: every chamber (or magazine and chamber) and the barrel."""
+    """Show a firearm clear (or check the barrel): record every chamber and the barrel.
+
+    Who: the handler holding it, in front of the performer and the 1st AD, who confirm with
+    their PIN. Needed within minutes before issue (show-clear-before-issue), after any break
+    in custody (recheck-after-break) and before blanks follow dummies
+    (barrel-check-before-blanks).
+    """
 
     type: Literal["inspect"]
-    firearm: Id
+    firearm: Id = Field(description="Id of the firearm, e.g. colt-1")
     chambers: list[Literal["empty", "dummy", "blank", "spent", "live", "obstructed"]] = (
-        Field(default_factory=list, max_length=100))
-    barrel_clear: bool
-    function_check: bool = False
+        Field(default_factory=list, max_length=100,
+              description="What each position holds, from position 1 on, one entry per "
+                          "position, e.g. empty,empty,dummy"))
+    barrel_clear: bool = Field(description="You looked through the barrel and it is clear")
+    function_check: bool = Field(False, description="A function check was done too (needed "
+                                                    "after a misfire)")
 
 
 class Issue(CommandBase):
-    """Hand a firearm to a performer for a scene (the performer confirms with their PIN)."""
+    """Hand a firearm to a performer for a scene, after showing it clear in front of them.
+
+    Who: a handler checked in on the set (armorer-only-handoff, handler-present). The performer
+    (and the scene's 1st AD) confirm with their PIN that they watched the show-clear.
+    Rules: show-clear-before-issue, recheck-after-break, scene-bound, performer-trained,
+    safety-meeting, muzzle-plan, stop-work.
+    """
 
     type: Literal["issue"]
-    firearm: Id
-    to: Id
-    scene: Id | None = None
+    firearm: Id = Field(description="Id of the firearm, e.g. colt-1")
+    to: Id = Field(description="Id of the performer receiving it, e.g. alec")
+    scene: Id | None = Field(None, description="Id of today's scene it is for, e.g. sc-12 (an "
+                                               "issue needs one)")
 
 
 class Collect(CommandBase):
+    """Take a firearm back from whoever holds it, after each take or when the scene wraps.
+
+    Who: a handler checked in on the set (armorer-only-handoff, collect-after-take).
+    """
+
     type: Literal["collect"]
-    firearm: Id
+    firearm: Id = Field(description="Id of the firearm, e.g. colt-1")
 
 
 class Transfer(CommandBase):
-    """Pass a firearm from its holder to another person (see ``no-performer-transfer``)."""
+    """Pass a firearm you hold to another person.
+
+    Who: a handler. A performer never passes a firearm on: it goes back to a handler
+    (no-performer-transfer).
+    """
 
     type: Literal["transfer"]
-    firearm: Id
-    to: Id
+    firearm: Id = Field(description="Id of the firearm, e.g. colt-1")
+    to: Id = Field(description="Id of the person receiving it, e.g. sam")
 
 
 class Load(CommandBase):
+    """Load rounds from a lot into chosen chambers of a firearm, right before a take that fires.
+
+    Who: a handler checked in on the set (armorer-only-handoff, handler-present). Blanks need
+    the scene and shot of a take that fires (load-at-take). Rules: no-live-ammo,
+    dummy-verified, barrel-check-before-blanks, blank-distance, safety-meeting, stop-work.
+    """
+
     type: Literal["load"]
-    firearm: Id
-    lot: Id
-    positions: list[Position] = Field(min_length=1, max_length=100)
-    scene: Id | None = None
-    shot: Positive | None = None
-    container: Id | None = None    # rounds come from this container, else the actor's hand
+    firearm: Id = Field(description="Id of the firearm, e.g. colt-2")
+    lot: Id = Field(description="Id of the lot the rounds come from, e.g. blank-45")
+    positions: list[Position] = Field(
+        min_length=1, max_length=100,
+        description="Chamber positions to load, numbered from 1, e.g. 1,2,3")
+    scene: Id | None = Field(None, description="Id of the scene, e.g. sc-20 (default: the scene "
+                                               "the firearm is issued for)")
+    shot: Positive | None = Field(None, description="Number of the take in the scene's plan, "
+                                                    "e.g. 1 (required for blanks)")
+    container: Id | None = Field(
+        None, description="Id of the open container the rounds come from; leave out if you "
+                          "hold them")
 
     @model_validator(mode="after")
     def _positions_once(self) -> Load:
@@ -391,19 +618,33 @@ class Load(CommandBase):
 
 
 class Unload(CommandBase):
-    """Take every round and spent case out; unfired rounds go to a container or the actor."""
+    """Take every round and spent case out of a firearm.
+
+    Who: a handler (armorer-only-handoff). Unfired rounds go to an open container, or stay
+    with you; spent cases are counted (round-accounting).
+    """
 
     type: Literal["unload"]
-    firearm: Id
-    container: Id | None = None
+    firearm: Id = Field(description="Id of the firearm, e.g. colt-2")
+    container: Id | None = Field(
+        None, description="Id of the open container the unfired rounds go into; leave out to "
+                          "keep them")
 
 
 class Discharge(CommandBase):
+    """Record rounds fired in a take: which chamber positions fired.
+
+    Anything unexpected (a click, a squib, a shot that should not have been) is reported as
+    an incident instead (report-incident).
+    """
+
     type: Literal["discharge"]
-    firearm: Id
-    positions: list[Position] = Field(min_length=1, max_length=100)
-    scene: Id | None = None
-    shot: Positive | None = None
+    firearm: Id = Field(description="Id of the firearm, e.g. colt-2")
+    positions: list[Position] = Field(
+        min_length=1, max_length=100,
+        description="Chamber positions that fired, numbered from 1, e.g. 1,2")
+    scene: Id | None = Field(None, description="Id of the scene, e.g. sc-20")
+    shot: Positive | None = Field(None, description="Number of the take in the scene's plan")
 
     @model_validator(mode="after")
     def _positions_once(self) -> Discharge:
@@ -416,44 +657,72 @@ class Discharge(CommandBase):
 
 
 class ReportIncident(CommandBase):
+    """Report an incident: misfire, squib, unexpected discharge, malfunction, injury, near miss.
+
+    Anyone can report. A misfire, squib, unexpected discharge or malfunction quarantines the
+    firearm and stops firearm use on the unit until cleared (misfire-quarantine).
+    """
+
     type: Literal["report_incident"]
     kind: Literal["misfire", "squib", "unexpected_discharge", "malfunction", "injury",
-                  "near_miss"]
-    firearm: Id | None = None
-    lot: Id | None = None
-    unit: Id | None = None
-    description: Text
+                  "near_miss"] = Field(description="What happened")
+    firearm: Id | None = Field(None, description="Id of the firearm involved, e.g. colt-2")
+    lot: Id | None = Field(None, description="Id of the lot involved, e.g. blank-45")
+    unit: Id | None = Field(None, description="Id of the unit; leave out to use the firearm's")
+    description: Text = Field(description="What happened, in plain words")
 
 
 class ReportLiveRound(CommandBase):
+    """Report a live round found on the production: everything stops at once.
+
+    Anyone can report. Firearm use stops on the whole production and the firearm and lots it
+    could have come from are quarantined (no-live-ammo).
+    """
+
     type: Literal["report_live_round"]
-    description: Text
-    firearm: Id | None = None
-    lot: Id | None = None
-    unit: Id | None = None
+    description: Text = Field(description="Where and how it was found, in plain words")
+    firearm: Id | None = Field(None, description="Id of the firearm it was in or near, e.g. "
+                                                 "colt-1")
+    lot: Id | None = Field(None, description="Id of the lot it was found in, e.g. dummy-45")
+    unit: Id | None = Field(None, description="Id of the unit where it was found")
 
 
 class CallStopWork(CommandBase):
+    """Call stop-work: no firearm is issued on the unit (or production) until it is cleared.
+
+    Anyone can call it (stop-work). A handler and the safety contact clear it
+    (clear-stop-work).
+    """
+
     type: Literal["call_stop_work"]
-    reason: Text
-    unit: Id | None = None       # None: the whole production
+    reason: Text = Field(description="Why, in plain words")
+    unit: Id | None = Field(None, description="Id of the unit that stops; leave out to stop "
+                                              "the whole production")
 
 
 class ClearStopWork(CommandBase):
-    """Handler and safety contact (actor + confirmation) clear a stop-work."""
+    """Clear a stop-work so firearm use can resume.
+
+    Who: a handler and the safety contact, one acting and the other confirming with their PIN.
+    """
 
     type: Literal["clear_stop_work"]
-    stop_work: Id
-    note: ShortText = ""
+    stop_work: Id = Field(description="Id of the stop-work, e.g. sw-40-0")
+    note: ShortText = Field("", description="What was done about it, in a few words")
 
 
 class ReleaseQuarantine(CommandBase):
-    """Return a firearm (after a barrel inspection and function check) or lot to service."""
+    """Return a quarantined firearm or lot to service (name exactly one).
+
+    Who: a handler and the safety contact, one acting and the other confirming with their PIN.
+    A firearm quarantined after a misfire first needs a barrel inspection and function check
+    (inspect with barrel clear and function check; misfire-quarantine).
+    """
 
     type: Literal["release_quarantine"]
-    firearm: Id | None = None
-    lot: Id | None = None
-    note: ShortText = ""
+    firearm: Id | None = Field(None, description="Id of the firearm, e.g. colt-2")
+    lot: Id | None = Field(None, description="Id of the lot, e.g. blank-45")
+    note: ShortText = Field("", description="Why it is safe again, in a few words")
 
     @model_validator(mode="after")
     def _one_thing(self) -> ReleaseQuarantine:
@@ -463,57 +732,96 @@ class ReleaseQuarantine(CommandBase):
 
 
 class RaiseConcern(CommandBase):
-    """Anyone raises a safety concern; actor ``anonymous`` keeps it anonymous."""
+    """Raise a safety concern; act as anonymous to keep your name out of it.
+
+    Anyone can. The safety contact or a producer must acknowledge it in time
+    (concern-answered).
+    """
 
     type: Literal["raise_concern"]
-    text: Text
-    unit: Id | None = None
+    text: Text = Field(description="The concern, in plain words")
+    unit: Id | None = Field(None, description="Id of the unit it is about, e.g. main")
 
 
 class AcknowledgeConcern(CommandBase):
+    """Answer a safety concern.
+
+    Who: the safety contact or a producer. An unanswered concern blocks the next shoot day's
+    first issue (concern-answered).
+    """
+
     type: Literal["acknowledge_concern"]
-    concern: Id
-    answer: Text
+    concern: Id = Field(description="Id of the concern, e.g. concern-7")
+    answer: Text = Field(description="Your answer: what will be done, in plain words")
 
 
 class ResolveAlert(CommandBase):
+    """Resolve an open alert, saying what was done.
+
+    Who: a person with a role the alert names, or the safety contact.
+    """
+
     type: Literal["resolve_alert"]
-    alert: Id
-    resolution: Text
+    alert: Id = Field(description="Id of the alert, e.g. alert-41-2")
+    resolution: Text = Field(description="What was done about it, in plain words")
 
 
 class CheckAlerts(CommandBase):
-    """Ask the time-based rules (grace periods, limits) whether an alert is due."""
+    """Check the time limits now (ammunition out, firearm not collected, concern unanswered).
+
+    Raises any alert that is due (ammo-secured, collect-after-take, concern-answered).
+    """
 
     type: Literal["check_alerts"]
 
 
 class ReconcileCounts(CommandBase):
-    """Count a lot's rounds in stock; the difference from the expected count is recorded."""
+    """Count a lot's rounds in stock; any difference from the expected count is recorded.
+
+    Who: a handler. A difference blocks further issue until the armorer resolves it with an
+    explanation, confirmed by the safety contact's PIN (round-accounting).
+    """
 
     type: Literal["reconcile_counts"]
-    lot: Id
-    counted: Count
-    cases_recovered: Count = 0
-    explanation: ShortText = ""
+    lot: Id = Field(description="Id of the lot, e.g. blank-45")
+    counted: Count = Field(description="Rounds counted in stock (not in firearms)")
+    cases_recovered: Count = Field(0, description="Spent cases recovered since the last count")
+    explanation: ShortText = Field("", description="Why the count differs (resolving it is "
+                                                   "the armorer's)")
 
 
 # ------------------------------------------------------------------ the day
 
 
 class StartMealBreak(CommandBase):
+    """Start a meal break on a unit; every firearm must be inspected again after it.
+
+    Who: a 1st AD, handler or producer. Refused while ammunition is out of a locked container
+    (ammo-secured); the break voids earlier inspections (recheck-after-break).
+    """
+
     type: Literal["start_meal_break"]
-    unit: Id
+    unit: Id = Field(description="Id of the unit, e.g. main")
 
 
 class EndMealBreak(CommandBase):
+    """End a unit's meal break.
+
+    Who: a 1st AD, handler or producer.
+    """
+
     type: Literal["end_meal_break"]
-    unit: Id
+    unit: Id = Field(description="Id of the unit, e.g. main")
 
 
 class WrapDay(CommandBase):
+    """Wrap a shoot day, once ammunition is locked up and every lot is counted.
+
+    Who: a 1st AD, handler or producer (ammo-secured, round-accounting).
+    """
+
     type: Literal["wrap_day"]
-    shoot_day: Id
+    shoot_day: Id = Field(description="Id of the shoot day, e.g. day-1")
 
 
 Command = Annotated[
