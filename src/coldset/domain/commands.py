@@ -47,6 +47,10 @@ Feet = Annotated[int, Field(ge=0, le=10_000, strict=True)]
 
 #: The actor of an anonymous concern (``raise_concern`` only).
 ANONYMOUS = "anonymous"
+#: The actor of the server's own time-based checks (``check_alerts`` only).
+SYSTEM = "coldset"
+#: Ids no person may take: they name the anonymous and the system actor.
+RESERVED_PEOPLE = frozenset({ANONYMOUS, SYSTEM})
 
 
 class _Strict(BaseModel):

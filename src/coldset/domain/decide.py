@@ -83,6 +83,11 @@ def _refs(cmd: c.CommandBase) -> Iterator[tuple[str, str, str]]:
 
 
 def check_references(state: State, cmd: c.CommandBase) -> None:
+    new_person = cmd.actor if isinstance(cmd, c.CreateProduction) else (
+        cmd.person if isinstance(cmd, c.AddPerson) else None)
+    if new_person in c.RESERVED_PEOPLE:
+        raise Rejection("malformed", f"person id {new_person!r} is reserved "
+                        f"({', '.join(sorted(c.RESERVED_PEOPLE))}); choose another")
     if isinstance(cmd, c.CreateProduction):
         if state.production is not None:
             raise Rejection("duplicate", f"production {cmd.production!r} already exists")
@@ -90,7 +95,8 @@ def check_references(state: State, cmd: c.CommandBase) -> None:
     if state.production is None:
         raise Rejection("unknown-id", f"production: no production {cmd.production!r}")
     if cmd.actor not in state.people and not (
-            isinstance(cmd, c.RaiseConcern) and cmd.actor == c.ANONYMOUS):
+            (isinstance(cmd, c.RaiseConcern) and cmd.actor == c.ANONYMOUS)
+            or (isinstance(cmd, c.CheckAlerts) and cmd.actor == c.SYSTEM)):
         raise Rejection("unknown-id", f"actor: no person {cmd.actor!r} on this production")
     missing = [f"{f}: no {t.rstrip('s').replace('_', ' ')} {v!r}"
                for f, t, v in _refs(cmd) if v not in getattr(state, t)]

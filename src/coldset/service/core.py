@@ -40,6 +40,8 @@ from coldset.store.db import Store
 
 CommandInput = dict[str, Any] | c.CommandBase
 _PIN_COMMANDS = (c.CreateProduction, c.AddPerson, c.SetPin, c.ResetPin)
+#: Events that make an automatic ``check_alerts`` worth recording.
+_NEWS = frozenset({"alert_raised", "stop_work_called", "quarantined"})
 
 
 @dataclass
@@ -252,6 +254,27 @@ class CustodyService:
 
         with self.store.read() as conn:
             return queries.productions(conn)
+
+    def check_due_alerts(self) -> list[Result]:
+        """Raise the time-based alerts that have come due, on every production.
+
+        The time-based rules (ammunition left out past its grace period, a firearm
+        not collected after the limit, an unanswered concern) fire on a
+        ``check_alerts`` command. The server calls this on a timer: it asks the
+        rules first without writing, and records a ``check_alerts`` by the system
+        actor only where an alert would actually be raised, so the log does not
+        fill with empty checks.
+        """
+        results = []
+        for row in self.productions():
+            prod = row["id"]
+            cmd = c.parse_command({"type": "check_alerts", "production": prod,
+                                   "actor": c.SYSTEM})
+            with self._lock:
+                d = decide_entry(self.state(prod), cmd, self.clock.now())
+            if d.status == "allowed" and any(e["type"] in _NEWS for e in d.events):
+                results.append(self.execute(cmd))
+        return results
 
     def concern_for_token(self, production: str, token: str) -> dict[str, Any] | None:
         """The concern a private link token opens (its text and answer), or None."""
