@@ -7,6 +7,21 @@ custody service answers them; an account only says which person it acts as.
 
 Login lock-out: after ``LOCK_AFTER`` wrong passwords within ``LOCK_WINDOW`` the
 login is locked for ``LOCK_FOR``, whatever password comes next.
+
+Auth cache (process-local, shared by every ``AccountService`` on the same
+``Store``): what an API token or session digest resolved to (the account and its
+production links; never a role, never a password or token in clear) is kept for
+at most ``AUTH_CACHE_FOR`` seconds, so a busy tablet or script does not read
+three account rows per request. The rule:
+
+- any account write made in this process (revoke a token, log out, link a
+  login to a person, change a password) empties the cache
+  before it returns, so it takes effect on the very next request;
+- a write made by another process (``coldset account ...`` while the server
+  runs) takes effect within ``AUTH_CACHE_FOR`` (1 s);
+- only hits are kept (an unknown or revoked token is looked up every time), a
+  session's expiry is checked on every use, and roles are never cached: they
+  come from the production's log on every command.
 """
 
 from __future__ import annotations
@@ -15,8 +30,12 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -39,6 +58,54 @@ LOCK_AFTER, LOCK_WINDOW, LOCK_FOR = 5, timedelta(minutes=15), timedelta(minutes=
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)  # argon2id
 # A hash to verify against when the login does not exist, so timing does not tell.
 _DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+AUTH_CACHE_FOR = 1.0                    # seconds; see "Auth cache" above
+_AUTH_CACHE_MAX = 10_000
+
+
+class _AuthCache:
+    """digest -> (monotonic deadline, value) for tokens and sessions; see the module doc.
+
+    ``generation`` moves on every invalidation; a lookup that started before an
+    invalidation does not store its (possibly stale) answer.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[tuple[str, str], tuple[float, Any]] = {}
+        self.generation = 0
+
+    def get(self, kind: str, digest: str) -> Any | None:
+        hit = self.entries.get((kind, digest))
+        if hit is None or hit[0] <= time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, kind: str, digest: str, value: Any, generation: int) -> None:
+        with self.lock:
+            if generation != self.generation:
+                return
+            if len(self.entries) >= _AUTH_CACHE_MAX:
+                self.entries.clear()
+            self.entries[(kind, digest)] = (time.monotonic() + AUTH_CACHE_FOR, value)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.generation += 1
+            self.entries.clear()
+
+
+_AUTH_CACHES: weakref.WeakKeyDictionary[Store, _AuthCache] = weakref.WeakKeyDictionary()
+_AUTH_CACHES_LOCK = threading.Lock()
+
+
+def _auth_cache(store: Store) -> _AuthCache:
+    with _AUTH_CACHES_LOCK:
+        cache = _AUTH_CACHES.get(store)
+        if cache is None:
+            cache = _AUTH_CACHES[store] = _AuthCache()
+        return cache
 
 
 class AccountError(ValueError):
@@ -78,6 +145,11 @@ class AccountService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        self._cache = _auth_cache(store)
+
+    def forget_cached(self) -> None:
+        """Drop every cached token and session lookup (every account write calls this)."""
+        self._cache.clear()
 
     # ------------------------------------------------------------------ accounts
 
@@ -103,24 +175,31 @@ class AccountService:
     def set_password(self, login: str, password: str) -> None:
         _check_password(password, False)
         pw = _HASHER.hash(password)
-        with self.store.write() as conn:
-            n = conn.execute(update(account_logins).where(account_logins.c.login == login)
-                             .values(password_hash=pw, demo=False, failed_count=0,
-                                     locked_until=None)).rowcount
-            if not n:
-                raise AccountError(f"no login {login!r}")
-            conn.execute(delete(account_sessions).where(account_sessions.c.login == login))
+        try:
+            with self.store.write() as conn:
+                n = conn.execute(update(account_logins).where(account_logins.c.login == login)
+                                 .values(password_hash=pw, demo=False, failed_count=0,
+                                         locked_until=None)).rowcount
+                if not n:
+                    raise AccountError(f"no login {login!r}")
+                conn.execute(delete(account_sessions).where(account_sessions.c.login == login))
+        finally:
+            self.forget_cached()        # its sessions are gone: at once
 
     def link(self, login: str, production: str, person: str) -> None:
         """Make ``login`` act as ``person`` on ``production`` (replacing any earlier link)."""
-        with self.store.write() as conn:
-            if not conn.execute(select(account_logins.c.login).where(
-                    account_logins.c.login == login)).first():
-                raise AccountError(f"no login {login!r}")
-            conn.execute(delete(account_members).where(account_members.c.login == login,
-                                                       account_members.c.production == production))
-            conn.execute(insert(account_members).values(login=login, production=production,
-                                                        person=person))
+        try:
+            with self.store.write() as conn:
+                if not conn.execute(select(account_logins.c.login).where(
+                        account_logins.c.login == login)).first():
+                    raise AccountError(f"no login {login!r}")
+                conn.execute(delete(account_members).where(
+                    account_members.c.login == login,
+                    account_members.c.production == production))
+                conn.execute(insert(account_members).values(login=login, production=production,
+                                                            person=person))
+        finally:
+            self.forget_cached()        # the person it acts as changed: at once
 
     def get(self, login: str) -> Account | None:
         with self.store.read() as conn:
@@ -194,23 +273,36 @@ class AccountService:
                          .values(**values))
 
     def session(self, token: str | None) -> Session | None:
-        """The live session a cookie token opens, or None."""
+        """The live session a cookie token opens, or None (cached: see "Auth cache")."""
         if not token:
             return None
-        with self.store.read() as conn:
-            row = conn.execute(select(account_sessions).where(
-                account_sessions.c.token_hash == _digest(token))).first()
-        if row is None or parse_rfc3339(row.expires_at) <= self.clock.now():
+        digest = _digest(token)
+        cached: Session | None = self._cache.get("session", digest)
+        if cached is None:
+            generation = self._cache.generation
+            with self.store.read() as conn:
+                row = conn.execute(select(account_sessions).where(
+                    account_sessions.c.token_hash == digest)).first()
+            if row is None:
+                return None
+            account = self.get(row.login)
+            if account is None:
+                return None
+            cached = Session(account, row.csrf, row.expires_at)
+            self._cache.put("session", digest, cached, generation)
+        if parse_rfc3339(cached.expires_at) <= self.clock.now():
             return None
-        account = self.get(row.login)
-        return None if account is None else Session(account, row.csrf, row.expires_at)
+        return cached
 
     def logout(self, token: str | None) -> None:
         if not token:
             return
-        with self.store.write() as conn:
-            conn.execute(delete(account_sessions).where(
-                account_sessions.c.token_hash == _digest(token)))
+        try:
+            with self.store.write() as conn:
+                conn.execute(delete(account_sessions).where(
+                    account_sessions.c.token_hash == _digest(token)))
+        finally:
+            self.forget_cached()
 
     # ------------------------------------------------------------------ API tokens
 
@@ -226,21 +318,34 @@ class AccountService:
         return token
 
     def revoke_token(self, token: str) -> bool:
-        with self.store.write() as conn:
-            return bool(conn.execute(update(account_tokens).where(
-                account_tokens.c.token_hash == _digest(token),
-                account_tokens.c.revoked_at.is_(None)).values(
-                revoked_at=rfc3339(self.clock.now()))).rowcount)
+        """Revoke an API token; the next request with it is refused (401)."""
+        try:
+            with self.store.write() as conn:
+                return bool(conn.execute(update(account_tokens).where(
+                    account_tokens.c.token_hash == _digest(token),
+                    account_tokens.c.revoked_at.is_(None)).values(
+                    revoked_at=rfc3339(self.clock.now()))).rowcount)
+        finally:
+            self.forget_cached()
 
     def token_account(self, token: str | None) -> Account | None:
+        """The account a live API token belongs to, or None (cached: see "Auth cache")."""
         if not token:
             return None
+        digest = _digest(token)
+        cached: Account | None = self._cache.get("token", digest)
+        if cached is not None:
+            return cached
+        generation = self._cache.generation
         with self.store.read() as conn:
             row = conn.execute(select(account_tokens.c.login, account_tokens.c.revoked_at)
-                               .where(account_tokens.c.token_hash == _digest(token))).first()
+                               .where(account_tokens.c.token_hash == digest)).first()
         if row is None or row.revoked_at is not None:
             return None
-        return self.get(row.login)
+        account = self.get(row.login)
+        if account is not None:
+            self._cache.put("token", digest, account, generation)
+        return account
 
 
 def csrf_equal(a: str | None, b: str | None) -> bool:
