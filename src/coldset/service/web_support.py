@@ -3,27 +3,40 @@
 - :class:`CommandQueue`: group commit for concurrent requests. Commands that
   arrive while a write is in progress wait and go together in ONE
   ``execute_batch`` (one transaction, one fsync, one checkpoint), so sixteen
-  armorers' tablets do not queue sixteen fsyncs.
+  armorers' tablets do not queue sixteen fsyncs. A command that carries PINs
+  first has them checked in a worker thread, off the writer (see
+  :meth:`CommandQueue.warm_pins`).
 - :func:`setup_demo`: the demo production (the sample western) and one demo
   login per person.
 - :func:`member_roles`: the roles a person has on a production (from its log).
+- :func:`warm_up`: load every production's state before the server listens.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
+import os
 import secrets
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
 from coldset.domain.sample import PEOPLE, PRODUCTION, western
+from coldset.service import pins as pinstore
 from coldset.service.accounts import AccountService
 from coldset.service.core import CommandInput, CustodyService
 from coldset.service.result import Result
+from coldset.store.custody_schema import custody_people
+
+log = logging.getLogger("coldset.web")
 
 
 def member_roles(custody: CustodyService, production: str, person: str | None) -> set[str]:
@@ -43,6 +56,25 @@ def member_roles(custody: CustodyService, production: str, person: str | None) -
     return roles
 
 
+def warm_up(custody: CustodyService) -> dict[str, int]:
+    """Fold every production's log into its cached state now; production id -> log size.
+
+    The custody service loads a production's state lazily (the whole log, about
+    4 s at 100,000 entries), so without this the first command after a start
+    would wait for it while holding the one writer. The server calls this before
+    it listens. Nothing is written; the cache is checked against the log size on
+    every command, so warming cannot make a state stale.
+    """
+    t0 = time.perf_counter()
+    sizes: dict[str, int] = {}
+    for row in custody.productions():
+        sizes[row["id"]] = custody.state(row["id"]).size
+    if sizes:
+        log.info("loaded %d production(s), %d log entries, in %.1f s", len(sizes),
+                 sum(sizes.values()), time.perf_counter() - t0)
+    return sizes
+
+
 class CommandQueue:
     """Run commands from many threads or tasks in shared transactions (group commit).
 
@@ -54,6 +86,14 @@ class CommandQueue:
     def __init__(self, custody: CustodyService, max_batch: int = 64) -> None:
         self.custody = custody
         self.max_batch = max_batch
+        # PIN warm-up (see warm_pins): (production, person) -> keyed digests of
+        # the PINs that verified here (a random per-process key; never a PIN in clear).
+        self._pin_key = secrets.token_bytes(32)
+        self._pins_ok: dict[tuple[str, str], set[bytes]] = {}
+        # argon2 releases the GIL: leave a core to the event loop and the writer
+        self._argon2_slots = threading.BoundedSemaphore(max(1, min(2, (os.cpu_count() or 2) - 1)))
+        self._in_flight: dict[tuple[str, str, bytes], threading.Event] = {}
+        self._in_flight_lock = threading.Lock()
         self._items: list[tuple[CommandInput, str | None, Future[Result]]] = []
         self._cv = threading.Condition()
         self._stopped = False
@@ -84,7 +124,99 @@ class CommandQueue:
         return [f.result() for f in futs]
 
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result:
+        if self._pins_to_warm(command, actor_pin):
+            import anyio.to_thread
+
+            await anyio.to_thread.run_sync(self.warm_pins, command, actor_pin)
         return await asyncio.wrap_future(self.submit(command, actor_pin))
+
+    # -------------------------------------------------------------- PINs off the writer
+
+    def _pin_pairs(self, command: CommandInput,
+                   actor_pin: str | None) -> tuple[str, list[tuple[str, str]]] | None:
+        """(production, [(person, PIN)]) a command dict carries, or None (nothing to warm)."""
+        if not isinstance(command, dict):
+            return None
+        prod = command.get("production")
+        if not isinstance(prod, str):
+            return None
+        found: list[Any] = list(command.get("confirmations") or [])
+        override = command.get("override")
+        if isinstance(override, dict):
+            found.extend(override.get("confirmers") or [])
+        pairs = [(x.get("person"), x.get("pin")) for x in found if isinstance(x, dict)]
+        if actor_pin is not None:
+            pairs.append((command.get("actor"), actor_pin))
+        ok = [(p, pin) for p, pin in pairs if isinstance(p, str) and isinstance(pin, str)]
+        return (prod, ok) if ok else None
+
+    def _pin_digest(self, person: str, pin: str) -> bytes:
+        return hashlib.blake2b(f"{person}\x00{pin}".encode(), key=self._pin_key,
+                               digest_size=32).digest()
+
+    def _pins_to_warm(self, command: CommandInput, actor_pin: str | None) -> bool:
+        found = self._pin_pairs(command, actor_pin)
+        if found is None:
+            return False
+        prod, pairs = found
+        return any(self._pin_digest(p, pin) not in self._pins_ok.get((prod, p), ())
+                   for p, pin in pairs)
+
+    def warm_pins(self, command: CommandInput, actor_pin: str | None = None) -> None:
+        """Verify the command's PINs against their stored argon2id hashes, here, now.
+
+        argon2id costs ~20 ms per first check of a PIN; done by the writer it
+        would hold every other tablet's command for that long. Done here (a
+        worker thread, at most one per spare core, each distinct PIN once even
+        when several tablets send it at the same moment; argon2 releases the GIL) it only
+        fills the process-local cache of :mod:`coldset.service.pins`, so the
+        writer's own check, which still decides (and counts a wrong PIN
+        towards the lock-out), is a cache hit. Nothing is decided or written
+        here. A wrong PIN is not remembered. A person whose PIN is locked is
+        never checked here, and what was remembered for them is forgotten, so
+        the time of an answer cannot tell a locked PIN's right value.
+        """
+        found = self._pin_pairs(command, actor_pin)
+        if found is None:
+            return
+        prod, pairs = found
+        todo = [(p, pin) for p, pin in pairs
+                if self._pin_digest(p, pin) not in self._pins_ok.get((prod, p), ())]
+        if not todo:
+            return
+        people = sorted({p for p, _ in todo})
+        with self.custody.store.read() as conn:
+            hashes = pinstore.stored_hashes(conn, prod, people)
+            locked = {r.id for r in conn.execute(
+                select(custody_people.c.id).where(custody_people.c.production == prod,
+                                                  custody_people.c.id.in_(people),
+                                                  custody_people.c.pin_locked.is_(True)))}
+        for person, pin in todo:
+            if person in locked:
+                self._pins_ok.pop((prod, person), None)
+                continue
+            stored = hashes.get(person)
+            if stored is None:
+                continue
+            digest = self._pin_digest(person, pin)
+            key = (prod, person, digest)
+            with self._in_flight_lock:      # the same PIN from several tablets: check once
+                running = self._in_flight.get(key)
+                if running is None:
+                    self._in_flight[key] = threading.Event()
+            if running is not None:
+                running.wait(timeout=10)
+                continue
+            try:
+                with self._argon2_slots:
+                    ok = pinstore.verify(stored, pin)
+                if ok:
+                    if len(self._pins_ok) > 10_000:
+                        self._pins_ok.clear()
+                    self._pins_ok.setdefault((prod, person), set()).add(digest)
+            finally:
+                with self._in_flight_lock:
+                    self._in_flight.pop(key).set()
 
     def _run(self) -> None:
         while True:
