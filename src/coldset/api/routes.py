@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from coldset.api.errors import api_error
 from coldset.api.schemas import (
@@ -101,7 +102,34 @@ def _command_route(type_: str) -> Callable[[Request, str], Awaitable[Response]]:
     return run_command
 
 
-def _router() -> APIRouter:
+class _CommandType(Convertor[str]):
+    """``{command:coldset_command}``: exactly the command types (others stay 404)."""
+
+    regex = "|".join(sorted(COMMAND_TYPES, key=lambda t: (-len(t), t)))
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("coldset_command", _CommandType())
+_HANDLERS = {type_: _command_route(type_) for type_ in COMMAND_TYPES}
+
+
+async def run_any_command(request: Request, production: str, command: str) -> Response:
+    """Every command's endpoint: ONE route, matched first (see :func:`install`)."""
+    return await _HANDLERS[command](request, production)
+
+
+def _command_docs() -> APIRouter:
+    """One POST route per command type: what the OpenAPI document shows.
+
+    The app serves these paths through :func:`run_any_command` (the same
+    handlers), so a command does not walk every page route and every other
+    command's route before it is matched; this router is never mounted.
+    """
     r = APIRouter(prefix=PREFIX)
     for type_ in sorted(COMMAND_TYPES):
         r.add_api_route(
@@ -114,6 +142,11 @@ def _router() -> APIRouter:
                                 "schema": {"type": "string", "maxLength": 128},
                                 "description": "a retry with the same key writes nothing"}]},
         )
+    return r
+
+
+def _router() -> APIRouter:
+    r = APIRouter(prefix=PREFIX)
 
     @r.get("/productions", tags=["reads"], responses={401: _ERR})
     def productions(request: Request) -> dict[str, Any]:
@@ -147,8 +180,16 @@ def _router() -> APIRouter:
 
 
 def install(app: FastAPI) -> None:
-    """Add the API routes, its 401 handler and the command schemas to ``app``'s OpenAPI."""
+    """Add the API routes, its 401 handler and the command schemas to ``app``'s OpenAPI.
+
+    Call it before the pages' routers are included: the command route is then
+    the app's first route, so the busiest requests are matched at once.
+    """
+    app.add_api_route(f"{PREFIX}/productions/{{production}}/commands/"
+                      "{command:coldset_command}", run_any_command, methods=["POST"],
+                      include_in_schema=False)
     app.include_router(_router())
+    docs = _command_docs()
 
     @app.exception_handler(Unauthenticated)
     async def _unauth(request: Request, exc: Unauthenticated) -> Response:
@@ -160,7 +201,7 @@ def install(app: FastAPI) -> None:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version,
                              description=app.description,
-                             routes=app.routes)
+                             routes=[*app.routes, *docs.routes])
         # the pages are not part of the API
         schema["paths"] = {k: v for k, v in schema["paths"].items() if k.startswith(PREFIX)}
         comps = schema.setdefault("components", {})

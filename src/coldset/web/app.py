@@ -27,7 +27,7 @@ from coldset.config import ConfigError, check_key_file
 from coldset.install import Install
 from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
-from coldset.service.web_support import CommandQueue
+from coldset.service.web_support import CommandQueue, warm_up
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render
 
 HERE = Path(__file__).parent
@@ -64,6 +64,9 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Before the server listens (uvicorn binds its socket after this): fold every
+        # production's log, so no request waits for a lazy load inside the writer.
+        warm_up(custody)
         yield
         queue_holder["q"].stop()
 
@@ -101,10 +104,10 @@ def _routes(app: FastAPI) -> None:
         pages_safety,
     )
 
+    api_routes.install(app)     # first: the command route is the busiest
     for mod in (auth, board, handoff, commands, pages_custody, pages_people, pages_safety,
                 labels):
         app.include_router(mod.router)
-    api_routes.install(app)
 
 
 def _is_api(request: Request) -> bool:
