@@ -56,6 +56,10 @@ def serve(
                               "sample western and demo logins (says DEMO on every page)."),
     forwarded: bool = typer.Option(False, "--behind-proxy", help="Trust X-Forwarded-* from "
                                    "a local reverse proxy (HTTPS termination)."),
+    alert_interval: float = typer.Option(
+        30.0, "--alert-interval", min=1.0,
+        help="Seconds between checks for time-based alerts (ammunition left out, a firearm "
+             "not collected, an unanswered concern)."),
 ) -> None:
     """Start the web app and the JSON API (uvicorn, one process, one writer)."""
     import uvicorn
@@ -68,7 +72,8 @@ def serve(
         install, logins = _demo_install(None)
     else:
         install, logins = open_install(ctx.obj.settings()), []
-    application = create_app(install, demo=demo, demo_logins=logins)  # type: ignore[arg-type]
+    application = create_app(install, demo=demo, demo_logins=logins,  # type: ignore[arg-type]
+                             alert_interval=alert_interval)
     # Load every production's state now (the app's startup checks it again before
     # uvicorn listens), then take all of it out of the garbage collector's sight:
     # a full collection over a 100,000-entry state takes ~100 ms, and it would

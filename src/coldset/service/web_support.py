@@ -10,6 +10,10 @@
   login per person.
 - :func:`member_roles`: the roles a person has on a production (from its log).
 - :func:`warm_up`: load every production's state before the server listens.
+- :class:`AlertTimer`: runs the time-based rules on a timer
+  (:meth:`CustodyService.check_due_alerts`), so an overdue collect, ammunition
+  left out past its grace period or an unanswered concern raises its alert
+  without anyone pressing a button.
 """
 
 from __future__ import annotations
@@ -73,6 +77,43 @@ def warm_up(custody: CustodyService) -> dict[str, int]:
         log.info("loaded %d production(s), %d log entries, in %.1f s", len(sizes),
                  sum(sizes.values()), time.perf_counter() - t0)
     return sizes
+
+
+class AlertTimer:
+    """Every ``interval`` seconds, record the alerts that have come due (if any).
+
+    A daemon thread; each tick goes through the service's one writer like any
+    command. A failing tick is logged and the timer carries on.
+    """
+
+    def __init__(self, custody: CustodyService, interval: float) -> None:
+        if interval <= 0:
+            raise ValueError("the alert check interval must be positive")
+        self.custody, self.interval = custody, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="coldset-alerts", daemon=True)
+        self.ticks = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def tick(self) -> list[Result]:
+        self.ticks += 1
+        try:
+            return self.custody.check_due_alerts()
+        except Exception:  # a timer must not die: log and try again next tick
+            log.exception("checking for due alerts failed")
+            return []
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            for r in self.tick():
+                log.warning("alert raised on %s: %s", r.production, ", ".join(r.rules))
 
 
 class CommandQueue:

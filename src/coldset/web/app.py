@@ -27,7 +27,7 @@ from coldset.config import ConfigError, check_key_file
 from coldset.install import Install
 from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
-from coldset.service.web_support import CommandQueue, warm_up
+from coldset.service.web_support import AlertTimer, CommandQueue, warm_up
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render
 
 HERE = Path(__file__).parent
@@ -48,9 +48,13 @@ def check_safe_to_serve(install: Install, accounts: AccountService, demo: bool) 
 
 
 def create_app(install: Install, *, demo: bool = False, clock: Clock | None = None,
-               secure_cookies: bool | None = None, demo_logins: list[Any] | None = None
-               ) -> FastAPI:
-    """A FastAPI app over ``install``. ``clock`` is injected (tests); default: the wall clock."""
+               secure_cookies: bool | None = None, demo_logins: list[Any] | None = None,
+               alert_interval: float | None = None) -> FastAPI:
+    """A FastAPI app over ``install``. ``clock`` is injected (tests); default: the wall clock.
+
+    ``alert_interval``: seconds between checks for time-based alerts while the app
+    runs (``coldset serve`` passes 30); None runs no timer.
+    """
     clock = clock or SystemClock()
     custody = CustodyService(install.store, install.ledger, clock)
     accounts = AccountService(install.store, clock)
@@ -67,7 +71,12 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
         # Before the server listens (uvicorn binds its socket after this): fold every
         # production's log, so no request waits for a lazy load inside the writer.
         warm_up(custody)
+        timer = AlertTimer(custody, alert_interval) if alert_interval else None
+        if timer is not None:
+            timer.start()
         yield
+        if timer is not None:
+            timer.stop()
         queue_holder["q"].stop()
 
     app = FastAPI(
