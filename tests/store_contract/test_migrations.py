@@ -31,3 +31,16 @@ def test_upgrade_twice_is_harmless(database_url: str) -> None:
     store.create_all()
     store.create_all()
     store.dispose()
+
+
+def test_a_database_made_without_migrations_gets_a_clear_error(tmp_path) -> None:  # noqa: ANN001
+    """A pre-migration database (tables, no alembic_version) is refused with what to do."""
+    import pytest
+
+    from coldset.config import ConfigError
+
+    store = Store.open(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    metadata.create_all(store.engine)
+    with pytest.raises(ConfigError, match="without schema migrations"):
+        store.create_all()
+    store.dispose()

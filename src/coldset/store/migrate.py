@@ -18,7 +18,10 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
+
+# Tables that mark a database as coldset's (so a pre-migration one is recognised).
+_OURS = frozenset({"ledger_logs", "ledger_entries", "ledger_nodes", "ledger_checkpoints"})
 
 
 def _config() -> Config:
@@ -29,6 +32,15 @@ def _config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = _config()
+    tables = set(inspect(engine).get_table_names())
+    if tables and "alembic_version" not in tables and tables & _OURS:
+        from coldset.config import ConfigError
+
+        raise ConfigError(
+            f"the database at {engine.url.render_as_string(hide_password=True)} was made by a "
+            "development build of coldset without schema migrations and cannot be upgraded; "
+            "start a new data directory (coldset init --home NEW_DIR)"
+        )
     with engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
