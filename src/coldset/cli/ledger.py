@@ -40,6 +40,10 @@ def _resolve(inst: Install, log: str) -> str:
     raise UnknownLog(f"no log named {log!r} (logs here: {', '.join(sorted(names)) or 'none'})")
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def _index(value: str, what: str = "index") -> int:
     try:
         n = int(value, 10)
@@ -207,7 +211,7 @@ def export(
         emit_json({"ok": True, "directory": str(res.directory), "origin": res.origin,
                    "entries": res.entries, "checkpoints": res.checkpoints})
     else:
-        out.print(f"Exported {res.entries:,} entries and {res.checkpoints:,} checkpoints of "
-                  f"{origin} to {res.directory}")
+        out.print(f"Exported {_n(res.entries, 'entry', 'entries')} and "
+                  f"{_n(res.checkpoints, 'checkpoint')} of {origin} to {res.directory}")
         out.print(f"Check it with: python {res.directory / 'verify.py'} {res.directory} "
                   f"--key {res.directory / 'verifier.key'}")
