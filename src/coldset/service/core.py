@@ -42,6 +42,8 @@ CommandInput = dict[str, Any] | c.CommandBase
 _PIN_COMMANDS = (c.CreateProduction, c.AddPerson, c.SetPin, c.ResetPin)
 #: Events that make an automatic ``check_alerts`` worth recording.
 _NEWS = frozenset({"alert_raised", "stop_work_called", "quarantined"})
+#: Idempotency keys per ``IN (...)`` (well under every SQLite parameter limit).
+_IDEM_CHUNK = 500
 
 
 @dataclass
@@ -56,6 +58,8 @@ class _Pending:
     dirty: set[tuple[str, str]] = field(default_factory=set)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     idem: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: the batch's idempotency keys already stored for this production (one query)
+    stored_idem: dict[str, tuple[int, str]] = field(default_factory=dict)
     created: bool = False
 
 
@@ -97,13 +101,17 @@ class CustodyService:
         # argon2 is slow: hash new PINs before taking the write lock
         new_pins = {i: pinstore.hash_pin(cmd.pin) for i, cmd in parsed
                     if isinstance(cmd, _PIN_COMMANDS) and cmd.pin}
+        keys: dict[str, list[str]] = {}
+        for _i, cmd in parsed:
+            if cmd.idempotency_key:
+                keys.setdefault(cmd.production, []).append(cmd.idempotency_key)
         pending: dict[str, _Pending] = {}
         with self._lock:
             try:
                 with self.store.write() as conn:
                     for i, cmd in parsed:
                         pin = actor_pins[i] if actor_pins else None
-                        results[i] = self._one(conn, cmd, pending, new_pins.get(i), pin)
+                        results[i] = self._one(conn, cmd, pending, new_pins.get(i), pin, keys)
                     for prod, p in pending.items():
                         self._flush(conn, prod, p)
             except BaseException:
@@ -116,16 +124,19 @@ class CustodyService:
         return [r for r in results if r is not None]
 
     def _one(self, conn: Connection, cmd: c.CommandBase, pending: dict[str, _Pending],
-             pin_hash: str | None, actor_pin: str | None) -> Result:
+             pin_hash: str | None, actor_pin: str | None,
+             keys: dict[str, list[str]]) -> Result:
         prod = cmd.production
         p = pending.get(prod)
         if p is None:
             state = self._load(conn, prod)
             p = pending[prod] = _Pending(state, self.origin(prod), state.size)
+            p.stored_idem = self._idem_lookup(conn, prod, keys.get(prod, ()))
         key = cmd.idempotency_key
         h = command_hash(cmd) if key else ""
         if key:
-            hit = p.idem.get(key) or self._idem_lookup(conn, prod, key)
+            # keys recorded earlier in this batch, then keys stored before it
+            hit = p.idem.get(key) or p.stored_idem.get(key)
             if hit is not None:
                 idx, old = hit
                 if old != h:
@@ -206,11 +217,17 @@ class CustodyService:
         with self._lock, self.store.read() as conn:
             return self._load(conn, production)
 
-    def _idem_lookup(self, conn: Connection, prod: str, key: str) -> tuple[int, str] | None:
-        row = conn.execute(select(custody_idempotency.c.idx, custody_idempotency.c.command_hash)
-                           .where(custody_idempotency.c.production == prod,
-                                  custody_idempotency.c.key == key)).first()
-        return (row.idx, row.command_hash) if row else None
+    def _idem_lookup(self, conn: Connection, prod: str,
+                     keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """The stored (index, command hash) of those of ``keys`` already used in ``prod``."""
+        out: dict[str, tuple[int, str]] = {}
+        todo = sorted(set(keys))
+        for i in range(0, len(todo), _IDEM_CHUNK):
+            t = custody_idempotency.c
+            rows = conn.execute(select(t.key, t.idx, t.command_hash).where(
+                t.production == prod, t.key.in_(todo[i:i + _IDEM_CHUNK]))).all()
+            out.update((r.key, (r.idx, r.command_hash)) for r in rows)
+        return out
 
     def _check_pins(self, conn: Connection, state: State, cmd: c.CommandBase,
                     actor_pin: str | None) -> dict[str, PinResult]:
