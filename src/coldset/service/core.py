@@ -42,6 +42,9 @@ CommandInput = dict[str, Any] | c.CommandBase
 _PIN_COMMANDS = (c.CreateProduction, c.AddPerson, c.SetPin, c.ResetPin)
 #: Events that make an automatic ``check_alerts`` worth recording.
 _NEWS = frozenset({"alert_raised", "stop_work_called", "quarantined"})
+#: Events after which a person's cached PIN hash is read again.
+_PIN_EVENTS = frozenset({"production_created", "person_added", "pin_set", "pin_reset",
+                         "pin_rejected"})
 #: Idempotency keys per ``IN (...)`` (well under every SQLite parameter limit).
 _IDEM_CHUNK = 500
 
@@ -60,6 +63,8 @@ class _Pending:
     idem: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: the batch's idempotency keys already stored for this production (one query)
     stored_idem: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: person -> stored PIN hash (None: no PIN) as this transaction sees it
+    pins: dict[str, str | None] = field(default_factory=dict)
     created: bool = False
 
 
@@ -77,6 +82,12 @@ class CustodyService:
         self.clock = clock
         self.origin_prefix = origin_prefix or ledger.signer.name
         self._states: dict[str, State] = {}
+        # production -> (ledger size, person -> PIN hash or None). Valid only
+        # while the log still has that size: every write of a PIN hash is made
+        # with a log entry in the same transaction (set_pin, reset_pin,
+        # add_person, create_production), so another writer's PIN change
+        # always moves the size. Per service (one store), never per process.
+        self._pins: dict[str, tuple[int, dict[str, str | None]]] = {}
         self._lock = threading.RLock()
 
     def origin(self, production: str) -> str:
@@ -117,10 +128,15 @@ class CustodyService:
             except BaseException:
                 for prod in pending:
                     self._states.pop(prod, None)
+                    self._pins.pop(prod, None)
                 raise
             for prod, p in pending.items():
                 if p.state.production is not None:
                     self._states[prod] = p.state
+                    # what this transaction saw and wrote is what the log's new size holds
+                    self._pins[prod] = (p.state.size, p.pins)
+                else:
+                    self._pins.pop(prod, None)
         return [r for r in results if r is not None]
 
     def _one(self, conn: Connection, cmd: c.CommandBase, pending: dict[str, _Pending],
@@ -132,6 +148,9 @@ class CustodyService:
             state = self._load(conn, prod)
             p = pending[prod] = _Pending(state, self.origin(prod), state.size)
             p.stored_idem = self._idem_lookup(conn, prod, keys.get(prod, ()))
+            cached = self._pins.get(prod)
+            if cached is not None and cached[0] == state.size and state.production is not None:
+                p.pins = dict(cached[1])
         key = cmd.idempotency_key
         h = command_hash(cmd) if key else ""
         if key:
@@ -147,7 +166,7 @@ class CustodyService:
                     self.ledger.entry(conn, p.origin, idx))
                 return Result.from_entry(entry, idx, replayed=True)
         now = self.clock.now()
-        d = decide_entry(p.state, cmd, now, self._check_pins(conn, p.state, cmd, actor_pin),
+        d = decide_entry(p.state, cmd, now, self._check_pins(conn, p, cmd, actor_pin),
                          origin=p.origin)
         if d.entry is None or (isinstance(cmd, c.CreateProduction) and d.status != "allowed"):
             return _result(d, cmd, None)
@@ -163,12 +182,16 @@ class CustodyService:
         p.state.dirty.clear()
         if key:
             p.idem[key] = (index, h)
+        for e in d.entry["events"]:
+            if e["type"] in _PIN_EVENTS:
+                p.pins.pop(e.get("person"), None)
         out_secrets: dict[str, str] = {}
         if d.status == "allowed":
             if pin_hash is not None:
                 person = (cmd.actor if isinstance(cmd, c.CreateProduction)
                           else cmd.person)  # type: ignore[attr-defined]
                 pinstore.store_pin(conn, prod, person, pin_hash)
+                p.pins[person] = pin_hash
             if isinstance(cmd, c.RaiseConcern):
                 token = secrets.token_urlsafe(18)
                 conn.execute(insert(custody_concern_tokens).values(
@@ -229,8 +252,9 @@ class CustodyService:
             out.update((r.key, (r.idx, r.command_hash)) for r in rows)
         return out
 
-    def _check_pins(self, conn: Connection, state: State, cmd: c.CommandBase,
+    def _check_pins(self, conn: Connection, p: _Pending, cmd: c.CommandBase,
                     actor_pin: str | None) -> dict[str, PinResult]:
+        state = p.state
         if state.production is None:
             return {}
         pairs = [(x.person, x.pin) for x in c.confirmers(cmd) if x.person in state.people]
@@ -238,16 +262,22 @@ class CustodyService:
             pairs.append((cmd.actor, actor_pin))
         if not pairs:
             return {}
-        hashes = pinstore.stored_hashes(conn, state.production.id, sorted({p for p, _ in pairs}))
+        hashes = p.pins
+        missing = sorted({person for person, _ in pairs if person not in hashes})
+        if missing:
+            found = pinstore.stored_hashes(conn, state.production.id, missing)
+            for person in missing:
+                hashes[person] = found.get(person)
         out: dict[str, PinResult] = {}
         for person, pin in pairs:
             r: PinResult
+            stored = hashes[person]
             if state.pin_is_locked(person):
                 r = "locked"
-            elif person not in hashes:
+            elif stored is None:
                 r = "no-pin"
             else:
-                r = "ok" if pinstore.verify(hashes[person], pin) else "wrong"
+                r = "ok" if pinstore.verify(stored, pin) else "wrong"
             if out.get(person, "ok") == "ok":
                 out[person] = r
         return out

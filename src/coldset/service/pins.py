@@ -4,6 +4,12 @@ Verification is argon2id. A process-local cache remembers a (hash, keyed digest
 of the PIN) pair that verified, so a performer confirming forty handoffs a day
 costs one argon2 check, not forty; the cache key is a BLAKE2b digest under a
 random per-process key, so the cache holds no PIN.
+
+The custody service also keeps each person's stored hash between batches,
+valid only while the production's log keeps the size it had when the hash was
+read. That is sound because :func:`store_pin` is only ever called with a log
+entry appended in the same transaction (create_production, add_person,
+set_pin, reset_pin): another writer's PIN change always moves the log size.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ def stored_hashes(conn: Connection, production: str, people: list[str]) -> dict[
 
 
 def store_pin(conn: Connection, production: str, person: str, pin_hash: str) -> None:
+    """Replace ``person``'s hash. Call it only alongside a log entry (see above)."""
     conn.execute(delete(custody_pins).where(custody_pins.c.production == production,
                                             custody_pins.c.person == person))
     conn.execute(insert(custody_pins).values(production=production, person=person,
