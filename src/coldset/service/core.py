@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from coldset import canonical
 from coldset.clock import Clock
@@ -47,6 +47,12 @@ _PIN_EVENTS = frozenset({"production_created", "person_added", "pin_set", "pin_r
                          "pin_rejected"})
 #: Idempotency keys per ``IN (...)`` (well under every SQLite parameter limit).
 _IDEM_CHUNK = 500
+_IDEM_SELECT = select(custody_idempotency.c.key, custody_idempotency.c.idx,
+                      custody_idempotency.c.command_hash).where(
+    custody_idempotency.c.production == bindparam("production"),
+    custody_idempotency.c.key.in_(bindparam("keys", expanding=True)))
+_INSERT_TIMELINE = insert(custody_timeline)
+_INSERT_IDEM = insert(custody_idempotency)
 
 
 @dataclass
@@ -210,9 +216,9 @@ class CustodyService:
         if p.state.production is not None:
             write_rows(conn, p.state, p.dirty)
         if p.timeline:
-            conn.execute(insert(custody_timeline), p.timeline)
+            conn.execute(_INSERT_TIMELINE, p.timeline)
         if p.idem:
-            conn.execute(insert(custody_idempotency), [
+            conn.execute(_INSERT_IDEM, [
                 {"production": prod, "key": k, "idx": i, "command_hash": h}
                 for k, (i, h) in p.idem.items()])
 
@@ -246,9 +252,8 @@ class CustodyService:
         out: dict[str, tuple[int, str]] = {}
         todo = sorted(set(keys))
         for i in range(0, len(todo), _IDEM_CHUNK):
-            t = custody_idempotency.c
-            rows = conn.execute(select(t.key, t.idx, t.command_hash).where(
-                t.production == prod, t.key.in_(todo[i:i + _IDEM_CHUNK]))).all()
+            rows = conn.execute(_IDEM_SELECT, {"production": prod,
+                                               "keys": todo[i:i + _IDEM_CHUNK]}).all()
             out.update((r.key, (r.idx, r.command_hash)) for r in rows)
         return out
 

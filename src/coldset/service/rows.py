@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, insert
+from sqlalchemy import Connection, Delete, Insert, Table, and_, bindparam, delete, insert
 
 from coldset.domain.state import State
 from coldset.store import custody_schema as t
@@ -152,18 +152,27 @@ def write_rows(conn: Connection, s: State, dirty: Iterable[tuple[str, str]]) -> 
                  [{"production": prod, "kind": kind, "id": i} for i in ids], rows)
 
 
+#: (table, key columns) -> (DELETE by key, INSERT): built once, not per batch.
+_STATEMENTS: dict[tuple[Table, tuple[str, ...]], tuple[Delete, Insert]] = {}
+
+
+def _statements(table: Table, cols: tuple[str, ...]) -> tuple[Delete, Insert]:
+    found = _STATEMENTS.get((table, cols))
+    if found is None:
+        cond = and_(*(table.c[k] == bindparam(f"k_{k}") for k in cols))
+        found = _STATEMENTS[(table, cols)] = (delete(table).where(cond), insert(table))
+    return found
+
+
 def _replace(conn: Connection, table: Table, keys: list[dict[str, Any]],
              rows: list[dict[str, Any]]) -> None:
     if not keys:
         return
-    cols = list(keys[0])
-    from sqlalchemy import bindparam
-
-    cond = and_(*(table.c[k] == bindparam(f"k_{k}") for k in cols))
-    conn.execute(delete(table).where(cond), [{f"k_{k}": v for k, v in key.items()}
-                                             for key in keys])
+    cols = tuple(keys[0])
+    delete_stmt, insert_stmt = _statements(table, cols)
+    conn.execute(delete_stmt, [{f"k_{k}": v for k, v in key.items()} for key in keys])
     if rows:
-        conn.execute(insert(table), rows)
+        conn.execute(insert_stmt, rows)
 
 
 def all_dirty(s: State) -> set[tuple[str, str]]:
