@@ -180,9 +180,7 @@ class Ledger:
         return [LogInfo(r.id, r.origin, r.size) for r in rows]
 
     def info(self, conn: Connection, origin: str) -> LogInfo:
-        row = conn.execute(
-            select(ledger_logs.c.id, ledger_logs.c.size).where(ledger_logs.c.origin == origin)
-        ).first()
+        row = conn.execute(_SELECT_LOG, {"b_origin": origin}).first()
         if row is None:
             known = ", ".join(i.origin for i in self.logs(conn)) or "none"
             raise UnknownLog(f"no log named {origin!r} (logs here: {known})")
