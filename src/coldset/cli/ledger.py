@@ -13,31 +13,19 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from coldset.cli.app import EXIT_REFUSED, JSON_OPTION, CliError, app, emit_json, err, handled, out
-from coldset.install import Install, open_install
-from coldset.ledger import merkle, tlogproof
-from coldset.ledger.export import export_log
-from coldset.ledger.log import UnknownLog
-from coldset.ledger.verify import verify_log
+from coldset.install import open_install
+from coldset.service.records import Records
 
 LOG_ARG = typer.Argument(..., help="The log: its origin, or the production's short name.")
 
 
 @contextmanager
-def _install(ctx: typer.Context) -> Iterator[Install]:
+def _records(ctx: typer.Context) -> Iterator[Records]:
     inst = open_install(ctx.obj.settings())
     try:
-        yield inst
+        yield Records(inst)
     finally:
         inst.close()
-
-
-def _resolve(inst: Install, log: str) -> str:
-    with inst.store.read() as conn:
-        names = {i.origin for i in inst.ledger.logs(conn)}
-    for candidate in (log, inst.origin(log)):
-        if candidate in names:
-            return candidate
-    raise UnknownLog(f"no log named {log!r} (logs here: {', '.join(sorted(names)) or 'none'})")
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
@@ -86,8 +74,8 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None]]
 @handled
 def logs(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List the logs in this install with their sizes."""
-    with _install(ctx) as inst, inst.store.read() as conn:
-        infos = inst.ledger.logs(conn)
+    with _records(ctx) as rec:
+        infos = rec.logs()
     if as_json:
         emit_json([{"origin": i.origin, "size": i.size} for i in infos])
         return
@@ -109,16 +97,12 @@ def verify(
     Exits 0 when all is sound and 2 naming the first bad entry, node or
     checkpoint otherwise.
     """
-    with _install(ctx) as inst:
-        origins = [_resolve(inst, log)] if log else None
-        with inst.store.read() as conn:
-            if origins is None:
-                origins = [i.origin for i in inst.ledger.logs(conn)]
-            reports = []
-            for origin in origins:
-                with _progress(f"verifying {origin}", not as_json) as progress:
-                    reports.append(verify_log(conn, origin, inst.ledger.verifier,
-                                              progress=progress))
+    with _records(ctx) as rec:
+        origins = [rec.resolve(log)] if log else [i.origin for i in rec.logs()]
+        reports = []
+        for origin in origins:
+            with _progress(f"verifying {origin}", not as_json) as progress:
+                reports.append(rec.verify(origin, progress))
     ok = all(r.ok for r in reports)
     if as_json:
         emit_json({"ok": ok, "logs": [r.as_dict() for r in reports]})
@@ -148,21 +132,12 @@ def proof(
 ) -> None:
     """Print a C2SP tlog-proof receipt for one entry against the latest checkpoint."""
     n = _index(index)
-    with _install(ctx) as inst:
-        origin = _resolve(inst, log)
-        with inst.store.read() as conn:
-            cp = inst.ledger.latest_checkpoint(conn, origin)
-            if n >= cp.size:
-                raise CliError(f"index {n} is out of range: the latest checkpoint of {origin!r} "
-                               f"covers entries 0..{cp.size - 1}")
-            path = inst.ledger.inclusion_proof(conn, origin, n, cp.size)
-            leaf = inst.ledger.leaf_hash_at(conn, origin, n)
-    text = tlogproof.format_proof(n, path, cp.note)
+    with _records(ctx) as rec:
+        receipt = rec.receipt(rec.resolve(log), n)
     if as_json:
-        emit_json({"origin": origin, "index": n, "tree_size": cp.size,
-                   "leaf_hash": base64.b64encode(leaf).decode(), "tlog_proof": text})
+        emit_json(receipt.as_dict())
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(receipt.text)
 
 
 @app.command()
@@ -175,13 +150,12 @@ def entry(
 ) -> None:
     """Print an entry's exact bytes (the bytes that were hashed)."""
     n = _index(index)
-    with _install(ctx) as inst:
-        origin = _resolve(inst, log)
-        with inst.store.read() as conn:
-            data = inst.ledger.entry(conn, origin, n)
+    with _records(ctx) as rec:
+        origin = rec.resolve(log)
+        data = rec.entry(origin, n)
     if as_json:
         emit_json({"origin": origin, "index": n,
-                   "leaf_hash": base64.b64encode(merkle.leaf_hash(data)).decode(),
+                   "leaf_hash": base64.b64encode(Records.leaf_hash(data)).decode(),
                    "entry_base64": base64.b64encode(data).decode()})
     else:
         sys.stdout.buffer.write(data)
@@ -203,10 +177,9 @@ def export(
     The bundle holds every entry, every checkpoint, the consistency proofs between
     them, the verifier key, a README and verify.py (see docs/evidence-bundle.md).
     """
-    with _install(ctx) as inst:
-        origin = _resolve(inst, log)
-        with inst.store.read() as conn, _progress("exporting", not as_json) as progress:
-            res = export_log(conn, inst.ledger, origin, directory, progress=progress)
+    with _records(ctx) as rec, _progress("exporting", not as_json) as progress:
+        origin = rec.resolve(log)
+        res = rec.export(origin, directory, progress)
     if as_json:
         emit_json({"ok": True, "directory": str(res.directory), "origin": res.origin,
                    "entries": res.entries, "checkpoints": res.checkpoints})
