@@ -55,7 +55,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     day = datetime.now(ZoneInfo("America/Denver")).date()
     setup_demo(CustodyService(install.store, install.ledger, clock),
                AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
-    app = create_app(install, demo=True, clock=clock)
+    # the writer in a process of its own, as `coldset serve` runs it (the wall clock)
+    app = create_app(install, demo=True, writer="process")
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     t = threading.Thread(target=srv.run, daemon=True)

@@ -125,16 +125,16 @@ def test_pins_are_checked_off_the_writer(web: Web, monkeypatch: pytest.MonkeyPat
     cmd = {"type": "issue", "production": PRODUCTION, "actor": "hana",
            "confirmations": [{"person": "alec", "pin": PINS["alec"]},
                              {"person": "dave", "pin": "0000"}]}
-    assert queue._pins_to_warm(cmd, None)
+    assert queue.needs_pin_check(cmd, None)
     queue.warm_pins(cmd)
     fake = _NoArgon2()
     monkeypatch.setattr(pinstore, "_HASHER", fake)
     assert pinstore.verify(_stored_hash(web.install, "alec"), PINS["alec"])   # cached
-    assert queue._pins_to_warm(cmd, None)          # dave's wrong PIN: still to check
+    assert queue.needs_pin_check(cmd, None)          # dave's wrong PIN: still to check
     with pytest.raises(AssertionError):
         pinstore.verify(_stored_hash(web.install, "dave"), "0000")
     right = {**cmd, "confirmations": cmd["confirmations"][:1]}
-    assert not queue._pins_to_warm(right, None)
+    assert not queue.needs_pin_check(right, None)
 
 
 def test_a_locked_pin_is_never_checked_off_the_writer(
@@ -145,7 +145,7 @@ def test_a_locked_pin_is_never_checked_off_the_writer(
     cmd = {"type": "issue", "production": PRODUCTION, "actor": "hana",
            "confirmations": [{"person": "alec", "pin": PINS["alec"]}]}
     queue.warm_pins(cmd)
-    assert not queue._pins_to_warm(cmd, None)
+    assert not queue.needs_pin_check(cmd, None)
     with web.install.store.write() as conn:
         conn.execute(update(custody_people).where(custody_people.c.production == PRODUCTION,
                                                   custody_people.c.id == "alec")
@@ -155,7 +155,7 @@ def test_a_locked_pin_is_never_checked_off_the_writer(
     other = {**cmd, "confirmations": [{"person": "alec", "pin": "9999"}]}
     queue.warm_pins(other)
     assert fake.calls == 0
-    assert queue._pins_to_warm(cmd, None)          # forgotten
+    assert queue.needs_pin_check(cmd, None)          # forgotten
 
 
 def test_the_writer_still_decides_a_wrong_pin(web: Web) -> None:

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import gc
 import tempfile
+from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
 
 from coldset.cli.app import JSON_OPTION, app, emit_json, handled, out
-from coldset.config import Settings
+from coldset.config import ConfigError, Settings
 from coldset.service.accounts import AccountService
 
 DEMO_TIME_ZONE = "America/Denver"   # the sample western's time zone
+
+
+class WriterMode(StrEnum):
+    process = "process"
+    thread = "thread"
 
 account_app = typer.Typer(help="Logins for the web app and API tokens for scripts.",
                           no_args_is_help=True)
@@ -60,12 +66,18 @@ def serve(
         30.0, "--alert-interval", min=1.0,
         help="Seconds between checks for time-based alerts (ammunition left out, a firearm "
              "not collected, an unanswered concern)."),
+    writer: WriterMode = typer.Option(
+        WriterMode.process, "--writer",
+        help="Where custody commands are decided and recorded: 'process' (default) runs "
+             "the one writer in a process of its own, beside the web server's; 'thread' "
+             "keeps everything in one process (slower under load, simpler to debug)."),
 ) -> None:
-    """Start the web app and the JSON API (uvicorn, one process, one writer)."""
+    """Start the web app and the JSON API (uvicorn; one writer, in its own process)."""
     import uvicorn
 
     from coldset.install import open_install
     from coldset.service.web_support import warm_up
+    from coldset.service.writer_process import WriterProcess, WriterStopped
     from coldset.web import create_app
 
     if demo:
@@ -73,12 +85,17 @@ def serve(
     else:
         install, logins = open_install(ctx.obj.settings()), []
     application = create_app(install, demo=demo, demo_logins=logins,  # type: ignore[arg-type]
-                             alert_interval=alert_interval)
+                             alert_interval=alert_interval, writer=writer.value)
     # Load every production's state now (the app's startup checks it again before
     # uvicorn listens), then take all of it out of the garbage collector's sight:
     # a full collection over a 100,000-entry state takes ~100 ms, and it would
     # stop every request in the middle of a shoot day.
     warm_up(application.state.coldset.custody)
+    if isinstance(application.state.coldset.queue, WriterProcess):
+        try:    # loaded meanwhile, on the other core
+            application.state.coldset.queue.wait_ready()
+        except WriterStopped as e:
+            raise ConfigError(str(e)) from None
     gc.collect()
     gc.freeze()
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"

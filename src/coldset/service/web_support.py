@@ -25,11 +25,11 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -116,6 +116,15 @@ class AlertTimer:
                 log.warning("alert raised on %s: %s", r.production, ", ".join(r.rules))
 
 
+class CommandRunner(Protocol):
+    """What the web app needs of a writer: :class:`CommandQueue` (a thread) or
+    :class:`coldset.service.writer_process.WriterProcess` (a process)."""
+
+    async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result: ...
+
+    def stop(self) -> None: ...
+
+
 class CommandQueue:
     """Run commands from many threads or tasks in shared transactions (group commit).
 
@@ -124,9 +133,13 @@ class CommandQueue:
     contention a batch has one command, so latency is one transaction.
     """
 
-    def __init__(self, custody: CustodyService, max_batch: int = 64) -> None:
+    def __init__(self, custody: CustodyService, max_batch: int = 64,
+                 after_batch: Callable[[], None] | None = None) -> None:
+        """``after_batch``: called by the writer thread once every result of a batch is set
+        (the writer process sends a batch's answers in one message)."""
         self.custody = custody
         self.max_batch = max_batch
+        self.after_batch = after_batch
         # PIN warm-up (see warm_pins): (production, person) -> keyed digests of
         # the PINs that verified here (a random per-process key; never a PIN in clear).
         self._pin_key = secrets.token_bytes(32)
@@ -142,8 +155,12 @@ class CommandQueue:
         self._thread = threading.Thread(target=self._run, name="coldset-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, command: CommandInput, actor_pin: str | None = None) -> Future[Result]:
+    def submit(self, command: CommandInput, actor_pin: str | None = None, *,
+               done: Callable[[Future[Result]], None] | None = None) -> Future[Result]:
+        """Queue a command; its future. ``done`` is attached before the writer can see it."""
         fut: Future[Result] = Future()
+        if done is not None:
+            fut.add_done_callback(done)
         with self._cv:
             if self._stopped:
                 raise RuntimeError("the command queue is stopped")
@@ -166,7 +183,7 @@ class CommandQueue:
         return [f.result() for f in futs]
 
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result:
-        if self._pins_to_warm(command, actor_pin):
+        if self.needs_pin_check(command, actor_pin):
             import anyio.to_thread
 
             await anyio.to_thread.run_sync(self.warm_pins, command, actor_pin)
@@ -196,7 +213,8 @@ class CommandQueue:
         return hashlib.blake2b(f"{person}\x00{pin}".encode(), key=self._pin_key,
                                digest_size=32).digest()
 
-    def _pins_to_warm(self, command: CommandInput, actor_pin: str | None) -> bool:
+    def needs_pin_check(self, command: CommandInput, actor_pin: str | None) -> bool:
+        """True when the command carries a PIN not yet seen to verify here (argon2 ahead)."""
         found = self._pin_pairs(command, actor_pin)
         if found is None:
             return False
@@ -280,9 +298,14 @@ class CommandQueue:
                             fut.set_exception(e1)
                 else:
                     batch[0][2].set_exception(e)
-                continue
-            for (_c, _p, fut), r in zip(batch, results, strict=True):
-                fut.set_result(r)
+            else:
+                for (_c, _p, fut), r in zip(batch, results, strict=True):
+                    fut.set_result(r)
+            if self.after_batch is not None:
+                try:
+                    self.after_batch()
+                except Exception:   # the writer must go on
+                    log.exception("after a batch")
 
     def stop(self) -> None:
         with self._cv:

@@ -27,7 +27,8 @@ from coldset.config import ConfigError, check_key_file
 from coldset.install import Install
 from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
-from coldset.service.web_support import AlertTimer, CommandQueue, warm_up
+from coldset.service.web_support import AlertTimer, CommandQueue, CommandRunner, warm_up
+from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render
 
 HERE = Path(__file__).parent
@@ -49,12 +50,22 @@ def check_safe_to_serve(install: Install, accounts: AccountService, demo: bool) 
 
 def create_app(install: Install, *, demo: bool = False, clock: Clock | None = None,
                secure_cookies: bool | None = None, demo_logins: list[Any] | None = None,
-               alert_interval: float | None = None) -> FastAPI:
+               alert_interval: float | None = None, writer: str = "thread") -> FastAPI:
     """A FastAPI app over ``install``. ``clock`` is injected (tests); default: the wall clock.
 
     ``alert_interval``: seconds between checks for time-based alerts while the app
     runs (``coldset serve`` passes 30); None runs no timer.
+
+    ``writer``: ``"thread"`` runs custody commands on a thread of this process (tests,
+    with an injected clock); ``"process"`` (what ``coldset serve`` uses) runs them in a
+    child process of their own (:mod:`coldset.service.writer_process`), started
+    here and waited for before the server listens; it runs the alert timer too.
     """
+    if writer not in ("thread", "process"):
+        raise ValueError(f"writer must be 'thread' or 'process', not {writer!r}")
+    if writer == "process" and clock is not None:
+        raise ValueError("a writer process keeps the wall clock; inject a clock with "
+                         "writer='thread'")
     clock = clock or SystemClock()
     custody = CustodyService(install.store, install.ledger, clock)
     accounts = AccountService(install.store, clock)
@@ -64,20 +75,35 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     templates.env.filters["age"] = _age
     templates.env.filters["urlunquote"] = unquote
     templates.env.filters["label"] = lambda s: str(s or "").replace("_", " ")
-    queue_holder: dict[str, CommandQueue] = {}
+    queue: CommandRunner
+    child: WriterProcess | None = None
+    if writer == "process":
+        child = WriterProcess(install.settings.home, install.settings.database_url,
+                              alert_interval=alert_interval)
+        child.start()       # it loads the state while this process loads its own
+        queue = child
+    else:
+        queue = CommandQueue(custody)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Before the server listens (uvicorn binds its socket after this): fold every
         # production's log, so no request waits for a lazy load inside the writer.
         warm_up(custody)
-        timer = AlertTimer(custody, alert_interval) if alert_interval else None
-        if timer is not None:
+        timer = None
+        if child is not None:
+            import anyio.to_thread
+
+            await anyio.to_thread.run_sync(child.wait_ready)
+        elif alert_interval:
+            timer = AlertTimer(custody, alert_interval)
             timer.start()
-        yield
-        if timer is not None:
-            timer.stop()
-        queue_holder["q"].stop()
+        try:
+            yield
+        finally:
+            if timer is not None:
+                timer.stop()
+            queue.stop()
 
     app = FastAPI(
         title="coldset", version="1",
@@ -87,8 +113,6 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
         lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    queue = CommandQueue(custody)
-    queue_holder["q"] = queue
     app.state.coldset = AppState(custody=custody, accounts=accounts, queue=queue,
                                  templates=templates, clock=clock, demo=demo,
                                  secure_cookies=secure_cookies,
@@ -161,6 +185,13 @@ def _handlers(app: FastAPI) -> None:
                                  "field_errors": fields}, status_code=422)
         return render(request, "error.html", status=422, title="Some fields need fixing",
                       message="; ".join(f"{f['field']}: {f['message']}" for f in fields))
+
+    @app.exception_handler(WriterStopped)
+    async def _no_writer(request: Request, exc: WriterStopped) -> Response:
+        if _is_api(request):
+            return api_error(503, "writer-stopped", str(exc))
+        return render(request, "error.html", status=503, title="Nothing can be recorded",
+                      message=str(exc))
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:

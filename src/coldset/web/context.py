@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from coldset.clock import Clock
 from coldset.service.accounts import AccountService, Session, csrf_equal
 from coldset.service.core import CustodyService
-from coldset.service.web_support import CommandQueue, member_roles
+from coldset.service.web_support import CommandRunner, member_roles
 
 SESSION_COOKIE = "coldset_session"
 ANON_CSRF_COOKIE = "coldset_csrf"
@@ -37,7 +37,7 @@ class HTTPProblem(Exception):
 class AppState:
     custody: CustodyService
     accounts: AccountService
-    queue: CommandQueue
+    queue: CommandRunner
     templates: Jinja2Templates
     clock: Clock
     demo: bool

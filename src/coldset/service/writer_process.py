@@ -1,0 +1,328 @@
+"""The one writer in a process of its own, for ``coldset serve``.
+
+Python runs one thread at a time per process. In one process, the web server's
+event loop (HTTP parsing, routing, authentication, JSON) and the writer thread
+(rules, ledger, projection rows) take turns on that one lock, and each waits
+for the other: on two cores the writer's batches took twice as long as the
+same batches alone. So ``coldset serve`` runs :class:`CommandQueue` and the
+alert timer in a child process and the web app forwards every command to it:
+the web process parses and answers, the writer process decides and records,
+each on its own core.
+
+- The child is started with ``spawn`` (nothing of the parent's threads or open
+  database connections is inherited); it opens the install itself, loads every
+  production's state, and says it is ready. The parent waits for that before
+  the server listens.
+- Messages are pickled over a private socket pair between the server and the
+  child it started; nothing else can write to it.
+- The parent stays a reader (board, timeline, pages) and still writes its own
+  accounts and sessions; every custody command goes through the child, so the
+  service is still the only writer of custody state.
+- If the child dies, every command waiting for it and every later one fails
+  with :class:`WriterStopped` (the web app answers 503 and says to restart the
+  server); a command in flight may or may not have been recorded, which is what
+  idempotency keys are for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import itertools
+import logging
+import multiprocessing
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from coldset.service.core import CommandInput
+from coldset.service.result import Result
+
+log = logging.getLogger("coldset.web")
+_PICKLE = pickle.HIGHEST_PROTOCOL
+
+
+class WriterStopped(RuntimeError):
+    """The writer process is not running: nothing can be recorded until a restart."""
+
+
+class WriterProcess:
+    """Run custody commands in a child process; the same ``run`` as :class:`CommandQueue`.
+
+    ``start()`` returns at once (the child loads its state meanwhile);
+    ``wait_ready()`` blocks until the child can take commands, or raises
+    :class:`WriterStopped` with the child's own message.
+    """
+
+    def __init__(self, home: Path, database_url: str, *,
+                 alert_interval: float | None = None) -> None:
+        self.home, self.database_url = home, database_url
+        self.alert_interval = alert_interval
+        self._ctx = multiprocessing.get_context("spawn")
+        self._conn: Connection | None = None
+        self._proc: Any = None
+        # request id -> a concurrent future (submit) or (event loop, asyncio future) (run)
+        self._waiters: dict[int, Any] = {}
+        self._ids = itertools.count()
+        self._send_lock = threading.Lock()
+        self._stopped: str | None = "the writer process has not been started"
+        self._reader: threading.Thread | None = None
+        self._stopping = False
+        self.loaded: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        parent, child = self._ctx.Pipe(duplex=True)
+        self._proc = self._ctx.Process(
+            target=_child_main, name="coldset-writer", daemon=True,
+            args=(str(self.home), self.database_url, child, self.alert_interval))
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        self._stopped = None
+
+    def wait_ready(self, timeout: float = 900.0) -> dict[str, int]:
+        """Block until the child has loaded every production; production id -> log size."""
+        assert self._conn is not None, "start() first"
+        if self._reader is not None:
+            return self.loaded
+        if not self._conn.poll(timeout):
+            self._kill()
+            raise WriterStopped(f"the writer process did not get ready within {timeout:.0f} s")
+        try:
+            kind, payload = pickle.loads(self._conn.recv_bytes())
+        except (EOFError, OSError):
+            self._kill()
+            raise WriterStopped("the writer process stopped while starting (exit code "
+                                f"{self._proc.exitcode}); see the messages above") from None
+        if kind != "ready":
+            self._kill()
+            raise WriterStopped(f"the writer process could not start: {payload}")
+        self.loaded = payload
+        self._reader = threading.Thread(target=self._read, name="coldset-writer-replies",
+                                        daemon=True)
+        self._reader.start()
+        return self.loaded
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Let the child finish what it was given, then end it."""
+        if self._proc is None:
+            return
+        if self._stopped is None:
+            self._stopping = True
+            with contextlib.suppress(WriterStopped):
+                self._send(("stop",))
+        self._proc.join(timeout)
+        if self._proc.is_alive():
+            self._kill()
+        self._fail_all("the server is shutting down")
+        if self._conn is not None:
+            self._conn.close()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def _kill(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(5)
+        self._stopped = self._stopped or "the writer process was ended"
+
+    # ------------------------------------------------------------------ commands
+
+    def submit(self, command: CommandInput, actor_pin: str | None = None) -> Future[Result]:
+        fut: Future[Result] = Future()
+        req = next(self._ids)
+        self._waiters[req] = fut
+        try:
+            self._send(("cmd", req, command, actor_pin))
+        except WriterStopped as e:
+            self._waiters.pop(req, None)
+            fut.set_exception(e)
+        return fut
+
+    def execute(self, command: CommandInput, actor_pin: str | None = None) -> Result:
+        return self.submit(command, actor_pin).result()
+
+    async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Result] = loop.create_future()
+        req = next(self._ids)
+        self._waiters[req] = (loop, fut)
+        try:
+            self._send(("cmd", req, command, actor_pin))
+        except WriterStopped:
+            self._waiters.pop(req, None)
+            raise
+        return await fut
+
+    def _send(self, msg: tuple[Any, ...]) -> None:
+        if self._stopped is not None:
+            raise WriterStopped(self._stopped)
+        data = pickle.dumps(msg, _PICKLE)
+        try:
+            with self._send_lock:
+                self._conn.send_bytes(data)  # type: ignore[union-attr]
+        except (OSError, ValueError):
+            self._writer_died()
+            raise WriterStopped(self._stopped or "the writer process stopped") from None
+
+    def _read(self) -> None:
+        """Answers come a batch at a time: one wake-up of each event loop per batch."""
+        conn = self._conn
+        assert conn is not None
+        while True:
+            try:
+                answers = pickle.loads(conn.recv_bytes())
+            except (EOFError, OSError):
+                break
+            by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+            for kind, req, payload in answers:
+                waiter = self._waiters.pop(req, None)
+                if isinstance(waiter, Future):
+                    if kind == "ok":
+                        waiter.set_result(payload)
+                    else:
+                        waiter.set_exception(payload)
+                elif waiter is not None:
+                    by_loop.setdefault(waiter[0], []).append((waiter[1], kind, payload))
+            for loop, items in by_loop.items():
+                _call_in(loop, _settle, items)
+        self._writer_died()
+
+    def _writer_died(self) -> None:
+        if self._stopped is not None:
+            return
+        if self._stopping:
+            self._stopped = "the server is shutting down"
+            return
+        code = self._proc.exitcode if self._proc is not None else None
+        self._stopped = (f"the writer process stopped (exit code {code}): nothing more can be "
+                         "recorded until coldset serve is restarted. A command sent just "
+                         "before may or may not have been recorded; resend it with the "
+                         "same idempotency key after the restart.")
+        log.critical(self._stopped)
+        self._fail_all(self._stopped)
+
+    def _fail_all(self, why: str) -> None:
+        for req in list(self._waiters):
+            waiter = self._waiters.pop(req, None)
+            if isinstance(waiter, Future):
+                if not waiter.done():
+                    waiter.set_exception(WriterStopped(why))
+            elif waiter is not None:
+                _call_in(waiter[0], _settle, [(waiter[1], "exc", WriterStopped(why))])
+
+
+def _call_in(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
+    with contextlib.suppress(RuntimeError):   # that loop has closed: nobody waits
+        loop.call_soon_threadsafe(fn, *args)
+
+
+def _settle(items: list[tuple[asyncio.Future[Result], str, Any]]) -> None:
+    for fut, kind, payload in items:
+        if fut.done():      # the request was cancelled (the client went away)
+            continue
+        if kind == "ok":
+            fut.set_result(payload)
+        else:
+            fut.set_exception(payload)
+
+
+# ---------------------------------------------------------------------- the child
+
+def _child_main(home: str, database_url: str, conn: Connection,
+                alert_interval: float | None) -> None:
+    """The writer process: open the install, load it, then run what the parent sends."""
+    # Ctrl-C reaches the whole process group; the parent ends the child in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from coldset.clock import SystemClock
+    from coldset.config import Settings
+    from coldset.install import open_install
+    from coldset.service.core import CustodyService
+    from coldset.service.web_support import AlertTimer, CommandQueue, warm_up
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        install = open_install(Settings(home=Path(home), database_url=database_url))
+        custody = CustodyService(install.store, install.ledger, SystemClock())
+        sizes = warm_up(custody)
+    except Exception as e:  # said to the parent, which refuses to start the server
+        conn.send_bytes(pickle.dumps(("error", str(e) or type(e).__name__), _PICKLE))
+        return
+    gc.collect()
+    gc.freeze()     # the loaded state: out of the collector's sight (see serve)
+    answers: list[tuple[str, int, Any]] = []    # the batch being finished (writer thread)
+    send_lock = threading.Lock()
+
+    def send(data: bytes) -> None:
+        try:
+            with send_lock:
+                conn.send_bytes(data)
+        except (OSError, ValueError):
+            pass            # the parent is gone; the loop below ends on EOF
+
+    def flush() -> None:    # after every batch: its answers in one message
+        if answers:
+            data = pickle.dumps(answers, _PICKLE)
+            answers.clear()
+            send(data)
+
+    queue = CommandQueue(custody, after_batch=flush)
+    timer = AlertTimer(custody, alert_interval) if alert_interval else None
+    pins = ThreadPoolExecutor(max_workers=4, thread_name_prefix="coldset-pins")
+
+    def reply(req: int) -> Callable[[Future[Result]], None]:
+        def done(fut: Future[Result]) -> None:   # runs on the writer thread
+            exc = fut.exception()
+            answers.append(("ok", req, fut.result()) if exc is None
+                           else ("exc", req, _portable(exc)))
+        return done
+
+    def warm_then_submit(req: int, command: CommandInput, pin: str | None) -> None:
+        try:
+            queue.warm_pins(command, pin)
+        except Exception:   # the writer checks the PINs again and decides
+            log.exception("checking PINs ahead of the writer failed")
+        queue.submit(command, pin, done=reply(req))
+
+    conn.send_bytes(pickle.dumps(("ready", sizes), _PICKLE))
+    if timer is not None:
+        timer.start()
+    try:
+        while True:
+            try:
+                msg = pickle.loads(conn.recv_bytes())
+            except (EOFError, OSError):
+                break
+            if msg[0] == "stop":
+                break
+            _, req, command, pin = msg
+            if queue.needs_pin_check(command, pin):   # argon2 first, off the writer
+                pins.submit(warm_then_submit, req, command, pin)
+            else:
+                queue.submit(command, pin, done=reply(req))
+    finally:
+        if timer is not None:
+            timer.stop()
+        pins.shutdown(wait=True)
+        queue.stop()
+        install.close()
+        conn.close()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a RuntimeError with its text."""
+    try:
+        pickle.loads(pickle.dumps(exc, _PICKLE))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,183 @@
+"""The writer in a process of its own (what ``coldset serve`` runs): commands decided and
+recorded by the child come back as the same results; a PIN is checked there; answers
+reach concurrent requests; a writer that dies or cannot start is said plainly (503, a
+one-line reason) and never hangs a request; stop ends the child."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import stat
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coldset.clock import SystemClock
+from coldset.domain.sample import PRODUCTION
+from coldset.install import Install
+from coldset.service.accounts import AccountService
+from coldset.service.core import CustodyService
+from coldset.service.result import Result
+from coldset.service.web_support import setup_demo
+from coldset.service.writer_process import WriterProcess, WriterStopped
+from coldset.web import create_app
+from tests.web.conftest import PASSWORDS, PINS, make_install
+
+A = f"/api/v1/productions/{PRODUCTION}/commands"
+
+
+def _cmd(type_: str, actor: str = "hana", **fields: object) -> dict[str, object]:
+    return {"type": type_, "production": PRODUCTION, "actor": actor, **fields}
+
+
+def _inspect(firearm: str = "colt-1") -> dict[str, object]:
+    return _cmd("inspect", firearm=firearm, chambers=["empty"] * 6, barrel_clear=True)
+
+
+def _issue(pin: str | None = None) -> dict[str, object]:
+    return _cmd("issue", firearm="colt-1", to="alec", scene="sc-12",
+                confirmations=[{"person": "alec", "pin": pin or PINS["alec"]},
+                               {"person": "dave", "pin": PINS["dave"]}])
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[Install]:
+    """A demo install on today's date (the writer process keeps the wall clock)."""
+    install = make_install(tmp_path / "home")
+    clock = SystemClock()
+    day = datetime.now(ZoneInfo("America/Denver")).date()
+    setup_demo(CustodyService(install.store, install.ledger, clock),
+               AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
+    yield install
+    install.close()
+
+
+@pytest.fixture
+def writer(live: Install) -> Iterator[WriterProcess]:
+    w = WriterProcess(live.settings.home, live.settings.database_url)
+    w.start()
+    w.wait_ready(timeout=60)
+    yield w
+    w.stop()
+
+
+def test_commands_are_decided_and_recorded_by_the_child(live: Install,
+                                                        writer: WriterProcess) -> None:
+    """The child runs in another process; what it records, this process reads."""
+    assert writer.pid is not None and writer.pid != os.getpid()
+    assert writer.loaded == {PRODUCTION: CustodyService(
+        live.store, live.ledger, SystemClock()).state(PRODUCTION).size}
+    r1 = writer.execute(_cmd("unlock_container", container="safe-main"))
+    r2 = writer.execute(_inspect())
+    r3 = writer.execute(_issue())
+    assert [r.status for r in (r1, r2, r3)] == ["allowed"] * 3, (r1, r2, r3)
+    assert r3.index == r2.index + 1 == r1.index + 2      # type: ignore[operator]
+    here = CustodyService(live.store, live.ledger, SystemClock()).state(PRODUCTION)
+    assert here.size == r3.index + 1                       # type: ignore[operator]
+    assert here.firearms["colt-1"].custody.ref == "alec"
+
+
+def test_refusals_and_rejections_come_back_as_results(writer: WriterProcess) -> None:
+    """A rule's refusal (rule ids), a wrong PIN and a malformed command: results, not errors."""
+    live_lot = writer.execute(_cmd("receive_lot", lot="live-1", kind="live",
+                                   caliber=".45 Colt", maker="X", count=10,
+                                   receipt_date="2025-03-01", receipt_source="someone",
+                                   container="safe-main"))
+    assert live_lot.status == "refused" and "no-live-ammo" in live_lot.rules
+    writer.execute(_cmd("unlock_container", container="safe-main"))
+    writer.execute(_inspect())
+    wrong = writer.execute(_issue(pin="0000"))
+    assert wrong.status == "rejected" and wrong.error_kind == "credential", wrong
+    bad = writer.execute(_cmd("inspect", firearm="colt-1"))
+    assert bad.status == "rejected" and bad.error_kind == "malformed"
+    assert {f for f, _ in bad.field_errors} == {"barrel_clear"}
+
+
+def test_concurrent_requests_each_get_their_own_answer(writer: WriterProcess) -> None:
+    """Forty inspections at once from one event loop: forty answers, forty ledger entries,
+    none lost or crossed (each answer names the firearm it inspected)."""
+    guns = ["colt-1", "colt-2"]
+
+    async def many() -> list[Result]:
+        return await asyncio.gather(*(writer.run(_inspect(guns[i % 2]))
+                                      for i in range(40)))
+
+    assert writer.execute(_cmd("unlock_container", container="safe-main")).ok
+    results = asyncio.run(many())
+    assert all(r.ok for r in results), [(r.rules, r.error) for r in results if not r.ok][:2]
+    assert len({r.index for r in results}) == 40
+    for i, r in enumerate(results):
+        assert r.events[0]["firearm"] == guns[i % 2]
+
+
+def test_a_writer_that_dies_fails_waiting_and_later_commands(writer: WriterProcess) -> None:
+    """SIGKILL the child: the next command fails at once with WriterStopped (never hangs),
+    and the message says to restart and resend with the same idempotency key."""
+    assert writer.execute(_cmd("unlock_container", container="safe-main")).ok
+    os.kill(writer.pid, signal.SIGKILL)                                # type: ignore[arg-type]
+    with pytest.raises(WriterStopped, match="restart"):
+        for _ in range(50):         # the pipe may take a moment to report the death
+            writer.submit(_inspect()).result(timeout=10)
+    with pytest.raises(WriterStopped, match="same idempotency key"):
+        writer.execute(_inspect())
+
+
+def test_stop_ends_the_child_and_refuses_later_commands(live: Install) -> None:
+    w = WriterProcess(live.settings.home, live.settings.database_url)
+    w.start()
+    w.wait_ready(timeout=60)
+    proc = w._proc
+    w.stop()
+    assert not proc.is_alive()
+    with pytest.raises(WriterStopped):
+        w.execute(_inspect())
+
+
+def test_a_child_that_cannot_start_says_why(live: Install) -> None:
+    """The child opens the install itself: a signing key readable by others stops it,
+    and the parent gets the child's one-line reason."""
+    key = live.settings.key_path
+    os.chmod(key, 0o644)
+    try:
+        w = WriterProcess(live.settings.home, live.settings.database_url)
+        w.start()
+        with pytest.raises(WriterStopped, match="chmod 600"):
+            w.wait_ready(timeout=60)
+        assert not w._proc.is_alive()
+    finally:
+        os.chmod(key, stat.S_IRUSR | stat.S_IWUSR)
+
+
+def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
+    """Through the app as ``coldset serve`` builds it (writer="process"): a command works,
+    then with the writer killed the API says 503 writer-stopped, and a page says the same
+    in words; reads still work."""
+    app = create_app(live, demo=True, writer="process")
+    with TestClient(app) as client:
+        tok = app.state.coldset.accounts.create_token("hana", "t")
+        h = {"Authorization": f"Bearer {tok}"}
+        r = client.post(f"{A}/unlock_container", json={"container": "safe-main"}, headers=h)
+        assert r.status_code == 200, r.text
+        os.kill(app.state.coldset.queue.pid, signal.SIGKILL)
+        for _ in range(50):
+            r = client.post(f"{A}/inspect", headers=h, json={
+                "firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True})
+            if r.status_code == 503:
+                break
+        assert r.status_code == 503, r.text
+        assert r.json()["error_kind"] == "writer-stopped"
+        assert "restart" in r.json()["error"]
+        board = client.get(f"/api/v1/productions/{PRODUCTION}/board", headers=h)
+        assert board.status_code == 200
+
+
+def test_a_clock_cannot_be_injected_into_a_writer_process(live: Install) -> None:
+    with pytest.raises(ValueError, match="wall clock"):
+        create_app(live, demo=True, writer="process", clock=SystemClock())
+    with pytest.raises(ValueError, match="'thread' or 'process'"):
+        create_app(live, demo=True, writer="fork")
