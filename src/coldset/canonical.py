@@ -36,9 +36,24 @@ def _check(value: Any, path: str) -> None:
     raise CanonicalError(f"{path}: {type(value).__name__} cannot go into an entry")
 
 
+def _plain(value: Any) -> bool:
+    """True when ``value`` is made only of exact str/int/bool/None/list/tuple/dict with
+    str keys: the common case, checked without building paths. Anything else (a
+    float, a str subclass, a stray object) goes to :func:`_check`, which decides."""
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return True
+    if t is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if t is list or t is tuple:
+        return all(_plain(v) for v in value)
+    return False
+
+
 def dumps(value: Any) -> bytes:
     """Encode ``value`` as canonical JSON bytes."""
-    _check(value, "$")
+    if not _plain(value):
+        _check(value, "$")
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")

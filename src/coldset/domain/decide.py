@@ -19,6 +19,7 @@ Generated ids come from the entry's ledger index, so they are deterministic.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
@@ -58,17 +59,26 @@ _CREATES = {
 }
 
 
+@functools.cache
+def _ref_fields(cls: type[c.CommandBase]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The (field, table) pairs and the people-list fields a command class has (computed
+    once per class: asking a model for a field it lacks is slow)."""
+    fields = cls.model_fields
+    created = next((_CREATES.get(t) for t, k in c.COMMAND_TYPES.items() if k is cls), None)
+    single = tuple((n, t) for n, t in _TABLES.items() if n in fields and n != created)
+    lists = tuple(n for n in ("cast_crew", "attendees", "absent") if n in fields)
+    return single, lists
+
+
 def _refs(cmd: c.CommandBase) -> Iterator[tuple[str, str, str]]:
     """(field, table, id) for every id the command refers to."""
-    created = _CREATES.get(cmd.command_type)
-    for name, table in _TABLES.items():
-        if name == created:
-            continue
-        value = getattr(cmd, name, None)
+    single, lists = _ref_fields(type(cmd))
+    for name, table in single:
+        value = getattr(cmd, name)
         if isinstance(value, str):
             yield name, table, value
-    for name in ("cast_crew", "attendees", "absent"):
-        for i, pid in enumerate(getattr(cmd, name, None) or ()):
+    for name in lists:
+        for i, pid in enumerate(getattr(cmd, name) or ()):
             yield f"{name}.{i}", "people", pid
     if isinstance(cmd, c.LockContainer):
         for i, fid in enumerate(cmd.firearms or ()):

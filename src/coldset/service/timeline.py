@@ -32,9 +32,8 @@ def firearms_touched(before: State, entry: dict[str, Any]) -> list[str]:
         subject = e.get("subject", "")
         if isinstance(subject, str) and subject.startswith("firearm:"):
             out.add(subject.split(":", 1)[1])
-    known = set(before.firearms) | {
-        e["firearm"] for e in entry["events"] if e["type"] == "firearm_received"}
-    return sorted(f for f in out if f in known)
+    received = {e["firearm"] for e in entry["events"] if e["type"] == "firearm_received"}
+    return sorted(f for f in out if f in before.firearms or f in received)
 
 
 def summary(entry: dict[str, Any]) -> str:
