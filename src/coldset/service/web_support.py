@@ -168,6 +168,21 @@ class CommandQueue:
             self._cv.notify()
         return fut
 
+    def submit_all(self, items: Sequence[tuple[CommandInput, str | None,
+                                               Callable[[Future[Result]], None]]]) -> None:
+        """Queue several (command, PIN, done callback) at once: the writer sees all or none
+        of them, so commands that arrived together go in one batch."""
+        entries = []
+        for command, pin, done in items:
+            fut: Future[Result] = Future()
+            fut.add_done_callback(done)
+            entries.append((command, pin, fut))
+        with self._cv:
+            if self._stopped:
+                raise RuntimeError("the command queue is stopped")
+            self._items.extend(entries)
+            self._cv.notify()
+
     def execute(self, command: CommandInput, actor_pin: str | None = None) -> Result:
         return self.submit(command, actor_pin).result()
 

@@ -69,6 +69,8 @@ class WriterProcess:
         self._proc: Any = None
         # request id -> a concurrent future (submit) or (event loop, asyncio future) (run)
         self._waiters: dict[int, Any] = {}
+        # event loop -> commands its requests gave since it last sent (see run)
+        self._outboxes: dict[asyncio.AbstractEventLoop, list[tuple[int, Any, Any]]] = {}
         self._ids = itertools.count()
         self._send_lock = threading.Lock()
         self._stopped: str | None = "the writer process has not been started"
@@ -143,7 +145,7 @@ class WriterProcess:
         req = next(self._ids)
         self._waiters[req] = fut
         try:
-            self._send(("cmd", req, command, actor_pin))
+            self._send(("cmds", [(req, command, actor_pin)]))
         except WriterStopped as e:
             self._waiters.pop(req, None)
             fut.set_exception(e)
@@ -153,16 +155,31 @@ class WriterProcess:
         return self.submit(command, actor_pin).result()
 
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result:
+        """Queue the command in this event loop's outbox; the loop sends the whole outbox
+        in one message when it next comes round (one write for the requests that
+        arrived together, not one each)."""
+        if self._stopped is not None:
+            raise WriterStopped(self._stopped)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Result] = loop.create_future()
         req = next(self._ids)
         self._waiters[req] = (loop, fut)
-        try:
-            self._send(("cmd", req, command, actor_pin))
-        except WriterStopped:
-            self._waiters.pop(req, None)
-            raise
+        box = self._outboxes.get(loop)
+        if box is None:
+            box = self._outboxes[loop] = []
+            loop.call_soon(self._send_outbox, loop)
+        box.append((req, command, actor_pin))
         return await fut
+
+    def _send_outbox(self, loop: asyncio.AbstractEventLoop) -> None:
+        box = self._outboxes.pop(loop, [])
+        try:
+            self._send(("cmds", box))
+        except WriterStopped as e:
+            for req, _c, _p in box:
+                waiter = self._waiters.pop(req, None)
+                if waiter is not None and not waiter[1].done():
+                    waiter[1].set_exception(WriterStopped(str(e)))
 
     def _send(self, msg: tuple[Any, ...]) -> None:
         if self._stopped is not None:
@@ -305,11 +322,13 @@ def _child_main(home: str, database_url: str, conn: Connection,
                 break
             if msg[0] == "stop":
                 break
-            _, req, command, pin = msg
-            if queue.needs_pin_check(command, pin):   # argon2 first, off the writer
-                pins.submit(warm_then_submit, req, command, pin)
-            else:
-                queue.submit(command, pin, done=reply(req))
+            ready = []
+            for req, command, pin in msg[1]:
+                if queue.needs_pin_check(command, pin):   # argon2 first, off the writer
+                    pins.submit(warm_then_submit, req, command, pin)
+                else:
+                    ready.append((command, pin, reply(req)))
+            queue.submit_all(ready)
     finally:
         if timer is not None:
             timer.stop()
