@@ -57,6 +57,7 @@ class LogInfo:
     id: int
     origin: str
     size: int
+    root: bytes | None = None    # set by ``info`` (the stored root at ``size``)
 
 
 Addr = tuple[int, int]
@@ -184,7 +185,7 @@ class Ledger:
         if row is None:
             known = ", ".join(i.origin for i in self.logs(conn)) or "none"
             raise UnknownLog(f"no log named {origin!r} (logs here: {known})")
-        return LogInfo(row.id, origin, row.size)
+        return LogInfo(row.id, origin, row.size, row.root)
 
     def size(self, conn: Connection, origin: str) -> int:
         return self.info(conn, origin).size
@@ -192,23 +193,29 @@ class Ledger:
     # -- append -------------------------------------------------------------
 
     def append(
-        self, conn: Connection, origin: str, entries: Sequence[bytes], *, sign: bool = True
+        self, conn: Connection, origin: str, entries: Sequence[bytes], *, sign: bool = True,
+        head: LogInfo | None = None,
     ) -> list[int]:
         """Append ``entries`` in the caller's transaction; return their indices.
 
         With ``sign`` (the default) a checkpoint for the new size is signed and
         stored in the same transaction, after checking it is consistent with the
-        last checkpoint this log signed.
+        last checkpoint this log signed. ``head``: what :meth:`info` returned for
+        this log earlier in the SAME write transaction (nothing else can have
+        appended since); it saves reading the log's row again.
         """
         if not entries:
             return []
         for i, e in enumerate(entries):
             if not isinstance(e, bytes):
                 raise LedgerError(f"entry {i} of the batch is {type(e).__name__}, not bytes")
-        row = conn.execute(_SELECT_LOG, {"b_origin": origin}).first()
-        if row is None:
-            raise UnknownLog(f"no log named {origin!r}")
-        log_id, size, root = row.id, row.size, row.root
+        if head is not None and head.origin == origin and head.root is not None:
+            log_id, size, root = head.id, head.size, head.root
+        else:
+            row = conn.execute(_SELECT_LOG, {"b_origin": origin}).first()
+            if row is None:
+                raise UnknownLog(f"no log named {origin!r}")
+            log_id, size, root = row.id, row.size, row.root
         front = self._load_frontier(conn, origin, log_id, size, root)
 
         cr = merkle.CompactRange.from_nodes(size, front.nodes)

@@ -25,7 +25,7 @@ from coldset.domain.events import entry_bytes, parse_entry
 from coldset.domain.pipeline import Decision, PinResult, decide_entry
 from coldset.domain.projection import apply_entry
 from coldset.domain.state import State
-from coldset.ledger.log import Ledger, UnknownLog
+from coldset.ledger.log import Ledger, LogInfo, UnknownLog
 from coldset.service import pins as pinstore
 from coldset.service import timeline
 from coldset.service.result import Result
@@ -62,6 +62,7 @@ class _Pending:
     state: State
     origin: str
     first_index: int
+    head: LogInfo | None     # the log's row as this transaction read it
     entries: list[bytes] = field(default_factory=list)
     by_index: dict[int, dict[str, Any]] = field(default_factory=dict)
     dirty: set[tuple[str, str]] = field(default_factory=set)
@@ -151,8 +152,8 @@ class CustodyService:
         prod = cmd.production
         p = pending.get(prod)
         if p is None:
-            state = self._load(conn, prod)
-            p = pending[prod] = _Pending(state, self.origin(prod), state.size)
+            state, head = self._load_head(conn, prod)
+            p = pending[prod] = _Pending(state, self.origin(prod), state.size, head)
             p.stored_idem = self._idem_lookup(conn, prod, keys.get(prod, ()))
             cached = self._pins.get(prod)
             if cached is not None and cached[0] == state.size and state.production is not None:
@@ -208,7 +209,7 @@ class CustodyService:
 
     def _flush(self, conn: Connection, prod: str, p: _Pending) -> None:
         if p.entries:
-            indices = self.ledger.append(conn, p.origin, p.entries)
+            indices = self.ledger.append(conn, p.origin, p.entries, head=p.head)
             if indices[0] != p.first_index:
                 raise RuntimeError(f"log {p.origin} moved during the batch; try again")
         if p.created:
@@ -226,11 +227,16 @@ class CustodyService:
 
     def _load(self, conn: Connection, prod: str) -> State:
         """The cached state, caught up with the log (another process may have appended)."""
+        return self._load_head(conn, prod)[0]
+
+    def _load_head(self, conn: Connection, prod: str) -> tuple[State, LogInfo | None]:
+        """:meth:`_load`, and the log's head as read (None: no log yet)."""
         try:
-            size = self.ledger.size(conn, self.origin(prod))
+            head = self.ledger.info(conn, self.origin(prod))
         except UnknownLog:
             self._states.pop(prod, None)
-            return State()
+            return State(), None
+        size = head.size
         st = self._states.get(prod)
         if st is None or st.size > size:
             st = State()
@@ -239,7 +245,7 @@ class CustodyService:
                 apply_entry(st, parse_entry(data))
             st.dirty.clear()
         self._states[prod] = st
-        return st
+        return st, head
 
     def state(self, production: str) -> State:
         """The current state of a production (read it, do not change it)."""

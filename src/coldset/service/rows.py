@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, Delete, Insert, Table, and_, bindparam, delete, insert
+from sqlalchemy import Connection, Delete, Insert, Table, and_, bindparam, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from coldset.domain.state import State
 from coldset.store import custody_schema as t
@@ -152,27 +154,39 @@ def write_rows(conn: Connection, s: State, dirty: Iterable[tuple[str, str]]) -> 
                  [{"production": prod, "kind": kind, "id": i} for i in ids], rows)
 
 
-#: (table, key columns) -> (DELETE by key, INSERT): built once, not per batch.
-_STATEMENTS: dict[tuple[Table, tuple[str, ...]], tuple[Delete, Insert]] = {}
+#: (dialect, table, key columns) -> (DELETE by key, UPSERT): built once, not per batch.
+_STATEMENTS: dict[tuple[str, Table, tuple[str, ...]], tuple[Delete, Insert]] = {}
 
 
-def _statements(table: Table, cols: tuple[str, ...]) -> tuple[Delete, Insert]:
-    found = _STATEMENTS.get((table, cols))
+def _statements(dialect: str, table: Table, cols: tuple[str, ...]) -> tuple[Delete, Insert]:
+    found = _STATEMENTS.get((dialect, table, cols))
     if found is None:
         cond = and_(*(table.c[k] == bindparam(f"k_{k}") for k in cols))
-        found = _STATEMENTS[(table, cols)] = (delete(table).where(cond), insert(table))
+        # INSERT ... ON CONFLICT (key) DO UPDATE: the same statement on both databases
+        ins = (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table))
+        upsert: Insert = ins.on_conflict_do_update(
+            index_elements=list(cols),
+            set_={c.name: ins.excluded[c.name] for c in table.c if c.name not in cols})
+        found = _STATEMENTS[(dialect, table, cols)] = (delete(table).where(cond), upsert)
     return found
 
 
 def _replace(conn: Connection, table: Table, keys: list[dict[str, Any]],
              rows: list[dict[str, Any]]) -> None:
+    """Make the rows of ``keys`` be exactly ``rows``: upsert those present, delete the
+    others (a record the state no longer has). One statement in the usual case."""
     if not keys:
         return
     cols = tuple(keys[0])
-    delete_stmt, insert_stmt = _statements(table, cols)
-    conn.execute(delete_stmt, [{f"k_{k}": v for k, v in key.items()} for key in keys])
+    delete_stmt, upsert_stmt = _statements(conn.dialect.name, table, cols)
     if rows:
-        conn.execute(insert_stmt, rows)
+        conn.execute(upsert_stmt, rows)
+    if len(rows) < len(keys):
+        present = {tuple(r[k] for k in cols) for r in rows}
+        gone = [{f"k_{k}": v for k, v in key.items()} for key in keys
+                if tuple(key[k] for k in cols) not in present]
+        if gone:
+            conn.execute(delete_stmt, gone)
 
 
 def all_dirty(s: State) -> set[tuple[str, str]]:
