@@ -68,10 +68,13 @@ def load_signer(settings: Settings) -> Signer:
         raise ConfigError(f"signing key {settings.key_path} is not valid: {e}") from None
 
 
-def open_install(settings: Settings) -> Install:
-    """Open an existing install for use (CLI commands, the server)."""
+def open_install(settings: Settings, *, background_checkpoints: bool = False) -> Install:
+    """Open an existing install for use (CLI commands, the server).
+
+    ``background_checkpoints``: see :meth:`coldset.store.db.Store.open` (the server's
+    writer process uses it)."""
     settings.install()  # a clear message when there is none
     signer = load_signer(settings)
-    store = Store.open(settings.database_url)
+    store = Store.open(settings.database_url, background_checkpoints=background_checkpoints)
     store.create_all()
     return Install(settings, store, Ledger(signer))

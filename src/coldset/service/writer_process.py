@@ -269,7 +269,8 @@ def _child_main(home: str, database_url: str, conn: Connection,
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        install = open_install(Settings(home=Path(home), database_url=database_url))
+        install = open_install(Settings(home=Path(home), database_url=database_url),
+                               background_checkpoints=True)
         custody = CustodyService(install.store, install.ledger, SystemClock())
         sizes = warm_up(custody)
     except Exception as e:  # said to the parent, which refuses to start the server
