@@ -25,6 +25,11 @@ Targets: board median <= 50 ms; issue p50 <= 10 ms and p99 <= 50 ms.
 
     --home DIR     build the install there once and reuse it on later runs
     --skip-board   only the API part
+    --rounds N     client runs against one server (default 5); each round is printed
+                   with a reference loop timing (this machine's speed right then),
+                   and the summary gives the median of the rounds
+    --writer thread  serve with the writer in the web process (default: its own
+                   process, as ``coldset serve`` runs)
     --profile F    sample the server with py-spy during the clients' run (collapsed
                    stacks to F; needs ``pip install py-spy``)
 """
