@@ -62,6 +62,7 @@ def writer(live: Install) -> Iterator[WriterProcess]:
     w = WriterProcess(live.settings.home, live.settings.database_url)
     w.start()
     w.wait_ready(timeout=60)
+    w.listen()
     yield w
     w.stop()
 
@@ -115,6 +116,35 @@ def test_concurrent_requests_each_get_their_own_answer(writer: WriterProcess) ->
         assert r.events[0]["firearm"] == guns[i % 2]
 
 
+def test_answers_read_on_the_event_loop_itself(live: Install) -> None:
+    """As the server runs it: the loop reads the answers (no reader thread); concurrent
+    requests each get theirs, and a dead writer fails the ones still waiting."""
+    w = WriterProcess(live.settings.home, live.settings.database_url)
+    w.start()
+    w.wait_ready(timeout=60)
+
+    async def go() -> tuple[list[Result], BaseException | None]:
+        w.listen(asyncio.get_running_loop())
+        assert (await w.run(_cmd("unlock_container", container="safe-main"))).ok
+        results = await asyncio.gather(*(w.run(_inspect(("colt-1", "colt-2")[i % 2]))
+                                         for i in range(20)))
+        os.kill(w.pid, signal.SIGKILL)                              # type: ignore[arg-type]
+        try:
+            for _ in range(50):
+                await asyncio.wait_for(w.run(_inspect()), timeout=10)
+        except WriterStopped as e:
+            return list(results), e
+        return list(results), None
+
+    try:
+        results, died = asyncio.run(go())
+    finally:
+        w.stop()
+    assert [r.events[0]["firearm"] for r in results] == [("colt-1", "colt-2")[i % 2]
+                                                          for i in range(20)]
+    assert isinstance(died, WriterStopped) and "restart" in str(died)
+
+
 def test_a_writer_that_dies_fails_waiting_and_later_commands(writer: WriterProcess) -> None:
     """SIGKILL the child: the next command fails at once with WriterStopped (never hangs),
     and the message says to restart and resend with the same idempotency key."""
@@ -131,6 +161,7 @@ def test_stop_ends_the_child_and_refuses_later_commands(live: Install) -> None:
     w = WriterProcess(live.settings.home, live.settings.database_url)
     w.start()
     w.wait_ready(timeout=60)
+    w.listen()
     proc = w._proc
     w.stop()
     assert not proc.is_alive()

@@ -74,7 +74,8 @@ class WriterProcess:
         self._ids = itertools.count()
         self._send_lock = threading.Lock()
         self._stopped: str | None = "the writer process has not been started"
-        self._reader: threading.Thread | None = None
+        self._ready = False
+        self._listening: threading.Thread | asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self.loaded: dict[str, int] = {}
 
@@ -93,7 +94,7 @@ class WriterProcess:
     def wait_ready(self, timeout: float = 900.0) -> dict[str, int]:
         """Block until the child has loaded every production; production id -> log size."""
         assert self._conn is not None, "start() first"
-        if self._reader is not None:
+        if self._ready:
             return self.loaded
         if not self._conn.poll(timeout):
             self._kill()
@@ -108,10 +109,23 @@ class WriterProcess:
             self._kill()
             raise WriterStopped(f"the writer process could not start: {payload}")
         self.loaded = payload
-        self._reader = threading.Thread(target=self._read, name="coldset-writer-replies",
-                                        daemon=True)
-        self._reader.start()
+        self._ready = True
         return self.loaded
+
+    def listen(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start reading the writer's answers: on ``loop`` itself (the server: no thread, so
+        no wait for the GIL between a reader thread and the busy event loop), or, with
+        no loop, on a thread of its own. Call once, after :meth:`wait_ready`."""
+        assert self._ready and self._conn is not None, "wait_ready() first"
+        if self._listening is not None:
+            return
+        if loop is not None:
+            loop.add_reader(self._conn.fileno(), self._on_readable, loop)
+            self._listening = loop
+        else:
+            self._listening = threading.Thread(target=self._read, daemon=True,
+                                               name="coldset-writer-replies")
+            self._listening.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Let the child finish what it was given, then end it."""
@@ -121,6 +135,9 @@ class WriterProcess:
             self._stopping = True
             with contextlib.suppress(WriterStopped):
                 self._send(("stop",))
+        if isinstance(self._listening, asyncio.AbstractEventLoop) and self._conn is not None:
+            with contextlib.suppress(Exception):     # the loop may be closing
+                self._listening.remove_reader(self._conn.fileno())
         self._proc.join(timeout)
         if self._proc.is_alive():
             self._kill()
@@ -193,7 +210,7 @@ class WriterProcess:
             raise WriterStopped(self._stopped or "the writer process stopped") from None
 
     def _read(self) -> None:
-        """Answers come a batch at a time: one wake-up of each event loop per batch."""
+        """The reader thread (no event loop to read on)."""
         conn = self._conn
         assert conn is not None
         while True:
@@ -201,19 +218,40 @@ class WriterProcess:
                 answers = pickle.loads(conn.recv_bytes())
             except (EOFError, OSError):
                 break
-            by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
-            for kind, req, payload in answers:
-                waiter = self._waiters.pop(req, None)
-                if isinstance(waiter, Future):
-                    if kind == "ok":
-                        waiter.set_result(payload)
-                    else:
-                        waiter.set_exception(payload)
-                elif waiter is not None:
-                    by_loop.setdefault(waiter[0], []).append((waiter[1], kind, payload))
-            for loop, items in by_loop.items():
-                _call_in(loop, _settle, items)
+            self._deliver(answers, None)
         self._writer_died()
+
+    def _on_readable(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The event loop's reader: every answer already here, without blocking."""
+        conn = self._conn
+        assert conn is not None
+        try:
+            while conn.poll():
+                self._deliver(pickle.loads(conn.recv_bytes()), loop)
+        except (EOFError, OSError):
+            with contextlib.suppress(Exception):
+                loop.remove_reader(conn.fileno())
+            self._writer_died()
+
+    def _deliver(self, answers: list[tuple[str, int, Any]],
+                 here: asyncio.AbstractEventLoop | None) -> None:
+        """Settle each answer's waiter: at once on ``here`` (the loop we run on), else one
+        wake-up of each other event loop per batch."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        for kind, req, payload in answers:
+            waiter = self._waiters.pop(req, None)
+            if isinstance(waiter, Future):
+                if kind == "ok":
+                    waiter.set_result(payload)
+                else:
+                    waiter.set_exception(payload)
+            elif waiter is not None:
+                by_loop.setdefault(waiter[0], []).append((waiter[1], kind, payload))
+        for loop, items in by_loop.items():
+            if loop is here:
+                _settle(items)
+            else:
+                _call_in(loop, _settle, items)
 
     def _writer_died(self) -> None:
         if self._stopped is not None:
