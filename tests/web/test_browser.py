@@ -151,6 +151,34 @@ def test_full_handoff_with_a_scanned_tag(server: str, page: Any) -> None:
     shot(page, "board-landscape")
 
 
+def test_a_wrong_pin_keeps_the_checklist(server: str, page: Any) -> None:
+    """A mistyped PIN: the checklist comes back ticked, the badges kept, the cursor in the
+    PIN field; typing the right PIN hands the firearm over."""
+    login(page, server, "hana")
+    open_container(page, server, "safe-main")
+    page.goto(f"{server}/p/dusty-trail/handoff?firearm=colt-1")
+    fill_checklist(page)
+    page.check("input[name=chamber-4][value=dummy]")
+    scan(page, "#performer", "alec")
+    page.keyboard.type("0000")
+    page.click("button[data-value=dave]")
+    page.fill("#ad-pin", PINS["dave"])
+    page.click("button:has-text('Hand over')")
+    page.wait_for_selector("#handoff-problem")
+    assert "PIN not accepted" in page.inner_text("#handoff-problem")
+    assert page.is_checked("input[name=chamber-4][value=dummy]")
+    assert page.is_checked("input[name=chamber-1][value=empty]")
+    assert page.is_checked("input[name=barrel_clear]")
+    assert page.input_value("#performer") == "alec" and page.input_value("#pin") == ""
+    assert page.evaluate("document.activeElement.id") == "pin"
+    shot(page, "handoff-wrong-pin")
+    page.keyboard.type(PINS["alec"])
+    page.fill("#ad-pin", PINS["dave"])
+    page.click("button:has-text('Hand over')")
+    page.wait_for_selector(".done")
+    assert "colt-1 handed to alec" in page.inner_text(".done")
+
+
 def test_refusal_shows_rules_and_override_goes_through(server: str, page: Any) -> None:
     """colt-2 as an insert in sc-12 (whose plan does not list it): the refusal names
     scene-bound with its reason and source; the override (reason + the safety contact's

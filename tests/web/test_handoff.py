@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.web.conftest import PINS, P, Web, csrf_of, handoff_form, open_safe, text_of
 
 
@@ -46,6 +48,18 @@ def test_double_submit_issues_once(web: Web) -> None:
     assert web.size() == size
 
 
+def _checked(html: str, name: str) -> str | None:
+    """The value of the checked radio ``name`` in ``html``, or None."""
+    m = re.search(rf'name="{name}" value="([^"]+)" required checked', html)
+    return m.group(1) if m else None
+
+
+def _value(html: str, input_id: str) -> str:
+    m = re.search(rf'<input id="{input_id}"[^>]*?\bvalue="([^"]*)"', html)
+    assert m, input_id
+    return m.group(1)
+
+
 def test_wrong_pin_is_not_accepted(web: Web) -> None:
     """A wrong performer PIN: 403, the firearm stays with the handler."""
     csrf = web.login("hana")
@@ -53,6 +67,33 @@ def test_wrong_pin_is_not_accepted(web: Web) -> None:
     r = web.post(f"{P}/handoff", handoff_form(pin="9999"), csrf)
     assert r.status_code == 403 and "PIN not accepted" in r.text
     assert web.state.firearms["colt-1"].custody.ref == "hana"
+
+
+def test_a_rejected_handoff_comes_back_filled_in_and_goes_through_when_fixed(web: Web) -> None:
+    """A wrong PIN: the checklist comes back as it was ticked (a dummy in chamber 2 stays a
+    dummy), the performer and the 1st AD stay scanned, no PIN is sent back, and a new
+    idempotency key is in the form; with the right PIN the same form issues the firearm."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    sent = handoff_form(pin="9999", key="k-wrong")
+    sent["chamber-2"] = "dummy"
+    r = web.post(f"{P}/handoff", sent, csrf)
+    assert r.status_code == 403
+    page = r.text
+    assert "PIN not accepted" in page and "the firearm was not handed over" in page
+    assert [_checked(page, f"chamber-{i}") for i in range(1, 7)] == \
+        ["empty", "dummy", "empty", "empty", "empty", "empty"]
+    assert 'name="barrel_clear" value="1" required checked' in page
+    assert 'name="scene" value="sc-12" checked' in page
+    assert _value(page, "performer") == "alec" and _value(page, "ad") == "dave"
+    assert "9999" not in page and PINS["dave"] not in page
+    new_key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert new_key != "k-wrong"
+    again = {**sent, "pin": PINS["alec"], "idempotency_key": new_key,
+             "confirm_pin": PINS["dave"]}
+    r = web.post(f"{P}/handoff", again, csrf_of(page))
+    assert r.status_code == 200 and "colt-1 handed to alec" in r.text, text_of(r.text)[-400:]
+    assert web.state.firearms["colt-1"].custody.ref == "alec"
 
 
 def test_refusal_screen_lists_each_failing_rule(web: Web) -> None:
@@ -76,6 +117,10 @@ def test_missing_checklist_entry_is_malformed(web: Web) -> None:
     r = web.post(f"{P}/handoff", form, csrf)
     assert r.status_code == 422 and "chambers" in r.text
     assert web.state.firearms["colt-1"].custody.ref == "hana"
+    # the form comes back with the five ticked chambers kept and chamber 3 to tick
+    assert [_checked(r.text, f"chamber-{i}") for i in range(1, 7)] == \
+        ["empty", "empty", None, "empty", "empty", "empty"]
+    assert "Nothing was changed" in r.text or "recorded" in r.text
 
 
 def test_handoff_without_csrf_changes_nothing(web: Web) -> None:

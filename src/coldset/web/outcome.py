@@ -53,6 +53,11 @@ def show(request: Request, result: Result, command: dict[str, Any], production: 
                   title=_problem_title(result))
 
 
+def problem_title(r: Result) -> str:
+    """The heading of what went wrong (the problem page, a form shown again)."""
+    return _problem_title(r)
+
+
 def _problem_title(r: Result) -> str:
     return {"malformed": "Some fields need fixing", "unknown-id": "Not found",
             "wrong-role": "Not allowed for your role", "credential": "PIN not accepted",

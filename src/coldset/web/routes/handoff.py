@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from coldset.domain.model import FirearmType
 from coldset.domain.state import State
+from coldset.service.result import Result
 from coldset.web import outcome
 from coldset.web.context import app_state, check_csrf, member, render
 from coldset.web.forms import pairs
@@ -89,6 +90,8 @@ async def handoff(request: Request, production: str) -> Response:
         inspect["idempotency_key"] = f"{key}-inspect"
     back = f"/p/{production}/handoff?firearm={firearm}"
     r1 = await st.queue.run(inspect)
+    if r1.status == "rejected" and firearm in state.firearms:
+        return _again(request, m, production, firearm, form, r1)
     if not r1.ok:
         return outcome.show(request, r1, inspect, production, back)
     issue: dict[str, Any] = {
@@ -103,5 +106,32 @@ async def handoff(request: Request, production: str) -> Response:
     if key:
         issue["idempotency_key"] = f"{key}-issue"
     r2 = await st.queue.run(issue)
+    if r2.status == "rejected":
+        return _again(request, m, production, firearm, form, r2, inspected=r1)
     return outcome.show(request, r2, issue, production, f"/p/{production}/handoff",
                         done_template="handoff_done.html", inspection=r1)
+
+
+def _again(request: Request, m: Any, production: str, firearm: str, form: Any,
+           result: Result, inspected: Result | None = None) -> Response:
+    """The checklist again, as it was filled in, with what was wrong on top: a wrong PIN
+    or a missed chamber is fixed in place, not typed again from the start. PINs are
+    never sent back; the form gets a new idempotency key (the old one answers the
+    rejection it recorded)."""
+    state = app_state(request).custody.state(production)
+    values = {
+        "chambers": [str(form.get(f"chamber-{i}") or "") for i in
+                     range(1, state.firearms[firearm].capacity + 1)],
+        "barrel_clear": str(form.get("barrel_clear") or "") in ("1", "on", "yes", "true"),
+        "scene": str(form.get("scene") or ""),
+        "performer": str(form.get("performer") or "").strip(),
+        "confirm_person": str(form.get("confirm_person") or "").strip(),
+    }
+    problem = {"title": outcome.problem_title(result), "reason": result.error or "",
+               "kind": result.error_kind,
+               "fields": list(result.field_errors), "index": result.index,
+               "inspected": inspected.index if inspected is not None else None}
+    return render(request, "handoff.html", status=outcome.status_of(result),
+                  production=production, m=m, step=2, tag=firearm, error=None,
+                  states=CHAMBER_STATES, values=values, problem=problem,
+                  **_handoff_view(state, firearm))
