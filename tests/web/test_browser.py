@@ -89,9 +89,9 @@ def page(browser: Any) -> Iterator[Any]:
     ctx.close()
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, full_page: bool = False) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def login(page: Any, base: str, who: str) -> None:
@@ -172,6 +172,7 @@ def test_a_wrong_pin_keeps_the_checklist(server: str, page: Any) -> None:
     assert page.input_value("#performer") == "alec" and page.input_value("#pin") == ""
     assert page.evaluate("document.activeElement.id") == "pin"
     shot(page, "handoff-wrong-pin")
+    shot(page, "handoff-wrong-pin-full", full_page=True)
     page.keyboard.type(PINS["alec"])
     page.fill("#ad-pin", PINS["dave"])
     page.click("button:has-text('Hand over')")
