@@ -25,7 +25,7 @@ HANDLERS = ["hana", "sam"]
 CONTAINERS = ["safe-main", "safe-second", "cart-main"]
 KINDS = ["unlock", "lock", "inspect", "issue", "collect", "transfer", "load", "discharge",
          "unload", "misfire", "live", "stop", "clear", "concern", "meal", "reconcile",
-         "wrong_pin", "checkout"]
+         "wrong_pin", "consent", "checkout"]
 
 
 def make(kind: str, seed: int) -> dict[str, Any]:
@@ -74,6 +74,10 @@ def make(kind: str, seed: int) -> dict[str, Any]:
                    confirmations=[{"person": "lee", "pin": PINS["lee"]}])
     if kind == "wrong_pin":
         return cmd("issue", h, firearm=f, to=p, confirmations=[{"person": p, "pin": "0000"}])
+    if kind == "consent":
+        wt = r.choice(["single_action_revolver", "lever_action", "shotgun"])
+        return cmd(r.choice(["withdraw_consent", "record_consent"]), p, performer=p,
+                   weapon_type=wt)
     return cmd("check_out", h, unit=r.choice(["main", "second"]))
 
 

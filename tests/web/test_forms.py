@@ -32,6 +32,9 @@ FORMS: list[tuple[str, str, dict[str, Any], str, str | None, str | None]] = [
         "container": "safe-main"}, "count", "container", "alec"),
     ("record_training", "hana", {"performer": "alec", "weapon_type": "rifle"},
      "weapon_type", "performer", "alec"),
+    ("withdraw_consent", "alec", {"performer": "alec", "weapon_type": "single_action_revolver",
+                                  "reason": "not after the misfire"},
+     "weapon_type", "performer", "hana"),
     ("hold_safety_meeting", "dave", {"shoot_day": "day-1", "attendees": ["alec", "hana"]},
      "attendees", "shoot_day", "alec"),
     ("schedule_scene", "dave", {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.web.conftest import P, Web, csrf_of, text_of
@@ -111,3 +113,23 @@ def test_api_token_page_shows_a_token_once(web: Web) -> None:
     token = re.search(r'<code class="token">([^<]+)</code>', r.text).group(1)
     api = web.client.get("/api/v1/productions", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 200
+
+
+def test_a_performer_withdraws_their_consent_on_the_training_page(web: Web) -> None:
+    """Alec, logged in, finds the withdraw form with himself chosen; sending it removes the
+    revolver from what he consented to, and the page says so."""
+    csrf = web.login("alec")
+    page = web.client.get(f"{P}/training").text
+    assert 'action="/p/dusty-trail/do/withdraw_consent"' in page
+    assert '<option value="alec" selected>' in page
+    r = web.client.post(f"{P}/do/withdraw_consent", data={
+        "performer": "alec", "weapon_type": "single_action_revolver", "csrf": csrf,
+        "next": f"{P}/training"})
+    assert r.status_code == 200, text_of(r.text)[-300:]
+    assert all(x.weapon_type.value != "single_action_revolver"
+               for x in web.state.people["alec"].consents)
+    row = re.search(r'Alec Barrow <small class="tag">alec</small></td>\s*<td>([^<]*)</td>'
+                    r'\s*<td>([^<]*)</td>', r.text)
+    assert row is not None
+    trained, consented = row.groups()
+    assert "single action revolver" in trained and "single action revolver" not in consented

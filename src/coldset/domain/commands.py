@@ -425,6 +425,24 @@ class RecordConsent(CommandBase):
     weapon_type: FirearmType = Field(description="The type of firearm they agree to handle")
 
 
+class WithdrawConsent(CommandBase):
+    """Withdraw a performer's consent to handle a weapon type, at any time, for any reason.
+
+    The performer does it themselves, or confirms it with their PIN (PERSON:PIN) on the
+    armorer's tablet; nobody can do it for them and nobody has to agree. From then on
+    no firearm of that type is issued to them (performer-trained) until they consent
+    again. A firearm of that type they hold now stays recorded with them: the handler
+    collects it.
+    """
+
+    type: Literal["withdraw_consent"]
+    performer: Id = Field(description="Id of the performer withdrawing, e.g. alec")
+    weapon_type: FirearmType = Field(description="The type of firearm they no longer agree "
+                                                 "to handle")
+    reason: Annotated[str, Field(max_length=500)] | None = Field(
+        None, description="Why, if they want to say (optional; it goes into the record)")
+
+
 # ------------------------------------------------------------------ scenes
 
 
@@ -833,7 +851,7 @@ Command = Annotated[
     | RecordCredential | SetPin | ResetPin | AddContainer
     | ReceiveFirearm | ReturnFirearm | ReceiveLot | ReturnLot | VerifyDummyLot
     | LockContainer | UnlockContainer
-    | CheckIn | CheckOut | RecordTraining | RecordConsent
+    | CheckIn | CheckOut | RecordTraining | RecordConsent | WithdrawConsent
     | ScheduleScene | SignOffPlan | HoldSafetyMeeting | WrapScene
     | Inspect | Issue | Collect | Transfer | Load | Unload | Discharge
     | ReportIncident | ReportLiveRound | CallStopWork | ClearStopWork | ReleaseQuarantine

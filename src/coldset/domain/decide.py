@@ -174,6 +174,10 @@ def check_permission(state: State, cmd: c.CommandBase) -> None:
             x.person for x in cmd.confirmations}:
         raise Rejection("wrong-role", "consent comes from the performer: they give it "
                         "themselves or confirm it with their PIN")
+    if isinstance(cmd, c.WithdrawConsent) and cmd.actor != cmd.performer and (
+            cmd.performer not in {x.person for x in cmd.confirmations}):
+        raise Rejection("wrong-role", "only the performer withdraws their consent: they do "
+                        "it themselves or confirm it with their PIN")
     if isinstance(cmd, c.RecordTraining) and not state.has_role(cmd.performer, "performer"):
         raise Rejection("wrong-role", f"{cmd.performer} is not a performer on this production")
     if isinstance(cmd, c.ResolveAlert):

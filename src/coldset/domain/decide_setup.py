@@ -177,6 +177,16 @@ def _record_consent(s: State, cmd: c.RecordConsent, at: str, i: int) -> list[Eve
                   weapon_type=cmd.weapon_type.value)]
 
 
+@_decides(c.WithdrawConsent)
+def _withdraw_consent(s: State, cmd: c.WithdrawConsent, at: str, i: int) -> list[Event]:
+    p = s.people[cmd.performer]
+    if not any(x.weapon_type == cmd.weapon_type for x in p.consents):
+        raise Rejection("stale-state", f"{cmd.performer} has no consent on record for the "
+                        f"{cmd.weapon_type.value.replace('_', ' ')}: nothing to withdraw")
+    return [event("consent_withdrawn", performer=cmd.performer,
+                  weapon_type=cmd.weapon_type.value, reason=cmd.reason or None)]
+
+
 # ------------------------------------------------------------------ scenes
 
 

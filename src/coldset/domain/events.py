@@ -60,6 +60,7 @@ EVENT_TYPES: dict[str, str] = {
     "handler_checked_out": "person unit",
     "training_recorded": "performer weapon_type by",
     "consent_recorded": "performer weapon_type",
+    "consent_withdrawn": "performer weapon_type reason",
     "scene_scheduled": "scene shoot_day unit set title firearms shots mitigations cast_crew",
     "plan_signed": "scene role person",
     "safety_meeting_held": "meeting shoot_day scene held_by attendees absent topics",

@@ -340,6 +340,13 @@ def _consent_recorded(s: State, e: Event, at: str) -> None:
     _person(s, p.id, consents=(*p.consents, Consent(FirearmType(e["weapon_type"]), at)))
 
 
+@_on("consent_withdrawn")
+def _consent_withdrawn(s: State, e: Event, at: str) -> None:
+    p = s.people[e["performer"]]
+    kind = FirearmType(e["weapon_type"])
+    _person(s, p.id, consents=tuple(x for x in p.consents if x.weapon_type != kind))
+
+
 # ---------------------------------------------------------------- scenes
 
 

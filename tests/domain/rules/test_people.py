@@ -77,6 +77,49 @@ def test_trained_performer_receives_the_revolver(western_sim: Sim) -> None:
     assert verdicts(d, "performer-trained") == []
 
 
+def _withdraw(actor: str = "alec", **kw: Any) -> dict[str, Any]:
+    return {"type": "withdraw_consent", "actor": actor, "performer": "alec",
+            "weapon_type": "single_action_revolver", **kw}
+
+
+def test_a_withdrawn_consent_stops_the_next_issue_until_given_again(western_sim: Sim) -> None:
+    """performer-trained: Alec withdraws his consent to the revolver (with a reason, which is
+    recorded); the next issue to him is refused for the missing consent, not the training;
+    once he consents again it goes through."""
+    w = western_sim
+    d = ok(w, _withdraw(reason="I am not comfortable after the misfire"))
+    assert d.events == [{"type": "consent_withdrawn", "performer": "alec",
+                         "weapon_type": "single_action_revolver",
+                         "reason": "I am not comfortable after the misfire"}]
+    assert all(x.weapon_type.value != "single_action_revolver"
+               for x in w.state.people["alec"].consents)
+    d = run(w, ready(w))
+    assert d.status == "refused" and verdicts(d, "performer-trained") == ["block"]
+    why = reasons(d, "performer-trained")
+    assert "no consent" in why and "no training" not in why
+    ok(w, {"type": "record_consent", "actor": "alec", "performer": "alec",
+           "weapon_type": "single_action_revolver"})
+    d = run(w, issue_cmd())
+    assert d.status == "allowed", d.error or reasons(d, "performer-trained")
+
+
+def test_only_the_performer_withdraws_their_consent(western_sim: Sim) -> None:
+    """No one withdraws it for them: the armorer alone is rejected (wrong role); with the
+    performer's own PIN on the armorer's tablet it is done."""
+    w = western_sim
+    d = run(w, _withdraw(actor="hana"))
+    assert d.status == "rejected" and d.error_kind == "wrong-role"
+    assert "only the performer" in (d.error or "")
+    ok(w, _withdraw(actor="hana", confirmations=[pin("alec")]))
+
+
+def test_withdrawing_a_consent_never_given_changes_nothing(western_sim: Sim) -> None:
+    w = western_sim
+    d = run(w, _withdraw(weapon_type="shotgun"))
+    assert d.status == "rejected" and d.error_kind == "stale-state"
+    assert "nothing to withdraw" in (d.error or "")
+
+
 # ------------------------------------------------------------------ handler-credentials
 
 
