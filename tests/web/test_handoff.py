@@ -105,6 +105,7 @@ def test_refusal_screen_lists_each_failing_rule(web: Web) -> None:
     assert r.status_code == 409
     t = text_of(r.text)
     assert "REFUSED" in t and "show-clear-before-issue" in t and "Source:" in t
+    assert 'id="sign-here"' not in r.text      # not a plan's sign-offs: no link to them
     assert web.state.firearms["colt-1"].custody.ref == "hana"
 
 
@@ -169,3 +170,30 @@ def _hidden(html: str, name: str) -> str:
     m = re.search(rf'name="{name}" value="([^"]*)"', html)
     assert m, f"no hidden {name}"
     return h.unescape(m.group(1))
+
+
+def test_a_plan_not_yet_signed_points_to_the_scene_not_an_override(web: Web) -> None:
+    """muzzle-plan ("block until signed"): a new scene with colt-1 pointed at the camera and
+    no sign-offs; the handoff is refused and the refusal screen sends the armorer to the
+    scene's plan and sign-offs instead of offering an override."""
+    custody = web.app.state.coldset.custody
+    r = custody.execute({
+        "type": "schedule_scene", "production": "dusty-trail", "actor": "dave",
+        "scene": "sc-40", "shoot_day": "day-1", "unit": "main", "set": "church",
+        "title": "Close on the barrel", "firearms": [{"firearm": "colt-1", "rounds": "dummy"}],
+        "shots": [{"number": 1, "kind": "take", "muzzle": "camera", "target": "lens",
+                   "closest_distance_ft": 8}],
+        "cast_crew": ["alec", "dave", "hana", "lee"]})
+    assert r.ok, r.error
+    assert custody.execute({"type": "hold_safety_meeting", "production": "dusty-trail",
+                            "actor": "dave", "shoot_day": "day-1", "scene": "sc-40",
+                            "attendees": ["alec", "dave", "hana", "lee"]}).ok
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    r = web.post(f"{P}/handoff", handoff_form(scene="sc-40"), csrf)
+    assert r.status_code == 409
+    t = text_of(r.text)
+    assert "muzzle-plan" in t and "REFUSED" in t
+    assert f'href="{P}/scenes/sc-40"' in r.text and 'id="sign-here"' in r.text
+    assert 'action="/p/dusty-trail/override"' not in r.text
+    assert web.state.firearms["colt-1"].custody.ref == "hana"

@@ -18,6 +18,9 @@ REJECTED_STATUS = {
     "stale-state": 409, "duplicate": 409,
 }
 
+#: rules whose block lifts once the scene plan has its sign-offs ("block until signed")
+UNTIL_SIGNED = frozenset({"muzzle-plan", "blank-distance"})
+
 _LABELS = {"handler": "a handler (armorer, assistant armorer or property master)",
            "first_ad": "the 1st AD", "safety_contact": "the safety contact",
            "producer": "a producer", "admin": "an admin", "performer": "a performer"}
@@ -85,7 +88,12 @@ def refusal(request: Request, result: Result, command: dict[str, Any], productio
     except ValueError:
         pass
     repin = [x.get("person") for x in command.get("confirmations") or () if x.get("person")]
+    # "block until signed": the scene plan's sign-offs are the way through, not an override
+    scene = command.get("scene")
+    sign_here = (f"/p/{production}/scenes/{scene}" if isinstance(scene, str) and any(
+        v.get("rule") in UNTIL_SIGNED for v in hard) else None)
     return render(request, "refusal.html", status=409, production=production, result=result,
+                  sign_here=sign_here, sign_scene=scene,
                   blocks=blocks, others=[v for v in result.verdicts if v not in blocks],
                   overridable=overridable, needed=[(r, _LABELS.get(r, r.replace("_", " ")))
                                                    for r in needed],
