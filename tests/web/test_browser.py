@@ -180,6 +180,35 @@ def test_a_wrong_pin_keeps_the_checklist(server: str, page: Any) -> None:
     assert "colt-1 handed to alec" in page.inner_text(".done")
 
 
+def test_a_rejected_form_comes_back_filled_in(server: str, page: Any) -> None:
+    """People page: a badge id already taken is rejected; "Back and fix" shows the same
+    form with the name and role as typed (the PIN empty), highlighted; a new id adds them."""
+    login(page, server, "maria")
+    page.goto(f"{server}/p/dusty-trail/people")
+    form = page.locator('form[action$="/do/add_person"]')
+    form.locator("input[name=person]").fill("alec")
+    form.locator("input[name=name]").fill("Alec Understudy")
+    form.locator("select[name=roles]").select_option("crew")
+    form.locator("input[name=pin]").fill("8642")
+    form.get_by_role("button", name="Add person").click()
+    page.wait_for_selector(".problem")
+    assert "Already exists" in page.inner_text(".problem")
+    page.click("text=Back and fix")
+    page.wait_for_selector("form.again")
+    form = page.locator('form[action$="/do/add_person"]')
+    assert "Already exists" in form.locator("p.error").inner_text()
+    assert form.locator("input[name=name]").input_value() == "Alec Understudy"
+    assert form.locator("select[name=roles]").input_value() == "crew"
+    assert form.locator("input[name=person]").input_value() == "alec"
+    assert form.locator("input[name=pin]").input_value() == ""
+    shot(page, "form-again")
+    form.locator("input[name=person]").fill("alec-2")
+    form.locator("input[name=pin]").fill("8642")
+    form.get_by_role("button", name="Add person").click()
+    page.wait_for_selector(".flash")
+    assert "add person" in page.inner_text(".flash").lower()
+
+
 def test_refusal_shows_rules_and_override_goes_through(server: str, page: Any) -> None:
     """colt-2 as an insert in sc-12 (whose plan does not list it): the refusal names
     scene-bound with its reason and source; the override (reason + the safety contact's

@@ -4,6 +4,8 @@ is refused with the right status and changes nothing."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
@@ -142,3 +144,31 @@ def test_stop_work_button_shows_on_the_board(web: Web) -> None:
     assert r.status_code == 200
     assert "STOP-WORK IN FORCE" in r.text and r.text.index("STOP-WORK") < r.text.index(
         "Firearms")
+
+
+def test_a_rejected_form_comes_back_filled_in_without_its_pin(web: Web) -> None:
+    """add_person with a badge id already taken: the problem page; the page the form came
+    from then carries what was typed (not the PIN) once, for the form to be filled in."""
+    csrf = web.login("maria")
+    r = web.client.post(f"{P}/do/add_person", data={
+        "person": "alec", "name": "Alec Again", "roles": "crew", "pin": "8642",
+        "csrf": csrf, "next": f"{P}/people"})
+    assert r.status_code == 409 and "Already exists" in r.text
+    assert "keeps what you typed" in r.text
+    page = web.client.get(f"{P}/people").text
+    m = re.search(r'<script type="application/json" id="coldset-again">(.*?)</script>', page)
+    assert m is not None
+    again = json.loads(m.group(1))
+    assert again["command"] == "add_person" and again["values"] == {
+        "person": ["alec"], "name": ["Alec Again"], "roles": ["crew"]}
+    assert again["why"].startswith("Already exists:") and "alec" in again["why"]
+    assert "8642" not in page and csrf not in m.group(1)
+    assert 'id="coldset-again"' not in web.client.get(f"{P}/people").text   # once only
+
+
+def test_a_form_that_was_done_leaves_nothing_to_fill_in(web: Web) -> None:
+    csrf = web.login("maria")
+    r = web.client.post(f"{P}/do/add_person", data={
+        "person": "newbie", "name": "New Person", "roles": "crew", "csrf": csrf,
+        "next": f"{P}/people"})
+    assert r.status_code == 200 and 'id="coldset-again"' not in r.text

@@ -6,10 +6,11 @@ here is global.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +24,10 @@ from coldset.service.web_support import CommandRunner, member_roles
 SESSION_COOKIE = "coldset_session"
 ANON_CSRF_COOKIE = "coldset_csrf"
 FLASH_COOKIE = "coldset_flash"
+AGAIN_COOKIE = "coldset_again"
+#: form fields never sent back to a page (secrets, and what each render makes afresh)
+_NOT_AGAIN = ("csrf", "idempotency_key", "next", "pin", "confirm_pin", "override_pin",
+              "password", "new_password")
 
 
 class HTTPProblem(Exception):
@@ -128,14 +133,51 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     st = app_state(request)
     s = session_of(request)
     flash = request.cookies.get(FLASH_COOKIE)
+    again = _again_of(request) if request.method == "GET" else None
     resp = st.templates.TemplateResponse(request, template, {
         "demo": st.demo, "session": s, "csrf": csrf_token(request), "flash": flash,
-        "install_name": st.install_name, "new_key": secrets.token_urlsafe(12), **ctx,
+        "install_name": st.install_name, "new_key": secrets.token_urlsafe(12),
+        "again": again, **ctx,
     }, status_code=status)
     finish(request, resp)
     if flash:
         resp.delete_cookie(FLASH_COOKIE, path="/")
+    if again is not None or (request.method == "GET" and AGAIN_COOKIE in request.cookies):
+        resp.delete_cookie(AGAIN_COOKIE, path="/")
     return resp
+
+
+def remember_form(request: Request, resp: Response, command: str, form: Any,
+                  why: str = "") -> None:
+    """Keep what a rejected form held (never a PIN, password or token) for one minute, so
+    the page it came from can show it again filled in (see ``again`` in :func:`render`
+    and ``coldset.js``). An HttpOnly cookie: scripts never read it; the page embeds it."""
+    values: dict[str, list[str]] = {}
+    for k, v in form.multi_items():
+        if k in _NOT_AGAIN or not isinstance(v, str):
+            continue
+        values.setdefault(k, []).append(v[:2000])
+    data = quote(json.dumps({"command": command, "values": values, "why": why[:300]},
+                            separators=(",", ":")))
+    if len(data) <= 3500:       # a cookie holds ~4 KB; a bigger form simply comes back empty
+        resp.set_cookie(AGAIN_COOKIE, data, httponly=True, samesite="lax",
+                        secure=secure(request), path="/", max_age=60)
+
+
+def _again_of(request: Request) -> dict[str, Any] | None:
+    raw = request.cookies.get(AGAIN_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = json.loads(unquote(raw))
+    except ValueError:
+        return None
+    if not (isinstance(data, dict) and isinstance(data.get("command"), str)
+            and isinstance(data.get("values"), dict)):
+        return None
+    return {"command": data["command"], "why": str(data.get("why") or ""), "values": {
+        str(k): [str(x) for x in v if isinstance(x, str)] for k, v in data["values"].items()
+        if isinstance(v, list) and k not in _NOT_AGAIN}}
 
 
 def finish(request: Request, resp: Response) -> None:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from coldset.domain.commands import public_dict
 from coldset.service.result import Result
-from coldset.web.context import redirect, render
+from coldset.web.context import redirect, remember_form, render
 
 #: HTTP status of a rejected command, by its kind (pages and the API agree).
 REJECTED_STATUS = {
@@ -42,8 +42,12 @@ def describe(result: Result) -> str:
 
 
 def show(request: Request, result: Result, command: dict[str, Any], production: str,
-         next_url: str, *, done_template: str | None = None, **ctx: Any) -> Response:
-    """Allowed → back to ``next_url`` with a note (or ``done_template``); otherwise explain."""
+         next_url: str, *, done_template: str | None = None, form: Any = None,
+         **ctx: Any) -> Response:
+    """Allowed → back to ``next_url`` with a note (or ``done_template``); otherwise explain.
+
+    ``form``: the page form that was sent; when the command is rejected, "Back and fix"
+    shows that form again filled in (no PINs) instead of empty."""
     if result.status == "allowed":
         if done_template:
             return render(request, done_template, production=production, result=result,
@@ -51,9 +55,13 @@ def show(request: Request, result: Result, command: dict[str, Any], production: 
         return redirect(request, next_url, describe(result))
     if result.status == "refused":
         return refusal(request, result, command, production, next_url)
-    return render(request, "problem.html", status=status_of(result), production=production,
+    resp = render(request, "problem.html", status=status_of(result), production=production,
                   result=result, command=command, next_url=next_url,
-                  title=_problem_title(result))
+                  title=_problem_title(result), kept=form is not None)
+    if form is not None and isinstance(command.get("type"), str):
+        remember_form(request, resp, command["type"], form,
+                      f"{_problem_title(result)}: {result.error or ''}")
+    return resp
 
 
 def problem_title(r: Result) -> str:

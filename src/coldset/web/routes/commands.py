@@ -30,7 +30,7 @@ async def do(request: Request, production: str, command: str) -> Response:
     cmd = form_to_command(command, form, production, m.person)
     next_url = safe_next(form.get("next"), production, f"/p/{production}/board")
     result = await app_state(request).queue.run(cmd)
-    return outcome.show(request, result, cmd, production, next_url)
+    return outcome.show(request, result, cmd, production, next_url, form=form)
 
 
 @router.post("/p/{production}/override")

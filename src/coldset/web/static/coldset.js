@@ -50,6 +50,41 @@
       .forEach(function (b) { b.disabled = true; }); }, 0);
   });
 
+  // A form the server rejected comes back filled in as it was sent (never a PIN): the
+  // page carries the values; fill the form that sends that command, and show it.
+  var again = document.getElementById("coldset-again");
+  if (again) {
+    try {
+      var a = JSON.parse(again.textContent);
+      var form = document.querySelector('form[action$="/do/' + a.command + '"]');
+      if (form) {
+        Object.keys(a.values).forEach(function (name) {
+          var vals = a.values[name], els = form.querySelectorAll('[name="' + name + '"]');
+          els.forEach(function (el, i) {
+            if (el.type === "password" || el.type === "hidden") return;
+            if (el.type === "checkbox" || el.type === "radio") {
+              el.checked = vals.indexOf(el.value) >= 0;
+            } else if (el.multiple) {
+              Array.prototype.forEach.call(el.options, function (o) {
+                o.selected = vals.indexOf(o.value) >= 0; });
+            } else if (i < vals.length) {
+              el.value = vals[i];
+            }
+          });
+        });
+        form.classList.add("again");
+        if (a.why) {
+          var note = document.createElement("p");
+          note.className = "error"; note.setAttribute("role", "alert");
+          note.textContent = a.why + " Nothing was done: fix it and send again.";
+          form.insertBefore(note, form.firstChild);
+        }
+        var d = form.closest("details"); if (d) d.open = true;
+        form.scrollIntoView({ block: "start" });
+      }
+    } catch (err) {}
+  }
+
   // The board refreshes itself when the log grows (polls every 1.5 s).
   var board = document.getElementById("board");
   if (board && board.dataset.versionUrl) {
