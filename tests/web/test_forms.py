@@ -172,3 +172,20 @@ def test_a_form_that_was_done_leaves_nothing_to_fill_in(web: Web) -> None:
         "person": "newbie", "name": "New Person", "roles": "crew", "csrf": csrf,
         "next": f"{P}/people"})
     assert r.status_code == 200 and 'id="coldset-again"' not in r.text
+
+
+def test_a_forged_again_cookie_is_ignored(web: Web) -> None:
+    """The cookie comes from the browser: an unknown command or odd field names are dropped
+    (they would end up in a CSS selector on the page)."""
+    from urllib.parse import quote
+
+    web.login("maria")
+    for bad in ({"command": "rm_rf", "values": {"name": ["x"]}},
+                {"command": "add_person", "values": {'name"]': ["x"], "name": ["ok"]}}):
+        web.client.cookies.set("coldset_again", quote(json.dumps(bad)))
+        page = web.client.get(f"{P}/people").text
+        m = re.search(r'id="coldset-again">(.*?)</script>', page)
+        if bad["command"] == "rm_rf":
+            assert m is None
+        else:
+            assert m is not None and json.loads(m.group(1))["values"] == {"name": ["ok"]}

@@ -7,6 +7,7 @@ here is global.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from coldset.clock import Clock
+from coldset.domain.commands import COMMAND_TYPES
 from coldset.service.accounts import AccountService, Session, csrf_equal
 from coldset.service.core import CustodyService
 from coldset.service.web_support import CommandRunner, member_roles
@@ -25,6 +27,7 @@ SESSION_COOKIE = "coldset_session"
 ANON_CSRF_COOKIE = "coldset_csrf"
 FLASH_COOKIE = "coldset_flash"
 AGAIN_COOKIE = "coldset_again"
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 #: form fields never sent back to a page (secrets, and what each render makes afresh)
 _NOT_AGAIN = ("csrf", "idempotency_key", "next", "pin", "confirm_pin", "override_pin",
               "password", "new_password")
@@ -172,12 +175,13 @@ def _again_of(request: Request) -> dict[str, Any] | None:
         data = json.loads(unquote(raw))
     except ValueError:
         return None
-    if not (isinstance(data, dict) and isinstance(data.get("command"), str)
+    if not (isinstance(data, dict) and data.get("command") in COMMAND_TYPES
             and isinstance(data.get("values"), dict)):
         return None
-    return {"command": data["command"], "why": str(data.get("why") or ""), "values": {
-        str(k): [str(x) for x in v if isinstance(x, str)] for k, v in data["values"].items()
-        if isinstance(v, list) and k not in _NOT_AGAIN}}
+    return {"command": data["command"], "why": str(data.get("why") or "")[:300], "values": {
+        k: [x for x in v if isinstance(x, str)] for k, v in data["values"].items()
+        if isinstance(k, str) and _FIELD_NAME.fullmatch(k) and isinstance(v, list)
+        and k not in _NOT_AGAIN}}
 
 
 def finish(request: Request, resp: Response) -> None:
