@@ -129,6 +129,7 @@ def rule(rule_id: str, *, applies_to: Iterable[type[CommandBase]], source: str
             raise ValueError(f"rule {rule_id!r} registered twice")
         REGISTRY[rule_id] = Rule(rule_id, fn, tuple(applies_to), source,
                                  (fn.__doc__ or "").strip())
+        _BY_TYPE.clear()
         return fn
 
     return deco
@@ -147,9 +148,17 @@ def load_rules() -> dict[str, Rule]:
     return REGISTRY
 
 
+_BY_TYPE: dict[type, tuple[Rule, ...]] = {}
+
+
 def applicable(command: CommandBase) -> list[Rule]:
-    load_rules()
-    return [r for r in REGISTRY.values() if isinstance(command, r.applies_to)]
+    """The rules that apply to ``command`` (found once per command class)."""
+    found = _BY_TYPE.get(type(command))
+    if found is None:
+        load_rules()
+        found = _BY_TYPE[type(command)] = tuple(
+            r for r in REGISTRY.values() if isinstance(command, r.applies_to))
+    return list(found)
 
 
 def evaluate(ctx: RuleContext) -> list[Verdict]:
