@@ -214,3 +214,14 @@ def test_site_admin_creates_a_production_and_acts_on_it(web: Web, token: Any) ->
     r = web.client.post("/api/v1/productions/second-show/commands/add_unit",
                         json={"unit": "main", "name": "Main"}, headers=token("maria"))
     assert r.status_code == 200, r.json()
+
+
+def test_health_needs_no_login_and_counts_what_the_writer_did(web: Web, token: Any) -> None:
+    before = web.client.get("/api/v1/health")
+    assert before.status_code == 200
+    body = before.json()
+    assert body["ok"] is True and body["writer"] == "thread" and body["running"] is True
+    web.client.post(f"{A}/unlock_container", json={"container": "safe-main"},
+                    headers=token("hana"))
+    after = web.client.get("/api/v1/health").json()
+    assert after["commands"] == body["commands"] + 1 and after["waiting"] == 0

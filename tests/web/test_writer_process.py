@@ -194,6 +194,9 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
         h = {"Authorization": f"Bearer {tok}"}
         r = client.post(f"{A}/unlock_container", json={"container": "safe-main"}, headers=h)
         assert r.status_code == 200, r.text
+        health = client.get("/api/v1/health")
+        assert health.status_code == 200 and health.json()["writer"] == "process"
+        assert health.json()["commands"] >= 1 and "pid" not in health.json()
         os.kill(app.state.coldset.queue.pid, signal.SIGKILL)
         for _ in range(50):
             r = client.post(f"{A}/inspect", headers=h, json={
@@ -205,6 +208,8 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
         assert "restart" in r.json()["error"]
         board = client.get(f"/api/v1/productions/{PRODUCTION}/board", headers=h)
         assert board.status_code == 200
+        health = client.get("/api/v1/health")
+        assert health.status_code == 503 and health.json()["writer"] == "stopped"
 
 
 def test_a_clock_cannot_be_injected_into_a_writer_process(live: Install) -> None:
@@ -212,3 +217,24 @@ def test_a_clock_cannot_be_injected_into_a_writer_process(live: Install) -> None
         create_app(live, demo=True, writer="process", clock=SystemClock())
     with pytest.raises(ValueError, match="'thread' or 'process'"):
         create_app(live, demo=True, writer="fork")
+
+
+def test_the_writer_process_runs_the_alert_timer(live: Install) -> None:
+    """The time-based alerts are checked in the writer process, on its own timer: its
+    health figures count the checks."""
+    w = WriterProcess(live.settings.home, live.settings.database_url, alert_interval=0.1)
+    w.start()
+    w.wait_ready(timeout=60)
+    w.listen()
+    try:
+        async def checks_after(seconds: float) -> int:
+            await asyncio.sleep(seconds)
+            found = await w.health()
+            assert found["writer"] == "process" and found["pid"] == w.pid
+            return int(found["alert_checks"])
+
+        first = asyncio.run(checks_after(0.0))
+        later = asyncio.run(checks_after(0.6))
+        assert later >= first + 3
+    finally:
+        w.stop()

@@ -28,6 +28,7 @@ from coldset.api.schemas import (
 )
 from coldset.domain.commands import COMMAND_TYPES
 from coldset.service.accounts import Account
+from coldset.service.writer_process import WriterStopped
 from coldset.web.context import HTTPProblem, app_state
 from coldset.web.outcome import status_of
 
@@ -147,6 +148,19 @@ def _command_docs() -> APIRouter:
 
 def _router() -> APIRouter:
     r = APIRouter(prefix=PREFIX)
+
+    @r.get("/health", tags=["reads"], responses={503: {"description": "the writer stopped"}})
+    async def health(request: Request) -> Response:
+        """Is the server able to record? No login needed (for monitoring): the writer's
+        mode and counters; 503 when the writer has stopped or does not answer."""
+        try:
+            found = await app_state(request).queue.health()
+        except WriterStopped as e:
+            return JSONResponse({"ok": False, "writer": "stopped", "error": str(e)},
+                                status_code=503)
+        found.pop("pid", None)
+        ok = bool(found.get("running", True))
+        return JSONResponse({"ok": ok, **found}, status_code=200 if ok else 503)
 
     @r.get("/productions", tags=["reads"], responses={401: _ERR})
     def productions(request: Request) -> dict[str, Any]:

@@ -122,6 +122,8 @@ class CommandRunner(Protocol):
 
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result: ...
 
+    async def health(self) -> dict[str, Any]: ...
+
     def stop(self) -> None: ...
 
 
@@ -140,6 +142,9 @@ class CommandQueue:
         self.custody = custody
         self.max_batch = max_batch
         self.after_batch = after_batch
+        self.batches = 0            # counters for health checks (see stats)
+        self.commands = 0
+        self.last_batch_at: float | None = None    # time.time() of the last batch's end
         # PIN warm-up (see warm_pins): (production, person) -> keyed digests of
         # the PINs that verified here (a random per-process key; never a PIN in clear).
         self._pin_key = secrets.token_bytes(32)
@@ -316,11 +321,25 @@ class CommandQueue:
             else:
                 for (_c, _p, fut), r in zip(batch, results, strict=True):
                     fut.set_result(r)
+            self.batches += 1
+            self.commands += len(batch)
+            self.last_batch_at = time.time()
             if self.after_batch is not None:
                 try:
                     self.after_batch()
                 except Exception:   # the writer must go on
                     log.exception("after a batch")
+
+    def stats(self) -> dict[str, Any]:
+        """How the writer is doing: batches and commands run, commands waiting, the last
+        batch's time (what ``GET /health`` shows)."""
+        with self._cv:
+            waiting = len(self._items)
+        return {"batches": self.batches, "commands": self.commands, "waiting": waiting,
+                "last_batch_at": self.last_batch_at, "running": self._thread.is_alive()}
+
+    async def health(self) -> dict[str, Any]:
+        return {"writer": "thread", **self.stats()}
 
     def stop(self) -> None:
         with self._cv:

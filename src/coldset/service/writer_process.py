@@ -32,6 +32,7 @@ import gc
 import itertools
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -187,6 +188,23 @@ class WriterProcess:
             loop.call_soon(self._send_outbox, loop)
         box.append((req, command, actor_pin))
         return await fut
+
+    async def health(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The writer process's own figures (pid, batches, commands waiting, alert checks);
+        raises :class:`WriterStopped` if it is gone or does not answer in ``timeout`` s."""
+        if self._stopped is not None:
+            raise WriterStopped(self._stopped)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
+        req = next(self._ids)
+        self._waiters[req] = (loop, fut)
+        try:
+            self._send(("stats", req))
+            found = await asyncio.wait_for(fut, timeout)
+        except (WriterStopped, TimeoutError) as e:
+            self._waiters.pop(req, None)
+            raise WriterStopped(str(e) or "the writer process does not answer") from None
+        return {"writer": "process", **found}
 
     def _send_outbox(self, loop: asyncio.AbstractEventLoop) -> None:
         box = self._outboxes.pop(loop, [])
@@ -361,6 +379,11 @@ def _child_main(home: str, database_url: str, conn: Connection,
                 break
             if msg[0] == "stop":
                 break
+            if msg[0] == "stats":
+                send(pickle.dumps([("ok", msg[1], {
+                    "pid": os.getpid(), **queue.stats(),
+                    "alert_checks": timer.ticks if timer is not None else None})], _PICKLE))
+                continue
             ready = []
             for req, command, pin in msg[1]:
                 if queue.needs_pin_check(command, pin):   # argon2 first, off the writer
