@@ -76,7 +76,12 @@ class _Pending:
 
 
 def command_hash(cmd: c.CommandBase) -> str:
-    return hashlib.sha256(canonical.dumps(c.public_dict(cmd))).hexdigest()
+    """What an idempotency key remembers of its command (no PINs in it)."""
+    return _hash_public(c.public_dict(cmd))
+
+
+def _hash_public(public: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical.dumps(public)).hexdigest()
 
 
 class CustodyService:
@@ -159,13 +164,12 @@ class CustodyService:
             if cached is not None and cached[0] == state.size and state.production is not None:
                 p.pins = dict(cached[1])
         key = cmd.idempotency_key
-        h = command_hash(cmd) if key else ""
         if key:
             # keys recorded earlier in this batch, then keys stored before it
             hit = p.idem.get(key) or p.stored_idem.get(key)
             if hit is not None:
                 idx, old = hit
-                if old != h:
+                if old != command_hash(cmd):
                     return Result("rejected", prod, cmd.command_type, error_kind="duplicate",
                                   error=f"idempotency key {key!r} was already used for a "
                                         "different command")
@@ -188,7 +192,8 @@ class CustodyService:
         p.dirty |= p.state.dirty
         p.state.dirty.clear()
         if key:
-            p.idem[key] = (index, h)
+            # the entry's command is the command's public dict: hash it, not it again
+            p.idem[key] = (index, _hash_public(d.entry["command"]))
         for e in d.entry["events"]:
             if e["type"] in _PIN_EVENTS:
                 p.pins.pop(e.get("person"), None)
