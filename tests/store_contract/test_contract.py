@@ -88,3 +88,33 @@ def test_custody_service_rebuild_equals_incremental(tmp_path: Path, database_url
     with inst.store.read() as conn:
         assert verify_log(conn, svc.origin(PRODUCTION), inst.ledger.verifier).ok
     inst.close()
+
+
+def test_the_servers_writer_process_on_every_backend(tmp_path: Path, database_url: str) -> None:
+    """What `coldset serve` runs: the writer in a child process opens the same database
+    (SQLite file or PostgreSQL schema); its commands land in the log this process reads,
+    and the log still verifies."""
+    from coldset.clock import SystemClock
+    from coldset.service.writer_process import WriterProcess
+
+    inst = _install(tmp_path, database_url)
+    svc = CustodyService(inst.store, inst.ledger, SystemClock())
+    today = datetime.now(UTC).date()
+    assert all(r.ok for r in svc.execute_batch(western(today, PINS)))
+    size = svc.state(PRODUCTION).size
+    w = WriterProcess(inst.settings.home, database_url)
+    w.start()
+    try:
+        assert w.wait_ready(timeout=60) == {PRODUCTION: size}
+        w.listen()
+        r1 = w.execute({"type": "unlock_container", "production": PRODUCTION,
+                        "actor": "hana", "container": "safe-main"})
+        r2 = w.execute({"type": "inspect", "production": PRODUCTION, "actor": "hana",
+                        "firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True})
+        assert r1.ok and r2.ok and (r1.index, r2.index) == (size, size + 1)
+    finally:
+        w.stop()
+    assert svc.state(PRODUCTION).size == size + 2
+    with inst.store.read() as conn:
+        assert verify_log(conn, svc.origin(PRODUCTION), inst.ledger.verifier).ok
+    inst.close()
