@@ -163,30 +163,29 @@ class CommandQueue:
     def submit(self, command: CommandInput, actor_pin: str | None = None, *,
                done: Callable[[Future[Result]], None] | None = None) -> Future[Result]:
         """Queue a command; its future. ``done`` is attached before the writer can see it."""
-        fut: Future[Result] = Future()
-        if done is not None:
-            fut.add_done_callback(done)
-        with self._cv:
-            if self._stopped:
-                raise RuntimeError("the command queue is stopped")
-            self._items.append((command, actor_pin, fut))
-            self._cv.notify()
-        return fut
+        return self._enqueue([(command, actor_pin, done)])[0]
 
     def submit_all(self, items: Sequence[tuple[CommandInput, str | None,
                                                Callable[[Future[Result]], None]]]) -> None:
         """Queue several (command, PIN, done callback) at once: the writer sees all or none
         of them, so commands that arrived together go in one batch."""
+        self._enqueue(items)
+
+    def _enqueue(self, items: Sequence[tuple[CommandInput, str | None,
+                                             Callable[[Future[Result]], None] | None]]
+                 ) -> list[Future[Result]]:
         entries = []
         for command, pin, done in items:
             fut: Future[Result] = Future()
-            fut.add_done_callback(done)
+            if done is not None:
+                fut.add_done_callback(done)
             entries.append((command, pin, fut))
         with self._cv:
             if self._stopped:
                 raise RuntimeError("the command queue is stopped")
             self._items.extend(entries)
             self._cv.notify()
+        return [f for _c, _p, f in entries]
 
     def execute(self, command: CommandInput, actor_pin: str | None = None) -> Result:
         return self.submit(command, actor_pin).result()

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from coldset.domain.commands import public_dict
+from coldset.domain.rules.scenes import UNTIL_SIGNED
 from coldset.service.result import Result
 from coldset.web.context import redirect, remember_form, render
 
@@ -17,9 +18,6 @@ REJECTED_STATUS = {
     "malformed": 422, "unknown-id": 422, "wrong-role": 403, "credential": 403,
     "stale-state": 409, "duplicate": 409,
 }
-
-#: rules whose block lifts once the scene plan has its sign-offs ("block until signed")
-UNTIL_SIGNED = frozenset({"muzzle-plan", "blank-distance"})
 
 _LABELS = {"handler": "a handler (armorer, assistant armorer or property master)",
            "first_ad": "the 1st AD", "safety_contact": "the safety contact",
@@ -57,19 +55,15 @@ def show(request: Request, result: Result, command: dict[str, Any], production: 
         return refusal(request, result, command, production, next_url)
     resp = render(request, "problem.html", status=status_of(result), production=production,
                   result=result, command=command, next_url=next_url,
-                  title=_problem_title(result), kept=form is not None)
+                  title=problem_title(result), kept=form is not None)
     if form is not None and isinstance(command.get("type"), str):
         remember_form(request, resp, command["type"], form,
-                      f"{_problem_title(result)}: {result.error or ''}")
+                      f"{problem_title(result)}: {result.error or ''}")
     return resp
 
 
 def problem_title(r: Result) -> str:
     """The heading of what went wrong (the problem page, a form shown again)."""
-    return _problem_title(r)
-
-
-def _problem_title(r: Result) -> str:
     return {"malformed": "Some fields need fixing", "unknown-id": "Not found",
             "wrong-role": "Not allowed for your role", "credential": "PIN not accepted",
             "stale-state": "Not possible right now", "duplicate": "Already exists"

@@ -98,6 +98,10 @@ def safety_meeting(ctx: RuleContext) -> list[Verdict]:
 
 # ------------------------------------------------------------------ muzzle-plan
 
+#: rules whose block lifts once the scene's plan is complete and signed off by the
+#: handler, the 1st AD and the safety contact ("block until signed"): no override
+UNTIL_SIGNED = frozenset({"muzzle-plan", "blank-distance"})
+
 _AT = {MuzzleDirection.person: "a person", MuzzleDirection.camera: "the camera position"}
 
 

@@ -91,7 +91,7 @@ async def handoff(request: Request, production: str) -> Response:
     back = f"/p/{production}/handoff?firearm={firearm}"
     r1 = await st.queue.run(inspect)
     if r1.status == "rejected" and firearm in state.firearms:
-        return _again(request, m, production, firearm, form, r1)
+        return _again(request, m, production, inspect, form, r1)
     if not r1.ok:
         return outcome.show(request, r1, inspect, production, back)
     issue: dict[str, Any] = {
@@ -107,22 +107,21 @@ async def handoff(request: Request, production: str) -> Response:
         issue["idempotency_key"] = f"{key}-issue"
     r2 = await st.queue.run(issue)
     if r2.status == "rejected":
-        return _again(request, m, production, firearm, form, r2, inspected=r1)
+        return _again(request, m, production, inspect, form, r2, inspected=r1)
     return outcome.show(request, r2, issue, production, f"/p/{production}/handoff",
                         done_template="handoff_done.html", inspection=r1)
 
 
-def _again(request: Request, m: Any, production: str, firearm: str, form: Any,
+def _again(request: Request, m: Any, production: str, inspect: dict[str, Any], form: Any,
            result: Result, inspected: Result | None = None) -> Response:
     """The checklist again, as it was filled in, with what was wrong on top: a wrong PIN
     or a missed chamber is fixed in place, not typed again from the start. PINs are
     never sent back; the form gets a new idempotency key (the old one answers the
     rejection it recorded)."""
+    firearm = inspect["firearm"]
     state = app_state(request).custody.state(production)
     values = {
-        "chambers": [str(form.get(f"chamber-{i}") or "") for i in
-                     range(1, state.firearms[firearm].capacity + 1)],
-        "barrel_clear": str(form.get("barrel_clear") or "") in ("1", "on", "yes", "true"),
+        "chambers": inspect["chambers"], "barrel_clear": inspect["barrel_clear"],
         "scene": str(form.get("scene") or ""),
         "performer": str(form.get("performer") or "").strip(),
         "confirm_person": str(form.get("confirm_person") or "").strip(),
