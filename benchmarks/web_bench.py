@@ -297,6 +297,12 @@ def _proc_cpu(pid: int) -> dict[str, tuple[float, float]]:
             "writer": writer, "all": (web[0] + writer[0], web[1] + writer[1])}
 
 
+def _writer_counts(base: str) -> tuple[int, int]:
+    """(batches, commands) the server's writer has run so far (``GET /api/v1/health``)."""
+    h = httpx.get(f"{base}/api/v1/health", timeout=5).json()
+    return int(h["batches"]), int(h["commands"])
+
+
 def reference_loop() -> float:
     """Seconds for a fixed pure-Python loop (median of 3): how fast this machine is now."""
     times = []
@@ -350,14 +356,14 @@ def api_bench(home: Path, plan: list[list[str]], handoffs: int,
         print(f"API, {CLIENTS} concurrent clients (one asyncio process, keep-alive), "
               f"{rounds_n} rounds of {handoffs} handoffs per client:")
         print("  round  commands/s  issue p50  issue p99  inspect p50  collect p50   "
-              "server CPU ms/cmd (web + writer)   reference loop")
+              "server CPU ms/cmd (web + writer)  batch  reference loop")
         for n in range(rounds_n):
             ref = reference_loop()
             cfg["run"] = os.urandom(4).hex()
-            cpu0 = _proc_cpu(server.pid)
+            cpu0, w0 = _proc_cpu(server.pid), _writer_counts(base)
             worker = subprocess.run([sys.executable, __file__, "--client-worker"],
                                     input=json.dumps(cfg), capture_output=True, text=True)
-            cpu1 = _proc_cpu(server.pid)
+            cpu1, w1 = _proc_cpu(server.pid), _writer_counts(base)
             if worker.returncode:
                 raise SystemExit("the client process failed: " + worker.stderr[-2000:])
             res = json.loads(worker.stdout)
@@ -366,6 +372,7 @@ def api_bench(home: Path, plan: list[list[str]], handoffs: int,
                 len(v) for v in res["warm"].values())
             res["cpu_web"], res["cpu_writer"] = cpu["web"] / total, cpu["writer"] / total
             res["cpu_client"] = res["client_cpu"] / total
+            res["batch"] = (w1[1] - w0[1]) / max(1, w1[0] - w0[0])
             rounds.append(res)
             lat = res["lat"]
             i50, i99 = pct(lat["issue"], 50) * 1000, pct(lat["issue"], 99) * 1000
@@ -374,7 +381,7 @@ def api_bench(home: Path, plan: list[list[str]], handoffs: int,
                   f"  {pct(lat['collect'], 50) * 1000:8.1f} ms   "
                   f"{(res['cpu_web'] + res['cpu_writer']) * 1000:5.2f} "
                   f"({res['cpu_web'] * 1000:.2f} + {res['cpu_writer'] * 1000:.2f})"
-                  f"{'':>14}{ref * 1000:5.0f} ms")
+                  f"{'':>9}{res['batch']:5.1f}{ref * 1000:9.0f} ms")
             if res["errors"]:
                 print(f"         {len(res['errors'])} commands were not allowed, e.g.: "
                       f"{res['errors'][:3]}")
