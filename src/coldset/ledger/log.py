@@ -22,6 +22,7 @@ from coldset.ledger.checkpoint import Checkpoint, sign_checkpoint
 from coldset.ledger.errors import LedgerError
 from coldset.ledger.note import Signer, Verifier
 from coldset.ledger.rawdb import RawDb
+from coldset.store.direct import Direct
 from coldset.store.schema import ledger_checkpoints, ledger_entries, ledger_logs, ledger_nodes
 
 CHUNK = 256
@@ -74,13 +75,14 @@ class _Frontier:
     last_checkpoint: tuple[int, int, bytes] | None  # (seq, size, root)
 
 
-# Statements built once: the append path runs them hundreds of times a second.
-_SELECT_LOG = select(ledger_logs.c.id, ledger_logs.c.size, ledger_logs.c.root).where(
+# Statements built once: the append path runs them hundreds of times a second, on
+# the driver's cursor (see coldset.store.direct).
+_SELECT_LOG = Direct(select(ledger_logs.c.id, ledger_logs.c.size, ledger_logs.c.root).where(
     ledger_logs.c.origin == bindparam("b_origin")
-)
-_INSERT_ENTRY = ledger_entries.insert()
-_INSERT_NODE = ledger_nodes.insert()
-_UPDATE_NODE = (
+))
+_INSERT_ENTRY = Direct(ledger_entries.insert())
+_INSERT_NODE = Direct(ledger_nodes.insert())
+_UPDATE_NODE = Direct(
     update(ledger_nodes)
     .where(
         ledger_nodes.c.log_id == bindparam("b_log"),
@@ -89,7 +91,7 @@ _UPDATE_NODE = (
     )
     .values(hashes=bindparam("b_hashes"))
 )
-_UPDATE_LOG = (
+_UPDATE_LOG = Direct(
     update(ledger_logs)
     .where(ledger_logs.c.id == bindparam("b_id"), ledger_logs.c.size == bindparam("b_size"))
     .values(size=bindparam("n_size"), root=bindparam("n_root"))
@@ -100,7 +102,7 @@ _SELECT_LAST_CP = (
     .order_by(ledger_checkpoints.c.seq.desc())
     .limit(1)
 )
-_INSERT_CP = ledger_checkpoints.insert()
+_INSERT_CP = Direct(ledger_checkpoints.insert())
 
 
 _ROW_SQL = "SELECT hashes FROM ledger_nodes WHERE log_id = ? AND level = ? AND chunk = ?"
@@ -181,11 +183,12 @@ class Ledger:
         return [LogInfo(r.id, r.origin, r.size) for r in rows]
 
     def info(self, conn: Connection, origin: str) -> LogInfo:
-        row = conn.execute(_SELECT_LOG, {"b_origin": origin}).first()
+        row = _SELECT_LOG.first(conn, {"b_origin": origin})
         if row is None:
             known = ", ".join(i.origin for i in self.logs(conn)) or "none"
             raise UnknownLog(f"no log named {origin!r} (logs here: {known})")
-        return LogInfo(row.id, origin, row.size, row.root)
+        log_id, size, root = row
+        return LogInfo(log_id, origin, size, bytes(root))
 
     def size(self, conn: Connection, origin: str) -> int:
         return self.info(conn, origin).size
@@ -212,10 +215,10 @@ class Ledger:
         if head is not None and head.origin == origin and head.root is not None:
             log_id, size, root = head.id, head.size, head.root
         else:
-            row = conn.execute(_SELECT_LOG, {"b_origin": origin}).first()
+            row = _SELECT_LOG.first(conn, {"b_origin": origin})
             if row is None:
                 raise UnknownLog(f"no log named {origin!r}")
-            log_id, size, root = row.id, row.size, row.root
+            log_id, size, root = row[0], row[1], bytes(row[2])
         front = self._load_frontier(conn, origin, log_id, size, root)
 
         cr = merkle.CompactRange.from_nodes(size, front.nodes)
@@ -227,9 +230,8 @@ class Ledger:
         new_size = size + len(entries)
         new_root = cr.root()
 
-        conn.execute(
-            _INSERT_ENTRY,
-            [{"log_id": log_id, "idx": size + i, "data": e} for i, e in enumerate(entries)],
+        _INSERT_ENTRY.many(
+            conn, [{"log_id": log_id, "idx": size + i, "data": e} for i, e in enumerate(entries)]
         )
         # Rows to write: partial rows we extend (update) and new rows (insert).
         updates: list[dict[str, object]] = []
@@ -257,13 +259,11 @@ class Ledger:
                                     "hashes": blob})
                 if len(blob) < CHUNK * H:
                     open_rows[(level, chunk)] = blob
-        if inserts:
-            conn.execute(_INSERT_NODE, inserts)
-        if updates:
-            conn.execute(_UPDATE_NODE, updates)
-        done = conn.execute(_UPDATE_LOG, {"b_id": log_id, "b_size": size, "n_size": new_size,
-                                          "n_root": new_root})
-        if done.rowcount != 1:
+        _INSERT_NODE.many(conn, inserts)
+        _UPDATE_NODE.many(conn, updates)
+        done = _UPDATE_LOG.one(conn, {"b_id": log_id, "b_size": size, "n_size": new_size,
+                                      "n_root": new_root})
+        if done != 1:
             raise LedgerError(f"log {origin!r} changed during the append; try again")
 
         last = front.last_checkpoint
@@ -318,8 +318,8 @@ class Ledger:
                 self._check_consistent(conn, log_id, origin, size1, root1, size, root)
         seq = 0 if last is None else last[0] + 1
         note = sign_checkpoint(Checkpoint(origin, size, root), self.signer)
-        conn.execute(_INSERT_CP, {"log_id": log_id, "seq": seq, "size": size, "root": root,
-                                  "note": note})
+        _INSERT_CP.one(conn, {"log_id": log_id, "seq": seq, "size": size, "root": root,
+                              "note": note})
         return seq, size, root
 
     def _check_consistent(

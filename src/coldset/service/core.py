@@ -37,6 +37,7 @@ from coldset.store.custody_schema import (
     custody_timeline,
 )
 from coldset.store.db import Store
+from coldset.store.direct import Direct
 
 CommandInput = dict[str, Any] | c.CommandBase
 _PIN_COMMANDS = (c.CreateProduction, c.AddPerson, c.SetPin, c.ResetPin)
@@ -51,8 +52,8 @@ _IDEM_SELECT = select(custody_idempotency.c.key, custody_idempotency.c.idx,
                       custody_idempotency.c.command_hash).where(
     custody_idempotency.c.production == bindparam("production"),
     custody_idempotency.c.key.in_(bindparam("keys", expanding=True)))
-_INSERT_TIMELINE = insert(custody_timeline)
-_INSERT_IDEM = insert(custody_idempotency)
+_INSERT_TIMELINE = Direct(insert(custody_timeline))
+_INSERT_IDEM = Direct(insert(custody_idempotency))
 
 
 @dataclass
@@ -222,9 +223,9 @@ class CustodyService:
         if p.state.production is not None:
             write_rows(conn, p.state, p.dirty)
         if p.timeline:
-            conn.execute(_INSERT_TIMELINE, p.timeline)
+            _INSERT_TIMELINE.many(conn, p.timeline)
         if p.idem:
-            conn.execute(_INSERT_IDEM, [
+            _INSERT_IDEM.many(conn, [
                 {"production": prod, "key": k, "idx": i, "command_hash": h}
                 for k, (i, h) in p.idem.items()])
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from coldset.domain.state import State
 from coldset.store import custody_schema as t
+from coldset.store.direct import Direct
 
 
 def _j(value: Any) -> str:
@@ -154,11 +155,12 @@ def write_rows(conn: Connection, s: State, dirty: Iterable[tuple[str, str]]) -> 
                  [{"production": prod, "kind": kind, "id": i} for i in ids], rows)
 
 
-#: (dialect, table, key columns) -> (DELETE by key, UPSERT): built once, not per batch.
-_STATEMENTS: dict[tuple[str, Table, tuple[str, ...]], tuple[Delete, Insert]] = {}
+#: (dialect, table, key columns) -> (DELETE by key, UPSERT): built once, not per batch;
+#: the upsert runs on the driver's cursor (it is in every batch; see store.direct).
+_STATEMENTS: dict[tuple[str, Table, tuple[str, ...]], tuple[Delete, Direct]] = {}
 
 
-def _statements(dialect: str, table: Table, cols: tuple[str, ...]) -> tuple[Delete, Insert]:
+def _statements(dialect: str, table: Table, cols: tuple[str, ...]) -> tuple[Delete, Direct]:
     found = _STATEMENTS.get((dialect, table, cols))
     if found is None:
         cond = and_(*(table.c[k] == bindparam(f"k_{k}") for k in cols))
@@ -167,7 +169,8 @@ def _statements(dialect: str, table: Table, cols: tuple[str, ...]) -> tuple[Dele
         upsert: Insert = ins.on_conflict_do_update(
             index_elements=list(cols),
             set_={c.name: ins.excluded[c.name] for c in table.c if c.name not in cols})
-        found = _STATEMENTS[(dialect, table, cols)] = (delete(table).where(cond), upsert)
+        found = _STATEMENTS[(dialect, table, cols)] = (delete(table).where(cond),
+                                                       Direct(upsert))
     return found
 
 
@@ -179,8 +182,7 @@ def _replace(conn: Connection, table: Table, keys: list[dict[str, Any]],
         return
     cols = tuple(keys[0])
     delete_stmt, upsert_stmt = _statements(conn.dialect.name, table, cols)
-    if rows:
-        conn.execute(upsert_stmt, rows)
+    upsert_stmt.many(conn, rows)
     if len(rows) < len(keys):
         present = {tuple(r[k] for k in cols) for r in rows}
         gone = [{f"k_{k}": v for k, v in key.items()} for key in keys
