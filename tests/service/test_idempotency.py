@@ -21,18 +21,28 @@ def size(svc: CustodyService) -> int:
 
 @contextmanager
 def idem_selects(service: CustodyService) -> Iterator[list[str]]:
+    """The idempotency SELECTs SQLite itself runs (its trace callback: statements the
+    writer sends on the driver's cursor bypass SQLAlchemy's events)."""
     seen: list[str] = []
+    traced: list[Any] = []
 
-    def spy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def trace(statement: str) -> None:
         if "custody_idempotency" in statement and \
                 statement.lstrip().upper().startswith("SELECT"):
             seen.append(statement)
 
-    event.listen(service.store.engine, "before_cursor_execute", spy)
+    def on_begin(conn: Any) -> None:
+        raw = conn.connection.driver_connection
+        raw.set_trace_callback(trace)
+        traced.append(raw)
+
+    event.listen(service.store.engine, "begin", on_begin)
     try:
         yield seen
     finally:
-        event.remove(service.store.engine, "before_cursor_execute", spy)
+        event.remove(service.store.engine, "begin", on_begin)
+        for raw in traced:
+            raw.set_trace_callback(None)
 
 
 def unlock(container: str, key: str) -> dict[str, object]:

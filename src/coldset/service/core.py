@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, String, bindparam, insert, select
 
 from coldset import canonical
 from coldset.clock import Clock
@@ -47,11 +47,24 @@ _NEWS = frozenset({"alert_raised", "stop_work_called", "quarantined"})
 _PIN_EVENTS = frozenset({"production_created", "person_added", "pin_set", "pin_reset",
                          "pin_rejected"})
 #: Idempotency keys per ``IN (...)`` (well under every SQLite parameter limit).
-_IDEM_CHUNK = 500
-_IDEM_SELECT = select(custody_idempotency.c.key, custody_idempotency.c.idx,
-                      custody_idempotency.c.command_hash).where(
-    custody_idempotency.c.production == bindparam("production"),
-    custody_idempotency.c.key.in_(bindparam("keys", expanding=True)))
+_IDEM_CHUNK = 512
+#: The lookup with an IN of n keys, n a power of two (a batch's keys are padded with
+#: repeats): a few fixed statements, each compiled once (see store.direct).
+_IDEM_SELECTS: dict[int, Direct] = {}
+
+
+def _idem_select(n: int) -> Direct:
+    found = _IDEM_SELECTS.get(n)
+    if found is None:
+        found = _IDEM_SELECTS[n] = Direct(select(
+            custody_idempotency.c.key, custody_idempotency.c.idx,
+            custody_idempotency.c.command_hash).where(
+            custody_idempotency.c.production == bindparam("production"),
+            custody_idempotency.c.key.in_([bindparam(f"k{i}", type_=String)
+                                            for i in range(n)])))
+    return found
+
+
 _INSERT_TIMELINE = Direct(insert(custody_timeline))
 _INSERT_IDEM = Direct(insert(custody_idempotency))
 
@@ -264,9 +277,12 @@ class CustodyService:
         out: dict[str, tuple[int, str]] = {}
         todo = sorted(set(keys))
         for i in range(0, len(todo), _IDEM_CHUNK):
-            rows = conn.execute(_IDEM_SELECT, {"production": prod,
-                                               "keys": todo[i:i + _IDEM_CHUNK]}).all()
-            out.update((r.key, (r.idx, r.command_hash)) for r in rows)
+            chunk = todo[i:i + _IDEM_CHUNK]
+            n = 1 << (len(chunk) - 1).bit_length()
+            params = {"production": prod}
+            params.update((f"k{j}", chunk[j % len(chunk)]) for j in range(n))
+            for key, idx, command_hash in _idem_select(n).all(conn, params):
+                out[key] = (idx, command_hash)
         return out
 
     def _check_pins(self, conn: Connection, p: _Pending, cmd: c.CommandBase,

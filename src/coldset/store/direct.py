@@ -81,11 +81,22 @@ class Direct:
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Execute a SELECT; its first row as a tuple (columns in the statement's order)."""
+        rows = self._select(conn, params, one=True)
+        return rows[0] if rows else None
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Execute a SELECT; every row, as tuples."""
+        return self._select(conn, params, one=False)
+
+    def _select(self, conn: Connection, params: Mapping[str, Any],
+                one: bool) -> list[tuple[Any, ...]]:
         sql, order = self._sql(conn, tuple(params))
         cur = self._cursor(conn)
         try:
             cur.execute(sql, params if order is None else tuple([params[k] for k in order]))
-            row = cur.fetchone()
-            return None if row is None else tuple(row)
+            if one:
+                row = cur.fetchone()
+                return [] if row is None else [tuple(row)]
+            return [tuple(r) for r in cur.fetchall()]
         finally:
             cur.close()
