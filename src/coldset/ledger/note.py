@@ -32,6 +32,7 @@ MAX_NOTE_SIGNATURES = 100
 
 _KEY_ID_HEX = re.compile(r"[0-9a-f]{8}")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def decode_base64(text: str, what: str, error: type[LedgerError] = NoteError) -> bytes:
@@ -248,7 +249,7 @@ def _check_note_text(text: str) -> None:
     match = _CONTROL.search(text)
     if match:
         raise NoteError(f"note text contains control character {match.group()!r}")
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+    if not text.isascii() and _SURROGATE.search(text):
         raise NoteError("note text is not valid UTF-8 (lone surrogate)")
 
 

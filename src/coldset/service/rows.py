@@ -127,7 +127,8 @@ _RECORDS = {
 
 def _record(s: State, kind: str, rid: str) -> dict[str, Any] | None:
     obj = getattr(s, _RECORDS[kind]).get(rid)
-    return None if obj is None else {"detail": _j(_plain(obj))}
+    # _j(asdict(x)) is the text _j(_plain(x)) gives, without a parse and a second dump
+    return None if obj is None else {"detail": _j(asdict(obj))}
 
 
 def write_rows(conn: Connection, s: State, dirty: Iterable[tuple[str, str]]) -> None:
