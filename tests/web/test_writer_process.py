@@ -1,7 +1,8 @@
 """The writer in a process of its own (what ``coldset serve`` runs): commands decided and
 recorded by the child come back as the same results; a PIN is checked there; answers
 reach concurrent requests; a writer that dies or cannot start is said plainly (503, a
-one-line reason) and never hangs a request; stop ends the child."""
+one-line reason) and never hangs a request; a dead writer is started again and
+commands go through after; stop ends the child."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 import os
 import signal
 import stat
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -238,3 +240,109 @@ def test_the_writer_process_runs_the_alert_timer(live: Install) -> None:
         assert later >= first + 3
     finally:
         w.stop()
+
+
+def _until(check: object, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():                                              # type: ignore[operator]
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def _answers(w: WriterProcess) -> bool:
+    """True once the writer decides a command again (recorded or not)."""
+    try:
+        w.execute(_inspect())
+        return True
+    except WriterStopped:
+        return False
+
+
+def test_a_dead_writer_is_started_again(live: Install) -> None:
+    """SIGKILL the child: commands fail fast while it is down, then a new child (a new
+    pid) takes them, and what it records continues the same log."""
+    w = WriterProcess(live.settings.home, live.settings.database_url, restart_delays=(0.1,))
+    w.start()
+    w.wait_ready(timeout=60)
+    w.listen()
+    try:
+        before = w.execute(_cmd("unlock_container", container="safe-main"))
+        assert before.ok and w.restarts == 0
+        first = w.pid
+        os.kill(first, signal.SIGKILL)                              # type: ignore[arg-type]
+        with pytest.raises(WriterStopped, match="restarting it"):
+            for _ in range(50):
+                w.submit(_inspect()).result(timeout=10)
+        _until(lambda: _answers(w))
+        assert w.pid != first and w.restarts == 1
+        assert w.last_exit == f"exit code {-signal.SIGKILL}"
+        after = w.execute(_inspect("colt-2"))
+        assert after.ok and after.index is not None and before.index is not None
+        assert after.index > before.index
+    finally:
+        w.stop()
+
+
+def test_a_restart_that_fails_is_tried_again_until_it_works(live: Install) -> None:
+    """While the new child cannot start (a signing key others can read), the parent keeps
+    trying and says why; once the key is fixed the writer is back."""
+    w = WriterProcess(live.settings.home, live.settings.database_url,
+                      restart_delays=(0.1, 0.2))
+    w.start()
+    w.wait_ready(timeout=60)
+    w.listen()
+    key = live.settings.key_path
+    try:
+        assert w.execute(_cmd("unlock_container", container="safe-main")).ok
+        os.chmod(key, 0o644)
+        os.kill(w.pid, signal.SIGKILL)                              # type: ignore[arg-type]
+        _until(lambda: "chmod 600" in (w.last_exit or ""))
+        with pytest.raises(WriterStopped):
+            w.execute(_inspect())
+        os.chmod(key, stat.S_IRUSR | stat.S_IWUSR)
+        _until(lambda: _answers(w))
+        assert w.restarts == 1 and w.execute(_inspect("colt-2")).ok
+    finally:
+        os.chmod(key, stat.S_IRUSR | stat.S_IWUSR)
+        w.stop()
+
+
+def test_stop_while_waiting_to_restart_ends_at_once(live: Install) -> None:
+    """Stopping the server while the writer is down ends the wait: no new child starts."""
+    w = WriterProcess(live.settings.home, live.settings.database_url,
+                      restart_delays=(30.0,))
+    w.start()
+    w.wait_ready(timeout=60)
+    w.listen()
+    first = w._proc
+    os.kill(w.pid, signal.SIGKILL)                                  # type: ignore[arg-type]
+    _until(lambda: w.last_exit is not None)
+    t = time.monotonic()
+    w.stop()
+    assert time.monotonic() - t < 5
+    assert w._proc is first and w.restarts == 0
+
+
+def test_the_api_is_back_after_the_writer_restarts(live: Install) -> None:
+    """As the server runs it (answers read on the event loop): 503 while the writer is
+    down, then 200 again, and health counts the restart."""
+    app = create_app(live, demo=True, writer="process")
+    with TestClient(app) as client:
+        tok = app.state.coldset.accounts.create_token("hana", "t")
+        h = {"Authorization": f"Bearer {tok}"}
+        assert client.post(f"{A}/unlock_container", json={"container": "safe-main"},
+                           headers=h).status_code == 200
+        os.kill(app.state.coldset.queue.pid, signal.SIGKILL)
+        seen: list[int] = []
+
+        def recorded() -> bool:
+            r = client.post(f"{A}/inspect", headers=h, json={
+                "firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True})
+            seen.append(r.status_code)
+            return r.status_code == 200
+
+        _until(recorded)
+        assert 503 in seen and set(seen) <= {200, 503}
+        health = client.get("/api/v1/health").json()
+        assert health["ok"] and health["restarts"] == 1
+        assert health["last_exit"] == f"exit code {-signal.SIGKILL}"

@@ -18,10 +18,12 @@ each on its own core.
 - The parent stays a reader (board, timeline, pages) and still writes its own
   accounts and sessions; every custody command goes through the child, so the
   service is still the only writer of custody state.
-- If the child dies, every command waiting for it and every later one fails
-  with :class:`WriterStopped` (the web app answers 503 and says to restart the
-  server); a command in flight may or may not have been recorded, which is what
-  idempotency keys are for.
+- If the child dies, every command waiting for it fails at once with
+  :class:`WriterStopped` (the web app answers 503); a command in flight may or
+  may not have been recorded, which is what idempotency keys are for. Then the
+  parent starts a new child (after 1 s, then 2, 5, 10 and every 30 s while it
+  keeps failing); commands fail fast with 503 until it is ready, and go through
+  again after. Reads never stop. ``restart_delays=None`` turns this off.
 """
 
 from __future__ import annotations
@@ -61,10 +63,20 @@ class WriterProcess:
     :class:`WriterStopped` with the child's own message.
     """
 
+    #: Seconds before each new try after the child died (the last one repeats).
+    RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+
     def __init__(self, home: Path, database_url: str, *,
-                 alert_interval: float | None = None) -> None:
+                 alert_interval: float | None = None,
+                 restart_delays: tuple[float, ...] | None = RESTART_DELAYS) -> None:
         self.home, self.database_url = home, database_url
         self.alert_interval = alert_interval
+        self.restart_delays = restart_delays
+        self.restarts = 0                       # children started again after one died
+        self.last_exit: str | None = None       # how the last child ended, for health
+        self._restarter: threading.Thread | None = None
+        self._wake = threading.Event()          # set by stop(): no more waiting to restart
+        self._state_lock = threading.Lock()
         self._ctx = multiprocessing.get_context("spawn")
         self._conn: Connection | None = None
         self._proc: Any = None
@@ -121,17 +133,23 @@ class WriterProcess:
         if self._listening is not None:
             return
         if loop is not None:
-            loop.add_reader(self._conn.fileno(), self._on_readable, loop)
+            loop.add_reader(self._conn.fileno(), self._on_readable, loop, self._conn)
             self._listening = loop
         else:
-            self._listening = threading.Thread(target=self._read, daemon=True,
-                                               name="coldset-writer-replies")
+            self._listening = threading.Thread(target=self._read, args=(self._conn,),
+                                               daemon=True, name="coldset-writer-replies")
             self._listening.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Let the child finish what it was given, then end it."""
         if self._proc is None:
             return
+        with self._state_lock:
+            self._stopping = True       # and no restart from now on
+        self._wake.set()
+        restarter = self._restarter
+        if restarter is not None and restarter is not threading.current_thread():
+            restarter.join(timeout)
         if self._stopped is None:
             self._stopping = True
             with contextlib.suppress(WriterStopped):
@@ -204,7 +222,8 @@ class WriterProcess:
         except (WriterStopped, TimeoutError) as e:
             self._waiters.pop(req, None)
             raise WriterStopped(str(e) or "the writer process does not answer") from None
-        return {"writer": "process", **found}
+        return {"writer": "process", **found, "restarts": self.restarts,
+                "last_exit": self.last_exit}
 
     def _send_outbox(self, loop: asyncio.AbstractEventLoop) -> None:
         box = self._outboxes.pop(loop, [])
@@ -220,36 +239,33 @@ class WriterProcess:
         if self._stopped is not None:
             raise WriterStopped(self._stopped)
         data = pickle.dumps(msg, _PICKLE)
+        conn = self._conn
         try:
             with self._send_lock:
-                self._conn.send_bytes(data)  # type: ignore[union-attr]
+                conn.send_bytes(data)  # type: ignore[union-attr]
         except (OSError, ValueError):
-            self._writer_died()
+            self._writer_died(conn)
             raise WriterStopped(self._stopped or "the writer process stopped") from None
 
-    def _read(self) -> None:
-        """The reader thread (no event loop to read on)."""
-        conn = self._conn
-        assert conn is not None
+    def _read(self, conn: Connection) -> None:
+        """The reader thread (no event loop to read on), for one child's connection."""
         while True:
             try:
                 answers = pickle.loads(conn.recv_bytes())
             except (EOFError, OSError):
                 break
             self._deliver(answers, None)
-        self._writer_died()
+        self._writer_died(conn)
 
-    def _on_readable(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _on_readable(self, loop: asyncio.AbstractEventLoop, conn: Connection) -> None:
         """The event loop's reader: every answer already here, without blocking."""
-        conn = self._conn
-        assert conn is not None
         try:
             while conn.poll():
                 self._deliver(pickle.loads(conn.recv_bytes()), loop)
         except (EOFError, OSError):
             with contextlib.suppress(Exception):
                 loop.remove_reader(conn.fileno())
-            self._writer_died()
+            self._writer_died(conn)
 
     def _deliver(self, answers: list[tuple[str, int, Any]],
                  here: asyncio.AbstractEventLoop | None) -> None:
@@ -271,19 +287,93 @@ class WriterProcess:
             else:
                 _call_in(loop, _settle, items)
 
-    def _writer_died(self) -> None:
-        if self._stopped is not None:
-            return
-        if self._stopping:
-            self._stopped = "the server is shutting down"
-            return
-        code = self._proc.exitcode if self._proc is not None else None
-        self._stopped = (f"the writer process stopped (exit code {code}): nothing more can be "
-                         "recorded until coldset serve is restarted. A command sent just "
-                         "before may or may not have been recorded; resend it with the "
-                         "same idempotency key after the restart.")
-        log.critical(self._stopped)
+    def _writer_died(self, conn: Connection | None) -> None:
+        """``conn``'s child is gone (said by whoever noticed first; an old child's
+        connection, noticed late, says nothing about the one running now)."""
+        with self._state_lock:
+            if self._stopped is not None or conn is not self._conn:
+                return
+            if self._stopping:
+                self._stopped = "the server is shutting down"
+                return
+            proc = self._proc
+            if proc is not None:
+                proc.join(0.1)      # for its exit code; a dead child is reaped at once
+            code = proc.exitcode if proc is not None else None
+            self.last_exit = f"exit code {code}"
+            restarting = self.restart_delays is not None
+            self._stopped = (
+                f"the writer process stopped ({self.last_exit}): nothing can be recorded "
+                + ("until it is running again; the server is restarting it, which takes a "
+                   "few seconds" if restarting else "until coldset serve is restarted")
+                + ". A command sent just before may or may not have been recorded; resend "
+                "it with the same idempotency key after the restart.")
+            log.critical(self._stopped)
+            if restarting:
+                self._restarter = threading.Thread(target=self._restart, daemon=True,
+                                                   name="coldset-writer-restart")
+                self._restarter.start()
         self._fail_all(self._stopped)
+
+    def _restart(self) -> None:
+        """Start a new child until one is ready (the restart thread); then take commands."""
+        assert self.restart_delays is not None
+        for attempt in itertools.count():
+            delays = self.restart_delays
+            delay = delays[min(attempt, len(delays) - 1)] if delays else 0.0
+            self._wake.wait(delay)
+            with self._state_lock:
+                if self._stopping:
+                    return
+                old = self._conn
+                parent, child = self._ctx.Pipe(duplex=True)
+                self._proc = self._ctx.Process(
+                    target=_child_main, name="coldset-writer", daemon=True,
+                    args=(str(self.home), self.database_url, child, self.alert_interval))
+                self._proc.start()
+                child.close()
+                self._conn = parent
+                self._ready = False
+            try:
+                self.wait_ready()
+            except WriterStopped as e:
+                self.last_exit = str(e)
+                log.error("restarting the writer process failed (try %d): %s", attempt + 1, e)
+                continue
+            with self._state_lock:
+                if self._stopping:
+                    self._kill()
+                    return
+                self.restarts += 1
+                listening = self._listening
+                if isinstance(listening, asyncio.AbstractEventLoop):
+                    try:
+                        listening.call_soon_threadsafe(self._listen_again, listening, old)
+                    except RuntimeError:        # the loop has closed: the server is ending
+                        return
+                else:
+                    if old is not None:     # its reader thread ended on end-of-file
+                        old.close()
+                    self._listening = None
+                    self.listen()
+                    self._stopped = None
+            log.warning("the writer process is running again (pid %s, restart %d)",
+                        self._proc.pid, self.restarts)
+            return
+
+    def _listen_again(self, loop: asyncio.AbstractEventLoop, old: Connection | None) -> None:
+        """On the event loop: forget the dead child's connection, read the new one's
+        answers, then let commands through."""
+        if old is not None:
+            with contextlib.suppress(Exception):
+                loop.remove_reader(old.fileno())
+            with contextlib.suppress(OSError):
+                old.close()
+        with self._state_lock:
+            if self._stopping or self._conn is None:
+                return
+            loop.add_reader(self._conn.fileno(), self._on_readable, loop, self._conn)
+            self._stopped = None
 
     def _fail_all(self, why: str) -> None:
         for req in list(self._waiters):
