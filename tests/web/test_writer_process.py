@@ -28,7 +28,7 @@ from coldset.service.result import Result
 from coldset.service.web_support import setup_demo
 from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web import create_app
-from tests.web.conftest import PASSWORDS, PINS, make_install
+from tests.web.conftest import PASSWORDS, PINS, csrf_of, make_install, text_of
 
 A = f"/api/v1/productions/{PRODUCTION}/commands"
 
@@ -196,6 +196,10 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
         h = {"Authorization": f"Bearer {tok}"}
         r = client.post(f"{A}/unlock_container", json={"container": "safe-main"}, headers=h)
         assert r.status_code == 200, r.text
+        r = client.post("/login", data={"login": "hana", "password": PASSWORDS["hana"],
+                                         "csrf": csrf_of(client.get("/login").text),
+                                         "next": "/"}, follow_redirects=True)
+        csrf = csrf_of(client.get(f"/p/{PRODUCTION}/board").text)
         health = client.get("/api/v1/health")
         assert health.status_code == 200 and health.json()["writer"] == "process"
         assert health.json()["commands"] >= 1 and "pid" not in health.json()
@@ -208,6 +212,20 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
         assert r.status_code == 503, r.text
         assert r.json()["error_kind"] == "writer-stopped"
         assert "restart" in r.json()["error"]
+        form = f"/p/{PRODUCTION}/handoff?firearm=colt-1"
+        page = client.post(f"/p/{PRODUCTION}/do/inspect", headers={
+            "referer": f"http://testserver{form}"}, data={
+            "csrf": csrf, "firearm": "colt-1", "barrel_clear": "1",
+            **{f"chamber-{i}": "empty" for i in range(1, 7)}})
+        assert page.status_code == 503
+        words = text_of(page.text)
+        assert "Nothing can be recorded right now" in words
+        assert "go back to the form and send it again" in words
+        assert "idempotency" not in words
+        assert f'href="{form.replace("&", "&amp;")}" data-back' in page.text
+        elsewhere = client.post(f"/p/{PRODUCTION}/do/inspect", headers={
+            "referer": "http://evil.example/p/x"}, data={"csrf": csrf, "firearm": "colt-1"})
+        assert elsewhere.status_code == 503 and "data-back" not in elsewhere.text
         board = client.get(f"/api/v1/productions/{PRODUCTION}/board", headers=h)
         assert board.status_code == 200
         health = client.get("/api/v1/health")

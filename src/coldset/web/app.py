@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -192,8 +192,19 @@ def _handlers(app: FastAPI) -> None:
     async def _no_writer(request: Request, exc: WriterStopped) -> Response:
         if _is_api(request):
             return api_error(503, "writer-stopped", str(exc))
-        return render(request, "error.html", status=503, title="Nothing can be recorded",
-                      message=str(exc))
+        # the page says it in words; the form (its idempotency key with it) is one step back
+        back = None
+        ref = urlsplit(request.headers.get("referer") or "")
+        if ref.netloc == request.url.netloc and ref.path.startswith("/p/") \
+                and "//" not in ref.path and "\\" not in ref.path:
+            back = ref.path + (f"?{ref.query}" if ref.query else "")
+        return render(request, "error.html", status=503,
+                      title="Nothing can be recorded right now",
+                      message="coldset's recorder stopped and the server is starting it "
+                              "again, which takes a few seconds. What you just sent may or "
+                              "may not have been recorded. Wait a moment, then go back to "
+                              "the form and send it again (PINs must be typed again): if it "
+                              "was recorded already, it is not recorded twice.", back=back)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:

@@ -19,6 +19,12 @@
       if (input) { input.value = fill.dataset.value; var nx = input.dataset.scanNext;
         var n = nx && document.querySelector(nx); (n || input).focus(); }
     }
+    // "Back to the form": the browser's own back keeps what was typed (and the
+    // form's idempotency key, so sending it again cannot record it twice)
+    if (e.target.closest("[data-back]") && window.history.length > 1) {
+      e.preventDefault();
+      window.history.back();
+    }
     if (e.target.closest("[data-all-empty]")) {
       document.querySelectorAll('input[type=radio][value="empty"][name^="chamber-"]')
         .forEach(function (r) { r.checked = true; });
@@ -48,6 +54,16 @@
     form.dataset.sent = "1";
     setTimeout(function () { form.querySelectorAll("button[type=submit]")
       .forEach(function (b) { b.disabled = true; }); }, 0);
+  });
+
+  // Back on a page the browser kept (back button): its forms can be sent again.
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) return;
+    document.querySelectorAll("form[data-once]").forEach(function (form) {
+      delete form.dataset.sent;
+      form.querySelectorAll("button[type=submit]")
+        .forEach(function (b) { b.disabled = false; });
+    });
   });
 
   // A form the server rejected comes back filled in as it was sent (never a PIN): the
