@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Role(StrEnum):
@@ -491,3 +492,21 @@ class Override:
     confirmers: tuple[str, ...]
     at: str
     command: str
+
+
+def replace(obj: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` for the domain's frozen dataclasses, ~6x faster (the writer
+    calls it for every firearm, lot or person a command touches, and once per rule).
+
+    They have no ``__post_init__``, no ``init=False`` field and no slots (a test checks),
+    so a copy of the instance's fields with the changed ones set is what ``replace``
+    would build. An unknown field is a TypeError, as there."""
+    fields = obj.__dataclass_fields__
+    for k in changes:
+        if k not in fields:
+            raise TypeError(f"{type(obj).__name__} has no field {k!r}")
+    new = object.__new__(type(obj))
+    d = new.__dict__
+    d.update(obj.__dict__)
+    d.update(changes)
+    return new

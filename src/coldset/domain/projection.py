@@ -9,7 +9,6 @@ incrementally, so both give the same state.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import Any
 
 from coldset.domain.events import Event
@@ -51,11 +50,13 @@ from coldset.domain.model import (
     StopWork,
     Training,
     Unit,
+    replace,
 )
 from coldset.domain.state import State
 
 Handler = Callable[[State, Event, str], None]
 _HANDLERS: dict[str, Handler] = {}
+
 
 
 def _on(type_: str) -> Callable[[Handler], Handler]:

@@ -28,7 +28,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from coldset.domain.commands import CommandBase
-from coldset.domain.model import ProductionSettings
+from coldset.domain.model import ProductionSettings, replace
 from coldset.domain.state import State
 
 VerdictKind = Literal["block", "block_overridable", "alert", "stop_work"]
@@ -165,9 +165,7 @@ def evaluate(ctx: RuleContext) -> list[Verdict]:
     """Run every rule that applies to the command; return every verdict they give."""
     out: list[Verdict] = []
     for r in applicable(ctx.command):
-        sub = RuleContext(ctx.state, ctx.command, ctx.now, ctx.settings, ctx.confirmed,
-                          rule_id=r.id, source=r.source)
-        out.extend(r.fn(sub))
+        out.extend(r.fn(replace(ctx, rule_id=r.id, source=r.source)))
     return out
 
 
