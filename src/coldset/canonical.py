@@ -50,13 +50,20 @@ def _plain(value: Any) -> bool:
     return False
 
 
-def dumps(value: Any) -> bytes:
-    """Encode ``value`` as canonical JSON bytes."""
-    if not _plain(value):
+# One encoder, built once (json.dumps with options builds a new one on every call).
+_ENCODE = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+def dumps(value: Any, *, checked: bool = False) -> bytes:
+    """Encode ``value`` as canonical JSON bytes.
+
+    ``checked``: ``value`` is part of a value already encoded by this function (the
+    command inside an entry), so it is not checked again."""
+    if not checked and not _plain(value):
         _check(value, "$")
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _ENCODE(value).encode("utf-8")
 
 
 def loads(data: bytes) -> Any:

@@ -4,6 +4,7 @@ sit, naming where; str subclasses (enum values) encode as their text."""
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 
 import pytest
@@ -55,3 +56,13 @@ def test_fast_path_accepts_what_the_full_check_accepts(value: object) -> None:
 def test_a_float_anywhere_is_refused(value: object, f: float) -> None:
     with pytest.raises(canonical.CanonicalError, match="floats"):
         canonical.dumps([value, {"x": [f]}])
+
+
+@given(_plain)
+def test_the_bytes_are_what_json_dumps_gives_with_the_canonical_options(value: object) -> None:
+    """The encoder built once writes exactly what json.dumps did (entries already in logs
+    keep their hashes), checked or not."""
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode("utf-8")
+    assert canonical.dumps(value) == expected
+    assert canonical.dumps(value, checked=True) == expected

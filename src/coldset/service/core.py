@@ -91,11 +91,12 @@ class _Pending:
 
 def command_hash(cmd: c.CommandBase) -> str:
     """What an idempotency key remembers of its command (no PINs in it)."""
-    return _hash_public(c.public_dict(cmd))
+    return hashlib.sha256(canonical.dumps(c.public_dict(cmd))).hexdigest()
 
 
 def _hash_public(public: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical.dumps(public)).hexdigest()
+    """``command_hash`` of a command, from its public dict inside an entry just encoded."""
+    return hashlib.sha256(canonical.dumps(public, checked=True)).hexdigest()
 
 
 class CustodyService:

@@ -16,9 +16,11 @@ from coldset.domain.state import State
 from coldset.store import custody_schema as t
 from coldset.store.direct import Direct
 
+_J = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=list).encode
+
 
 def _j(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=list)
+    return _J(value)
 
 
 def _plain(obj: Any) -> Any:
