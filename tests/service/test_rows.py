@@ -3,10 +3,12 @@ one the state no longer has deleted; the other rows of the table are untouched."
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 
 from coldset.service.core import CustodyService
-from coldset.service.rows import _replace
+from coldset.service.rows import _j, _replace, _tree
 from coldset.store.custody_schema import custody_records
 
 
@@ -29,3 +31,28 @@ def test_replace_upserts_inserts_and_deletes(service: CustodyService) -> None:
         _replace(conn, custody_records, [key("a"), key("b"), key("d")],
                  [{**key("a"), "detail": "a-2"}, {**key("d"), "detail": "d-1"}])
     assert _rows(service) == {"a": "a-2", "c": "c-1", "d": "d-1"}
+
+
+def test_tree_encodes_as_asdict_does(western_service: CustodyService) -> None:
+    """The rows' JSON from ``_tree`` is the text ``asdict`` gave, for every record of the
+    sample western (people with credentials, training and consent; scenes with plans;
+    lots, containers, firearms, inspections)."""
+    state = western_service.state("dusty-trail")
+    seen = 0
+    for value in vars(state).values():
+        if not isinstance(value, dict):
+            continue
+        for obj in value.values():
+            if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+                assert _j(_tree(obj)) == _j(dataclasses.asdict(obj)), obj
+                seen += 1
+    assert seen > 30
+    odd = _Holder(tags={"b", "a", "c"}, pair=(1, [2, {"k": (3,)}]), inner=_Holder())
+    assert _j(_tree(odd)) == _j(dataclasses.asdict(odd))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Holder:
+    tags: frozenset[str] | set[str] = frozenset()
+    pair: tuple[object, ...] = ()
+    inner: object = None

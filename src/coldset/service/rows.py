@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Delete, Insert, Table, and_, bindparam, delete
@@ -23,15 +23,36 @@ def _j(value: Any) -> str:
     return _J(value)
 
 
-def _plain(obj: Any) -> Any:
-    return json.loads(_j(asdict(obj)))
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _tree(obj: Any) -> Any:
+    """``dataclasses.asdict`` without its deep copies (nothing here is kept, only encoded
+    by :func:`_j`): dataclasses become dicts of their fields, containers are walked,
+    everything else is left as it is. ``_j(_tree(x)) == _j(asdict(x))`` (tested)."""
+    t = type(obj)
+    if t is str or t is int or t is bool or obj is None:
+        return obj
+    names = _FIELDS.get(t)
+    if names is None and is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELDS[t] = tuple(f.name for f in fields(obj))
+    if names is not None:
+        return {n: _tree(getattr(obj, n)) for n in names}
+    if isinstance(obj, list | tuple):
+        return [_tree(v) for v in obj]
+    if isinstance(obj, set | frozenset):
+        return {_tree(v) for v in obj}
+    if isinstance(obj, dict):
+        return {_tree(k): _tree(v) for k, v in obj.items()}
+    return obj
+
 
 
 def production_row(s: State) -> dict[str, Any]:
     p = s.production
     assert p is not None
     return {"id": p.id, "origin": p.origin, "title": p.title, "time_zone": p.time_zone,
-            "exemption": p.exemption.value, "settings": _j(asdict(p.settings)),
+            "exemption": p.exemption.value, "settings": _j(_tree(p.settings)),
             "created_at": p.created_at}
 
 
@@ -41,9 +62,9 @@ def _person(s: State, pid: str) -> dict[str, Any]:
     return {"name": p.name, "roles": _j(sorted(r.value for r in p.roles)),
             "has_pin": p.has_pin, "pin_locked": pid in s.pin_locked,
             "checked_in_unit": unit, "checked_in_set": set_,
-            "detail": _j({"credentials": [_plain(c) for c in p.credentials],
-                          "training": [_plain(x) for x in p.training],
-                          "consents": [_plain(x) for x in p.consents]})}
+            "detail": _j({"credentials": [_tree(c) for c in p.credentials],
+                          "training": [_tree(x) for x in p.training],
+                          "consents": [_tree(x) for x in p.consents]})}
 
 
 def _firearm(s: State, fid: str) -> dict[str, Any]:
@@ -77,7 +98,7 @@ def _lot(s: State, lid: str) -> dict[str, Any]:
             "disposed": c.disposed, "adjusted": c.adjusted, "expected_stock": c.expected_stock,
             "in_firearms": c.in_firearms, "discrepancy": lot.discrepancy,
             "quarantined": lot.quarantined, "where_json": _j(lot.where),
-            "detail": _j({"verification": _plain(lot.verification) if lot.verification
+            "detail": _j({"verification": _tree(lot.verification) if lot.verification
                           else None,
                           "dummy_source": lot.dummy_source.value if lot.dummy_source else None,
                           "receipt_date": lot.receipt_date,
@@ -110,7 +131,7 @@ def _scene(s: State, sid: str) -> dict[str, Any]:
     sc = s.scenes[sid]
     return {"shoot_day": sc.shoot_day, "unit": sc.unit, "set_id": sc.set, "title": sc.title,
             "wrapped_at": sc.wrapped_at,
-            "detail": _j({"plan": _plain(sc.plan), "cast_crew": list(sc.cast_crew),
+            "detail": _j({"plan": _tree(sc.plan), "cast_crew": list(sc.cast_crew),
                           "signoffs": sc.signoffs})}
 
 
@@ -129,8 +150,7 @@ _RECORDS = {
 
 def _record(s: State, kind: str, rid: str) -> dict[str, Any] | None:
     obj = getattr(s, _RECORDS[kind]).get(rid)
-    # _j(asdict(x)) is the text _j(_plain(x)) gives, without a parse and a second dump
-    return None if obj is None else {"detail": _j(asdict(obj))}
+    return None if obj is None else {"detail": _j(_tree(obj))}
 
 
 def write_rows(conn: Connection, s: State, dirty: Iterable[tuple[str, str]]) -> None:
