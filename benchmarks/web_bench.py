@@ -26,7 +26,8 @@ Targets: board median <= 50 ms; issue p50 <= 10 ms and p99 <= 50 ms.
     --home DIR     build the install there once and reuse it on later runs
     --skip-board   only the API part
     --rounds N     client runs against one server (default 5); each round is printed
-                   with a reference loop timing (this machine's speed right then),
+                   with a reference loop timing (this machine's speed right then) and
+                   the writer's mean batch size (from /api/v1/health),
                    and the summary gives the median of the rounds
     --writer thread  serve with the writer in the web process (default: its own
                    process, as ``coldset serve`` runs)
