@@ -312,14 +312,18 @@ def test_a_restart_that_fails_is_tried_again_until_it_works(live: Install) -> No
     key = live.settings.key_path
     try:
         assert w.execute(_cmd("unlock_container", container="safe-main")).ok
+        fds = len(os.listdir("/proc/self/fd"))
         os.chmod(key, 0o644)
         os.kill(w.pid, signal.SIGKILL)                              # type: ignore[arg-type]
         _until(lambda: "chmod 600" in (w.last_exit or ""))
+        time.sleep(1.0)         # a few more tries, each a new child and connection
         with pytest.raises(WriterStopped):
             w.execute(_inspect())
         os.chmod(key, stat.S_IRUSR | stat.S_IWUSR)
         _until(lambda: _answers(w))
         assert w.restarts == 1 and w.execute(_inspect("colt-2")).ok
+        # no descriptor left behind by the dead child or the failed tries
+        assert len(os.listdir("/proc/self/fd")) <= fds
     finally:
         os.chmod(key, stat.S_IRUSR | stat.S_IWUSR)
         w.stop()

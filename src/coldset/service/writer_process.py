@@ -318,6 +318,7 @@ class WriterProcess:
     def _restart(self) -> None:
         """Start a new child until one is ready (the restart thread); then take commands."""
         assert self.restart_delays is not None
+        dead = self._conn           # the stopped child's connection: closed once replaced
         for attempt in itertools.count():
             delays = self.restart_delays
             delay = delays[min(attempt, len(delays) - 1)] if delays else 0.0
@@ -325,7 +326,7 @@ class WriterProcess:
             with self._state_lock:
                 if self._stopping:
                     return
-                old = self._conn
+                failed = self._conn if self._conn is not dead else None
                 parent, child = self._ctx.Pipe(duplex=True)
                 self._proc = self._ctx.Process(
                     target=_child_main, name="coldset-writer", daemon=True,
@@ -334,9 +335,12 @@ class WriterProcess:
                 child.close()
                 self._conn = parent
                 self._ready = False
+            if failed is not None:      # the last try's, which never got ready
+                with contextlib.suppress(OSError):
+                    failed.close()
             try:
                 self.wait_ready()
-            except WriterStopped as e:
+            except (WriterStopped, OSError, ValueError) as e:   # (closed by stop())
                 self.last_exit = str(e)
                 log.error("restarting the writer process failed (try %d): %s", attempt + 1, e)
                 continue
@@ -348,12 +352,13 @@ class WriterProcess:
                 listening = self._listening
                 if isinstance(listening, asyncio.AbstractEventLoop):
                     try:
-                        listening.call_soon_threadsafe(self._listen_again, listening, old)
+                        listening.call_soon_threadsafe(self._listen_again, listening, dead)
                     except RuntimeError:        # the loop has closed: the server is ending
                         return
                 else:
-                    if old is not None:     # its reader thread ended on end-of-file
-                        old.close()
+                    if dead is not None:    # its reader thread ended on end-of-file
+                        with contextlib.suppress(OSError):
+                            dead.close()
                     self._listening = None
                     self.listen()
                     self._stopped = None
