@@ -190,17 +190,6 @@ class CommandQueue:
     def execute(self, command: CommandInput, actor_pin: str | None = None) -> Result:
         return self.submit(command, actor_pin).result()
 
-    def execute_many(self, commands: Sequence[CommandInput]) -> list[Result]:
-        """Several commands of one request, in order, in the same batch."""
-        futs = []
-        with self._cv:
-            for cmd in commands:
-                fut: Future[Result] = Future()
-                self._items.append((cmd, None, fut))
-                futs.append(fut)
-            self._cv.notify()
-        return [f.result() for f in futs]
-
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result:
         if self.needs_pin_check(command, actor_pin):
             import anyio.to_thread

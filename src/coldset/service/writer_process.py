@@ -95,6 +95,11 @@ class WriterProcess:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
+        self._spawn()
+        self._stopped = None
+
+    def _spawn(self) -> None:
+        """Start a child over a new socket pair; it loads its state meanwhile."""
         parent, child = self._ctx.Pipe(duplex=True)
         self._proc = self._ctx.Process(
             target=_child_main, name="coldset-writer", daemon=True,
@@ -102,7 +107,7 @@ class WriterProcess:
         self._proc.start()
         child.close()
         self._conn = parent
-        self._stopped = None
+        self._ready = False
 
     def wait_ready(self, timeout: float = 900.0) -> dict[str, int]:
         """Block until the child has loaded every production; production id -> log size."""
@@ -327,14 +332,7 @@ class WriterProcess:
                 if self._stopping:
                     return
                 failed = self._conn if self._conn is not dead else None
-                parent, child = self._ctx.Pipe(duplex=True)
-                self._proc = self._ctx.Process(
-                    target=_child_main, name="coldset-writer", daemon=True,
-                    args=(str(self.home), self.database_url, child, self.alert_interval))
-                self._proc.start()
-                child.close()
-                self._conn = parent
-                self._ready = False
+                self._spawn()
             if failed is not None:      # the last try's, which never got ready
                 with contextlib.suppress(OSError):
                     failed.close()

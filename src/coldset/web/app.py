@@ -30,7 +30,7 @@ from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
 from coldset.service.web_support import AlertTimer, CommandQueue, CommandRunner, warm_up
 from coldset.service.writer_process import WriterProcess, WriterStopped
-from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render
+from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe_next
 
 HERE = Path(__file__).parent
 log = logging.getLogger("coldset.web")
@@ -193,18 +193,17 @@ def _handlers(app: FastAPI) -> None:
         if _is_api(request):
             return api_error(503, "writer-stopped", str(exc))
         # the page says it in words; the form (its idempotency key with it) is one step back
-        back = None
         ref = urlsplit(request.headers.get("referer") or "")
-        if ref.netloc == request.url.netloc and ref.path.startswith("/p/") \
-                and "//" not in ref.path and "\\" not in ref.path:
-            back = ref.path + (f"?{ref.query}" if ref.query else "")
+        production = request.path_params.get("production")
+        back = safe_next(ref.path + (f"?{ref.query}" if ref.query else ""), production,
+                         "") if ref.netloc == request.url.netloc and production else ""
         return render(request, "error.html", status=503,
                       title="Nothing can be recorded right now",
                       message="coldset's recorder stopped and the server is starting it "
                               "again, which takes a few seconds. What you just sent may or "
                               "may not have been recorded. Wait a moment, then go back to "
                               "the form and send it again (PINs must be typed again): if it "
-                              "was recorded already, it is not recorded twice.", back=back)
+                              "was recorded already, it is not recorded twice.", back=back or None)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
