@@ -126,7 +126,7 @@ def test_answers_read_on_the_event_loop_itself(live: Install) -> None:
     w.wait_ready(timeout=60)
 
     async def go() -> tuple[list[Result], BaseException | None]:
-        w.listen(asyncio.get_running_loop())
+        await w.listen_here()
         assert (await w.run(_cmd("unlock_container", container="safe-main"))).ok
         results = await asyncio.gather(*(w.run(_inspect(("colt-1", "colt-2")[i % 2]))
                                          for i in range(20)))
@@ -224,7 +224,9 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
         assert "idempotency" not in words
         assert f'href="{form.replace("&", "&amp;")}" data-back' in page.text
         elsewhere = client.post(f"/p/{PRODUCTION}/do/inspect", headers={
-            "referer": "http://evil.example/p/x"}, data={"csrf": csrf, "firearm": "colt-1"})
+            "referer": "http://evil.example/p/x"}, data={
+            "csrf": csrf, "firearm": "colt-1", "barrel_clear": "1",
+            **{f"chamber-{i}": "empty" for i in range(1, 7)}})
         assert elsewhere.status_code == 503 and "data-back" not in elsewhere.text
         board = client.get(f"/api/v1/productions/{PRODUCTION}/board", headers=h)
         assert board.status_code == 200

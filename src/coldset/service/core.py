@@ -393,6 +393,21 @@ def _result(d: Decision, cmd: c.CommandBase, index: int | None,
                   secrets=out_secrets or {})
 
 
+def validate(command: CommandInput) -> c.CommandBase | Result:
+    """``command`` parsed into its model, or the ``malformed`` :class:`Result` it gets.
+
+    The web process calls this before a command goes to the writer, so the writer only
+    ever sees commands that passed their model: nothing a client sends can raise there.
+    """
+    try:
+        return c.parse_command(command)
+    except c.CommandError as e:
+        return _malformed(command, e)
+    except (RecursionError, ValueError, TypeError):    # e.g. nesting beyond all reason
+        return _malformed(command, c.CommandError(
+            [("", "could not be read as a command (nested too deeply or not plain JSON)")]))
+
+
 def _malformed(raw: Any, e: c.CommandError) -> Result:
     prod = raw.get("production") if isinstance(raw, dict) else None
     typ = raw.get("type") if isinstance(raw, dict) else None

@@ -33,10 +33,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from coldset.domain import commands as c
 from coldset.domain.sample import PEOPLE, PRODUCTION, western
 from coldset.service import pins as pinstore
 from coldset.service.accounts import AccountService
-from coldset.service.core import CommandInput, CustodyService
+from coldset.service.core import CommandInput, CustodyService, validate
 from coldset.service.result import Result
 from coldset.store.custody_schema import custody_people
 
@@ -191,6 +192,10 @@ class CommandQueue:
         return self.submit(command, actor_pin).result()
 
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result:
+        checked = validate(command)
+        if isinstance(checked, Result):
+            return checked          # malformed: answered here, never queued
+        command = checked
         if self.needs_pin_check(command, actor_pin):
             import anyio.to_thread
 
@@ -201,21 +206,17 @@ class CommandQueue:
 
     def _pin_pairs(self, command: CommandInput,
                    actor_pin: str | None) -> tuple[str, list[tuple[str, str]]] | None:
-        """(production, [(person, PIN)]) a command dict carries, or None (nothing to warm)."""
-        if not isinstance(command, dict):
+        """(production, [(person, PIN)]) a command carries, or None (nothing to warm).
+
+        Only a parsed command is looked at: a raw dict is whatever a client sent, and the
+        writer parses it (and rejects it) itself.
+        """
+        if not isinstance(command, c.CommandBase):
             return None
-        prod = command.get("production")
-        if not isinstance(prod, str):
-            return None
-        found: list[Any] = list(command.get("confirmations") or [])
-        override = command.get("override")
-        if isinstance(override, dict):
-            found.extend(override.get("confirmers") or [])
-        pairs = [(x.get("person"), x.get("pin")) for x in found if isinstance(x, dict)]
+        pairs = [(x.person, x.pin) for x in c.confirmers(command)]
         if actor_pin is not None:
-            pairs.append((command.get("actor"), actor_pin))
-        ok = [(p, pin) for p, pin in pairs if isinstance(p, str) and isinstance(pin, str)]
-        return (prod, ok) if ok else None
+            pairs.append((command.actor, actor_pin))
+        return (command.production, pairs) if pairs else None
 
     def _pin_digest(self, person: str, pin: str) -> bytes:
         return hashlib.blake2b(f"{person}\x00{pin}".encode(), key=self._pin_key,

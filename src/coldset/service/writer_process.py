@@ -13,17 +13,29 @@ each on its own core.
   database connections is inherited); it opens the install itself, loads every
   production's state, and says it is ready. The parent waits for that before
   the server listens.
-- Messages are pickled over a private socket pair between the server and the
-  child it started; nothing else can write to it.
+- Every command is validated against its model **in the web process**
+  (:func:`coldset.service.core.validate`): a malformed one is answered there and
+  never sent. The child only ever receives parsed command models, and an error
+  while handling one message is answered to that message's requests and logged;
+  it never ends the child.
+- Messages are pickled, length-prefixed frames over a private socket pair (see
+  :func:`_frame`); nothing else can write to it. In the parent the socket
+  belongs to an asyncio transport on the server's event loop, which buffers
+  what it cannot write at once and reassembles what arrives in pieces, so a
+  message of any size goes through whole and never blocks the loop (uvloop makes
+  the socket non-blocking; a plain ``Connection.send_bytes`` of a large message
+  then failed half-way, and the parent took the writer for dead). In the child
+  the socket stays blocking: one thread reads, the writer thread answers.
 - The parent stays a reader (board, timeline, pages) and still writes its own
   accounts and sessions; every custody command goes through the child, so the
   service is still the only writer of custody state.
 - If the child dies, every command waiting for it fails at once with
   :class:`WriterStopped` (the web app answers 503); a command in flight may or
   may not have been recorded, which is what idempotency keys are for. Then the
-  parent starts a new child (after 1 s, then 2, 5, 10 and every 30 s while it
-  keeps failing); commands fail fast with 503 until it is ready, and go through
-  again after. Reads never stop. ``restart_delays=None`` turns this off.
+  parent reaps it (no zombie) and starts a new child (after 1 s, then 2, 5, 10
+  and every 30 s while it keeps failing); commands fail fast with 503 until it is
+  ready, and go through again after. Reads never stop. ``restart_delays=None``
+  turns this off.
 """
 
 from __future__ import annotations
@@ -36,23 +48,69 @@ import logging
 import multiprocessing
 import os
 import pickle
+import select
 import signal
+import socket
+import struct
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from coldset.service.core import CommandInput
+from coldset.service.core import CommandInput, validate
 from coldset.service.result import Result
 
 log = logging.getLogger("coldset.web")
 _PICKLE = pickle.HIGHEST_PROTOCOL
+_HEADER = struct.Struct("!Q")       # every frame: its length, then its pickled message
+
+
+def _frame(msg: Any) -> bytes:
+    data = pickle.dumps(msg, _PICKLE)
+    return _HEADER.pack(len(data)) + data
 
 
 class WriterStopped(RuntimeError):
     """The writer process is not running: nothing can be recorded until a restart."""
+
+
+class _Channel(asyncio.Protocol):
+    """The parent's end of one child's socket, on the event loop: frames in, frames out."""
+
+    def __init__(self, owner: WriterProcess) -> None:
+        self.owner = owner
+        self.transport: asyncio.Transport | None = None
+        self._buf = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buf
+        buf += data
+        start, n = 0, len(buf)
+        while n - start >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buf, start)
+            end = start + _HEADER.size + size
+            if end > n:
+                break
+            try:
+                answers = pickle.loads(buf[start + _HEADER.size:end])
+            except Exception:       # cannot happen with our own child; never fatal
+                log.exception("an answer from the writer process could not be read")
+            else:
+                self.owner._deliver(answers)
+            start = end
+        if start:
+            del buf[:start]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.owner._writer_died(self)
+
+    def send(self, msg: Any) -> None:
+        assert self.transport is not None
+        self.transport.write(_frame(msg))
 
 
 class WriterProcess:
@@ -60,7 +118,9 @@ class WriterProcess:
 
     ``start()`` returns at once (the child loads its state meanwhile);
     ``wait_ready()`` blocks until the child can take commands, or raises
-    :class:`WriterStopped` with the child's own message.
+    :class:`WriterStopped` with the child's own message; ``listen(loop)`` then hands
+    the child's socket to ``loop`` (the server's), or to a loop on a thread of its own.
+    ``run`` is called on that loop; ``submit``/``execute`` from any other thread.
     """
 
     #: Seconds before each new try after the child died (the last one repeats).
@@ -74,23 +134,22 @@ class WriterProcess:
         self.restart_delays = restart_delays
         self.restarts = 0                       # children started again after one died
         self.last_exit: str | None = None       # how the last child ended, for health
-        self._restarter: threading.Thread | None = None
-        self._wake = threading.Event()          # set by stop(): no more waiting to restart
-        self._state_lock = threading.Lock()
-        self._ctx = multiprocessing.get_context("spawn")
-        self._conn: Connection | None = None
-        self._proc: Any = None
-        # request id -> a concurrent future (submit) or (event loop, asyncio future) (run)
-        self._waiters: dict[int, Any] = {}
-        # event loop -> commands its requests gave since it last sent (see run)
-        self._outboxes: dict[asyncio.AbstractEventLoop, list[tuple[int, Any, Any]]] = {}
-        self._ids = itertools.count()
-        self._send_lock = threading.Lock()
-        self._stopped: str | None = "the writer process has not been started"
-        self._ready = False
-        self._listening: threading.Thread | asyncio.AbstractEventLoop | None = None
-        self._stopping = False
         self.loaded: dict[str, int] = {}
+        self._ctx = multiprocessing.get_context("spawn")
+        self._proc: Any = None
+        self._sock: socket.socket | None = None     # the running child's socket (ours)
+        self._channel: _Channel | None = None       # its transport, once listening
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._own_loop: threading.Thread | None = None
+        self._state_lock = threading.Lock()
+        self._wake = threading.Event()          # set by stop(): no more waiting to restart
+        self._restarter: threading.Thread | None = None
+        self._waiters: dict[int, asyncio.Future[Any]] = {}   # request id -> its future
+        self._outbox: list[tuple[int, Any, str | None]] = []
+        self._ids = itertools.count()
+        self._stopped: str | None = "the writer process has not been started"
+        self._stopping = False
+        self._ready = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -100,50 +159,65 @@ class WriterProcess:
 
     def _spawn(self) -> None:
         """Start a child over a new socket pair; it loads its state meanwhile."""
-        parent, child = self._ctx.Pipe(duplex=True)
+        ours, theirs = socket.socketpair()
         self._proc = self._ctx.Process(
             target=_child_main, name="coldset-writer", daemon=True,
-            args=(str(self.home), self.database_url, child, self.alert_interval))
+            args=(str(self.home), self.database_url, theirs, self.alert_interval))
         self._proc.start()
-        child.close()
-        self._conn = parent
+        theirs.close()
+        self._sock = ours
         self._ready = False
 
     def wait_ready(self, timeout: float = 900.0) -> dict[str, int]:
         """Block until the child has loaded every production; production id -> log size."""
-        assert self._conn is not None, "start() first"
+        sock = self._sock
+        assert sock is not None, "start() first"
         if self._ready:
             return self.loaded
-        if not self._conn.poll(timeout):
-            self._kill()
-            raise WriterStopped(f"the writer process did not get ready within {timeout:.0f} s")
         try:
-            kind, payload = pickle.loads(self._conn.recv_bytes())
+            kind, payload = _read_frame(sock, timeout)
+        except TimeoutError:
+            self._reap()
+            raise WriterStopped(
+                f"the writer process did not get ready within {timeout:.0f} s") from None
         except (EOFError, OSError):
-            self._kill()
+            self._reap()
             raise WriterStopped("the writer process stopped while starting (exit code "
                                 f"{self._proc.exitcode}); see the messages above") from None
         if kind != "ready":
-            self._kill()
+            self._reap()
             raise WriterStopped(f"the writer process could not start: {payload}")
         self.loaded = payload
         self._ready = True
         return self.loaded
 
-    def listen(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Start reading the writer's answers: on ``loop`` itself (the server: no thread, so
-        no wait for the GIL between a reader thread and the busy event loop), or, with
-        no loop, on a thread of its own. Call once, after :meth:`wait_ready`."""
-        assert self._ready and self._conn is not None, "wait_ready() first"
-        if self._listening is not None:
+    async def listen_here(self) -> None:
+        """Read and write the child's socket on the running event loop (the server's).
+        Call once, after :meth:`wait_ready`."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            await self._attach()
+
+    def listen(self) -> None:
+        """:meth:`listen_here` on an event loop of a thread of its own (scripts, tests)."""
+        if self._loop is not None:
             return
-        if loop is not None:
-            loop.add_reader(self._conn.fileno(), self._on_readable, loop, self._conn)
-            self._listening = loop
-        else:
-            self._listening = threading.Thread(target=self._read, args=(self._conn,),
-                                               daemon=True, name="coldset-writer-replies")
-            self._listening.start()
+        loop = asyncio.new_event_loop()
+        self._own_loop = threading.Thread(target=loop.run_forever, daemon=True,
+                                          name="coldset-writer-channel")
+        self._own_loop.start()
+        self._loop = loop
+        asyncio.run_coroutine_threadsafe(self._attach(), loop).result(timeout=30)
+
+    async def _attach(self) -> None:
+        """Hand the current child's socket to this loop: from now on frames flow."""
+        assert self._loop is not None and self._sock is not None
+        _t, channel = await self._loop.create_unix_connection(lambda: _Channel(self),
+                                                              sock=self._sock)
+        with self._state_lock:
+            self._channel = channel
+            if not self._stopping:
+                self._stopped = None
 
     def stop(self, timeout: float = 10.0) -> None:
         """Let the child finish what it was given, then end it."""
@@ -155,155 +229,139 @@ class WriterProcess:
         restarter = self._restarter
         if restarter is not None and restarter is not threading.current_thread():
             restarter.join(timeout)
-        if self._stopped is None:
-            self._stopping = True
-            with contextlib.suppress(WriterStopped):
-                self._send(("stop",))
-        if isinstance(self._listening, asyncio.AbstractEventLoop) and self._conn is not None:
-            with contextlib.suppress(Exception):     # the loop may be closing
-                self._listening.remove_reader(self._conn.fileno())
+        sock = self._sock
+        if sock is not None:        # end of input: the child finishes its queue and exits
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)
         self._proc.join(timeout)
-        if self._proc.is_alive():
-            self._kill()
-        self._fail_all("the server is shutting down")
-        if self._conn is not None:
-            self._conn.close()
+        self._reap()
+        self._stopped = "the server is shutting down"
+        self._fail_all(self._stopped)
+        channel = self._channel
+        if channel is not None and channel.transport is not None and self._loop is not None:
+            with contextlib.suppress(RuntimeError):
+                if _running_loop() is self._loop:
+                    channel.transport.close()
+                else:
+                    self._loop.call_soon_threadsafe(channel.transport.close)
+        elif sock is not None:
+            sock.close()
+        if self._own_loop is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._own_loop.join(timeout)
 
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def _kill(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
-            self._proc.terminate()
-            self._proc.join(5)
+    def _reap(self) -> None:
+        """End the current child if it still runs, and collect its exit (no zombie)."""
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
         self._stopped = self._stopped or "the writer process was ended"
 
     # ------------------------------------------------------------------ commands
 
     def submit(self, command: CommandInput, actor_pin: str | None = None) -> Future[Result]:
-        fut: Future[Result] = Future()
-        req = next(self._ids)
-        self._waiters[req] = fut
-        try:
-            self._send(("cmds", [(req, command, actor_pin)]))
-        except WriterStopped as e:
-            self._waiters.pop(req, None)
-            fut.set_exception(e)
-        return fut
+        """:meth:`run` from a thread that is not the channel's event loop."""
+        if self._loop is None or self._stopped is not None or not self._loop.is_running():
+            fut: Future[Result] = Future()
+            fut.set_exception(WriterStopped(self._stopped or "listen() first"))
+            return fut
+        return asyncio.run_coroutine_threadsafe(self.run(command, actor_pin), self._loop)
 
     def execute(self, command: CommandInput, actor_pin: str | None = None) -> Result:
         return self.submit(command, actor_pin).result()
 
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result:
-        """Queue the command in this event loop's outbox; the loop sends the whole outbox
-        in one message when it next comes round (one write for the requests that
+        """Validate the command here, then queue it in the outbox; the loop sends the whole
+        outbox in one frame when it next comes round (one write for the requests that
         arrived together, not one each)."""
+        checked = validate(command)
+        if isinstance(checked, Result):
+            return checked          # malformed: answered here, the writer never sees it
         if self._stopped is not None:
             raise WriterStopped(self._stopped)
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:      # another loop's task: hand it to the channel's
+            if self._loop is None:
+                raise WriterStopped("the writer process is starting")
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                self.run(checked, actor_pin), self._loop))
         fut: asyncio.Future[Result] = loop.create_future()
         req = next(self._ids)
-        self._waiters[req] = (loop, fut)
-        box = self._outboxes.get(loop)
-        if box is None:
-            box = self._outboxes[loop] = []
-            loop.call_soon(self._send_outbox, loop)
-        box.append((req, command, actor_pin))
-        return await fut
+        self._waiters[req] = fut
+        if not self._outbox:
+            loop.call_soon(self._send_outbox)
+        self._outbox.append((req, checked, actor_pin))
+        try:
+            return await fut
+        finally:
+            self._waiters.pop(req, None)
 
     async def health(self, timeout: float = 5.0) -> dict[str, Any]:
         """The writer process's own figures (pid, batches, commands waiting, alert checks);
         raises :class:`WriterStopped` if it is gone or does not answer in ``timeout`` s."""
-        if self._stopped is not None:
-            raise WriterStopped(self._stopped)
+        if self._stopped is not None or self._channel is None:
+            raise WriterStopped(self._stopped or "the writer process is starting")
         loop = asyncio.get_running_loop()
+        if loop is not self._loop and self._loop is not None:
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
+                self.health(timeout), self._loop))
         fut: asyncio.Future[Any] = loop.create_future()
         req = next(self._ids)
-        self._waiters[req] = (loop, fut)
+        self._waiters[req] = fut
         try:
-            self._send(("stats", req))
+            self._channel.send(("stats", req))
             found = await asyncio.wait_for(fut, timeout)
         except (WriterStopped, TimeoutError) as e:
-            self._waiters.pop(req, None)
             raise WriterStopped(str(e) or "the writer process does not answer") from None
+        finally:
+            self._waiters.pop(req, None)
         return {"writer": "process", **found, "restarts": self.restarts,
                 "last_exit": self.last_exit}
 
-    def _send_outbox(self, loop: asyncio.AbstractEventLoop) -> None:
-        box = self._outboxes.pop(loop, [])
-        try:
-            self._send(("cmds", box))
-        except WriterStopped as e:
+    def _send_outbox(self) -> None:
+        box, self._outbox = self._outbox, []
+        channel = self._channel
+        if self._stopped is not None or channel is None:
+            why = self._stopped or "the writer process is starting"
             for req, _c, _p in box:
-                waiter = self._waiters.pop(req, None)
-                if waiter is not None and not waiter[1].done():
-                    waiter[1].set_exception(WriterStopped(str(e)))
+                self._settle(req, "exc", WriterStopped(why))
+            return
+        channel.send(("cmds", box))
 
-    def _send(self, msg: tuple[Any, ...]) -> None:
-        if self._stopped is not None:
-            raise WriterStopped(self._stopped)
-        data = pickle.dumps(msg, _PICKLE)
-        conn = self._conn
-        try:
-            with self._send_lock:
-                conn.send_bytes(data)  # type: ignore[union-attr]
-        except (OSError, ValueError):
-            self._writer_died(conn)
-            raise WriterStopped(self._stopped or "the writer process stopped") from None
-
-    def _read(self, conn: Connection) -> None:
-        """The reader thread (no event loop to read on), for one child's connection."""
-        while True:
-            try:
-                answers = pickle.loads(conn.recv_bytes())
-            except (EOFError, OSError):
-                break
-            self._deliver(answers, None)
-        self._writer_died(conn)
-
-    def _on_readable(self, loop: asyncio.AbstractEventLoop, conn: Connection) -> None:
-        """The event loop's reader: every answer already here, without blocking."""
-        try:
-            while conn.poll():
-                self._deliver(pickle.loads(conn.recv_bytes()), loop)
-        except (EOFError, OSError):
-            with contextlib.suppress(Exception):
-                loop.remove_reader(conn.fileno())
-            self._writer_died(conn)
-
-    def _deliver(self, answers: list[tuple[str, int, Any]],
-                 here: asyncio.AbstractEventLoop | None) -> None:
-        """Settle each answer's waiter: at once on ``here`` (the loop we run on), else one
-        wake-up of each other event loop per batch."""
-        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+    def _deliver(self, answers: list[tuple[str, int, Any]]) -> None:
         for kind, req, payload in answers:
-            waiter = self._waiters.pop(req, None)
-            if isinstance(waiter, Future):
-                if kind == "ok":
-                    waiter.set_result(payload)
-                else:
-                    waiter.set_exception(payload)
-            elif waiter is not None:
-                by_loop.setdefault(waiter[0], []).append((waiter[1], kind, payload))
-        for loop, items in by_loop.items():
-            if loop is here:
-                _settle(items)
-            else:
-                _call_in(loop, _settle, items)
+            self._settle(req, kind, payload)
 
-    def _writer_died(self, conn: Connection | None) -> None:
-        """``conn``'s child is gone (said by whoever noticed first; an old child's
-        connection, noticed late, says nothing about the one running now)."""
+    def _settle(self, req: int, kind: str, payload: Any) -> None:
+        fut = self._waiters.pop(req, None)
+        if fut is None or fut.done():       # cancelled: the client went away
+            return
+        if kind == "ok":
+            fut.set_result(payload)
+        else:
+            fut.set_exception(payload)
+
+    def _writer_died(self, channel: _Channel) -> None:
+        """``channel``'s child is gone (on the event loop; an old child's channel, closed
+        late, says nothing about the one running now)."""
         with self._state_lock:
-            if self._stopped is not None or conn is not self._conn:
+            if channel is not self._channel:
                 return
+            self._channel = None
             if self._stopping:
                 self._stopped = "the server is shutting down"
                 return
             proc = self._proc
-            if proc is not None:
-                proc.join(0.1)      # for its exit code; a dead child is reaped at once
             code = proc.exitcode if proc is not None else None
             self.last_exit = f"exit code {code}"
             restarting = self.restart_delays is not None
@@ -314,16 +372,18 @@ class WriterProcess:
                 + ". A command sent just before may or may not have been recorded; resend "
                 "it with the same idempotency key after the restart.")
             log.critical(self._stopped)
-            if restarting:
-                self._restarter = threading.Thread(target=self._restart, daemon=True,
-                                                   name="coldset-writer-restart")
-                self._restarter.start()
+            self._restarter = threading.Thread(target=self._restart, daemon=True,
+                                               name="coldset-writer-restart")
+            self._restarter.start()
         self._fail_all(self._stopped)
 
     def _restart(self) -> None:
-        """Start a new child until one is ready (the restart thread); then take commands."""
-        assert self.restart_delays is not None
-        dead = self._conn           # the stopped child's connection: closed once replaced
+        """Reap the dead child, then start a new one until one is ready (a thread)."""
+        self._reap()
+        if self.last_exit == "exit code None" and self._proc is not None:
+            self.last_exit = f"exit code {self._proc.exitcode}"
+        if self.restart_delays is None:
+            return
         for attempt in itertools.count():
             delays = self.restart_delays
             delay = delays[min(attempt, len(delays) - 1)] if delays else 0.0
@@ -331,11 +391,11 @@ class WriterProcess:
             with self._state_lock:
                 if self._stopping:
                     return
-                failed = self._conn if self._conn is not dead else None
+                old = self._sock
                 self._spawn()
-            if failed is not None:      # the last try's, which never got ready
+            if old is not None:
                 with contextlib.suppress(OSError):
-                    failed.close()
+                    old.close()
             try:
                 self.wait_ready()
             except (WriterStopped, OSError, ValueError) as e:   # (closed by stop())
@@ -344,68 +404,74 @@ class WriterProcess:
                 continue
             with self._state_lock:
                 if self._stopping:
-                    self._kill()
+                    self._reap()
                     return
                 self.restarts += 1
-                listening = self._listening
-                if isinstance(listening, asyncio.AbstractEventLoop):
-                    try:
-                        listening.call_soon_threadsafe(self._listen_again, listening, dead)
-                    except RuntimeError:        # the loop has closed: the server is ending
-                        return
-                else:
-                    if dead is not None:    # its reader thread ended on end-of-file
-                        with contextlib.suppress(OSError):
-                            dead.close()
-                    self._listening = None
-                    self.listen()
-                    self._stopped = None
+            try:
+                assert self._loop is not None
+                asyncio.run_coroutine_threadsafe(self._attach(), self._loop).result(30)
+            except Exception as e:      # the loop has closed: the server is ending
+                log.error("the new writer process could not be attached: %s", e)
+                return
             log.warning("the writer process is running again (pid %s, restart %d)",
                         self._proc.pid, self.restarts)
             return
 
-    def _listen_again(self, loop: asyncio.AbstractEventLoop, old: Connection | None) -> None:
-        """On the event loop: forget the dead child's connection, read the new one's
-        answers, then let commands through."""
-        if old is not None:
-            with contextlib.suppress(Exception):
-                loop.remove_reader(old.fileno())
-            with contextlib.suppress(OSError):
-                old.close()
-        with self._state_lock:
-            if self._stopping or self._conn is None:
-                return
-            loop.add_reader(self._conn.fileno(), self._on_readable, loop, self._conn)
-            self._stopped = None
-
     def _fail_all(self, why: str) -> None:
-        for req in list(self._waiters):
-            waiter = self._waiters.pop(req, None)
-            if isinstance(waiter, Future):
-                if not waiter.done():
-                    waiter.set_exception(WriterStopped(why))
-            elif waiter is not None:
-                _call_in(waiter[0], _settle, [(waiter[1], "exc", WriterStopped(why))])
+        loop = self._loop
+        if loop is None:
+            return
+        pending = list(self._waiters)
 
+        def fail() -> None:
+            for req in pending:
+                self._settle(req, "exc", WriterStopped(why))
 
-def _call_in(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
-    with contextlib.suppress(RuntimeError):   # that loop has closed: nobody waits
-        loop.call_soon_threadsafe(fn, *args)
-
-
-def _settle(items: list[tuple[asyncio.Future[Result], str, Any]]) -> None:
-    for fut, kind, payload in items:
-        if fut.done():      # the request was cancelled (the client went away)
-            continue
-        if kind == "ok":
-            fut.set_result(payload)
+        if _running_loop() is loop:
+            fail()
         else:
-            fut.set_exception(payload)
+            with contextlib.suppress(RuntimeError):   # that loop has closed: nobody waits
+                loop.call_soon_threadsafe(fail)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _read_exact(sock: socket.socket, n: int, deadline: float | None = None) -> bytes:
+    """``n`` bytes from a blocking socket (EOFError when it closes first)."""
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        if deadline is not None:
+            left = deadline - _monotonic()
+            if left <= 0 or not select.select([sock], [], [], left)[0]:
+                raise TimeoutError
+        k = sock.recv_into(view[got:])
+        if k == 0:
+            raise EOFError
+        got += k
+    return bytes(buf)
+
+
+def _monotonic() -> float:
+    import time
+
+    return time.monotonic()
+
+
+def _read_frame(sock: socket.socket, timeout: float | None = None) -> Any:
+    deadline = None if timeout is None else _monotonic() + timeout
+    (size,) = _HEADER.unpack(_read_exact(sock, _HEADER.size, deadline))
+    return pickle.loads(_read_exact(sock, size, deadline))
 
 
 # ---------------------------------------------------------------------- the child
 
-def _child_main(home: str, database_url: str, conn: Connection,
+def _child_main(home: str, database_url: str, sock: socket.socket,
                 alert_interval: float | None) -> None:
     """The writer process: open the install, load it, then run what the parent sends."""
     # Ctrl-C reaches the whole process group; the parent ends the child in order.
@@ -417,31 +483,34 @@ def _child_main(home: str, database_url: str, conn: Connection,
     from coldset.service.web_support import AlertTimer, CommandQueue, warm_up
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    sock.setblocking(True)
+    send_lock = threading.Lock()
+
+    def send(msg: Any) -> None:
+        data = _frame(msg)
+        try:
+            with send_lock:
+                sock.sendall(data)
+        except OSError:
+            pass            # the parent is gone; the loop below ends on EOF
+
     try:
         install = open_install(Settings(home=Path(home), database_url=database_url),
                                background_checkpoints=True)
         custody = CustodyService(install.store, install.ledger, SystemClock())
         sizes = warm_up(custody)
     except Exception as e:  # said to the parent, which refuses to start the server
-        conn.send_bytes(pickle.dumps(("error", str(e) or type(e).__name__), _PICKLE))
+        send(("error", str(e) or type(e).__name__))
         return
     gc.collect()
     gc.freeze()     # the loaded state: out of the collector's sight (see serve)
     answers: list[tuple[str, int, Any]] = []    # the batch being finished (writer thread)
-    send_lock = threading.Lock()
 
-    def send(data: bytes) -> None:
-        try:
-            with send_lock:
-                conn.send_bytes(data)
-        except (OSError, ValueError):
-            pass            # the parent is gone; the loop below ends on EOF
-
-    def flush() -> None:    # after every batch: its answers in one message
+    def flush() -> None:    # after every batch: its answers in one frame
         if answers:
-            data = pickle.dumps(answers, _PICKLE)
+            batch = answers[:]
             answers.clear()
-            send(data)
+            send(batch)
 
     queue = CommandQueue(custody, after_batch=flush)
     timer = AlertTimer(custody, alert_interval) if alert_interval else None
@@ -454,43 +523,58 @@ def _child_main(home: str, database_url: str, conn: Connection,
                            else ("exc", req, _portable(exc)))
         return done
 
-    def warm_then_submit(req: int, command: CommandInput, pin: str | None) -> None:
+    def warm_then_submit(req: int, command: Any, pin: str | None) -> None:
         try:
             queue.warm_pins(command, pin)
         except Exception:   # the writer checks the PINs again and decides
             log.exception("checking PINs ahead of the writer failed")
-        queue.submit(command, pin, done=reply(req))
+        try:
+            queue.submit(command, pin, done=reply(req))
+        except Exception as e:  # the queue has stopped: say so to that request
+            send([("exc", req, WriterStopped(str(e)))])
 
-    conn.send_bytes(pickle.dumps(("ready", sizes), _PICKLE))
+    def handle(msg: Any) -> None:
+        if msg[0] == "stats":
+            send([("ok", msg[1], {
+                "pid": os.getpid(), **queue.stats(),
+                "alert_checks": timer.ticks if timer is not None else None})])
+            return
+        ready = []
+        for req, command, pin in msg[1]:
+            if queue.needs_pin_check(command, pin):   # argon2 first, off the writer
+                pins.submit(warm_then_submit, req, command, pin)
+            else:
+                ready.append((command, pin, reply(req)))
+        queue.submit_all(ready)
+
+    send(("ready", sizes))
     if timer is not None:
         timer.start()
     try:
         while True:
             try:
-                msg = pickle.loads(conn.recv_bytes())
+                msg = _read_frame(sock)
             except (EOFError, OSError):
                 break
+            except Exception:   # a frame that does not unpickle: nobody to answer
+                log.exception("a message to the writer process could not be read")
+                continue
             if msg[0] == "stop":
                 break
-            if msg[0] == "stats":
-                send(pickle.dumps([("ok", msg[1], {
-                    "pid": os.getpid(), **queue.stats(),
-                    "alert_checks": timer.ticks if timer is not None else None})], _PICKLE))
-                continue
-            ready = []
-            for req, command, pin in msg[1]:
-                if queue.needs_pin_check(command, pin):   # argon2 first, off the writer
-                    pins.submit(warm_then_submit, req, command, pin)
-                else:
-                    ready.append((command, pin, reply(req)))
-            queue.submit_all(ready)
+            try:
+                handle(msg)
+            except Exception as e:      # never fatal: that message's requests hear why
+                log.exception("the writer process could not take a message")
+                if msg[0] == "cmds":
+                    send([("exc", req, RuntimeError(f"the writer could not take this "
+                                                     f"command: {e}")) for req, _c, _p in msg[1]])
     finally:
         if timer is not None:
             timer.stop()
         pins.shutdown(wait=True)
         queue.stop()
         install.close()
-        conn.close()
+        sock.close()
 
 
 def _portable(exc: BaseException) -> BaseException:

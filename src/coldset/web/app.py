@@ -7,7 +7,6 @@ says so on every page.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -96,7 +95,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
             import anyio.to_thread
 
             await anyio.to_thread.run_sync(child.wait_ready)
-            child.listen(asyncio.get_running_loop())   # answers read on this loop
+            await child.listen_here()   # its socket is read and written on this loop
         elif alert_interval:
             timer = AlertTimer(custody, alert_interval)
             timer.start()
