@@ -207,10 +207,13 @@ class CommandQueue:
         prod = command.get("production")
         if not isinstance(prod, str):
             return None
-        found: list[Any] = list(command.get("confirmations") or [])
+        # only lists: anything else is malformed, and the service's parse will say so
+        given = command.get("confirmations")
+        found: list[Any] = list(given) if isinstance(given, list) else []
         override = command.get("override")
-        if isinstance(override, dict):
-            found.extend(override.get("confirmers") or [])
+        confirmers = override.get("confirmers") if isinstance(override, dict) else None
+        if isinstance(confirmers, list):
+            found.extend(confirmers)
         pairs = [(x.get("person"), x.get("pin")) for x in found if isinstance(x, dict)]
         if actor_pin is not None:
             pairs.append((command.get("actor"), actor_pin))
