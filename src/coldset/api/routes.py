@@ -156,7 +156,8 @@ def _command_docs() -> APIRouter:
 def _router() -> APIRouter:
     r = APIRouter(prefix=PREFIX)
 
-    @r.get("/health", tags=["reads"], responses=problem_responses(503))
+    @r.get("/health", tags=["reads"], responses=problem_responses(503),
+           openapi_extra={"security": []})          # no token needed
     async def health(request: Request) -> Response:
         """Is the server able to record? No login needed (for monitoring): the writer's
         mode and counters; 503 when the writer has stopped or does not answer."""
