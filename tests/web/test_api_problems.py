@@ -216,3 +216,22 @@ def test_the_document_lists_every_status_with_its_media_type(web: Web) -> None:
                 else:
                     assert resp["content"] == {PROBLEM: {"schema": {
                         "$ref": "#/components/schemas/ProblemOut"}}}, (path, status)
+
+
+def test_pages_read_hostile_json_without_a_500(web: Web) -> None:
+    """The pages read JSON too: an override form whose command is nested 1,000 deep is
+    the page's 422 ("Nothing to override"), and a made-up 1,000-deep form cookie is
+    ignored; neither is a 500 and nothing is written."""
+    csrf = web.login("hana")
+    before = web.size()
+    r = web.post("/p/dusty-trail/override", {
+        "command": "[" * 1000 + "]" * 1000, "override_reason": "x"}, csrf)
+    assert r.status_code == 422 and "Nothing to override" in r.text
+    r = web.post("/p/dusty-trail/override", {
+        "command": '{"production": "dusty-trail", "x": ' + "[" * 1000 + "]" * 1000 + "}",
+        "override_reason": "x"}, csrf)
+    assert r.status_code == 422 and "Nothing to override" in r.text
+    web.client.cookies.set("coldset_again", "%5B" * 1500)
+    r = web.client.get("/p/dusty-trail/board")
+    assert r.status_code == 200
+    assert web.size() == before
