@@ -235,3 +235,21 @@ def test_pages_read_hostile_json_without_a_500(web: Web) -> None:
     r = web.client.get("/p/dusty-trail/board")
     assert r.status_code == 200
     assert web.size() == before
+
+
+def test_problem_builds_any_status_the_middleware_needs() -> None:
+    """``problem(413, "too-large", ...)`` (what a body-size limit answers): the media type,
+    every member, extra members and headers kept."""
+    import json
+
+    from coldset.api.errors import problem
+
+    r = problem(413, "too-large", "This route takes bodies up to 64 KB.",
+                headers={"Connection": "close"}, limit=65536)
+    assert r.status_code == 413 and r.media_type == PROBLEM
+    assert r.headers["connection"] == "close"
+    assert json.loads(r.body) == {
+        "type": "urn:coldset:problem:too-large", "title": "Body too large", "status": 413,
+        "detail": "This route takes bodies up to 64 KB.", "error_kind": "too-large",
+        "limit": 65536}
+    assert problem(401, "unauthenticated", "x").headers["www-authenticate"] == "Bearer"
