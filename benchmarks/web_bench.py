@@ -235,7 +235,7 @@ async def _clients(cfg: dict[str, Any]) -> dict[str, Any]:
                     done_at.append(t + dt)
                 if status != 200:
                     errors.append(f"{name} {status}: "
-                                  f"{json.loads(answer).get('error', '')[:160]}")
+                                  f"{json.loads(answer).get('detail', '')[:160]}")
             if n == 0:      # the warm-up ends for everyone together
                 warm_done.append(time.perf_counter())
                 if len(warm_done) == len(cfg["plan"]):

@@ -1,5 +1,6 @@
 """The JSON API: every command an endpoint; 409 refusals with verdicts, 422, 401, 403,
-idempotency keys; the OpenAPI document."""
+idempotency keys; the OpenAPI document. (The shape of each error answer, a problem:
+test_api_problems.py.)"""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_refusal_is_409_with_every_verdict(web: Web, token: Any) -> None:
         "receipt_date": "2025-03-01", "receipt_source": "someone", "container": "safe-main"})
     assert r.status_code == 409
     body = r.json()
-    assert body["status"] == "refused"
+    assert body["outcome"] == "refused" and body["status"] == 409
     v = next(v for v in body["verdicts"] if v["rule"] == "no-live-ammo")
     assert v["reason"] and v["source"] and v["verdict"] == "block"
 

@@ -188,8 +188,8 @@ def test_a_child_that_cannot_start_says_why(live: Install) -> None:
 
 def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
     """Through the app as ``coldset serve`` builds it (writer="process"): a command works,
-    then with the writer killed the API says 503 writer-stopped, and a page says the same
-    in words; reads still work."""
+    then with the writer killed the API says 503 writer-stopped (a problem, as health
+    says too), and a page says the same in words; reads still work."""
     app = create_app(live, demo=True, writer="process")
     with TestClient(app) as client:
         tok = app.state.coldset.accounts.create_token("hana", "t")
@@ -210,8 +210,10 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
             if r.status_code == 503:
                 break
         assert r.status_code == 503, r.text
-        assert r.json()["error_kind"] == "writer-stopped"
-        assert "restart" in r.json()["error"]
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["error_kind"] == "writer-stopped" and r.json()["status"] == 503
+        assert r.json()["type"] == "urn:coldset:problem:writer-stopped"
+        assert "restart" in r.json()["detail"]
         form = f"/p/{PRODUCTION}/handoff?firearm=colt-1"
         page = client.post(f"/p/{PRODUCTION}/do/inspect", headers={
             "referer": f"http://testserver{form}"}, data={
@@ -232,6 +234,9 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
         assert board.status_code == 200
         health = client.get("/api/v1/health")
         assert health.status_code == 503 and health.json()["writer"] == "stopped"
+        assert health.headers["content-type"] == "application/problem+json"
+        assert health.json()["error_kind"] == "writer-stopped"
+        assert health.json()["ok"] is False and health.json()["detail"]
 
 
 def test_a_clock_cannot_be_injected_into_a_writer_process(live: Install) -> None:

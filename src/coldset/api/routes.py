@@ -18,14 +18,16 @@ from fastapi.responses import JSONResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
-from coldset.api.errors import api_error
+from coldset.api.body import BodyError, read_object
+from coldset.api.errors import malformed, problem, result_problem
 from coldset.api.schemas import (
     REF,
     SET_BY_SERVER,
-    ErrorOut,
     ResultOut,
     body_name,
     command_components,
+    problem_components,
+    problem_responses,
 )
 from coldset.domain.commands import COMMAND_TYPES
 from coldset.service.accounts import Account
@@ -34,8 +36,10 @@ from coldset.web.context import HTTPProblem, app_state
 from coldset.web.outcome import status_of
 
 PREFIX = "/api/v1"
-_ERR = {"model": ErrorOut}
-_RES = {"model": ResultOut}
+MAX_KEY = 128           # the longest Idempotency-Key (as the command's idempotency_key)
+_RES = {"model": ResultOut, "description": "allowed (also an idempotent retry: replayed)"}
+#: what every command can answer besides 200
+COMMAND_PROBLEMS = (401, 403, 409, 413, 422, 503)
 
 
 class Unauthenticated(Exception):
@@ -55,16 +59,9 @@ def bearer(request: Request) -> Account:
 def actor(request: Request, production: str) -> str:
     person = bearer(request).person_on(production)
     if person is None:
-        raise HTTPProblem(403, "forbidden", f"this token's account is not on production "
-                          f"{production!r}")
+        raise HTTPProblem(403, "forbidden", f"This token's account is not on production "
+                          f"{production!r}.")
     return person
-
-
-def _malformed(fields: list[tuple[str, str]]) -> JSONResponse:
-    return JSONResponse({"status": "rejected", "error_kind": "malformed",
-                         "error": "; ".join(f"{f}: {m}" for f, m in fields),
-                         "field_errors": [{"field": f, "message": m} for f, m in fields]},
-                        status_code=422)
 
 
 def _command_route(type_: str) -> Callable[[Request, str], Awaitable[Response]]:
@@ -72,32 +69,35 @@ def _command_route(type_: str) -> Callable[[Request, str], Awaitable[Response]]:
         if type_ == "create_production":
             account = bearer(request)
             if not account.site_admin:
-                raise HTTPProblem(403, "forbidden", "only a site admin creates productions")
+                raise HTTPProblem(403, "forbidden", "Only a site admin creates productions.")
             person = account.login      # becomes the production's first person (admin)
         else:
             person = actor(request, production)
         try:
-            body = json.loads(await request.body() or b"null")
-        except ValueError:
-            return _malformed([("body", "is not JSON")])
-        if not isinstance(body, dict):
-            return _malformed([("body", "must be a JSON object of the command's fields")])
-        clash = [(k, "set by the URL and your token; leave it out") for k in SET_BY_SERVER
+            body = read_object(await request.body())
+        except BodyError as e:
+            return malformed([("body", str(e))])
+        wrong = [(k, "set by the URL and your token; leave it out") for k in SET_BY_SERVER
                  if k in body]
-        if clash:
-            return _malformed(clash)
         key = request.headers.get("idempotency-key")
         if key is not None:
-            if body.get("idempotency_key", key) != key:
-                return _malformed([("idempotency_key", "differs from the Idempotency-Key "
-                                                       "header")])
-            body["idempotency_key"] = key
+            if not 1 <= len(key) <= MAX_KEY:
+                wrong.append(("Idempotency-Key", f"must be 1 to {MAX_KEY} characters; "
+                                                 "leave the header out to send no key"))
+            elif body.get("idempotency_key", key) != key:
+                wrong.append(("idempotency_key", "differs from the Idempotency-Key header"))
+            else:
+                body["idempotency_key"] = key
+        if wrong:
+            return malformed(wrong)
         cmd = {**body, "type": type_, "production": production, "actor": person}
         st = app_state(request)
         result = await st.queue.run(cmd)
-        if type_ == "create_production" and result.ok and not result.replayed:
-            st.accounts.link(person, production, person)
-        return JSONResponse(result.to_dict(), status_code=status_of(result))
+        if result.ok:
+            if type_ == "create_production" and not result.replayed:
+                st.accounts.link(person, production, person)
+            return JSONResponse(result.to_dict())
+        return result_problem(result, status_of(result))
 
     run_command.__name__ = f"command_{type_}"
     run_command.__doc__ = (COMMAND_TYPES[type_].__doc__ or type_).strip().splitlines()[0]
@@ -141,12 +141,14 @@ def _command_docs() -> APIRouter:
         r.add_api_route(
             f"/productions/{{production}}/commands/{type_}", _command_route(type_),
             methods=["POST"], tags=["commands"], summary=type_.replace("_", " "),
-            responses={200: _RES, 401: _ERR, 403: _RES, 409: _RES, 422: _RES},
+            responses={200: _RES, **problem_responses(*COMMAND_PROBLEMS)},
             openapi_extra={"requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"$ref": REF.format(model=body_name(type_))}}}},
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                                "schema": {"type": "string", "maxLength": 128},
-                                "description": "a retry with the same key writes nothing"}]},
+                                "schema": {"type": "string", "minLength": 1,
+                                           "maxLength": MAX_KEY},
+                                "description": "a retry with the same key writes nothing "
+                                               "(leave the header out to send no key)"}]},
         )
     return r
 
@@ -154,20 +156,22 @@ def _command_docs() -> APIRouter:
 def _router() -> APIRouter:
     r = APIRouter(prefix=PREFIX)
 
-    @r.get("/health", tags=["reads"], responses={503: {"description": "the writer stopped"}})
+    @r.get("/health", tags=["reads"], responses=problem_responses(503),
+           openapi_extra={"security": []})          # no token needed
     async def health(request: Request) -> Response:
         """Is the server able to record? No login needed (for monitoring): the writer's
         mode and counters; 503 when the writer has stopped or does not answer."""
         try:
             found = await app_state(request).queue.health()
         except WriterStopped as e:
-            return JSONResponse({"ok": False, "writer": "stopped", "error": str(e)},
-                                status_code=503)
+            return problem(503, "writer-stopped", str(e), ok=False, writer="stopped")
         found.pop("pid", None)
-        ok = bool(found.get("running", True))
-        return JSONResponse({"ok": ok, **found}, status_code=200 if ok else 503)
+        if not found.get("running", True):
+            return problem(503, "writer-stopped", "The recorder is not running.",
+                           **{**found, "ok": False})
+        return JSONResponse({"ok": True, **found})
 
-    @r.get("/productions", tags=["reads"], responses={401: _ERR})
+    @r.get("/productions", tags=["reads"], responses=problem_responses(401))
     def productions(request: Request) -> dict[str, Any]:
         """The productions this token's account is on, and the person it acts as."""
         account = bearer(request)
@@ -175,7 +179,7 @@ def _router() -> APIRouter:
             {"production": p, "person": person} for p, person in sorted(account.members.items())]}
 
     @r.get("/productions/{production}/board", tags=["reads"],
-           responses={401: _ERR, 403: _ERR, 404: _ERR})
+           responses=problem_responses(401, 403, 404))
     def board(request: Request, production: str) -> dict[str, Any]:
         """Every firearm and lot right now; open alerts and stop-works."""
         actor(request, production)
@@ -185,7 +189,7 @@ def _router() -> APIRouter:
             raise HTTPProblem(404, "not-found", str(e)) from None
 
     @r.get("/productions/{production}/firearms/{firearm}/timeline", tags=["reads"],
-           responses={401: _ERR, 403: _ERR, 404: _ERR})
+           responses=problem_responses(401, 403, 404))
     def timeline(request: Request, production: str, firearm: str) -> dict[str, Any]:
         """Everything that happened to one firearm, in log order."""
         actor(request, production)
@@ -212,8 +216,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Unauthenticated)
     async def _unauth(request: Request, exc: Unauthenticated) -> Response:
-        return api_error(401, "unauthenticated",
-                         "send a valid API token: Authorization: Bearer <token>")
+        return problem(401, "unauthenticated",
+                       "Send a valid API token: Authorization: Bearer <token>.")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -225,9 +229,26 @@ def install(app: FastAPI) -> None:
         schema["paths"] = {k: v for k, v in schema["paths"].items() if k.startswith(PREFIX)}
         comps = schema.setdefault("components", {})
         comps.setdefault("schemas", {}).update(command_components())
+        comps["schemas"].update(problem_components())
+        _drop_validation_error(schema)
         comps["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         schema["security"] = [{"bearer": []}]
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _drop_validation_error(schema: dict[str, Any]) -> None:
+    """FastAPI documents a 422 ``HTTPValidationError`` for every route with a path
+    parameter; the reads answer no such thing (a path parameter is any text), and a
+    422 of a command is a ``ProblemOut``."""
+    for ops in schema["paths"].values():
+        for op in ops.values():
+            r422 = op.get("responses", {}).get("422")
+            if r422 and "HTTPValidationError" in json.dumps(r422):
+                del op["responses"]["422"]
+    comps = schema.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" not in json.dumps(schema["paths"]):
+        comps.pop("HTTPValidationError", None)
+        comps.pop("ValidationError", None)

@@ -1,5 +1,5 @@
 """OpenAPI schemas: one request body per command (its fields minus those the URL and token
-set), and the result shape every command answers with."""
+set), the result an allowed command answers with, and the problem every other answer is."""
 
 from __future__ import annotations
 
@@ -28,10 +28,9 @@ class FieldError(BaseModel):
 
 
 class ResultOut(BaseModel):
-    """What every command answers: 200 allowed; 409 refused (verdicts) or conflicting
-    state; 422 malformed or unknown ids; 403 wrong role or a PIN not accepted."""
+    """What an allowed command answers (200). Every other answer is a ``ProblemOut``."""
 
-    status: str = Field(description="allowed | refused | rejected")
+    status: str = Field(description="allowed")
     production: str | None
     command: str | None
     at: str | None
@@ -45,10 +44,58 @@ class ResultOut(BaseModel):
     secrets: dict[str, str] = Field(default_factory=dict)
 
 
-class ErrorOut(BaseModel):
-    status: str
-    error_kind: str
-    error: str
+class ProblemOut(BaseModel):
+    """Every API answer that is not a 2xx: an RFC 9457 problem (``application/problem+json``).
+    A command that was not allowed adds its result's members (``outcome`` … ``replayed``);
+    a refusal is recorded, and ``index`` is its ledger entry."""
+
+    type: str = Field(description="urn:coldset:problem:<error_kind>")
+    title: str = Field(description="what went wrong, in a few words")
+    status: int = Field(description="the HTTP status")
+    detail: str = Field(description="what went wrong and what to do, in a sentence")
+    error_kind: str = Field(description="malformed | unknown-id | wrong-role | credential | "
+                                        "refused | stale-state | duplicate | unauthenticated "
+                                        "| forbidden | not-found | method-not-allowed | "
+                                        "writer-stopped | too-large | rate-limited")
+    outcome: str | None = Field(None, description="a command's: refused | rejected")
+    production: str | None = None
+    command: str | None = None
+    at: str | None = None
+    index: int | None = Field(None, description="the ledger entry (when recorded)")
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    verdicts: list[VerdictOut] = Field(default_factory=list)
+    field_errors: list[FieldError] = Field(default_factory=list)
+    replayed: bool = Field(False, description="true: an idempotent retry; nothing new "
+                                              "was written")
+
+
+#: what each status an API route can answer means (the OpenAPI document's descriptions)
+STATUS_TEXT = {
+    200: "done",
+    401: "no API token, or an unknown or revoked one",
+    403: "not on this production, not allowed for your role, or a PIN not accepted",
+    404: "no such production or firearm",
+    409: "refused by safety rules (every verdict), not possible now, or already exists",
+    413: "the body is larger than this route takes",
+    422: "malformed (one field_errors entry per field) or an unknown id; nothing written",
+    429: "too many requests; try again after Retry-After seconds",
+    503: "nothing can be recorded right now: the writer stopped and is being started again",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for problem answers with these statuses."""
+    content = {"application/problem+json": {"schema": {"$ref": REF.format(
+        model="ProblemOut")}}}
+    return {s: {"description": STATUS_TEXT[s], "content": content} for s in statuses}
+
+
+def problem_components() -> dict[str, Any]:
+    """``ProblemOut`` and the models it uses, for the document's components."""
+    schema = ProblemOut.model_json_schema(ref_template=REF)
+    out: dict[str, Any] = schema.pop("$defs", {})
+    out["ProblemOut"] = schema
+    return out
 
 
 def body_name(type_: str) -> str:

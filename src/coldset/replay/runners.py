@@ -52,9 +52,15 @@ class Outcome:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], http_status: int | None = None) -> Outcome:
-        return cls(status=str(d.get("status")), verdicts=list(d.get("verdicts") or []),
+        """From a ``Result.to_dict()`` or an API answer: a 200's result, or a problem
+        (``application/problem+json``: its HTTP ``status``, the command's ``outcome``
+        and ``detail``; a problem that is no command's result counts as ``error``)."""
+        status = d.get("status")
+        if isinstance(status, int):
+            status = d.get("outcome") or "error"
+        return cls(status=str(status), verdicts=list(d.get("verdicts") or []),
                    events=list(d.get("events") or []), error_kind=d.get("error_kind"),
-                   error=d.get("error"), http_status=http_status)
+                   error=d.get("detail", d.get("error")), http_status=http_status)
 
 
 class Runner(Protocol):

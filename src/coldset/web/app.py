@@ -8,6 +8,7 @@ says so on every page.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -148,20 +149,25 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+_KIND = re.compile(r"[a-z][a-z-]{1,40}")
+
+
 def _handlers(app: FastAPI) -> None:
-    from coldset.api.errors import api_error
+    from coldset.api.errors import KIND_OF_STATUS, field_errors, problem
 
     @app.exception_handler(LoginNeeded)
     async def _login(request: Request, exc: LoginNeeded) -> Response:
         if _is_api(request):
-            return api_error(401, "unauthenticated", "send an API token: "
-                             "Authorization: Bearer <token>")
+            return problem(401, "unauthenticated", "Send an API token: "
+                           "Authorization: Bearer <token>.")
         return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
 
     @app.exception_handler(HTTPProblem)
     async def _problem(request: Request, exc: HTTPProblem) -> Response:
-        if _is_api(request):
-            return api_error(exc.status, exc.title, exc.message)
+        if _is_api(request):   # the API raises it with the kind as its title
+            kind = (exc.title if _KIND.fullmatch(exc.title)
+                    else KIND_OF_STATUS.get(exc.status, "forbidden"))
+            return problem(exc.status, kind, exc.message or exc.title)
         return render(request, "error.html", status=exc.status, title=exc.title,
                       message=exc.message)
 
@@ -169,7 +175,11 @@ def _handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         title = {404: "Not found", 405: "Not allowed"}.get(exc.status_code, "Problem")
         if _is_api(request):
-            return api_error(exc.status_code, title.lower().replace(" ", "-"), str(exc.detail))
+            kind = KIND_OF_STATUS.get(exc.status_code, title.lower().replace(" ", "-"))
+            detail = ("There is no such API path." if exc.status_code == 404 else
+                      str(exc.detail))
+            return problem(exc.status_code, kind, detail,
+                           headers=dict(exc.headers or {}))
         return render(request, "error.html", status=exc.status_code, title=title,
                       message=str(exc.detail) if exc.status_code != 404 else
                       "There is no page here.")
@@ -180,17 +190,17 @@ def _handlers(app: FastAPI) -> None:
                                                                             "path")),
                    "message": e["msg"]} for e in exc.errors()]
         if _is_api(request):
-            return JSONResponse({"status": "rejected", "error_kind": "malformed",
-                                 "error": "; ".join(f"{f['field']}: {f['message']}"
-                                                    for f in fields),
-                                 "field_errors": fields}, status_code=422)
+            return problem(422, "malformed", "; ".join(f"{f['field']}: {f['message']}"
+                                                       for f in fields),
+                           field_errors=field_errors((f["field"], f["message"])
+                                                     for f in fields))
         return render(request, "error.html", status=422, title="Some fields need fixing",
                       message="; ".join(f"{f['field']}: {f['message']}" for f in fields))
 
     @app.exception_handler(WriterStopped)
     async def _no_writer(request: Request, exc: WriterStopped) -> Response:
         if _is_api(request):
-            return api_error(503, "writer-stopped", str(exc))
+            return problem(503, "writer-stopped", str(exc))
         # the page says it in words; the form (its idempotency key with it) is one step back
         ref = urlsplit(request.headers.get("referer") or "")
         production = request.path_params.get("production")
@@ -211,7 +221,7 @@ def _handlers(app: FastAPI) -> None:
         msg = (f"Something went wrong on the server (reference {ref}). Nothing you sent "
                "was changed unless the board shows it. Tell the production's admin.")
         if _is_api(request):
-            return api_error(500, "internal", msg)
+            return problem(500, "internal", msg)
         return render(request, "error.html", status=500, title="Server problem", message=msg)
 
 

@@ -173,7 +173,7 @@ def _again_of(request: Request) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(unquote(raw))
-    except ValueError:
+    except (ValueError, RecursionError):    # a cookie the client made up: ignore it
         return None
     if not (isinstance(data, dict) and data.get("command") in COMMAND_TYPES
             and isinstance(data.get("values"), dict)):

@@ -6,12 +6,12 @@ the logged-in person, the service decides, :mod:`coldset.web.outcome` shows it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from coldset.api.body import BodyError, read_object
 from coldset.domain.commands import COMMAND_TYPES
 from coldset.web import outcome
 from coldset.web.context import HTTPProblem, app_state, check_csrf, member, safe_next
@@ -39,9 +39,10 @@ async def override(request: Request, production: str) -> Response:
     m = member(request, production)
     form = await request.form()
     check_csrf(request, form)
-    try:
-        cmd: dict[str, Any] = json.loads(str(form.get("command") or ""))
-    except ValueError:
+    try:        # what the refusal page embedded; read as the API reads a body (no 500)
+        cmd: dict[str, Any] = read_object(str(form.get("command") or "").encode(
+            "utf-8", "replace"))
+    except BodyError:
         cmd = {}
     if not isinstance(cmd, dict) or cmd.get("production") != production:
         raise HTTPProblem(422, "Nothing to override",
