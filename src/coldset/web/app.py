@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -31,6 +31,7 @@ from coldset.service.core import CustodyService
 from coldset.service.web_support import AlertTimer, CommandQueue, CommandRunner, warm_up
 from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe_next
+from coldset.web.csrf import csrf_guard, load_secret
 
 HERE = Path(__file__).parent
 log = logging.getLogger("coldset.web")
@@ -71,6 +72,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     custody = CustodyService(install.store, install.ledger, clock)
     accounts = AccountService(install.store, clock)
     check_safe_to_serve(install, accounts, demo)
+    csrf_secret = load_secret(install.settings.home)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["urlquote"] = quote
     templates.env.filters["age"] = _age
@@ -114,11 +116,14 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
                     "sources.",
         lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
         openapi_url="/api/openapi.json",
+        # every POST/PUT/PATCH/DELETE outside /api/ passes the CSRF check before its handler
+        dependencies=[Depends(csrf_guard)],
     )
     app.state.coldset = AppState(custody=custody, accounts=accounts, queue=queue,
                                  templates=templates, clock=clock, demo=demo,
                                  secure_cookies=secure_cookies,
                                  install_name=install.signer.name,
+                                 csrf_secret=csrf_secret,
                                  demo_logins=demo_logins or [])
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     _routes(app)
