@@ -32,6 +32,7 @@ from coldset.service.web_support import AlertTimer, CommandQueue, CommandRunner,
 from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe_next
 from coldset.web.csrf import csrf_guard, load_secret
+from coldset.web.headers import SecurityHeaders, add_security_headers
 
 HERE = Path(__file__).parent
 log = logging.getLogger("coldset.web")
@@ -114,7 +115,9 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
         description="The armorer's tablet and the JSON API of coldset: every command of the "
                     "custody service; refusals answer 409 with the rule ids, reasons and "
                     "sources.",
-        lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+        # no /api/docs: Swagger UI loads its script from a CDN, and nothing a tablet
+        # loads may come from another server; the document is /api/openapi.json
+        lifespan=lifespan, docs_url=None, redoc_url=None,
         openapi_url="/api/openapi.json",
         # every POST/PUT/PATCH/DELETE outside /api/ passes the CSRF check before its handler
         dependencies=[Depends(csrf_guard)],
@@ -126,6 +129,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
                                  csrf_secret=csrf_secret,
                                  demo_logins=demo_logins or [])
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SecurityHeaders)
     _routes(app)
     _handlers(app)
     return app
@@ -216,9 +220,12 @@ def _handlers(app: FastAPI) -> None:
         log.exception("internal error %s on %s %s", ref, request.method, request.url.path)
         msg = (f"Something went wrong on the server (reference {ref}). Nothing you sent "
                "was changed unless the board shows it. Tell the production's admin.")
-        if _is_api(request):
-            return api_error(500, "internal", msg)
-        return render(request, "error.html", status=500, title="Server problem", message=msg)
+        # sent by Starlette's outermost middleware, past SecurityHeaders: add them here
+        resp: Response = (api_error(500, "internal", msg) if _is_api(request) else
+                          render(request, "error.html", status=500, title="Server problem",
+                                 message=msg))
+        add_security_headers(resp.headers)
+        return resp
 
 
 def _age(seconds: int | None) -> str:
