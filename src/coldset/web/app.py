@@ -33,6 +33,7 @@ from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe_next
 from coldset.web.csrf import csrf_guard, load_secret
 from coldset.web.headers import SecurityHeaders, add_security_headers
+from coldset.web.ratelimit import ConcernLimiter, ConcernLimits
 
 HERE = Path(__file__).parent
 log = logging.getLogger("coldset.web")
@@ -53,7 +54,8 @@ def check_safe_to_serve(install: Install, accounts: AccountService, demo: bool) 
 
 def create_app(install: Install, *, demo: bool = False, clock: Clock | None = None,
                secure_cookies: bool | None = None, demo_logins: list[Any] | None = None,
-               alert_interval: float | None = None, writer: str = "thread") -> FastAPI:
+               alert_interval: float | None = None, writer: str = "thread",
+               concern_limits: ConcernLimits | None = None) -> FastAPI:
     """A FastAPI app over ``install``. ``clock`` is injected (tests); default: the wall clock.
 
     ``alert_interval``: seconds between checks for time-based alerts while the app
@@ -63,6 +65,9 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     with an injected clock); ``"process"`` (what ``coldset serve`` uses) runs them in a
     child process of their own (:mod:`coldset.service.writer_process`), started
     here and waited for before the server listens; it runs the alert timer too.
+
+    ``concern_limits``: how many anonymous concerns the public form takes per client
+    address and per production (:mod:`coldset.web.ratelimit`; default 5 and 30 a minute).
     """
     if writer not in ("thread", "process"):
         raise ValueError(f"writer must be 'thread' or 'process', not {writer!r}")
@@ -127,6 +132,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
                                  secure_cookies=secure_cookies,
                                  install_name=install.signer.name,
                                  csrf_secret=csrf_secret,
+                                 concern_limiter=ConcernLimiter(clock, concern_limits),
                                  demo_logins=demo_logins or [])
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(SecurityHeaders)

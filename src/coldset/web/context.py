@@ -23,6 +23,7 @@ from coldset.service.accounts import AccountService, Session, csrf_equal
 from coldset.service.core import CustodyService
 from coldset.service.web_support import CommandRunner, member_roles
 from coldset.web.csrf import anonymous_token_valid, new_anonymous_token
+from coldset.web.ratelimit import ConcernLimiter
 
 SESSION_COOKIE = "coldset_session"
 ANON_CSRF_COOKIE = "coldset_csrf"
@@ -53,6 +54,7 @@ class AppState:
     secure_cookies: bool | None       # None: Secure when the request came over HTTPS
     install_name: str
     csrf_secret: bytes                # signs the logged-out CSRF token (coldset.web.csrf)
+    concern_limiter: ConcernLimiter   # the anonymous concern form's rate limit
     demo_logins: list[Any] = field(default_factory=list)
 
 
