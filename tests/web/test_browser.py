@@ -81,12 +81,54 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+#: runs before any page script (not subject to the page's CSP): records every CSP
+#: violation the page reports, and stands in for the print dialog
+WATCH = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + e.sourceFile + ":" +
+                    e.lineNumber);
+});
+window.__printed = 0;
+window.print = function () { window.__printed += 1; };
+"""
+
+
+def watch(ctx: Any) -> list[str]:
+    """What a context's pages say is wrong: CSP or Permissions-Policy messages in the
+    console, and uncaught script errors. Every page of the context is watched."""
+    problems: list[str] = []
+    ctx.add_init_script(WATCH)
+
+    def on_console(msg: Any) -> None:
+        text = msg.text
+        if "Content Security Policy" in text or "Permissions-Policy" in text:
+            problems.append(text)
+
+    def on_page(pg: Any) -> None:
+        pg.on("console", on_console)
+        pg.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+
+    ctx.on("page", on_page)
+    return problems
+
+
+def violations(page: Any) -> list[str]:
+    found: list[str] = page.evaluate("window.__csp || []")
+    return found
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
+    """A tablet-sized page; after the test, no page of it reported a CSP violation."""
     ctx = browser.new_context(viewport=PORTRAIT, device_scale_factor=1)
+    problems = watch(ctx)
     pg = ctx.new_page()
     yield pg
+    if not pg.is_closed():
+        problems.extend(violations(pg))
     ctx.close()
+    assert problems == [], problems
 
 
 def shot(page: Any, name: str, full_page: bool = False) -> None:
@@ -294,3 +336,59 @@ def test_targets_are_at_least_48px(server: str, page: Any) -> None:
         .map(e => [e.name || e.textContent.trim(), e.getBoundingClientRect().height])
         .filter(([n, h]) => h < 48)""")
     assert small == []
+
+
+MAIN_PAGES = ("board", "handoff", "handoff?firearm=colt-1", "handling",
+              "handling?firearm=colt-1", "inventory", "scenes", "scenes/sc-12", "meeting",
+              "training", "people", "people/alec", "labels", "labels?kind=concern", "safety",
+              "firearms/colt-1")
+
+
+def test_pages_run_their_own_script_under_the_csp(server: str, page: Any) -> None:
+    """Every main page (and the logged-out login and concern pages) is served with the
+    Content-Security-Policy, reports no violation in the console, and its script still
+    works: the remembered day/night choice is applied before the page shows (it was an
+    inline script), "all positions empty" ticks the checklist, Print opens the print
+    dialog (it was an onclick), a second tap on a sent form is stopped, and the page's
+    own address goes with a link to another page here (Referrer-Policy same-origin)."""
+    for url in ("/login", "/c/dusty-trail"):
+        r = page.goto(f"{server}{url}")
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+        assert violations(page) == [], url
+    login(page, server, "hana")
+    for name in MAIN_PAGES:
+        r = page.goto(f"{server}/p/dusty-trail/{name}")
+        assert r.status == 200, name
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"], name
+        assert violations(page) == [], name
+    # day/night: toggled, remembered, applied by the script in <head> on the next page
+    page.goto(f"{server}/p/dusty-trail/board")
+    before = page.evaluate("document.documentElement.dataset.theme || ''")
+    page.click("[data-theme-toggle]")
+    chosen = page.evaluate("document.documentElement.dataset.theme")
+    assert chosen in ("dark", "light") and chosen != before
+    page.goto(f"{server}/p/dusty-trail/inventory")
+    assert page.evaluate("document.documentElement.dataset.theme") == chosen
+    # the checklist's "all positions empty"
+    page.goto(f"{server}/p/dusty-trail/handoff?firearm=colt-1")
+    page.click("[data-all-empty]")
+    assert page.evaluate("""() => [...document.querySelectorAll(
+        'input[type=radio][value=empty][name^="chamber-"]')].every(r => r.checked)""")
+    # one tap, one submission: the second submit of a form is stopped (no real send)
+    assert page.evaluate("""() => {
+        const f = document.querySelector('form[data-once]');
+        const a = new Event('submit', {cancelable: true, bubbles: true});
+        const b = new Event('submit', {cancelable: true, bubbles: true});
+        f.dispatchEvent(a); f.dispatchEvent(b);
+        return [a.defaultPrevented, b.defaultPrevented, f.dataset.sent];
+    }""") == [False, True, "1"]
+    # Print
+    page.goto(f"{server}/p/dusty-trail/labels")
+    page.click("[data-print]")
+    assert page.evaluate("window.__printed") == 1
+    # the referrer of a page reached from another page here is that page's address
+    page.click("nav a:has-text('Safety')")
+    page.wait_for_url("**/safety")
+    assert page.evaluate("document.referrer") == f"{server}/p/dusty-trail/labels"
+    assert violations(page) == []
+

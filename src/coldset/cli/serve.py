@@ -61,11 +61,21 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="A throw-away demo install with the "
                               "sample western and demo logins (says DEMO on every page)."),
     forwarded: bool = typer.Option(False, "--behind-proxy", help="Trust X-Forwarded-* from "
-                                   "a local reverse proxy (HTTPS termination)."),
+                                   "a local reverse proxy (HTTPS termination); the client "
+                                   "address is then the one the proxy forwards."),
     alert_interval: float = typer.Option(
         30.0, "--alert-interval", min=1.0,
         help="Seconds between checks for time-based alerts (ammunition left out, a firearm "
              "not collected, an unanswered concern)."),
+    concerns_per_address: int = typer.Option(
+        5, "--concerns-per-address", min=1,
+        help="Anonymous concerns the public form takes per minute from one client address "
+             "(also how many at once); a sender past it is asked to wait a few seconds and "
+             "keeps their text. Logged-in members of the production are not counted."),
+    concerns_per_production: int = typer.Option(
+        30, "--concerns-per-production", min=1,
+        help="Anonymous concerns the public form takes per minute for one production, from "
+             "every address together."),
     writer: WriterMode = typer.Option(
         WriterMode.process, "--writer",
         help="Where custody commands are decided and recorded: 'process' (default) runs "
@@ -84,8 +94,13 @@ def serve(
         install, logins = _demo_install(None)
     else:
         install, logins = open_install(ctx.obj.settings()), []
+    from coldset.web.ratelimit import ConcernLimits
+
+    limits = ConcernLimits(per_address=concerns_per_address,
+                           per_production=concerns_per_production)
     application = create_app(install, demo=demo, demo_logins=logins,  # type: ignore[arg-type]
-                             alert_interval=alert_interval, writer=writer.value)
+                             alert_interval=alert_interval, writer=writer.value,
+                             concern_limits=limits)
     # Load every production's state now (the app's startup checks it again before
     # uvicorn listens), then take all of it out of the garbage collector's sight:
     # a full collection over a 100,000-entry state takes ~100 ms, and it would

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -31,6 +31,9 @@ from coldset.service.core import CustodyService
 from coldset.service.web_support import AlertTimer, CommandQueue, CommandRunner, warm_up
 from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe_next
+from coldset.web.csrf import csrf_guard, load_secret
+from coldset.web.headers import SecurityHeaders, add_security_headers
+from coldset.web.ratelimit import ConcernLimiter, ConcernLimits
 
 HERE = Path(__file__).parent
 log = logging.getLogger("coldset.web")
@@ -51,7 +54,8 @@ def check_safe_to_serve(install: Install, accounts: AccountService, demo: bool) 
 
 def create_app(install: Install, *, demo: bool = False, clock: Clock | None = None,
                secure_cookies: bool | None = None, demo_logins: list[Any] | None = None,
-               alert_interval: float | None = None, writer: str = "thread") -> FastAPI:
+               alert_interval: float | None = None, writer: str = "thread",
+               concern_limits: ConcernLimits | None = None) -> FastAPI:
     """A FastAPI app over ``install``. ``clock`` is injected (tests); default: the wall clock.
 
     ``alert_interval``: seconds between checks for time-based alerts while the app
@@ -61,6 +65,9 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     with an injected clock); ``"process"`` (what ``coldset serve`` uses) runs them in a
     child process of their own (:mod:`coldset.service.writer_process`), started
     here and waited for before the server listens; it runs the alert timer too.
+
+    ``concern_limits``: how many anonymous concerns the public form takes per client
+    address and per production (:mod:`coldset.web.ratelimit`; default 5 and 30 a minute).
     """
     if writer not in ("thread", "process"):
         raise ValueError(f"writer must be 'thread' or 'process', not {writer!r}")
@@ -71,6 +78,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     custody = CustodyService(install.store, install.ledger, clock)
     accounts = AccountService(install.store, clock)
     check_safe_to_serve(install, accounts, demo)
+    csrf_secret = load_secret(install.settings.home)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["urlquote"] = quote
     templates.env.filters["age"] = _age
@@ -112,15 +120,22 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
         description="The armorer's tablet and the JSON API of coldset: every command of the "
                     "custody service; refusals answer 409 with the rule ids, reasons and "
                     "sources.",
-        lifespan=lifespan, docs_url="/api/docs", redoc_url=None,
+        # no /api/docs: Swagger UI loads its script from a CDN, and nothing a tablet
+        # loads may come from another server; the document is /api/openapi.json
+        lifespan=lifespan, docs_url=None, redoc_url=None,
         openapi_url="/api/openapi.json",
+        # every POST/PUT/PATCH/DELETE outside /api/ passes the CSRF check before its handler
+        dependencies=[Depends(csrf_guard)],
     )
     app.state.coldset = AppState(custody=custody, accounts=accounts, queue=queue,
                                  templates=templates, clock=clock, demo=demo,
                                  secure_cookies=secure_cookies,
                                  install_name=install.signer.name,
+                                 csrf_secret=csrf_secret,
+                                 concern_limiter=ConcernLimiter(clock, concern_limits),
                                  demo_logins=demo_logins or [])
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SecurityHeaders)
     _routes(app)
     _handlers(app)
     return app
@@ -220,9 +235,12 @@ def _handlers(app: FastAPI) -> None:
         log.exception("internal error %s on %s %s", ref, request.method, request.url.path)
         msg = (f"Something went wrong on the server (reference {ref}). Nothing you sent "
                "was changed unless the board shows it. Tell the production's admin.")
-        if _is_api(request):
-            return problem(500, "internal", msg)
-        return render(request, "error.html", status=500, title="Server problem", message=msg)
+        # sent by Starlette's outermost middleware, past SecurityHeaders: add them here
+        resp: Response = (problem(500, "internal", msg) if _is_api(request) else
+                          render(request, "error.html", status=500, title="Server problem",
+                                 message=msg))
+        add_security_headers(resp.headers)
+        return resp
 
 
 def _age(seconds: int | None) -> str:

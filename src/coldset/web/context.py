@@ -22,6 +22,8 @@ from coldset.domain.commands import COMMAND_TYPES
 from coldset.service.accounts import AccountService, Session, csrf_equal
 from coldset.service.core import CustodyService
 from coldset.service.web_support import CommandRunner, member_roles
+from coldset.web.csrf import anonymous_token_valid, new_anonymous_token
+from coldset.web.ratelimit import ConcernLimiter
 
 SESSION_COOKIE = "coldset_session"
 ANON_CSRF_COOKIE = "coldset_csrf"
@@ -51,6 +53,8 @@ class AppState:
     demo: bool
     secure_cookies: bool | None       # None: Secure when the request came over HTTPS
     install_name: str
+    csrf_secret: bytes                # signs the logged-out CSRF token (coldset.web.csrf)
+    concern_limiter: ConcernLimiter   # the anonymous concern form's rate limit
     demo_logins: list[Any] = field(default_factory=list)
 
 
@@ -82,22 +86,35 @@ class LoginNeeded(Exception):
 
 
 def csrf_token(request: Request) -> str:
-    """The token a form must send back: the session's, or (logged out) the cookie's."""
+    """The token a form must send back: the session's, or (logged out) the cookie's when
+    this install signed it (otherwise a new signed one, set by :func:`finish`)."""
     s = session_of(request)
     if s is not None:
         return s.csrf
-    tok = request.cookies.get(ANON_CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
-    if not tok:
-        tok = secrets.token_urlsafe(24)
-        request.state.new_csrf = tok
+    tok: str | None = getattr(request.state, "new_csrf", None)
+    if tok:
+        return tok
+    secret = app_state(request).csrf_secret
+    cookie = request.cookies.get(ANON_CSRF_COOKIE)
+    if cookie and anonymous_token_valid(secret, cookie):
+        return cookie
+    tok = new_anonymous_token(secret)
+    request.state.new_csrf = tok
     return tok
 
 
 def check_csrf(request: Request, form: Any) -> None:
+    """Refuse (403) a form without the right token. Run for every unsafe page request by
+    :func:`coldset.web.csrf.csrf_guard`; handlers do not call it."""
     sent = form.get("csrf")
     s = session_of(request)
-    expected = s.csrf if s is not None else request.cookies.get(ANON_CSRF_COOKIE)
-    if not csrf_equal(sent, expected):
+    if s is not None:
+        ok = csrf_equal(sent, s.csrf)
+    else:
+        cookie = request.cookies.get(ANON_CSRF_COOKIE)
+        ok = csrf_equal(sent, cookie) and anonymous_token_valid(
+            app_state(request).csrf_secret, cookie)
+    if not ok:
         raise HTTPProblem(403, "This form has expired",
                           "The form was missing its security token or it was from an old "
                           "page. Nothing was changed. Go back, reload the page and try again.")

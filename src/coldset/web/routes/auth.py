@@ -9,7 +9,6 @@ from coldset.service.accounts import LoginFailed
 from coldset.web.context import (
     SESSION_COOKIE,
     app_state,
-    check_csrf,
     redirect,
     render,
     require_login,
@@ -35,7 +34,6 @@ def login_page(request: Request, next: str = "/") -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form()
-    check_csrf(request, form)
     next_url = _local(str(form.get("next") or "/"))
     login_name = str(form.get("login") or "")
     try:
@@ -52,8 +50,6 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    form = await request.form()
-    check_csrf(request, form)
     app_state(request).accounts.logout(request.cookies.get(SESSION_COOKIE))
     resp = redirect(request, "/login")
     resp.delete_cookie(SESSION_COOKIE, path="/")
@@ -80,7 +76,6 @@ def account(request: Request) -> Response:
 async def new_token(request: Request) -> Response:
     s = require_login(request)
     form = await request.form()
-    check_csrf(request, form)
     label = str(form.get("label") or "script")[:100]
     token = app_state(request).accounts.create_token(s.account.login, label)
     return render(request, "account.html", token=token, label=label)

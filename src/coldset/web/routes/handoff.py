@@ -17,7 +17,7 @@ from coldset.domain.model import FirearmType
 from coldset.domain.state import State
 from coldset.service.result import Result
 from coldset.web import outcome
-from coldset.web.context import app_state, check_csrf, member, render
+from coldset.web.context import app_state, member, render
 from coldset.web.forms import pairs
 
 router = APIRouter()
@@ -73,7 +73,6 @@ def handoff_page(request: Request, production: str, firearm: str = "") -> Respon
 async def handoff(request: Request, production: str) -> Response:
     m = member(request, production)
     form = await request.form()
-    check_csrf(request, form)
     st = app_state(request)
     firearm = str(form.get("firearm") or "").strip()
     key = str(form.get("idempotency_key") or "").strip()

@@ -13,12 +13,12 @@ from fastapi.responses import Response
 from coldset.web.context import (
     HTTPProblem,
     app_state,
-    check_csrf,
     member,
     render,
     session_of,
 )
 from coldset.web.outcome import status_of
+from coldset.web.ratelimit import Wait, retry_after
 
 router = APIRouter()
 
@@ -31,7 +31,8 @@ def safety(request: Request, production: str) -> Response:
     m = member(request, production)
     state = app_state(request).custody.state(production)
     return render(request, "safety.html", production=production, m=m, s=state,
-                  kinds=INCIDENT_KINDS)
+                  kinds=INCIDENT_KINDS,
+                  held_back=app_state(request).concern_limiter.held_back(production))
 
 
 def _production_title(request: Request, production: str) -> str:
@@ -53,28 +54,59 @@ def concern_form(request: Request, production: str) -> Response:
 
 @router.post("/c/{production}")
 async def raise_concern(request: Request, production: str) -> Response:
+    st = app_state(request)
     title = _production_title(request, production)
     form = await request.form()
-    check_csrf(request, form)
     s = session_of(request)
     person = s.account.person_on(production) if s else None
     anonymous = person is None or str(form.get("anonymous") or "") in ("1", "on")
+    text = str(form.get("text") or "").strip()
     cmd = {"type": "raise_concern", "production": production,
-           "actor": "anonymous" if anonymous else person,
-           "text": str(form.get("text") or "").strip()}
+           "actor": "anonymous" if anonymous else person, "text": text}
     unit = str(form.get("unit") or "").strip()
     if unit:
         cmd["unit"] = unit
     key = str(form.get("idempotency_key") or "").strip()
     if key:
         cmd["idempotency_key"] = key
-    result = await app_state(request).queue.run(cmd)
+    # the rate limit is for senders the server does not know; a member is never held back
+    address = None if person is not None else (
+        request.client.host if request.client else "unknown")
+    if address is not None:
+        wait = st.concern_limiter.take(production, address)
+        if wait is not None:
+            return _held_back(request, production, title, text, wait)
+    try:
+        result = await st.queue.run(cmd)
+    except Exception:
+        if address is not None:     # e.g. the writer stopped: nothing new was written
+            st.concern_limiter.give_back(production, address)
+        raise
+    if address is not None and (result.replayed or result.status == "rejected"):
+        st.concern_limiter.give_back(production, address)
     if not result.ok:
         return render(request, "concern.html", status=status_of(result), production=production,
                       title=title, person=person, error=result.error, text=cmd["text"])
     token = result.secrets.get("concern_token")
     return render(request, "concern_sent.html", production=production, title=title,
                   token=token, replayed=result.replayed, concern=f"concern-{result.index}")
+
+
+def _held_back(request: Request, production: str, title: str, text: str,
+               wait: Wait) -> Response:
+    """429: the form again with the text as typed, and when to send it."""
+    seconds = retry_after(wait.seconds)
+    per_address = app_state(request).concern_limiter.limits.per_address
+    why = ("This production is receiving many concerns at once." if wait.production_wide
+           else f"More than {per_address} concerns a minute were sent from this network.")
+    unit = "second" if seconds == 1 else "seconds"
+    error = (f"Your concern was not sent yet. {why} Nothing is lost: your text is still in "
+             f"the form. Please try again in {seconds} {unit} (press Send concern again). "
+             "If someone is in danger now, tell the armorer or the 1st AD in person.")
+    resp = render(request, "concern.html", status=429, production=production, title=title,
+                  person=None, error=error, text=text)
+    resp.headers["Retry-After"] = str(seconds)
+    return resp
 
 
 @router.get("/c/{production}/answer/{token}")

@@ -1,8 +1,16 @@
 // coldset: the few lines of script the tablet needs. Everything works without it,
-// except the board's live refresh.
+// except the board's live refresh. This is the only script the pages run: the
+// Content-Security-Policy allows no inline script and no inline event handler.
+// It is loaded in <head> without defer, so the remembered day/night choice is set
+// before the first paint; what needs the page's elements waits for DOMContentLoaded.
 (function () {
   "use strict";
   var root = document.documentElement;
+
+  try {
+    var theme = localStorage.getItem("coldset-theme");
+    if (theme) root.dataset.theme = theme;
+  } catch (err) {}
 
   // Day / night toggle (remembered); the system setting is the default.
   document.addEventListener("click", function (e) {
@@ -29,6 +37,7 @@
       document.querySelectorAll('input[type=radio][value="empty"][name^="chamber-"]')
         .forEach(function (r) { r.checked = true; });
     }
+    if (e.target.closest("[data-print]")) window.print();
   });
 
   // A handheld scanner types into the focused field and presses Enter. In a field
@@ -66,61 +75,76 @@
     });
   });
 
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onReady);
+  } else {
+    onReady();
+  }
+
+  function onReady() {
+    fillAgain();
+    refreshBoard();
+  }
+
   // A form the server rejected comes back filled in as it was sent (never a PIN): the
   // page carries the values; fill the form that sends that command, and show it.
-  var again = document.getElementById("coldset-again");
-  if (again) {
-    try {
-      var a = JSON.parse(again.textContent);
-      var form = document.querySelector('form[action$="/do/' + a.command + '"]');
-      if (form) {
-        Object.keys(a.values).forEach(function (name) {
-          var vals = a.values[name], els = form.querySelectorAll('[name="' + name + '"]');
-          els.forEach(function (el, i) {
-            if (el.type === "password" || el.type === "hidden") return;
-            if (el.type === "checkbox" || el.type === "radio") {
-              el.checked = vals.indexOf(el.value) >= 0;
-            } else if (el.multiple) {
-              Array.prototype.forEach.call(el.options, function (o) {
-                o.selected = vals.indexOf(o.value) >= 0; });
-            } else if (i < vals.length) {
-              el.value = vals[i];
-            }
+  function fillAgain() {
+    var again = document.getElementById("coldset-again");
+    if (again) {
+      try {
+        var a = JSON.parse(again.textContent);
+        var form = document.querySelector('form[action$="/do/' + a.command + '"]');
+        if (form) {
+          Object.keys(a.values).forEach(function (name) {
+            var vals = a.values[name], els = form.querySelectorAll('[name="' + name + '"]');
+            els.forEach(function (el, i) {
+              if (el.type === "password" || el.type === "hidden") return;
+              if (el.type === "checkbox" || el.type === "radio") {
+                el.checked = vals.indexOf(el.value) >= 0;
+              } else if (el.multiple) {
+                Array.prototype.forEach.call(el.options, function (o) {
+                  o.selected = vals.indexOf(o.value) >= 0; });
+              } else if (i < vals.length) {
+                el.value = vals[i];
+              }
+            });
           });
-        });
-        form.classList.add("again");
-        if (a.why) {
-          var note = document.createElement("p");
-          note.className = "error"; note.setAttribute("role", "alert");
-          note.textContent = a.why + " Nothing was done: fix it and send again.";
-          form.insertBefore(note, form.firstChild);
+          form.classList.add("again");
+          if (a.why) {
+            var note = document.createElement("p");
+            note.className = "error"; note.setAttribute("role", "alert");
+            note.textContent = a.why + " Nothing was done: fix it and send again.";
+            form.insertBefore(note, form.firstChild);
+          }
+          var d = form.closest("details"); if (d) d.open = true;
+          form.scrollIntoView({ block: "start" });
         }
-        var d = form.closest("details"); if (d) d.open = true;
-        form.scrollIntoView({ block: "start" });
-      }
-    } catch (err) {}
+      } catch (err) {}
+    }
   }
 
   // The board refreshes itself when the log grows (polls every 1.5 s).
-  var board = document.getElementById("board");
-  if (board && board.dataset.versionUrl) {
-    var busy = false;
-    setInterval(function () {
-      if (busy || document.hidden) return;
-      busy = true;
-      fetch(board.dataset.versionUrl, { credentials: "same-origin", cache: "no-store" })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (v) {
-          if (!v || String(v.version) === board.dataset.version) return null;
-          return fetch(board.dataset.fragmentUrl, { credentials: "same-origin", cache: "no-store" })
-            .then(function (r) { return r.ok ? r.text() : null; })
-            .then(function (html) {
-              if (html === null) return;
-              board.innerHTML = html; board.dataset.version = String(v.version);
-            });
-        })
-        .catch(function () {})
-        .then(function () { busy = false; });
-    }, 1500);
+  function refreshBoard() {
+    var board = document.getElementById("board");
+    if (board && board.dataset.versionUrl) {
+      var busy = false;
+      setInterval(function () {
+        if (busy || document.hidden) return;
+        busy = true;
+        fetch(board.dataset.versionUrl, { credentials: "same-origin", cache: "no-store" })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (v) {
+            if (!v || String(v.version) === board.dataset.version) return null;
+            return fetch(board.dataset.fragmentUrl, { credentials: "same-origin", cache: "no-store" })
+              .then(function (r) { return r.ok ? r.text() : null; })
+              .then(function (html) {
+                if (html === null) return;
+                board.innerHTML = html; board.dataset.version = String(v.version);
+              });
+          })
+          .catch(function () {})
+          .then(function () { busy = false; });
+      }, 1500);
+    }
   }
 })();
