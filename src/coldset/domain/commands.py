@@ -656,7 +656,7 @@ class Unload(CommandBase):
 class Discharge(CommandBase):
     """Record rounds fired in a take: which chamber positions fired.
 
-    Anything unexpected (a click, a squib, a shot that should not have been) is reported as
+    Who: the person holding the firearm, or a handler. Anything unexpected (a click, a squib, a shot that should not have been) is reported as
     an incident instead (report-incident).
     """
 
