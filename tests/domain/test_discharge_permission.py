@@ -92,3 +92,28 @@ def test_a_firearm_in_a_container_is_nobodys_to_fire(western_sim: Sim) -> None:
     assert "nobody holds colt-1" in (d.error or "")
     d = w.run({"type": "discharge", "actor": "hana", "firearm": "colt-1", "positions": [1]})
     assert d.error_kind == "stale-state"
+
+
+# ------------------------------------------------------------------ the same hole: inspect
+
+
+def test_a_performer_cannot_record_the_barrel_check_of_the_firearm_they_hold(
+        western_sim: Sim) -> None:
+    """An inspection is the handler's record: the barrel check that blanks after dummies
+    need (barrel-check-before-blanks) and the check a quarantined firearm needs before
+    release (misfire-quarantine). A performer holding the firearm cannot record one
+    (wrong-role, recorded, no inspection on record); the handler holding it can."""
+    w = western_sim
+    _issued_and_loaded(w)
+    before = w.state.firearms["colt-2"].last_inspection
+    d = w.run({"type": "inspect", "actor": "frances", "firearm": "colt-2",
+               "chambers": ["blank"] * 3 + ["empty"] * 3, "barrel_clear": True,
+               "function_check": True})
+    assert d.status == "rejected" and d.error_kind == "wrong-role"
+    assert d.entry is not None and not d.events
+    assert (d.error or "").startswith("Only a handler")
+    assert "Frances Fisher-Kahn" in (d.error or "")
+    assert w.state.firearms["colt-2"].last_inspection == before
+    w.ok({"type": "collect", "actor": "hana", "firearm": "colt-2"})
+    w.ok({"type": "inspect", "actor": "hana", "firearm": "colt-2",
+          "chambers": ["blank"] * 3 + ["empty"] * 3, "barrel_clear": True})

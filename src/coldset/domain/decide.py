@@ -218,6 +218,12 @@ def check_permission(state: State, cmd: c.CommandBase) -> None:
                             f"must be someone other than the armorer ({cmd.actor}): two people")
     if isinstance(cmd, c.Discharge):
         _check_discharger(state, cmd)
+    if isinstance(cmd, c.Inspect) and not state.is_handler(cmd.actor):
+        p = state.people.get(cmd.actor)
+        raise Rejection("wrong-role", "Only a handler (armorer, assistant armorer or property "
+                        "master) records an inspection: the show-clear, barrel check and "
+                        "function check that issuing and loading rely on. "
+                        f"{p.name if p else cmd.actor} is not one; call the handler")
     if isinstance(cmd, c.ClearStopWork | c.ReleaseQuarantine):
         people = {cmd.actor, *(x.person for x in cmd.confirmations)}
         for role in (HANDLER, "safety_contact"):
