@@ -303,3 +303,27 @@ def test_passwords_refuse_control_characters_and_broken_unicode(
             b.accounts.login("lee", password)
         token, _s = b.accounts.login("lee", "correct horse battery")
         assert token
+
+
+# ------------------------------------------------------------------ reads
+
+
+@pytest.mark.parametrize("bad", ["dusty\x00trail", "dusty-trail\x00", "dusty\ud800trail",
+                                 "dusty trail"])
+def test_reads_of_an_id_that_cannot_exist_answer_like_an_unknown_id(
+        backends: list[Backend], bad: str) -> None:
+    """A production or firearm id from a URL path with a NUL (or a surrogate) is simply not
+    found on both databases (the web pages answer 404), never a database error:
+    PostgreSQL used to raise on the NUL. Same for a concern's private link token."""
+    from coldset.service.queries import NotFound
+
+    for b in backends:
+        assert b.svc.state(bad).production is None
+        with pytest.raises(NotFound):
+            b.svc.board(bad)
+        with pytest.raises(NotFound):
+            b.svc.timeline(bad, "colt-1")
+        with pytest.raises(NotFound):
+            b.svc.timeline(PRODUCTION, bad)
+        assert b.svc.concern_for_token(PRODUCTION, bad) is None
+        assert b.svc.concern_for_token(bad, "token") is None

@@ -37,3 +37,18 @@ def test_a_login_name_with_a_nul_is_a_wrong_login(web: Web) -> None:
                                             "csrf": csrf_of(page.text), "next": "/"})
         assert r.status_code == 401, r.text
         assert "wrong login or password" in r.text
+
+
+def test_a_nul_in_a_url_id_is_not_found(web: Web) -> None:
+    """A production or firearm id with a NUL in the URL is a 404 like any unknown id (the
+    service never asks the database, which on PostgreSQL would fail)."""
+    accounts = web.app.state.coldset.accounts
+    h = {"Authorization": f"Bearer {accounts.create_token('maria', 'test')}"}
+    for url in ("/api/v1/productions/dusty%00trail/board",
+                "/api/v1/productions/dusty-trail/firearms/colt%00-1/timeline"):
+        r = web.client.get(url, headers=h)
+        assert r.status_code in (403, 404), (url, r.status_code, r.text)
+    web.login("maria")
+    for url in ("/p/dusty%00trail/board", "/p/dusty-trail/firearms/colt%00-1"):
+        r = web.client.get(url)
+        assert r.status_code in (403, 404), (url, r.status_code, r.text)

@@ -68,7 +68,18 @@ _LINE = _text_check(multiline=False)
 #: Free text over several lines: line breaks and tabs allowed, nothing else of the kind.
 _LINES = _text_check(multiline=True)
 
-Id = Annotated[str, _LINE, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$",
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+_ID_RE = re.compile(ID_PATTERN.rstrip("$"))
+
+
+def is_id(value: object) -> bool:
+    """Could ``value`` be an id (of a production, person, firearm, ...)? Every id was an
+    ``Id`` when it was created, so anything else names nothing: a read asked for it
+    answers "not found" without asking the database (PostgreSQL refuses a NUL)."""
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
+
+Id = Annotated[str, _LINE, Field(pattern=ID_PATTERN,
                                  description="a tag: letters, digits, '.', '_' or '-', up to 64")]
 Pin = Annotated[str, _LINE, Field(pattern=r"^[0-9]{4,8}$", description="4 to 8 digits")]
 #: Free text in plain words: several lines allowed (descriptions, reasons, answers).
