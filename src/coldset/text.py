@@ -57,6 +57,8 @@ def _reason(ch: str, multiline: bool, at: int) -> TextError:
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
     """``value`` as it is kept (ends stripped, NFC), or :class:`TextError` saying why not."""
+    if value.isascii() and value.isprintable():
+        return value.strip(" ")     # the common case: nothing to refuse, already NFC
     if multiline and "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = value.strip(_ENDS)
