@@ -10,6 +10,7 @@ database) follow the same rule.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -327,3 +328,14 @@ def test_reads_of_an_id_that_cannot_exist_answer_like_an_unknown_id(
             b.svc.timeline(PRODUCTION, bad)
         assert b.svc.concern_for_token(PRODUCTION, bad) is None
         assert b.svc.concern_for_token(bad, "token") is None
+
+
+def test_a_malformed_result_echoes_no_hostile_text(backends: list[Backend]) -> None:
+    """The malformed Result names the production and command type only when they are an
+    id and a known type, so it always encodes as UTF-8 (and shows no NUL)."""
+    for b in backends:
+        r = b.svc.execute({"type": "add\ud800", "production": "dusty\x00\ud800",
+                           "actor": "maria"})
+        assert (r.status, r.error_kind, r.production, r.command) == (
+            "rejected", "malformed", None, None)
+        json.dumps(r.to_dict(), ensure_ascii=False).encode("utf-8")

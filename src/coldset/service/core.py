@@ -412,6 +412,8 @@ def _result(d: Decision, cmd: c.CommandBase, index: int | None,
 def _malformed(raw: Any, e: c.CommandError) -> Result:
     prod = raw.get("production") if isinstance(raw, dict) else None
     typ = raw.get("type") if isinstance(raw, dict) else None
-    return Result("rejected", prod if isinstance(prod, str) else None,
-                  typ if isinstance(typ, str) else None, error_kind="malformed",
+    # echoed only when they can be ids: a NUL or lone surrogate is never sent back
+    return Result("rejected", prod if c.is_id(prod) else None,
+                  typ if isinstance(typ, str) and typ in c.COMMAND_TYPES else None,
+                  error_kind="malformed",
                   error=str(e), field_errors=tuple(e.errors))
