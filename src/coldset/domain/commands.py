@@ -16,10 +16,20 @@ only that form goes into a ledger entry.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from coldset.domain.model import (
     ContainerKind,
@@ -34,12 +44,55 @@ from coldset.domain.model import (
     ShotKind,
     SignOffRole,
 )
+from coldset.text import TextError, clean_text
 
-Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$",
-                          description="a tag: letters, digits, '.', '_' or '-', up to 64")]
-Pin = Annotated[str, Field(pattern=r"^[0-9]{4,8}$", description="4 to 8 digits")]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-ShortText = Annotated[str, Field(max_length=200)]
+
+def _text_check(multiline: bool) -> BeforeValidator:
+    """Every text field runs :func:`coldset.text.clean_text` on what was sent, before
+    Pydantic's own checks (type, length, pattern): no NUL or other control character, no
+    line break in a single-line field, no lone surrogate; ends stripped, NFC. So the same
+    input gets the same answer on SQLite and PostgreSQL, and nothing that cannot be stored
+    gets past parsing."""
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value            # Pydantic's type check refuses it
+        try:
+            return clean_text(value, multiline=multiline)
+        except TextError as e:
+            raise PydanticCustomError(e.code, e.message) from None
+    return BeforeValidator(check)
+
+
+#: One line of text: no control characters, no line breaks or tabs (see coldset.text).
+_LINE = _text_check(multiline=False)
+#: Free text over several lines: line breaks and tabs allowed, nothing else of the kind.
+_LINES = _text_check(multiline=True)
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+_ID_RE = re.compile(ID_PATTERN.rstrip("$"))
+
+
+def is_id(value: object) -> bool:
+    """Could ``value`` be an id (of a production, person, firearm, ...)? Every id was an
+    ``Id`` when it was created, so anything else names nothing: a read asked for it
+    answers "not found" without asking the database (PostgreSQL refuses a NUL)."""
+    return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
+
+
+Id = Annotated[str, _LINE, Field(pattern=ID_PATTERN,
+                                 description="a tag: letters, digits, '.', '_' or '-', up to 64")]
+Pin = Annotated[str, _LINE, Field(pattern=r"^[0-9]{4,8}$", description="4 to 8 digits")]
+#: Free text in plain words: several lines allowed (descriptions, reasons, answers).
+Text = Annotated[str, _LINES, Field(min_length=1, max_length=2000)]
+ShortText = Annotated[str, _LINE, Field(max_length=200)]
+#: A name or title: required, one line (a person's, a unit's, a firearm's model or serial).
+Name = Annotated[str, _LINE, Field(min_length=1, max_length=2000)]
+#: An optional free-text reason (withdraw_consent).
+Reason = Annotated[str, _LINES, Field(max_length=500)]
+#: An idempotency key: any single line up to 128 characters.
+Key = Annotated[str, _LINE, Field(min_length=1, max_length=128)]
+#: Every text type a command field may have (tests check no field uses a bare str).
+TEXT_TYPES = (Id, Pin, Text, ShortText, Name, Reason, Key)
 Count = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
 Positive = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 Position = Annotated[int, Field(ge=1, le=100, strict=True)]
@@ -86,7 +139,7 @@ class CommandBase(_Strict):
                     "e.g. alec:4821): the performer, 1st AD or safety contact a rule asks for")
     override: OverrideRequest | None = Field(
         None, description="Override a rule that allows it: a reason and the confirmers' PINs")
-    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+    idempotency_key: Key | None = Field(
         None, description="Any unique text up to 128 characters; a retry with the same key "
                           "returns the first result and writes nothing")
 
@@ -107,13 +160,13 @@ class CreateProduction(CommandBase):
     """
 
     type: Literal["create_production"]
-    title: Text = Field(description="The production's title, e.g. Dusty Trail")
+    title: Name = Field(description="The production's title, e.g. Dusty Trail")
     time_zone: ShortText = Field(
         "UTC", description="IANA time zone of the shoot, e.g. America/Denver (sets the day)")
     exemption: Exemption = Field(
         Exemption.none, description="Cal. Labor Code §9155 exemption from the live-ammunition "
                                     "ban; none for a normal production")
-    actor_name: Text = Field(description="Your full name, e.g. Maria Ortega")
+    actor_name: Name = Field(description="Your full name, e.g. Maria Ortega")
     pin: Pin | None = Field(None, description="Your PIN, 4 to 8 digits")
     inspection_window_min: Annotated[int, Field(ge=1, le=60, strict=True)] = Field(
         5, description="Minutes between show-clear and issue (show-clear-before-issue), 1 to 60")
@@ -143,7 +196,7 @@ class AddUnit(CommandBase):
 
     type: Literal["add_unit"]
     unit: Id = Field(description="New unit id, e.g. main")
-    name: Text = Field(description="The unit's name, e.g. Main unit")
+    name: Name = Field(description="The unit's name, e.g. Main unit")
 
 
 class AddSet(CommandBase):
@@ -155,7 +208,7 @@ class AddSet(CommandBase):
     type: Literal["add_set"]
     set: Id = Field(description="New set id, e.g. church")
     unit: Id = Field(description="Id of the unit that shoots there, e.g. main")
-    name: Text = Field(description="The set's name, e.g. Old church")
+    name: Name = Field(description="The set's name, e.g. Old church")
     location: ShortText = Field("", description="Where it is, e.g. Bonanza Creek Ranch")
 
 
@@ -180,7 +233,7 @@ class AddPerson(CommandBase):
 
     type: Literal["add_person"]
     person: Id = Field(description="New person id, e.g. alec")
-    name: Text = Field(description="Their full name, e.g. Alec Barrow")
+    name: Name = Field(description="Their full name, e.g. Alec Barrow")
     roles: list[Role] = Field(default_factory=list, max_length=10,
                               description="Their roles on this production")
     pin: Pin | None = Field(None, description="Their first PIN, 4 to 8 digits (they can change "
@@ -257,7 +310,7 @@ class AddContainer(CommandBase):
     type: Literal["add_container"]
     container: Id = Field(description="New container id, e.g. safe-main")
     kind: ContainerKind = Field(description="What kind of container")
-    name: Text = Field(description="Its name, e.g. Main unit truck safe")
+    name: Name = Field(description="Its name, e.g. Main unit truck safe")
     unit: Id | None = Field(None, description="Id of the unit it belongs to, e.g. main")
 
 
@@ -273,10 +326,10 @@ class ReceiveFirearm(CommandBase):
 
     type: Literal["receive_firearm"]
     firearm: Id = Field(description="New firearm id, e.g. colt-1")
-    manufacturer: Text = Field(description="Manufacturer, e.g. Colt")
+    manufacturer: Name = Field(description="Manufacturer, e.g. Colt")
     importer: ShortText = Field("", description="Importer, if imported, e.g. EMF Company")
-    model: Text = Field(description="Model, e.g. Single Action Army")
-    serial: Text = Field(description="Serial number, as stamped")
+    model: Name = Field(description="Model, e.g. Single Action Army")
+    serial: Name = Field(description="Serial number, as stamped")
     firearm_type: FirearmType = Field(description="Type of firearm")
     caliber: ShortText = Field(description="Caliber or gauge, e.g. .45 Colt (n/a for a prop)")
     capacity: Annotated[int, Field(ge=0, le=100, strict=True)] = Field(
@@ -439,7 +492,7 @@ class WithdrawConsent(CommandBase):
     performer: Id = Field(description="Id of the performer withdrawing, e.g. alec")
     weapon_type: FirearmType = Field(description="The type of firearm they no longer agree "
                                                  "to handle")
-    reason: Annotated[str, Field(max_length=500)] | None = Field(
+    reason: Reason | None = Field(
         None, description="Why, if they want to say (optional; it goes into the record)")
 
 
@@ -486,7 +539,7 @@ class ScheduleScene(CommandBase):
     shoot_day: Id = Field(description="Id of the shoot day, e.g. day-1")
     unit: Id = Field(description="Id of the unit shooting it, e.g. main")
     set: Id = Field(description="Id of the set, on that unit, e.g. church")
-    title: Text = Field(description="What happens, e.g. Sheriff draws on the preacher")
+    title: Name = Field(description="What happens, e.g. Sheriff draws on the preacher")
     firearms: list[PlanFirearmIn] = Field(
         default_factory=list, max_length=50,
         description='Firearms in the plan, as JSON, e.g. {"firearm": "colt-1", "rounds": '
@@ -656,8 +709,9 @@ class Unload(CommandBase):
 class Discharge(CommandBase):
     """Record rounds fired in a take: which chamber positions fired.
 
-    Anything unexpected (a click, a squib, a shot that should not have been) is reported as
-    an incident instead (report-incident).
+    Who: the person holding the firearm, or a handler. Anything unexpected (a click, a squib,
+    a shot that should not have been) is reported as an incident instead (report-incident),
+    which anyone can do.
     """
 
     type: Literal["discharge"]
@@ -880,11 +934,39 @@ class CommandError(ValueError):
         return [f"{f}: {m}" if f else m for f, m in self.errors]
 
 
+def _shown(name: str) -> str:
+    """A field name as sent, safe to show and to encode: an unknown field or a dict key
+    may hold control characters or a lone surrogate; those are written as escapes."""
+    if name.isprintable() and not _UNSHOWABLE.search(name):
+        return name
+    return "".join(ch if ch.isprintable() and not _UNSHOWABLE.match(ch)
+                   else ascii(ch)[1:-1] for ch in name)
+
+
+_UNSHOWABLE = re.compile("[\ud800-\udfff]")
+
+
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc]
+    parts = [_shown(str(p)) for p in loc]
     if parts and parts[0] in COMMAND_TYPES:
         parts = parts[1:]  # drop the union tag pydantic puts first
     return ".".join(parts)
+
+
+def _unreadable_keys(value: Any, loc: tuple[str, ...]) -> Any:
+    """(field, message) for every object key that is not valid Unicode text (a lone
+    surrogate): Pydantic reports those without naming the field."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            name = k if isinstance(k, str) else repr(k)
+            if not isinstance(k, str) or _UNSHOWABLE.search(k):
+                yield (".".join(_shown(p) for p in (*loc, name)),
+                       "field names must be valid Unicode text")
+            else:
+                yield from _unreadable_keys(v, (*loc, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _unreadable_keys(v, (*loc, str(i)))
 
 
 def parse_command(data: Any) -> CommandBase:
@@ -894,12 +976,15 @@ def parse_command(data: Any) -> CommandBase:
     if not isinstance(data, dict):
         raise CommandError([("", "a command must be an object with a 'type' field")])
     t = data.get("type")
-    if t not in COMMAND_TYPES:
+    if not isinstance(t, str) or t not in COMMAND_TYPES:
         raise CommandError([("type", f"unknown command type {t!r}; one of: "
                              + ", ".join(sorted(COMMAND_TYPES)))])
     try:
         return _ADAPTER.validate_python(data)  # type: ignore[return-value]
     except ValidationError as e:
+        bad_keys = list(_unreadable_keys(data, ()))
+        if bad_keys:
+            raise CommandError(bad_keys) from None
         errors = []
         for err in e.errors(include_url=False):
             msg = err["msg"]

@@ -158,6 +158,28 @@ def resolves_discrepancy(state: State, cmd: c.ReconcileCounts) -> bool:
         state.has_role(x.person, "safety_contact") for x in cmd.confirmations)
 
 
+def _check_discharger(state: State, cmd: c.Discharge) -> None:
+    """Only the person holding a firearm, or a handler, records that it fired: nobody
+    else can know which chambers went off (issue 15 #5). Anyone can still report an
+    unexpected discharge as an incident."""
+    if state.is_handler(cmd.actor):
+        return
+    f = state.firearms[cmd.firearm]
+    holder = f.custody.ref if f.custody.kind == "person" and not f.disposed else None
+    if holder == cmd.actor:
+        return
+    instead = ("If it fired when it should not have, report an unexpected discharge "
+               "(report_incident) instead: anyone can")
+    if holder is None:
+        raise Rejection("wrong-role", f"Only a handler (armorer, assistant armorer or "
+                        f"property master) can record a discharge of {f.id}, and nobody holds "
+                        f"{f.id} now. {instead}")
+    p = state.people.get(holder)
+    raise Rejection("wrong-role", f"Only {p.name if p else holder}, who holds {f.id}, or a "
+                    f"handler (armorer, assistant armorer or property master) can record its "
+                    f"discharge. {instead}")
+
+
 def check_permission(state: State, cmd: c.CommandBase) -> None:
     roles = PERMISSIONS.get(cmd.command_type)
     if roles and not any(state.has_role(cmd.actor, r) for r in roles):
@@ -194,6 +216,14 @@ def check_permission(state: State, cmd: c.CommandBase) -> None:
         if not safety_confirmers(state, cmd):
             raise Rejection("wrong-role", "the safety contact who confirms a resolved count "
                             f"must be someone other than the armorer ({cmd.actor}): two people")
+    if isinstance(cmd, c.Discharge):
+        _check_discharger(state, cmd)
+    if isinstance(cmd, c.Inspect) and not state.is_handler(cmd.actor):
+        p = state.people.get(cmd.actor)
+        raise Rejection("wrong-role", "Only a handler (armorer, assistant armorer or property "
+                        "master) records an inspection: the show-clear, barrel check and "
+                        "function check that issuing and loading rely on. "
+                        f"{p.name if p else cmd.actor} is not one; call the handler")
     if isinstance(cmd, c.ClearStopWork | c.ReleaseQuarantine):
         people = {cmd.actor, *(x.person for x in cmd.confirmations)}
         for role in (HANDLER, "safety_contact"):

@@ -49,9 +49,13 @@ from coldset.store.accounts_schema import (
     account_tokens,
 )
 from coldset.store.db import Store
+from coldset.text import TextError, clean_text
 
-LOGIN_RE = re.compile(r"^[a-z0-9][a-z0-9._\-]{0,63}$")
+LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._\-]{0,63}")     # matched whole (fullmatch)
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")  # a production or person id
 MIN_PASSWORD = 10
+MAX_NAME, MAX_LABEL = 200, 200
+_ENDS = " \t\n\r"       # what is stripped from a login name typed in (as coldset.text does)
 SESSION_FOR = timedelta(hours=16)       # a long shoot day
 LOCK_AFTER, LOCK_WINDOW, LOCK_FOR = 5, timedelta(minutes=15), timedelta(minutes=15)
 
@@ -116,6 +120,25 @@ class LoginFailed(Exception):
     """Wrong login or password, or the login is locked (the message is safe to show)."""
 
 
+def _is_login(login: object) -> bool:
+    """Is ``login`` a well-formed login name? Nothing else is ever looked up: a NUL
+    reaching PostgreSQL is an error there, not "no such login"."""
+    return isinstance(login, str) and LOGIN_RE.fullmatch(login) is not None
+
+
+def _line(what: str, value: str, limit: int, *, required: bool) -> str:
+    """One line of text as the command models take it (see :mod:`coldset.text`)."""
+    try:
+        value = clean_text(value if isinstance(value, str) else "")
+    except TextError as e:
+        raise AccountError(f"{what} {e.message}") from None
+    if required and not value:
+        raise AccountError(f"{what} is required")
+    if len(value) > limit:
+        raise AccountError(f"{what} must be at most {limit} characters")
+    return value
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -155,12 +178,11 @@ class AccountService:
 
     def create(self, login: str, name: str, password: str, *, demo: bool = False,
                site_admin: bool = False) -> Account:
-        login = login.strip().lower()
-        if not LOGIN_RE.match(login):
+        login = login.strip(_ENDS).lower()
+        if not _is_login(login):
             raise AccountError("login must be lower-case letters, digits, '.', '_' or '-' "
                                "(up to 64, no spaces)")
-        if not name.strip():
-            raise AccountError("name is required")
+        name = _line("name", name, MAX_NAME, required=True)
         _check_password(password, demo)
         pw = _HASHER.hash(password)
         with self.store.write() as conn:
@@ -168,11 +190,13 @@ class AccountService:
                     account_logins.c.login == login)).first():
                 raise AccountError(f"login {login!r} already exists")
             conn.execute(insert(account_logins).values(
-                login=login, name=name.strip(), password_hash=pw, demo=demo,
+                login=login, name=name, password_hash=pw, demo=demo,
                 site_admin=site_admin, created_at=rfc3339(self.clock.now()), failed_count=0))
-        return Account(login, name.strip(), site_admin, demo)
+        return Account(login, name, site_admin, demo)
 
     def set_password(self, login: str, password: str) -> None:
+        if not _is_login(login):
+            raise AccountError(f"no login {login!r}")
         _check_password(password, False)
         pw = _HASHER.hash(password)
         try:
@@ -188,6 +212,12 @@ class AccountService:
 
     def link(self, login: str, production: str, person: str) -> None:
         """Make ``login`` act as ``person`` on ``production`` (replacing any earlier link)."""
+        if not _is_login(login):
+            raise AccountError(f"no login {login!r}")
+        for what, value in (("production", production), ("person", person)):
+            if not isinstance(value, str) or not _ID_RE.fullmatch(value):
+                raise AccountError(f"{what} must be a tag: letters, digits, '.', '_' or '-' "
+                                   "(up to 64, no spaces)")
         try:
             with self.store.write() as conn:
                 if not conn.execute(select(account_logins.c.login).where(
@@ -202,6 +232,8 @@ class AccountService:
             self.forget_cached()        # the person it acts as changed: at once
 
     def get(self, login: str) -> Account | None:
+        if not _is_login(login):
+            return None
         with self.store.read() as conn:
             row = conn.execute(select(account_logins).where(
                 account_logins.c.login == login)).first()
@@ -231,11 +263,13 @@ class AccountService:
 
     def login(self, login: str, password: str) -> tuple[str, Session]:
         """Check the password; a new session token (for the cookie) and the session."""
-        login = (login or "").strip().lower()
+        login = (login or "").strip(_ENDS).lower()
         now = self.clock.now()
-        with self.store.read() as conn:
-            row = conn.execute(select(account_logins).where(
-                account_logins.c.login == login)).first()
+        row = None
+        if _is_login(login):
+            with self.store.read() as conn:
+                row = conn.execute(select(account_logins).where(
+                    account_logins.c.login == login)).first()
         if row is None:
             _verify(_DUMMY_HASH, password)
             raise LoginFailed("wrong login or password")
@@ -310,10 +344,11 @@ class AccountService:
         """A new API token for scripts; returned once, stored only as a digest."""
         if self.get(login) is None:
             raise AccountError(f"no login {login!r}")
+        label = _line("label", label, MAX_LABEL, required=False) or "script"
         token = "cst_" + secrets.token_urlsafe(32)
         with self.store.write() as conn:
             conn.execute(insert(account_tokens).values(
-                token_hash=_digest(token), login=login, label=label.strip() or "script",
+                token_hash=_digest(token), login=login, label=label,
                 created_at=rfc3339(self.clock.now())))
         return token
 
@@ -353,14 +388,27 @@ def csrf_equal(a: str | None, b: str | None) -> bool:
 
 
 def _check_password(password: str, demo: bool) -> None:
+    if not isinstance(password, str):
+        raise AccountError("password is required")
+    bad = _PASSWORD_BAD.search(password)
+    if bad is not None:
+        raise AccountError("password must not contain control characters or broken "
+                           f"Unicode (U+{ord(bad.group()):04X} at character {bad.start() + 1})")
     if not demo and len(password or "") < MIN_PASSWORD:
         raise AccountError(f"password must be at least {MIN_PASSWORD} characters")
     if demo and not password:
         raise AccountError("password is required")
 
 
+#: What a password may not contain: the single-line rule of :mod:`coldset.text` (a
+#: password is kept exactly as typed: not stripped, not normalised).
+_PASSWORD_BAD = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def _verify(stored: str, password: str) -> bool:
     try:
         return bool(_HASHER.verify(stored, password or ""))
     except (VerificationError, InvalidHashError):
+        return False
+    except UnicodeEncodeError:      # a lone surrogate: no stored password holds one
         return False

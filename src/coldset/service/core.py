@@ -269,6 +269,8 @@ class CustodyService:
 
     def state(self, production: str) -> State:
         """The current state of a production (read it, do not change it)."""
+        if not c.is_id(production):
+            return State()          # names no production (and a NUL would fail on PostgreSQL)
         with self._lock, self.store.read() as conn:
             return self._load(conn, production)
 
@@ -321,12 +323,14 @@ class CustodyService:
     def board(self, production: str) -> dict[str, Any]:
         from coldset.service import queries
 
+        _must_be_ids(production)
         with self.store.read() as conn:
             return queries.board(conn, production, self.clock.now())
 
     def timeline(self, production: str, firearm: str) -> list[dict[str, Any]]:
         from coldset.service import queries
 
+        _must_be_ids(production, firearm)
         with self.store.read() as conn:
             return queries.timeline(conn, production, firearm)
 
@@ -361,6 +365,8 @@ class CustodyService:
         """The concern a private link token opens (its text and answer), or None."""
         from coldset.service import queries
 
+        if not c.is_id(production) or not isinstance(token, str) or not token.isascii():
+            return None             # tokens are URL-safe ASCII: nothing else opens a concern
         with self.store.read() as conn:
             return queries.concern_for_token(conn, production, token)
 
@@ -377,6 +383,16 @@ class CustodyService:
                 raise
             self._states[production] = st
             return st
+
+
+def _must_be_ids(*values: str) -> None:
+    """Reads name things by id: a value that cannot be an id is not found (a 404 on the
+    web), the same on every database, without asking one (PostgreSQL refuses a NUL)."""
+    from coldset.service.queries import NotFound
+
+    for v in values:
+        if not c.is_id(v):
+            raise NotFound(f"no such id {v!r}")
 
 
 def _verdict_dicts(d: Decision) -> tuple[dict[str, Any], ...]:
@@ -411,6 +427,8 @@ def validate(command: CommandInput) -> c.CommandBase | Result:
 def _malformed(raw: Any, e: c.CommandError) -> Result:
     prod = raw.get("production") if isinstance(raw, dict) else None
     typ = raw.get("type") if isinstance(raw, dict) else None
-    return Result("rejected", prod if isinstance(prod, str) else None,
-                  typ if isinstance(typ, str) else None, error_kind="malformed",
+    # echoed only when they can be ids: a NUL or lone surrogate is never sent back
+    return Result("rejected", prod if c.is_id(prod) else None,
+                  typ if isinstance(typ, str) and typ in c.COMMAND_TYPES else None,
+                  error_kind="malformed",
                   error=str(e), field_errors=tuple(e.errors))
