@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text, update
 
 from coldset.clock import FixedClock
+from coldset.domain.commands import CommandBase, parse_command
 from coldset.domain.sample import PRODUCTION
 from coldset.install import Install
 from coldset.service import accounts as accounts_mod
@@ -107,6 +108,13 @@ def _stored_hash(install: Install, person: str) -> str:
         return pinstore.stored_hashes(conn, PRODUCTION, [person])[person]
 
 
+def _issue(confirmations: list[dict[str, str]]) -> CommandBase:
+    """A parsed issue (what the writer receives) carrying ``confirmations``."""
+    return parse_command({"type": "issue", "production": PRODUCTION, "actor": "hana",
+                          "firearm": "colt-1", "to": "alec", "scene": "sc-12",
+                          "confirmations": confirmations})
+
+
 class _NoArgon2:
     """Stands in for the argon2 hasher: any verification that reaches it is counted."""
 
@@ -122,9 +130,8 @@ def test_pins_are_checked_off_the_writer(web: Web, monkeypatch: pytest.MonkeyPat
     """warm_pins verifies a right PIN once (in the caller's thread); the writer's own
     check is then a cache hit. A wrong PIN is not remembered."""
     queue: CommandQueue = web.app.state.coldset.queue
-    cmd = {"type": "issue", "production": PRODUCTION, "actor": "hana",
-           "confirmations": [{"person": "alec", "pin": PINS["alec"]},
-                             {"person": "dave", "pin": "0000"}]}
+    cmd = _issue([{"person": "alec", "pin": PINS["alec"]},
+                  {"person": "dave", "pin": "0000"}])
     assert queue.needs_pin_check(cmd, None)
     queue.warm_pins(cmd)
     fake = _NoArgon2()
@@ -133,8 +140,11 @@ def test_pins_are_checked_off_the_writer(web: Web, monkeypatch: pytest.MonkeyPat
     assert queue.needs_pin_check(cmd, None)          # dave's wrong PIN: still to check
     with pytest.raises(AssertionError):
         pinstore.verify(_stored_hash(web.install, "dave"), "0000")
-    right = {**cmd, "confirmations": cmd["confirmations"][:1]}
+    right = _issue([{"person": "alec", "pin": PINS["alec"]}])
     assert not queue.needs_pin_check(right, None)
+    raw = {"type": "issue", "production": PRODUCTION, "actor": "hana",
+           "confirmations": True}       # what a client sent, unparsed: never looked into
+    assert not queue.needs_pin_check(raw, None)
 
 
 def test_a_locked_pin_is_never_checked_off_the_writer(
@@ -142,8 +152,7 @@ def test_a_locked_pin_is_never_checked_off_the_writer(
     """No argon2 for a person whose PIN is locked (the time of an answer must not tell
     a right PIN), and what was remembered for them is forgotten."""
     queue: CommandQueue = web.app.state.coldset.queue
-    cmd = {"type": "issue", "production": PRODUCTION, "actor": "hana",
-           "confirmations": [{"person": "alec", "pin": PINS["alec"]}]}
+    cmd = _issue([{"person": "alec", "pin": PINS["alec"]}])
     queue.warm_pins(cmd)
     assert not queue.needs_pin_check(cmd, None)
     with web.install.store.write() as conn:
@@ -152,7 +161,7 @@ def test_a_locked_pin_is_never_checked_off_the_writer(
                      .values(pin_locked=True))
     fake = _NoArgon2()
     monkeypatch.setattr(pinstore, "_HASHER", fake)
-    other = {**cmd, "confirmations": [{"person": "alec", "pin": "9999"}]}
+    other = _issue([{"person": "alec", "pin": "9999"}])
     queue.warm_pins(other)
     assert fake.calls == 0
     assert queue.needs_pin_check(cmd, None)          # forgotten

@@ -375,3 +375,35 @@ def test_the_api_is_back_after_the_writer_restarts(live: Install) -> None:
         health = client.get("/api/v1/health").json()
         assert health["ok"] and health["restarts"] == 1
         assert health["last_exit"] == f"exit code {-signal.SIGKILL}"
+
+
+def test_no_message_can_end_the_writer(writer: WriterProcess) -> None:
+    """Frames the web process would never send (a raw client dict with a PIN list of the
+    wrong type, a message of an unknown kind, a non-tuple, a body of 5 MB) are answered or
+    logged; the same child then records the next command."""
+    pid = writer.pid
+    assert writer._channel is not None and writer._loop is not None
+    channel, loop = writer._channel, writer._loop
+    for msg in [("cmds", [(10_001, _cmd("raise_concern", text="t", confirmations=True),
+                           None)]),
+                ("cmds", 5), ("bogus",), 42, ("cmds", [(10_002, "not a command", None)]),
+                ("cmds", [(10_003, _cmd("raise_concern", text="x" * 5_000_000), None)])]:
+        loop.call_soon_threadsafe(channel.send, msg)
+    r = writer.execute(_cmd("raise_concern", text="still recording"))
+    assert r.ok, r.error
+    assert writer.pid == pid and writer._proc.is_alive() and writer.restarts == 0
+
+
+def test_a_command_too_big_for_a_socket_buffer_goes_through_whole(
+        writer: WriterProcess) -> None:
+    """Forty 2,000-character concerns at once (one frame far larger than the socket's
+    buffer, both ways): all recorded, on the same child."""
+    pid = writer.pid
+
+    async def many() -> list[Result]:
+        return await asyncio.gather(*(writer.run(_cmd("raise_concern", text=f"{i:02d}" + "y" * 1998))
+                                      for i in range(40)))
+
+    results = asyncio.run(many())
+    assert all(r.ok for r in results), {r.error for r in results if not r.ok}
+    assert writer.pid == pid and writer.restarts == 0

@@ -992,6 +992,13 @@ def parse_command(data: Any) -> CommandBase:
                 msg = "unknown field (not part of this command)"
             elif err["type"] == "missing":
                 msg = "required"
+            elif err["type"] in ("too_long", "too_short") and isinstance(err.get("input"), str):
+                ctx = err.get("ctx") or {}
+                if err["type"] == "too_long":
+                    msg = f"must be at most {ctx.get('max_length')} characters"
+                else:
+                    msg = (f"must be at least {ctx.get('min_length')} characters"
+                           if ctx.get("min_length", 1) > 1 else "must not be empty")
             elif err["type"] == "string_pattern_mismatch":
                 pattern = str((err.get("ctx") or {}).get("pattern", ""))
                 msg = ("must be 4 to 8 digits" if "0-9]{4" in pattern else

@@ -534,6 +534,8 @@ def _child_main(home: str, database_url: str, sock: socket.socket,
             send([("exc", req, WriterStopped(str(e)))])
 
     def handle(msg: Any) -> None:
+        if msg[0] not in ("stats", "cmds"):
+            raise ValueError(f"unknown message {msg[0]!r}")
         if msg[0] == "stats":
             send([("ok", msg[1], {
                 "pid": os.getpid(), **queue.stats(),
@@ -559,15 +561,14 @@ def _child_main(home: str, database_url: str, sock: socket.socket,
             except Exception:   # a frame that does not unpickle: nobody to answer
                 log.exception("a message to the writer process could not be read")
                 continue
-            if msg[0] == "stop":
-                break
             try:
+                if msg[0] == "stop":
+                    break
                 handle(msg)
             except Exception as e:      # never fatal: that message's requests hear why
                 log.exception("the writer process could not take a message")
-                if msg[0] == "cmds":
-                    send([("exc", req, RuntimeError(f"the writer could not take this "
-                                                     f"command: {e}")) for req, _c, _p in msg[1]])
+                why = RuntimeError(f"the writer could not take this command: {e}")
+                send([("exc", req, why) for req in _request_ids(msg)])
     finally:
         if timer is not None:
             timer.stop()
@@ -575,6 +576,16 @@ def _child_main(home: str, database_url: str, sock: socket.socket,
         queue.stop()
         install.close()
         sock.close()
+
+
+def _request_ids(msg: Any) -> list[int]:
+    """The request ids a message carries, as far as they can be read at all."""
+    try:
+        if msg[0] == "stats":
+            return [int(msg[1])]
+        return [int(item[0]) for item in msg[1]]
+    except Exception:
+        return []
 
 
 def _portable(exc: BaseException) -> BaseException:

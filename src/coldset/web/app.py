@@ -33,6 +33,7 @@ from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe_next
 from coldset.web.csrf import csrf_guard, load_secret
 from coldset.web.headers import SecurityHeaders, add_security_headers
+from coldset.web.limits import BodyLimit
 from coldset.web.ratelimit import ConcernLimiter, ConcernLimits
 
 HERE = Path(__file__).parent
@@ -135,6 +136,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
                                  concern_limiter=ConcernLimiter(clock, concern_limits),
                                  demo_logins=demo_logins or [])
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(BodyLimit)          # inside SecurityHeaders: a 413 has them too
     app.add_middleware(SecurityHeaders)
     _routes(app)
     _handlers(app)
