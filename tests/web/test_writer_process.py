@@ -401,8 +401,9 @@ def test_a_command_too_big_for_a_socket_buffer_goes_through_whole(
     pid = writer.pid
 
     async def many() -> list[Result]:
-        return await asyncio.gather(*(writer.run(_cmd("raise_concern", text=f"{i:02d}" + "y" * 1998))
-                                      for i in range(40)))
+        return await asyncio.gather(*(
+            writer.run(_cmd("raise_concern", text=f"{i:02d}" + "y" * 1998))
+            for i in range(40)))
 
     results = asyncio.run(many())
     assert all(r.ok for r in results), {r.error for r in results if not r.ok}
