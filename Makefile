@@ -16,10 +16,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/coldset serve --demo
 
-## test: set up and run the whole test suite
-test: $(STAMP)
+## test: set up, lint (ruff, mypy --strict), then run the whole test suite
+test: lint
 	$(BIN)/python -m pytest
 
+## lint: ruff and mypy --strict (part of make test: lint is part of the build)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy

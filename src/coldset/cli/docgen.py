@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from coldset.cli import app
+from coldset.cli.app import app
 
 
 def _params(cmd: Any) -> list[str]:
@@ -51,7 +51,7 @@ def _commands(group: Any, ctx: Any, prefix: str) -> list[str]:
 
 def render() -> str:
     group = typer.main.get_command(app)
-    ctx = typer.Context(group, info_name="coldset")  # type: ignore[arg-type]
+    ctx = typer.Context(group, info_name="coldset")
     out = [
         "# Command line reference",
         "",

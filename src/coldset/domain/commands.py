@@ -980,7 +980,7 @@ def parse_command(data: Any) -> CommandBase:
         raise CommandError([("type", f"unknown command type {t!r}; one of: "
                              + ", ".join(sorted(COMMAND_TYPES)))])
     try:
-        return _ADAPTER.validate_python(data)  # type: ignore[return-value]
+        return _ADAPTER.validate_python(data)
     except ValidationError as e:
         bad_keys = list(_unreadable_keys(data, ()))
         if bad_keys:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Role(StrEnum):
@@ -494,14 +494,17 @@ class Override:
     command: str
 
 
-def replace(obj: Any, **changes: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def replace(obj: _T, **changes: Any) -> _T:
     """``dataclasses.replace`` for the domain's frozen dataclasses, ~6x faster (the writer
     calls it for every firearm, lot or person a command touches, and once per rule).
 
     They have no ``__post_init__``, no ``init=False`` field and no slots (a test checks),
     so a copy of the instance's fields with the changed ones set is what ``replace``
     would build. An unknown field is a TypeError, as there."""
-    fields = obj.__dataclass_fields__
+    fields = obj.__dataclass_fields__  # type: ignore[attr-defined]
     for k in changes:
         if k not in fields:
             raise TypeError(f"{type(obj).__name__} has no field {k!r}")

@@ -13,6 +13,7 @@ import base64
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from .checkpoint import Checkpoint
 from .errors import LedgerError
@@ -40,7 +41,7 @@ class BundleError(LedgerError):
     pass
 
 
-def _read_json_lines(path: str, what: str) -> list[dict]:
+def _read_json_lines(path: str, what: str) -> list[dict[str, Any]]:
     out = []
     try:
         with open(path, encoding="utf-8") as f:
@@ -127,7 +128,7 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
                             f"manifest says {size}")
 
     # 2. Consistency proofs between each pair of consecutive checkpoints.
-    proofs: dict[tuple[object, object], dict] = {}
+    proofs: dict[tuple[object, object], dict[str, Any]] = {}
     for obj in _read_json_lines(os.path.join(directory, "consistency.jsonl"),
                                 "consistency.jsonl"):
         proofs[(obj.get("from_seq"), obj.get("to_seq"))] = obj

@@ -337,7 +337,7 @@ def _fill(value: Any, ids: dict[str, list[str]]) -> Any:
 
 def fill(command: dict[str, Any], ids: dict[str, list[str]], where: str) -> dict[str, Any]:
     """The command with its placeholders filled; ScenarioError when one has no id yet."""
-    out = _fill(command, ids)
+    out: dict[str, Any] = _fill(command, ids)
     left = _find_placeholders(out)
     if left:
         raise ScenarioError(f"{where}: ${left[0]} is used before a step created that "

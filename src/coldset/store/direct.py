@@ -42,7 +42,8 @@ class Direct:
         found = self._compiled.get((dialect.name, keys))
         if found is None:
             compiled = self.stmt.compile(dialect=dialect, column_keys=list(keys))
-            assert isinstance(compiled, SQLCompiler)
+            if not isinstance(compiled, SQLCompiler):
+                raise TypeError(f"{self.stmt!s} is not a SQL statement Direct can run")
             for name, bind in compiled.binds.items():
                 if not isinstance(bind.type, _PLAIN) or bind.expanding:
                     raise TypeError(f"{self.stmt!s}: parameter {name!r} ({bind.type!r}) needs "

@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from coldset import __version__
 from coldset.clock import Clock, SystemClock
 from coldset.config import ConfigError, check_key_file
 from coldset.install import Install
@@ -117,7 +118,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
             queue.stop()
 
     app = FastAPI(
-        title="coldset", version="1",
+        title="coldset", version=__version__,
         description="The armorer's tablet and the JSON API of coldset: every command of the "
                     "custody service; refusals answer 409 with the rule ids, reasons and "
                     "sources.",

@@ -106,6 +106,18 @@ class RuleContext:
 RuleFn = Callable[[RuleContext], list[Verdict]]
 
 
+class RuleMisapplied(TypeError):
+    """A rule was given a command it was not registered for (a bug, never user input).
+
+    A real check rather than ``assert``: asserts vanish under ``python -O``, and a rule
+    reading the wrong command's fields must fail loudly, not decide."""
+
+
+def misapplied(ctx: RuleContext) -> RuleMisapplied:
+    return RuleMisapplied(f"rule {ctx.rule_id!r} does not apply to "
+                          f"{type(ctx.command).__name__}")
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -170,6 +182,6 @@ def evaluate(ctx: RuleContext) -> list[Verdict]:
 
 
 __all__ = [
-    "BLOCKING", "REGISTRY", "RULE_IDS", "Rule", "RuleContext", "Verdict", "VerdictKind",
-    "applicable", "evaluate", "load_rules", "rule",
+    "BLOCKING", "REGISTRY", "RULE_IDS", "Rule", "RuleContext", "RuleMisapplied", "Verdict",
+    "VerdictKind", "applicable", "evaluate", "load_rules", "misapplied", "rule",
 ]

@@ -20,7 +20,7 @@ from coldset.domain.commands import (
     WrapScene,
 )
 from coldset.domain.model import NON_FIRING_TYPES, Firearm
-from coldset.domain.rules import RuleContext, Verdict, rule
+from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.wording import gun_name, minutes_since, person_name
 from coldset.domain.state import State
 
@@ -85,7 +85,8 @@ def armorer_only_handoff(ctx: RuleContext) -> list[Verdict]:
 def no_performer_transfer(ctx: RuleContext) -> list[Verdict]:
     """A performer never passes a firearm on; it goes back to a handler."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Transfer)
+    if not isinstance(cmd, Transfer):
+        raise misapplied(ctx)
     if state.is_handler(cmd.to):
         return []
     holder = _holder(state, cmd.firearm)
@@ -106,7 +107,8 @@ def no_performer_transfer(ctx: RuleContext) -> list[Verdict]:
 def single_custody(ctx: RuleContext) -> list[Verdict]:
     """A handler does not leave the set while firearms are in their custody."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, CheckOut)
+    if not isinstance(cmd, CheckOut):
+        raise misapplied(ctx)
     held = [fid for fid in state.held_by(cmd.actor) if not state.firearms[fid].disposed]
     if not held:
         return []
@@ -130,7 +132,8 @@ def show_clear_before_issue(ctx: RuleContext) -> list[Verdict]:
     """Issue only after the issuing handler's recent, complete inspection, watched by the
     performer (and the scene's 1st AD)."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Issue)
+    if not isinstance(cmd, Issue):
+        raise misapplied(ctx)
     f = state.firearms.get(cmd.firearm)
     if not _needs_show_clear(f):
         return []   # unknown, or a non-firing replica / rubber prop
@@ -183,7 +186,8 @@ def show_clear_before_issue(ctx: RuleContext) -> list[Verdict]:
 def recheck_after_break(ctx: RuleContext) -> list[Verdict]:
     """A break in custody since the last inspection voids it (by log order, not time)."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Issue)
+    if not isinstance(cmd, Issue):
+        raise misapplied(ctx)
     f = state.firearms.get(cmd.firearm)
     if not _needs_show_clear(f):
         return []
@@ -238,7 +242,8 @@ def collect_after_take(ctx: RuleContext) -> list[Verdict]:
 def scene_bound(ctx: RuleContext) -> list[Verdict]:
     """Issue only for today's scheduled scene whose firearm plan lists the firearm."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Issue)
+    if not isinstance(cmd, Issue):
+        raise misapplied(ctx)
     gun = gun_name(state, cmd.firearm)
     if cmd.scene is None:
         return [ctx.block(

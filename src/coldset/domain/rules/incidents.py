@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from coldset.clock import parse_rfc3339
 from coldset.domain.commands import CheckAlerts, Issue, Load, ReleaseQuarantine, ReportIncident
 from coldset.domain.model import QUARANTINE_INCIDENTS, Incident, IncidentKind, RoundKind, StopWork
-from coldset.domain.rules import RuleContext, Verdict, rule
+from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.people import unit_for
 from coldset.domain.rules.wording import local_time, person_name
 from coldset.domain.state import State
@@ -133,7 +133,8 @@ def misfire_quarantine(ctx: RuleContext) -> list[Verdict]:
         return _report(ctx, cmd)
     if isinstance(cmd, ReleaseQuarantine):
         return _release(ctx, cmd)
-    assert isinstance(cmd, Issue | Load)
+    if not isinstance(cmd, Issue | Load):
+        raise misapplied(ctx)
     return _in_use(ctx, cmd)
 
 
@@ -145,7 +146,8 @@ def misfire_quarantine(ctx: RuleContext) -> list[Verdict]:
 def barrel_check_before_blanks(ctx: RuleContext) -> list[Verdict]:
     """Blanks go into a firearm that has held dummies only after a recorded barrel check."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Load)
+    if not isinstance(cmd, Load):
+        raise misapplied(ctx)
     f, lot = state.firearms.get(cmd.firearm), state.lots.get(cmd.lot)
     if f is None or lot is None or lot.kind != RoundKind.blank:
         return []
@@ -205,7 +207,8 @@ def stop_work(ctx: RuleContext) -> list[Verdict]:
     Stops from a misfire are enforced by ``misfire-quarantine``, which names the incident.
     """
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Issue | Load)
+    if not isinstance(cmd, Issue | Load):
+        raise misapplied(ctx)
     stops = [s for s in _stops(state, unit_for(state, cmd)) if s.rule != MISFIRE]
     if not stops:
         return []

@@ -27,7 +27,7 @@ from coldset.domain.commands import (
     VerifyDummyLot,
 )
 from coldset.domain.model import NON_FIRING_TYPES, CredentialKind, Role, Scene, SignOffRole
-from coldset.domain.rules import RuleContext, Verdict, rule
+from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.wording import person_name
 from coldset.domain.state import State
 
@@ -80,7 +80,8 @@ def performer_trained(ctx: RuleContext) -> list[Verdict]:
     Non-firing replicas and rubber/resin props are not firearms and need neither.
     """
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Issue)
+    if not isinstance(cmd, Issue):
+        raise misapplied(ctx)
     f, p = state.firearms.get(cmd.firearm), state.people.get(cmd.to)
     if f is None or p is None or f.type in NON_FIRING_TYPES:
         return []

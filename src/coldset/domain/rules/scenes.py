@@ -13,7 +13,7 @@ from coldset.domain.model import (
     ShotKind,
     SignOffRole,
 )
-from coldset.domain.rules import RuleContext, Verdict, rule
+from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.people import scene_for
 from coldset.domain.rules.wording import local_time, person_name
 from coldset.domain.state import State
@@ -52,7 +52,8 @@ def safety_meeting(ctx: RuleContext) -> list[Verdict]:
     """A meeting is held each day firearms are used and before each scene that uses them;
     the scene's cast and crew attend, and anyone recorded absent stays off its set."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Issue | Load)
+    if not isinstance(cmd, Issue | Load):
+        raise misapplied(ctx)
     sc = scene_for(state, cmd)
     if sc is None:
         if isinstance(cmd, Load):
@@ -112,7 +113,8 @@ def muzzle_plan(ctx: RuleContext) -> list[Verdict]:
     """A shot pointing at a person or the camera needs a recorded mitigation and the sign-offs
     of the handler, the 1st AD and the safety contact before any issue for the scene."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Issue)
+    if not isinstance(cmd, Issue):
+        raise misapplied(ctx)
     sc = scene_for(state, cmd)
     if sc is None:
         return []
@@ -152,7 +154,8 @@ def blank_distance(ctx: RuleContext) -> list[Verdict]:
     """Blanks fire only with the production's minimum distance to any person, unless the plan
     names a specialty close-range load and has the three sign-offs."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Issue | Load)
+    if not isinstance(cmd, Issue | Load):
+        raise misapplied(ctx)
     sc = scene_for(state, cmd)
     if sc is None or not _blank_load(state, cmd):
         return []
@@ -222,7 +225,8 @@ def _why_not_now(state: State, cmd: Load, sc: Scene, today: str) -> str | None:
 def load_at_take(ctx: RuleContext) -> list[Verdict]:
     """Blanks are loaded only for a take that fires, immediately before it."""
     cmd, state = ctx.command, ctx.state
-    assert isinstance(cmd, Load)
+    if not isinstance(cmd, Load):
+        raise misapplied(ctx)
     lot = state.lots.get(cmd.lot)
     if lot is None or lot.kind != RoundKind.blank:
         return []
