@@ -283,6 +283,35 @@ def _answers(w: WriterProcess) -> bool:
         return False
 
 
+def _is_zombie(pid: int | None) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False            # reaped: gone from the process table
+    return "State:\tZ" in status
+
+
+def test_a_channel_error_on_a_live_child_reaps_it(live: Install) -> None:
+    """The parent decides a child is gone when its socket closes (say the channel broke
+    while the process still ran): that child is ended and reaped, never left running or as
+    a zombie beside the new one."""
+    w = WriterProcess(live.settings.home, live.settings.database_url, restart_delays=(0.1,))
+    w.start()
+    w.wait_ready(timeout=60)
+    w.listen()
+    try:
+        first = w.pid
+        assert w._channel is not None and w._loop is not None
+        transport = w._channel.transport
+        assert transport is not None
+        w._loop.call_soon_threadsafe(transport.abort)      # the channel breaks
+        _until(lambda: _answers(w))
+        assert w.pid != first and w.restarts == 1
+        assert not _is_zombie(first) and not Path(f"/proc/{first}").exists()
+    finally:
+        w.stop()
+
+
 def test_a_dead_writer_is_started_again(live: Install) -> None:
     """SIGKILL the child: commands fail fast while it is down, then a new child (a new
     pid) takes them, and what it records continues the same log."""
@@ -301,6 +330,7 @@ def test_a_dead_writer_is_started_again(live: Install) -> None:
         _until(lambda: _answers(w))
         assert w.pid != first and w.restarts == 1
         assert w.last_exit == f"exit code {-signal.SIGKILL}"
+        assert not _is_zombie(first), "the dead writer was reaped"
         after = w.execute(_inspect("colt-2"))
         assert after.ok and after.index is not None and before.index is not None
         assert after.index > before.index

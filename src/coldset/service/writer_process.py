@@ -259,6 +259,8 @@ class WriterProcess:
         proc = self._proc
         if proc is None:
             return
+        if proc.is_alive():         # its socket is closed: it is finishing its queue
+            proc.join(2.0)
         if proc.is_alive():
             proc.terminate()
             proc.join(5)
