@@ -33,8 +33,10 @@ from coldset.api.schemas import (
     problem_components,
     problem_responses,
 )
-from coldset.domain.commands import COMMAND_TYPES
+from coldset.domain.commands import COMMAND_TYPES, CommandBase
 from coldset.service.accounts import Account
+from coldset.service.core import create_production_for
+from coldset.service.result import Result
 from coldset.service.handoff import INSPECT_KEY, Handoff, run_handoff
 from coldset.service.writer_process import WriterStopped
 from coldset.web.context import HTTPProblem, app_state
@@ -96,12 +98,18 @@ def _command_route(type_: str) -> Callable[[Request, str], Awaitable[Response]]:
                 body["idempotency_key"] = key
         if wrong:
             return malformed(wrong)
-        cmd = {**body, "type": type_, "production": production, "actor": person}
+        cmd: dict[str, Any] | CommandBase | Result = {
+            **body, "type": type_, "production": production, "actor": person}
+        if type_ == "create_production":
+            # the creator's login is linked in the same transaction as the production
+            cmd = create_production_for(cmd, person)
+            if isinstance(cmd, Result):
+                return result_problem(cmd, status_of(cmd))
         st = app_state(request)
         result = await st.queue.run(cmd)
         if result.ok:
             if type_ == "create_production" and not result.replayed:
-                st.accounts.link(person, production, person)
+                st.accounts.forget_cached()     # the new link: on this token's next request
             return JSONResponse(result.to_dict())
         return result_problem(result, status_of(result))
 

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, String, bindparam, insert, select
+from pydantic import PrivateAttr
+from sqlalchemy import Connection, String, bindparam, delete, insert, select
 
 from coldset import canonical
 from coldset.clock import Clock
@@ -30,6 +31,7 @@ from coldset.service import pins as pinstore
 from coldset.service import timeline
 from coldset.service.result import Result
 from coldset.service.rows import production_row, write_rows
+from coldset.store.accounts_schema import account_logins, account_members
 from coldset.store.custody_schema import (
     custody_concern_tokens,
     custody_idempotency,
@@ -87,6 +89,39 @@ class _Pending:
     #: person -> stored PIN hash (None: no PIN) as this transaction sees it
     pins: dict[str, str | None] = field(default_factory=dict)
     created: bool = False
+
+
+class CreateProductionFor(c.CreateProduction):
+    """``create_production`` that also links an account (its login) to the new production's
+    first person, in the SAME write transaction as the production's first entry: either the
+    production exists and the login acts as its admin, or neither. The link is not part of
+    the command as logged (a private attribute, kept when the command is pickled to the
+    writer process); an idempotent retry answers the first result and links nothing
+    again. Make one with :func:`create_production_for`."""
+
+    _link_login: str | None = PrivateAttr(None)
+
+    @property
+    def link_login(self) -> str | None:
+        return self._link_login
+
+    def command(self) -> c.CreateProduction:
+        """The plain command (what the rules decide and the log records)."""
+        return c.CreateProduction.model_validate(self.model_dump())
+
+
+def create_production_for(command: CommandInput, login: str) -> c.CommandBase | Result:
+    """``command`` (a ``create_production``) parsed, to be run with ``login`` linked to its
+    actor in the same transaction; or the ``malformed`` :class:`Result` it gets."""
+    checked = validate(command)
+    if isinstance(checked, Result):
+        return checked
+    if not isinstance(checked, c.CreateProduction):
+        raise TypeError(f"create_production_for takes a create_production, not "
+                        f"{checked.command_type}")
+    out = CreateProductionFor.model_validate(checked.model_dump())
+    out._link_login = login
+    return out
 
 
 def command_hash(cmd: c.CommandBase) -> str:
@@ -169,6 +204,9 @@ class CustodyService:
     def _one(self, conn: Connection, cmd: c.CommandBase, pending: dict[str, _Pending],
              pin_hash: str | None, actor_pin: str | None,
              keys: dict[str, list[str]]) -> Result:
+        login = None
+        if isinstance(cmd, CreateProductionFor):
+            login, cmd = cmd.link_login, cmd.command()
         prod = cmd.production
         p = pending.get(prod)
         if p is None:
@@ -191,6 +229,11 @@ class CustodyService:
                 entry = p.by_index.get(idx) or parse_entry(
                     self.ledger.entry(conn, p.origin, idx))
                 return Result.from_entry(entry, idx, replayed=True)
+        if login is not None and not conn.execute(select(account_logins.c.login).where(
+                account_logins.c.login == login)).first():
+            return Result("rejected", prod, cmd.command_type, error_kind="unknown-id",
+                          error=f"no login {login!r} to make the production's first person; "
+                                "nothing was created")
         now = self.clock.now()
         d = decide_entry(p.state, cmd, now, self._check_pins(conn, p, cmd, actor_pin),
                          origin=p.origin)
@@ -214,6 +257,11 @@ class CustodyService:
                 p.pins.pop(e.get("person"), None)
         out_secrets: dict[str, str] = {}
         if d.status == "allowed":
+            if login is not None:       # the creator's account: in this same transaction
+                conn.execute(delete(account_members).where(
+                    account_members.c.login == login, account_members.c.production == prod))
+                conn.execute(insert(account_members).values(
+                    login=login, production=prod, person=cmd.actor))
             if pin_hash is not None:
                 person = (cmd.actor if isinstance(cmd, c.CreateProduction)
                           else cmd.person)  # type: ignore[attr-defined]
