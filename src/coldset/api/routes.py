@@ -36,8 +36,8 @@ from coldset.api.schemas import (
 from coldset.domain.commands import COMMAND_TYPES, CommandBase
 from coldset.service.accounts import Account
 from coldset.service.core import create_production_for
-from coldset.service.result import Result
 from coldset.service.handoff import INSPECT_KEY, Handoff, run_handoff
+from coldset.service.result import Result
 from coldset.service.writer_process import WriterStopped
 from coldset.web.context import HTTPProblem, app_state
 from coldset.web.outcome import status_of
@@ -98,13 +98,14 @@ def _command_route(type_: str) -> Callable[[Request, str], Awaitable[Response]]:
                 body["idempotency_key"] = key
         if wrong:
             return malformed(wrong)
-        cmd: dict[str, Any] | CommandBase | Result = {
+        cmd: dict[str, Any] | CommandBase = {
             **body, "type": type_, "production": production, "actor": person}
         if type_ == "create_production":
             # the creator's login is linked in the same transaction as the production
-            cmd = create_production_for(cmd, person)
-            if isinstance(cmd, Result):
-                return result_problem(cmd, status_of(cmd))
+            linked = create_production_for(cmd, person)
+            if isinstance(linked, Result):
+                return result_problem(linked, status_of(linked))
+            cmd = linked
         st = app_state(request)
         result = await st.queue.run(cmd)
         if result.ok:
