@@ -129,7 +129,7 @@ class _NoArgon2:
 def test_pins_are_checked_off_the_writer(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
     """warm_pins verifies a right PIN once (in the caller's thread); the writer's own
     check is then a cache hit. A wrong PIN is not remembered."""
-    queue: CommandQueue = web.app.state.coldset.queue
+    queue = CommandQueue(web.app.state.coldset.custody)     # what the writer process runs
     cmd = _issue([{"person": "alec", "pin": PINS["alec"]},
                   {"person": "dave", "pin": "0000"}])
     assert queue.needs_pin_check(cmd, None)
@@ -151,7 +151,7 @@ def test_a_locked_pin_is_never_checked_off_the_writer(
         web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
     """No argon2 for a person whose PIN is locked (the time of an answer must not tell
     a right PIN), and what was remembered for them is forgotten."""
-    queue: CommandQueue = web.app.state.coldset.queue
+    queue = CommandQueue(web.app.state.coldset.custody)     # what the writer process runs
     cmd = _issue([{"person": "alec", "pin": PINS["alec"]}])
     queue.warm_pins(cmd)
     assert not queue.needs_pin_check(cmd, None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import tempfile
-from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,10 +21,6 @@ from coldset.service.accounts import AccountService
 
 DEMO_TIME_ZONE = "America/Denver"   # the sample western's time zone
 
-
-class WriterMode(StrEnum):
-    process = "process"
-    thread = "thread"
 
 account_app = typer.Typer(help="Logins for the web app and API tokens for scripts.",
                           no_args_is_help=True)
@@ -76,11 +71,6 @@ def serve(
         30, "--concerns-per-production", min=1,
         help="Anonymous concerns the public form takes per minute for one production, from "
              "every address together."),
-    writer: WriterMode = typer.Option(
-        WriterMode.process, "--writer",
-        help="Where custody commands are decided and recorded: 'process' (default) runs "
-             "the one writer in a process of its own, beside the web server's; 'thread' "
-             "keeps everything in one process (slower under load, simpler to debug)."),
 ) -> None:
     """Start the web app and the JSON API (uvicorn; one writer, in its own process)."""
     import uvicorn
@@ -99,18 +89,19 @@ def serve(
     limits = ConcernLimits(per_address=concerns_per_address,
                            per_production=concerns_per_production)
     application = create_app(install, demo=demo, demo_logins=logins,  # type: ignore[arg-type]
-                             alert_interval=alert_interval, writer=writer.value,
+                             alert_interval=alert_interval,
                              concern_limits=limits)
     # Load every production's state now (the app's startup checks it again before
     # uvicorn listens), then take all of it out of the garbage collector's sight:
     # a full collection over a 100,000-entry state takes ~100 ms, and it would
     # stop every request in the middle of a shoot day.
+    writer: WriterProcess = application.state.coldset.queue
+    writer.start()      # it loads its state on the other core while this process does
     warm_up(application.state.coldset.custody)
-    if isinstance(application.state.coldset.queue, WriterProcess):
-        try:    # loaded meanwhile, on the other core
-            application.state.coldset.queue.wait_ready()
-        except WriterStopped as e:
-            raise ConfigError(str(e)) from None
+    try:
+        writer.wait_ready()
+    except WriterStopped as e:
+        raise ConfigError(str(e)) from None
     gc.collect()
     gc.freeze()
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"

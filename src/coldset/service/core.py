@@ -14,6 +14,7 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, insert, select
@@ -127,8 +128,13 @@ class CustodyService:
         return self.execute_batch([command], actor_pins=[actor_pin])[0]
 
     def execute_batch(self, commands: Sequence[CommandInput], *,
-                      actor_pins: Sequence[str | None] | None = None) -> list[Result]:
-        """Run commands in order in ONE transaction (group commit: one checkpoint per log)."""
+                      actor_pins: Sequence[str | None] | None = None,
+                      times: Sequence[datetime | None] | None = None) -> list[Result]:
+        """Run commands in order in ONE transaction (group commit: one checkpoint per log).
+
+        ``times``: when each command happened, where the caller's clock says so (the
+        server's injected clock, stamped when the command arrived); None: this service's
+        clock, now."""
         results: list[Result | None] = [None] * len(commands)
         parsed: list[tuple[int, c.CommandBase]] = []
         for i, raw in enumerate(commands):
@@ -149,7 +155,8 @@ class CustodyService:
                 with self.store.write() as conn:
                     for i, cmd in parsed:
                         pin = actor_pins[i] if actor_pins else None
-                        results[i] = self._one(conn, cmd, pending, new_pins.get(i), pin, keys)
+                        results[i] = self._one(conn, cmd, pending, new_pins.get(i), pin, keys,
+                                               times[i] if times else None)
                     for prod, p in pending.items():
                         self._flush(conn, prod, p)
             except BaseException:
@@ -168,7 +175,7 @@ class CustodyService:
 
     def _one(self, conn: Connection, cmd: c.CommandBase, pending: dict[str, _Pending],
              pin_hash: str | None, actor_pin: str | None,
-             keys: dict[str, list[str]]) -> Result:
+             keys: dict[str, list[str]], at: datetime | None = None) -> Result:
         prod = cmd.production
         p = pending.get(prod)
         if p is None:
@@ -191,7 +198,7 @@ class CustodyService:
                 entry = p.by_index.get(idx) or parse_entry(
                     self.ledger.entry(conn, p.origin, idx))
                 return Result.from_entry(entry, idx, replayed=True)
-        now = self.clock.now()
+        now = at or self.clock.now()
         d = decide_entry(p.state, cmd, now, self._check_pins(conn, p, cmd, actor_pin),
                          origin=p.origin)
         if d.entry is None or (isinstance(cmd, c.CreateProduction) and d.status != "allowed"):
@@ -340,7 +347,7 @@ class CustodyService:
         with self.store.read() as conn:
             return queries.productions(conn)
 
-    def check_due_alerts(self) -> list[Result]:
+    def check_due_alerts(self, now: datetime | None = None) -> list[Result]:
         """Raise the time-based alerts that have come due, on every production.
 
         The time-based rules (ammunition left out past its grace period, a firearm
@@ -356,9 +363,9 @@ class CustodyService:
             cmd = c.parse_command({"type": "check_alerts", "production": prod,
                                    "actor": c.SYSTEM})
             with self._lock:
-                d = decide_entry(self.state(prod), cmd, self.clock.now())
+                d = decide_entry(self.state(prod), cmd, now or self.clock.now())
             if d.status == "allowed" and any(e["type"] in _NEWS for e in d.events):
-                results.append(self.execute(cmd))
+                results.append(self.execute_batch([cmd], times=[now])[0])
         return results
 
     def concern_for_token(self, production: str, token: str) -> dict[str, Any] | None:
