@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -916,10 +916,11 @@ Command = Annotated[
 
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 
-#: command type name -> model class
+#: command type name -> model class, read off the ``Command`` union: the union is the one
+#: list of commands (a ``CommandBase`` subclass not in it is no command; a test checks).
 COMMAND_TYPES: dict[str, type[CommandBase]] = {
-    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
-    for cls in CommandBase.__subclasses__()
+    get_args(cls.model_fields["type"].annotation)[0]: cls
+    for cls in get_args(get_args(Command)[0])
 }
 
 
