@@ -24,7 +24,7 @@ from coldset.clock import Clock
 from coldset.domain import commands as c
 from coldset.domain.events import entry_bytes, parse_entry
 from coldset.domain.pipeline import Decision, PinResult, decide_entry
-from coldset.domain.projection import apply_entry
+from coldset.domain.projection import apply_entry, fold
 from coldset.domain.state import State
 from coldset.ledger.log import Ledger, LogInfo, UnknownLog
 from coldset.service import pins as pinstore
@@ -160,13 +160,14 @@ class CustodyService:
                     for prod, p in pending.items():
                         self._flush(conn, prod, p)
             except BaseException:
+                # nothing was committed: readers stay on the snapshot published before
+                # (it is still the log's state, and every load checks the log's size)
                 for prod in pending:
-                    self._states.pop(prod, None)
                     self._pins.pop(prod, None)
                 raise
             for prod, p in pending.items():
                 if p.state.production is not None:
-                    self._states[prod] = p.state
+                    self._states[prod] = p.state    # committed: publish the new snapshot
                     # what this transaction saw and wrote is what the log's new size holds
                     self._pins[prod] = (p.state.size, p.pins)
                 else:
@@ -210,9 +211,8 @@ class CustodyService:
         p.timeline.extend(timeline.rows(prod, index, p.state, d.entry))
         p.entries.append(entry_bytes(d.entry))
         p.by_index[index] = d.entry
-        apply_entry(p.state, d.entry)
+        p.state = apply_entry(p.state, d.entry)     # a new State; the published one stays
         p.dirty |= p.state.dirty
-        p.state.dirty.clear()
         if key:
             # the entry's command is the command's public dict: hash it, not it again
             p.idem[key] = (index, _hash_public(d.entry["command"]))
@@ -257,7 +257,11 @@ class CustodyService:
         return self._load_head(conn, prod)[0]
 
     def _load_head(self, conn: Connection, prod: str) -> tuple[State, LogInfo | None]:
-        """:meth:`_load`, and the log's head as read (None: no log yet)."""
+        """:meth:`_load`, and the log's head as read (None: no log yet).
+
+        A snapshot in ``_states`` is never changed: catching up with entries another
+        process committed folds them into a new snapshot, which replaces it.
+        """
         try:
             head = self.ledger.info(conn, self.origin(prod))
         except UnknownLog:
@@ -268,14 +272,18 @@ class CustodyService:
         if st is None or st.size > size:
             st = State()
         if st.size < size:
-            for _idx, data in self.ledger.entries(conn, self.origin(prod), start=st.size):
-                apply_entry(st, parse_entry(data))
-            st.dirty.clear()
+            st = fold((parse_entry(data) for _idx, data in
+                       self.ledger.entries(conn, self.origin(prod), start=st.size)), start=st)
         self._states[prod] = st
         return st, head
 
     def state(self, production: str) -> State:
-        """The current state of a production (read it, do not change it)."""
+        """The committed state of a production: an immutable snapshot.
+
+        The object is never changed afterwards (commands make new snapshots), so a
+        page may iterate it from any thread, outside every lock, for as long as it
+        likes; it never shows a batch that has not committed.
+        """
         if not c.is_id(production):
             return State()          # names no production (and a NUL would fail on PostgreSQL)
         with self._lock, self.store.read() as conn:
