@@ -52,7 +52,7 @@ _COMMON = {"type", "production", "actor", "confirmations", "override", "idempote
 def open_service(ctx: typer.Context) -> Iterator[CustodyService]:
     inst = open_install(ctx.obj.settings())
     try:
-        yield CustodyService(inst.store, inst.ledger, SystemClock(),
+        yield CustodyService(inst.store, inst.ledger, SystemClock(), pins=inst.pins,
                              origin_prefix=inst.signer.name)
     finally:
         inst.close()

@@ -44,7 +44,7 @@ def _demo_install(home: str | None) -> tuple[object, list[object]]:
     init_install(settings, "demo.coldset.local")
     install = open_install(settings)
     clock = SystemClock()
-    custody = CustodyService(install.store, install.ledger, clock)
+    custody = CustodyService(install.store, install.ledger, clock, pins=install.pins)
     accounts = AccountService(install.store, clock)
     # the shoot day is today where the demo western shoots
     day = clock.now().astimezone(ZoneInfo(DEMO_TIME_ZONE)).date()

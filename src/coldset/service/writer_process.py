@@ -420,7 +420,7 @@ def _child_main(home: str, database_url: str, conn: Connection,
     try:
         install = open_install(Settings(home=Path(home), database_url=database_url),
                                background_checkpoints=True)
-        custody = CustodyService(install.store, install.ledger, SystemClock())
+        custody = CustodyService(install.store, install.ledger, SystemClock(), pins=install.pins)
         sizes = warm_up(custody)
     except Exception as e:  # said to the parent, which refuses to start the server
         conn.send_bytes(pickle.dumps(("error", str(e) or type(e).__name__), _PICKLE))

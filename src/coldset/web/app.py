@@ -68,7 +68,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
         raise ValueError("a writer process keeps the wall clock; inject a clock with "
                          "writer='thread'")
     clock = clock or SystemClock()
-    custody = CustodyService(install.store, install.ledger, clock)
+    custody = CustodyService(install.store, install.ledger, clock, pins=install.pins)
     accounts = AccountService(install.store, clock)
     check_safe_to_serve(install, accounts, demo)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
