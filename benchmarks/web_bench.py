@@ -72,7 +72,7 @@ def build(home: Path, firearms: int, entries: int) -> list[list[str]]:
     init_install(settings, "bench.local")
     inst = open_install(settings)
     clock = SystemClock()
-    svc = CustodyService(inst.store, inst.ledger, clock)
+    svc = CustodyService(inst.store, inst.ledger, clock, pins=inst.pins)
     accounts = AccountService(inst.store, clock)
     day = datetime.now(ZoneInfo("America/Denver")).date()
     pins = dict.fromkeys(PEOPLE, PIN)

@@ -53,7 +53,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     install: Install = make_install(tmp_path / "home")
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
-    setup_demo(CustodyService(install.store, install.ledger, clock),
+    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
                AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
     # the writer in a process of its own, as `coldset serve` runs it (the wall clock)
     app = create_app(install, demo=True)

@@ -121,7 +121,7 @@ class _NoArgon2:
     def __init__(self) -> None:
         self.calls = 0
 
-    def verify(self, stored: str, pin: str) -> bool:
+    def verify(self, stored: str, pin: bytes | str) -> bool:
         self.calls += 1
         raise AssertionError("argon2 was called")
 
@@ -136,10 +136,12 @@ def test_pins_are_checked_off_the_writer(web: Web, monkeypatch: pytest.MonkeyPat
     queue.warm_pins(cmd)
     fake = _NoArgon2()
     monkeypatch.setattr(pinstore, "_HASHER", fake)
-    assert pinstore.verify(_stored_hash(web.install, "alec"), PINS["alec"])   # cached
+    pins = web.install.pins
+    assert pins.verify(_stored_hash(web.install, "alec"), PRODUCTION, "alec",
+                       PINS["alec"])                                      # cached
     assert queue.needs_pin_check(cmd, None)          # dave's wrong PIN: still to check
     with pytest.raises(AssertionError):
-        pinstore.verify(_stored_hash(web.install, "dave"), "0000")
+        pins.verify(_stored_hash(web.install, "dave"), PRODUCTION, "dave", "0000")
     right = _issue([{"person": "alec", "pin": PINS["alec"]}])
     assert not queue.needs_pin_check(right, None)
     raw = {"type": "issue", "production": PRODUCTION, "actor": "hana",

@@ -53,7 +53,7 @@ def live(tmp_path: Path) -> Iterator[Install]:
     install = make_install(tmp_path / "home")
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
-    setup_demo(CustodyService(install.store, install.ledger, clock),
+    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
                AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
     yield install
     install.close()
@@ -74,13 +74,13 @@ def test_commands_are_decided_and_recorded_by_the_child(live: Install,
     """The child runs in another process; what it records, this process reads."""
     assert writer.pid is not None and writer.pid != os.getpid()
     assert writer.loaded == {PRODUCTION: CustodyService(
-        live.store, live.ledger, SystemClock()).state(PRODUCTION).size}
+        live.store, live.ledger, SystemClock(), pins=live.pins).state(PRODUCTION).size}
     r1 = writer.execute(_cmd("unlock_container", container="safe-main"))
     r2 = writer.execute(_inspect())
     r3 = writer.execute(_issue())
     assert [r.status for r in (r1, r2, r3)] == ["allowed"] * 3, (r1, r2, r3)
     assert r3.index == r2.index + 1 == r1.index + 2      # type: ignore[operator]
-    here = CustodyService(live.store, live.ledger, SystemClock()).state(PRODUCTION)
+    here = CustodyService(live.store, live.ledger, SystemClock(), pins=live.pins).state(PRODUCTION)
     assert here.size == r3.index + 1                       # type: ignore[operator]
     assert here.firearms["colt-1"].custody.ref == "alec"
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from coldset.cli.app import JSON_OPTION, app, emit_json, handled, out
+from coldset.cli.pin_input import password as read_password
 from coldset.config import ConfigError, Settings
 from coldset.service.accounts import AccountService
 
@@ -39,7 +40,7 @@ def _demo_install(home: str | None) -> tuple[object, list[object]]:
     init_install(settings, "demo.coldset.local")
     install = open_install(settings)
     clock = SystemClock()
-    custody = CustodyService(install.store, install.ledger, clock)
+    custody = CustodyService(install.store, install.ledger, clock, pins=install.pins)
     accounts = AccountService(install.store, clock)
     # the shoot day is today where the demo western shoots
     day = clock.now().astimezone(ZoneInfo(DEMO_TIME_ZONE)).date()
@@ -123,6 +124,13 @@ def serve(
                 proxy_headers=forwarded, forwarded_allow_ips="127.0.0.1" if forwarded else None)
 
 
+PASSWORD_FROM_STDIN = typer.Option(
+    False, "--password-from-stdin",
+    help="Read the password from the first line of standard input instead of asking.")
+#: the old --password VALUE: hidden, and refused with how to give it now
+PASSWORD_REFUSED = typer.Option(None, "--password", hidden=True)
+
+
 @account_app.command("add")
 @handled
 def account_add(
@@ -131,11 +139,17 @@ def account_add(
     name: str = typer.Option(..., "--name", help="The person's full name."),
     production: str = typer.Option(None, "--production", help="Production to link."),
     person: str = typer.Option(None, "--person", help="Their person id on that production."),
-    password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
-                                 confirmation_prompt=True, help="At least 10 characters."),
+    password_from_stdin: bool = PASSWORD_FROM_STDIN,
+    password_on_command_line: str | None = PASSWORD_REFUSED,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Create a login (and link it to a person on a production)."""
+    """Create a login (and link it to a person on a production).
+
+    The password (at least 10 characters) is asked for twice, or read from
+    COLDSET_PASSWORD, or from the first line of standard input with
+    --password-from-stdin; it never goes on the command line.
+    """
+    password = read_password(password_from_stdin, password_on_command_line)
     accounts = _accounts(ctx)
     accounts.create(login, name, password)
     if production:
@@ -162,10 +176,15 @@ def account_link(ctx: typer.Context, login: str, production: str, person: str,
 @handled
 def account_password(
     ctx: typer.Context, login: str,
-    password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
-                                 confirmation_prompt=True),
+    password_from_stdin: bool = PASSWORD_FROM_STDIN,
+    password_on_command_line: str | None = PASSWORD_REFUSED,
 ) -> None:
-    """Set a login's password (also turns a demo login into a real one)."""
+    """Set a login's password (also turns a demo login into a real one).
+
+    The password is asked for twice, or read from COLDSET_PASSWORD, or from the
+    first line of standard input with --password-from-stdin.
+    """
+    password = read_password(password_from_stdin, password_on_command_line)
     _accounts(ctx).set_password(login, password)
     out.print(f"Password of {login} changed; its sessions are ended")
 

@@ -90,6 +90,13 @@ class _Pending:
     created: bool = False
 
 
+def _pin_owner(cmd: c.CommandBase) -> str:
+    """Whose PIN a PIN-setting command sets: the creator's, or the named person's."""
+    if isinstance(cmd, c.CreateProduction):
+        return cmd.actor
+    return cmd.person  # type: ignore[attr-defined, no-any-return]
+
+
 def command_hash(cmd: c.CommandBase) -> str:
     """What an idempotency key remembers of its command (no PINs in it)."""
     return hashlib.sha256(canonical.dumps(c.public_dict(cmd))).hexdigest()
@@ -104,10 +111,12 @@ class CustodyService:
     """``execute`` / ``execute_batch`` commands; ``board``, ``timeline``, ``rebuild``."""
 
     def __init__(self, store: Store, ledger: Ledger, clock: Clock, *,
-                 origin_prefix: str | None = None) -> None:
+                 pins: pinstore.PinHasher, origin_prefix: str | None = None) -> None:
+        """``pins``: the install's PIN hasher (its pepper; see :mod:`coldset.service.pins`)."""
         self.store = store
         self.ledger = ledger
         self.clock = clock
+        self.pins = pins
         self.origin_prefix = origin_prefix or ledger.signer.name
         self._states: dict[str, State] = {}
         # production -> (ledger size, person -> PIN hash or None). Valid only
@@ -143,8 +152,8 @@ class CustodyService:
             except c.CommandError as e:
                 results[i] = _malformed(raw, e)
         # argon2 is slow: hash new PINs before taking the write lock
-        new_pins = {i: pinstore.hash_pin(cmd.pin) for i, cmd in parsed
-                    if isinstance(cmd, _PIN_COMMANDS) and cmd.pin}
+        new_pins = {i: self.pins.hash(cmd.production, _pin_owner(cmd), cmd.pin)
+                    for i, cmd in parsed if isinstance(cmd, _PIN_COMMANDS) and cmd.pin}
         keys: dict[str, list[str]] = {}
         for _i, cmd in parsed:
             if cmd.idempotency_key:
@@ -222,8 +231,7 @@ class CustodyService:
         out_secrets: dict[str, str] = {}
         if d.status == "allowed":
             if pin_hash is not None:
-                person = (cmd.actor if isinstance(cmd, c.CreateProduction)
-                          else cmd.person)  # type: ignore[attr-defined]
+                person = _pin_owner(cmd)
                 pinstore.store_pin(conn, prod, person, pin_hash)
                 p.pins[person] = pin_hash
             if isinstance(cmd, c.RaiseConcern):
@@ -328,7 +336,7 @@ class CustodyService:
             elif stored is None:
                 r = "no-pin"
             else:
-                r = "ok" if pinstore.verify(stored, pin) else "wrong"
+                r = "ok" if self.pins.verify(stored, cmd.production, person, pin) else "wrong"
             if out.get(person, "ok") == "ok":
                 out[person] = r
         return out

@@ -230,7 +230,7 @@ class CommandQueue:
                 continue
             try:
                 with self._argon2_slots:
-                    ok = pinstore.verify(stored, pin)
+                    ok = self.custody.pins.verify(stored, prod, person, pin)
                 if ok:
                     if len(self._pins_ok) > 10_000:
                         self._pins_ok.clear()

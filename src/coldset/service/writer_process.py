@@ -562,7 +562,7 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
     try:
         install = open_install(Settings(home=Path(home), database_url=database_url),
                                background_checkpoints=True)
-        custody = CustodyService(install.store, install.ledger, SystemClock())
+        custody = CustodyService(install.store, install.ledger, SystemClock(), pins=install.pins)
         sizes = warm_up(custody)
     except Exception as e:  # said to the parent, which refuses to start the server
         send(("error", str(e) or type(e).__name__))

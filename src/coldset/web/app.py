@@ -73,7 +73,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     address and per production (:mod:`coldset.web.ratelimit`; default 5 and 30 a minute).
     """
     clock = clock or SystemClock()
-    custody = CustodyService(install.store, install.ledger, clock)
+    custody = CustodyService(install.store, install.ledger, clock, pins=install.pins)
     accounts = AccountService(install.store, clock)
     check_safe_to_serve(install, accounts, demo)
     csrf_secret = load_secret(install.settings.home)
