@@ -53,6 +53,7 @@ import signal
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -513,7 +514,7 @@ def _read_exact(sock: socket.socket, n: int, deadline: float | None = None) -> b
     view, got = memoryview(buf), 0
     while got < n:
         if deadline is not None:
-            left = deadline - _monotonic()
+            left = deadline - time.monotonic()
             if left <= 0 or not select.select([sock], [], [], left)[0]:
                 raise TimeoutError
         k = sock.recv_into(view[got:])
@@ -523,14 +524,8 @@ def _read_exact(sock: socket.socket, n: int, deadline: float | None = None) -> b
     return bytes(buf)
 
 
-def _monotonic() -> float:
-    import time
-
-    return time.monotonic()
-
-
 def _read_frame(sock: socket.socket, timeout: float | None = None) -> Any:
-    deadline = None if timeout is None else _monotonic() + timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
     (size,) = _HEADER.unpack(_read_exact(sock, _HEADER.size, deadline))
     return pickle.loads(_read_exact(sock, size, deadline))
 
