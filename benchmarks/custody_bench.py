@@ -23,6 +23,7 @@ from coldset.clock import FixedClock
 from coldset.ledger.log import Ledger
 from coldset.ledger.note import Signer
 from coldset.service import CustodyService
+from coldset.service.pins import PinHasher, new_pepper
 from coldset.store.db import Store
 
 DAY = date(2025, 3, 3)
@@ -103,7 +104,8 @@ def cycle(k: int, n_firearms: int, n_performers: int) -> list[dict[str, Any]]:
 def service(path: Path, clock: FixedClock) -> CustodyService:
     store = Store.open(f"sqlite:///{path}")
     store.create_all()
-    return CustodyService(store, Ledger(Signer.generate("bench.local")), clock)
+    return CustodyService(store, Ledger(Signer.generate("bench.local")), clock,
+                          pins=PinHasher(new_pepper()))
 
 
 def run(cycles: int, batch: int) -> None:

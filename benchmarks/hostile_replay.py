@@ -92,7 +92,8 @@ def start_server(home: Path) -> Server:
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
     accounts = AccountService(install.store, clock)
-    setup_demo(CustodyService(install.store, install.ledger, clock), accounts, day,
+    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
+               accounts, day,
                pins=PINS, passwords=PASSWORDS)
     for who in PEOPLE:      # real passwords: a production server refuses demo logins
         accounts.set_password(who, PASSWORDS[who] + "-real")

@@ -29,8 +29,6 @@ Targets: board median <= 50 ms; issue p50 <= 10 ms and p99 <= 50 ms.
                    with a reference loop timing (this machine's speed right then) and
                    the writer's mean batch size (from /api/v1/health),
                    and the summary gives the median of the rounds
-    --writer thread  serve with the writer in the web process (default: its own
-                   process, as ``coldset serve`` runs)
     --profile F    sample the server with py-spy during the clients' run (collapsed
                    stacks to F; needs ``pip install py-spy``)
 """
@@ -74,7 +72,7 @@ def build(home: Path, firearms: int, entries: int) -> list[list[str]]:
     init_install(settings, "bench.local")
     inst = open_install(settings)
     clock = SystemClock()
-    svc = CustodyService(inst.store, inst.ledger, clock)
+    svc = CustodyService(inst.store, inst.ledger, clock, pins=inst.pins)
     accounts = AccountService(inst.store, clock)
     day = datetime.now(ZoneInfo("America/Denver")).date()
     pins = dict.fromkeys(PEOPLE, PIN)
@@ -289,7 +287,7 @@ def _children(pid: int) -> list[int]:
 def _proc_cpu(pid: int) -> dict[str, tuple[float, float]]:
     """(user, system) CPU seconds of the server: "web" (the process uvicorn runs in:
     "main" its event-loop thread, "other" its other threads) and "writer" (its child
-    processes: the writer process; zero with ``--writer thread``)."""
+    processes: the writer process)."""
     web = _cpu(Path(f"/proc/{pid}/stat"))
     main = _cpu(Path(f"/proc/{pid}/task/{pid}/stat"))
     kids = [_cpu(Path(f"/proc/{k}/stat")) for k in _children(pid)]
@@ -317,7 +315,7 @@ def reference_loop() -> float:
 
 
 def api_bench(home: Path, plan: list[list[str]], handoffs: int,
-              profile: Path | None = None, writer: str = "process",
+              profile: Path | None = None,
               rounds_n: int = 5) -> None:
     import json
 
@@ -325,7 +323,7 @@ def api_bench(home: Path, plan: list[list[str]], handoffs: int,
     exe = Path(sys.executable).with_name("coldset")
     t_start = time.perf_counter()
     server = subprocess.Popen([str(exe), "--home", str(home), "serve", "--port", str(port),
-                               "--writer", writer],
+                               ],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -429,8 +427,6 @@ def main() -> None:
     ap.add_argument("--profile", type=Path, help="py-spy the server (collapsed stacks)")
     ap.add_argument("--rounds", type=int, default=5,
                     help="client runs against one server; medians are over these")
-    ap.add_argument("--writer", choices=["process", "thread"], default="process",
-                    help="coldset serve --writer (default: process, as users run it)")
     args = ap.parse_args()
     keep = args.home is not None or os.environ.get("COLDSET_BENCH_KEEP") is not None
     home = args.home or Path(tempfile.mkdtemp(prefix="coldset-web-bench-")) / "home"
@@ -450,7 +446,7 @@ def main() -> None:
             print(f"board page, server time (in-process): median "
                   f"{statistics.median(bt) * 1000:.1f} ms, p90 {pct(bt, 90) * 1000:.1f} ms "
                   f"over {len(bt)} requests (target <= 50 ms)")
-        api_bench(home, plan, args.handoffs, args.profile, args.writer, args.rounds)
+        api_bench(home, plan, args.handoffs, args.profile, rounds_n=args.rounds)
     finally:
         if not keep:
             import shutil

@@ -39,6 +39,11 @@ class Settings:
     def install_path(self) -> Path:
         return self.home / "install.json"
 
+    @property
+    def pepper_path(self) -> Path:
+        """The PIN pepper: 32 random bytes (hex) mixed into every PIN hash, never in the DB."""
+        return self.home / "pin.pepper"
+
     @classmethod
     def load(cls, home: str | Path | None = None, database_url: str | None = None) -> Settings:
         h = Path(home or os.environ.get("COLDSET_HOME") or DEFAULT_HOME).absolute()
@@ -88,3 +93,34 @@ def check_key_file(path: Path) -> None:
         )
     if not os.access(path, os.R_OK):
         raise ConfigError(f"signing key {path} is unreadable by this user")
+
+
+def _exposed(mode: int) -> bool:
+    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def check_home_modes(home: Path) -> None:
+    """Refuse a data directory other users can enter, or with a file they can read.
+
+    The directory must be 0700 and every file in it 0600 or stricter (the database
+    holds PIN hashes; its -wal and -shm files hold the same pages). One line says
+    the exact ``chmod`` that fixes it.
+    """
+    try:
+        st = home.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"no coldset install in {home}: run `coldset init` first "
+                          "(or pass --home / set COLDSET_HOME)") from None
+    fixes: list[str] = []
+    if _exposed(st.st_mode):
+        fixes.append(f"chmod 700 {home}")
+    loose = sorted(str(f) for f in home.iterdir()
+                   if f.is_file() and not f.is_symlink() and _exposed(f.stat().st_mode))
+    if loose:
+        fixes.append("chmod 600 " + " ".join(loose))
+    if fixes:
+        what = ("data directory " + str(home) + " is open to other users"
+                if _exposed(st.st_mode) else f"{len(loose)} file(s) in {home} are readable "
+                "by other users")
+        raise ConfigError(f"{what} (it holds the database with the PIN hashes and the "
+                          f"keys); run `{' && '.join(fixes)}`")

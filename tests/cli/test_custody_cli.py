@@ -83,8 +83,8 @@ def test_command_json_output_and_timeline(home: dict[str, str]) -> None:
 
 def test_wrong_pin_exits_2_and_is_recorded(home: dict[str, str]) -> None:
     """A wrong confirmation PIN is refused (exit 2) and says it was recorded."""
-    code, out = run(home, "record-consent", "--as", "hana", "--performer", "alec",
-                    "--weapon-type", "shotgun", "--confirm", "alec:00000")
+    code, out = run({**home, "COLDSET_PIN_ALEC": "00000"}, "record-consent", "--as", "hana",
+                    "--performer", "alec", "--weapon-type", "shotgun", "--confirm", "alec")
     assert code == 2 and "wrong PIN" in out and "recorded as entry" in out
 
 

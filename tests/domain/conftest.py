@@ -60,7 +60,7 @@ class Sim:
         if d.entry is not None:
             entry = canonical.loads(canonical.dumps(d.entry))  # exactly what the log keeps
             self.entries.append(entry)
-            apply_entry(self.state, entry)
+            self.state = apply_entry(self.state, entry)
             bad = unbalanced_books(self.state)   # every scenario keeps the books straight
             assert not bad, (cmd["type"], bad)
         return d

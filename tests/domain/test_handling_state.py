@@ -102,9 +102,11 @@ def test_state_check_refuses_loading_a_quarantined_firearm_or_lot(
     take_out(w, keep={"dummy-45": 2})
     assert _load_events(w)                          # loadable as it stands
     if subject == "firearm":
-        w.state.firearms["colt-1"] = replace(w.state.firearms["colt-1"], quarantined=True)
+        w.state.firearms = w.state.firearms.set(
+            "colt-1", replace(w.state.firearms["colt-1"], quarantined=True))
     else:
-        w.state.lots["dummy-45"] = replace(w.state.lots["dummy-45"], quarantined=True)
+        w.state.lots = w.state.lots.set(
+            "dummy-45", replace(w.state.lots["dummy-45"], quarantined=True))
     with pytest.raises(Rejection) as err:
         _load_events(w)
     assert err.value.kind == "stale-state"

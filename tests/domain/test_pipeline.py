@@ -59,6 +59,7 @@ def test_unlock_moves_contents_to_the_opener(western_sim: Sim) -> None:
     assert s.holder("colt-1") == "hana"
     assert s.rounds_held("hana")["blank-45"] == 100
     western_sim.ok({"type": "lock_container", "actor": "hana", "container": "safe-main"})
+    s = western_sim.state        # a new snapshot: the one read before is unchanged
     assert s.firearms["colt-1"].custody.kind == "container"
     assert s.rounds_held("hana") == {}
 

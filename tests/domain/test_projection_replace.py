@@ -4,6 +4,7 @@ state's dataclasses and the rules' context keep the shape it relies on."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -34,7 +35,7 @@ def test_every_frozen_state_class_has_the_shape_replace_needs(cls: type) -> None
 def _instances(s: Any) -> list[Any]:
     out = []
     for value in vars(s).values():
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):
             out += [v for v in value.values() if dataclasses.is_dataclass(v)
                     and not isinstance(v, type)]
     return out

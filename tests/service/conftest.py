@@ -13,17 +13,20 @@ from coldset.domain.sample import PEOPLE, PRODUCTION, western
 from coldset.ledger.log import Ledger
 from coldset.ledger.note import Signer
 from coldset.service import CustodyService
+from coldset.service.pins import PinHasher
 from coldset.store.db import Store
 from tests.domain.conftest import DAY, PINS
 
 START = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)
+#: the tests' install pepper (an install makes a random one at init)
+PEPPER = bytes(range(32))
 
 
 def make_service(path: Path, clock: FixedClock | None = None) -> CustodyService:
     store = Store.open(f"sqlite:///{path}")
     store.create_all()
     return CustodyService(store, Ledger(Signer.generate("test.local")),
-                          clock or FixedClock(START))
+                          clock or FixedClock(START), pins=PinHasher(PEPPER))
 
 
 @pytest.fixture

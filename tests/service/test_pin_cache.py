@@ -17,10 +17,11 @@ from sqlalchemy import event
 from coldset.domain.sample import western
 from coldset.ledger.log import Ledger
 from coldset.service import CustodyService
+from coldset.service.pins import PinHasher
 from coldset.store.db import Store
 from tests.domain.conftest import DAY
 
-from .conftest import PINS, cmd, make_service
+from .conftest import PEPPER, PINS, cmd, make_service
 
 
 def consent(service: CustodyService, person: str, pin_: str) -> Any:
@@ -112,7 +113,7 @@ def test_actor_pin_follows_a_reset(western_service: CustodyService) -> None:
 def test_another_service_on_the_same_store_resets(western_service: CustodyService) -> None:
     svc = western_service
     assert consent(svc, "alec", PINS["alec"]).ok
-    other = CustodyService(svc.store, svc.ledger, svc.clock)
+    other = CustodyService(svc.store, svc.ledger, svc.clock, pins=svc.pins)
     assert other.execute(cmd("reset_pin", "hana", person="alec", pin="5555")).ok
     assert consent(svc, "alec", PINS["alec"]).error_kind == "credential"
     assert consent(svc, "alec", "5555").ok
@@ -126,7 +127,7 @@ def test_another_process_resets(tmp_path: Path) -> None:
     assert consent(svc, "alec", PINS["alec"]).ok
     store2 = Store.open(f"sqlite:///{path}")
     other = CustodyService(store2, Ledger(svc.ledger.signer), svc.clock,
-                           origin_prefix=svc.origin_prefix)
+                           pins=PinHasher(PEPPER), origin_prefix=svc.origin_prefix)
     try:
         assert other.execute(cmd("reset_pin", "hana", person="alec", pin="5555")).ok
         assert consent(svc, "alec", PINS["alec"]).error_kind == "credential"

@@ -4,6 +4,7 @@ one the state no longer has deleted; the other rows of the table are untouched."
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from sqlalchemy import select
 
@@ -40,7 +41,7 @@ def test_tree_encodes_as_asdict_does(western_service: CustodyService) -> None:
     state = western_service.state("dusty-trail")
     seen = 0
     for value in vars(state).values():
-        if not isinstance(value, dict):
+        if not isinstance(value, Mapping):
             continue
         for obj in value.values():
             if dataclasses.is_dataclass(obj) and not isinstance(obj, type):

@@ -126,7 +126,7 @@ def test_idempotency_survives_a_new_service(tmp_path: Path) -> None:
     svc.execute_batch(western(DAY, PINS))
     c = cmd("unlock_container", "hana", container="safe-main", idempotency_key="k")
     first = svc.execute(c)
-    svc2 = CustodyService(svc.store, svc.ledger, svc.clock)
+    svc2 = CustodyService(svc.store, svc.ledger, svc.clock, pins=svc.pins)
     assert svc2.execute(c).index == first.index
 
 
@@ -174,7 +174,7 @@ def test_batch_is_one_transaction_and_one_checkpoint(western_service: CustodySer
 def test_state_cache_follows_another_writer(western_service: CustodyService) -> None:
     """A second service on the same database appends; the first sees it before deciding."""
     svc = western_service
-    other = CustodyService(svc.store, svc.ledger, svc.clock)
+    other = CustodyService(svc.store, svc.ledger, svc.clock, pins=svc.pins)
     assert other.execute(cmd("unlock_container", "hana", container="safe-main")).ok
     r = svc.execute(cmd("unlock_container", "hana", container="safe-main"))
     assert r.error_kind == "stale-state"

@@ -76,7 +76,7 @@ def test_verify_and_export(tmp_path: Path, database_url: str) -> None:
 def test_custody_service_rebuild_equals_incremental(tmp_path: Path, database_url: str) -> None:
     """The demo western through the service; the board survives a rebuild from the log."""
     inst = _install(tmp_path, database_url)
-    svc = CustodyService(inst.store, inst.ledger, FixedClock(START))
+    svc = CustodyService(inst.store, inst.ledger, FixedClock(START), pins=inst.pins)
     results = svc.execute_batch(western(DAY, PINS))
     assert all(r.ok for r in results), [(r.command, r.error, r.rules) for r in results if not r.ok]
     refused = svc.execute({"type": "issue", "production": PRODUCTION, "actor": "dave",
@@ -98,7 +98,7 @@ def test_the_servers_writer_process_on_every_backend(tmp_path: Path, database_ur
     from coldset.service.writer_process import WriterProcess
 
     inst = _install(tmp_path, database_url)
-    svc = CustodyService(inst.store, inst.ledger, SystemClock())
+    svc = CustodyService(inst.store, inst.ledger, SystemClock(), pins=inst.pins)
     today = datetime.now(UTC).date()
     assert all(r.ok for r in svc.execute_batch(western(today, PINS)))
     size = svc.state(PRODUCTION).size

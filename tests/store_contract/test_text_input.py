@@ -58,7 +58,8 @@ class Backend:
         settings_ = Settings.load(home, url)
         init_install(settings_, "text.test")
         self.inst = open_install(settings_)
-        self.svc = CustodyService(self.inst.store, self.inst.ledger, FixedClock(START))
+        self.svc = CustodyService(self.inst.store, self.inst.ledger, FixedClock(START),
+                                   pins=self.inst.pins)
         self.accounts = AccountService(self.inst.store, FixedClock(START))
 
     def setup_western(self) -> None:
@@ -79,7 +80,8 @@ class Backend:
             row = conn.execute(select(custody_people.c.name).where(
                 custody_people.c.production == PRODUCTION,
                 custody_people.c.id == person)).scalar_one()
-        fresh = CustodyService(self.inst.store, self.inst.ledger, FixedClock(START))
+        fresh = CustodyService(self.inst.store, self.inst.ledger, FixedClock(START),
+                                   pins=self.inst.pins)
         assert fresh.state(PRODUCTION).people[person].name == row
         return str(row)
 
@@ -242,7 +244,8 @@ def test_any_string_parses_and_round_trips_or_is_refused_at_parse(
     if kind == "add_person":
         assert [b.stored_name(f"p{n}") for b in backends] == [parsed] * 2
     elif kind == "add_set":
-        fresh = [CustodyService(b.inst.store, b.inst.ledger, FixedClock(START))
+        fresh = [CustodyService(b.inst.store, b.inst.ledger, FixedClock(START),
+                                 pins=b.inst.pins)
                  for b in backends]
         assert [f.state(PRODUCTION).sets[f"s{n}"].location for f in fresh] == [parsed] * 2
     else:

@@ -37,7 +37,7 @@ def make_install(home: Path) -> Install:
 
 
 def seed(install: Install, clock: FixedClock) -> None:
-    setup_demo(CustodyService(install.store, install.ledger, clock),
+    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
                AccountService(install.store, clock), DAY, pins=PINS, passwords=PASSWORDS)
 
 

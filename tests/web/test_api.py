@@ -221,7 +221,7 @@ def test_health_needs_no_login_and_counts_what_the_writer_did(web: Web, token: A
     before = web.client.get("/api/v1/health")
     assert before.status_code == 200
     body = before.json()
-    assert body["ok"] is True and body["writer"] == "thread" and body["running"] is True
+    assert body["ok"] is True and body["writer"] == "process" and body["running"] is True
     web.client.post(f"{A}/unlock_container", json={"container": "safe-main"},
                     headers=token("hana"))
     after = web.client.get("/api/v1/health").json()

@@ -203,6 +203,7 @@ def test_the_document_lists_every_status_with_its_media_type(web: Web) -> None:
     assert "ProblemOut" in doc["components"]["schemas"]
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     expect = {"/commands/": {"200", "401", "403", "409", "413", "422", "503"},
+              "/handoffs": {"200", "401", "403", "409", "413", "422", "503"},
               "/board": {"200", "401", "403", "404"}, "/timeline": {"200", "401", "403",
                                                                    "404"},
               "/health": {"200", "503"}, "/productions": {"200", "401"}}

@@ -53,10 +53,10 @@ def server(tmp_path: Path) -> Iterator[str]:
     install: Install = make_install(tmp_path / "home")
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
-    setup_demo(CustodyService(install.store, install.ledger, clock),
+    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
                AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
     # the writer in a process of its own, as `coldset serve` runs it (the wall clock)
-    app = create_app(install, demo=True, writer="process")
+    app = create_app(install, demo=True)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     t = threading.Thread(target=srv.run, daemon=True)

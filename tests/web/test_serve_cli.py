@@ -83,7 +83,7 @@ def test_serve_demo_runs_commands_in_its_writer_process_and_stops_cleanly() -> N
         try:
             from coldset.service.core import CustodyService
 
-            svc = CustodyService(inst.store, inst.ledger, SystemClock())
+            svc = CustodyService(inst.store, inst.ledger, SystemClock(), pins=inst.pins)
             size = svc.state(PRODUCTION).size
             with inst.store.read() as conn:
                 last = parse_entry(inst.ledger.entry(conn, svc.origin(PRODUCTION), size - 1))

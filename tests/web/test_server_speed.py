@@ -121,7 +121,7 @@ class _NoArgon2:
     def __init__(self) -> None:
         self.calls = 0
 
-    def verify(self, stored: str, pin: str) -> bool:
+    def verify(self, stored: str, pin: bytes | str) -> bool:
         self.calls += 1
         raise AssertionError("argon2 was called")
 
@@ -129,17 +129,19 @@ class _NoArgon2:
 def test_pins_are_checked_off_the_writer(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
     """warm_pins verifies a right PIN once (in the caller's thread); the writer's own
     check is then a cache hit. A wrong PIN is not remembered."""
-    queue: CommandQueue = web.app.state.coldset.queue
+    queue = CommandQueue(web.app.state.coldset.custody)     # what the writer process runs
     cmd = _issue([{"person": "alec", "pin": PINS["alec"]},
                   {"person": "dave", "pin": "0000"}])
     assert queue.needs_pin_check(cmd, None)
     queue.warm_pins(cmd)
     fake = _NoArgon2()
     monkeypatch.setattr(pinstore, "_HASHER", fake)
-    assert pinstore.verify(_stored_hash(web.install, "alec"), PINS["alec"])   # cached
+    pins = web.install.pins
+    assert pins.verify(_stored_hash(web.install, "alec"), PRODUCTION, "alec",
+                       PINS["alec"])                                      # cached
     assert queue.needs_pin_check(cmd, None)          # dave's wrong PIN: still to check
     with pytest.raises(AssertionError):
-        pinstore.verify(_stored_hash(web.install, "dave"), "0000")
+        pins.verify(_stored_hash(web.install, "dave"), PRODUCTION, "dave", "0000")
     right = _issue([{"person": "alec", "pin": PINS["alec"]}])
     assert not queue.needs_pin_check(right, None)
     raw = {"type": "issue", "production": PRODUCTION, "actor": "hana",
@@ -151,7 +153,7 @@ def test_a_locked_pin_is_never_checked_off_the_writer(
         web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
     """No argon2 for a person whose PIN is locked (the time of an answer must not tell
     a right PIN), and what was remembered for them is forgotten."""
-    queue: CommandQueue = web.app.state.coldset.queue
+    queue = CommandQueue(web.app.state.coldset.custody)     # what the writer process runs
     cmd = _issue([{"person": "alec", "pin": PINS["alec"]}])
     queue.warm_pins(cmd)
     assert not queue.needs_pin_check(cmd, None)

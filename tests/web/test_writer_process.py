@@ -53,7 +53,7 @@ def live(tmp_path: Path) -> Iterator[Install]:
     install = make_install(tmp_path / "home")
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
-    setup_demo(CustodyService(install.store, install.ledger, clock),
+    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
                AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
     yield install
     install.close()
@@ -74,13 +74,13 @@ def test_commands_are_decided_and_recorded_by_the_child(live: Install,
     """The child runs in another process; what it records, this process reads."""
     assert writer.pid is not None and writer.pid != os.getpid()
     assert writer.loaded == {PRODUCTION: CustodyService(
-        live.store, live.ledger, SystemClock()).state(PRODUCTION).size}
+        live.store, live.ledger, SystemClock(), pins=live.pins).state(PRODUCTION).size}
     r1 = writer.execute(_cmd("unlock_container", container="safe-main"))
     r2 = writer.execute(_inspect())
     r3 = writer.execute(_issue())
     assert [r.status for r in (r1, r2, r3)] == ["allowed"] * 3, (r1, r2, r3)
     assert r3.index == r2.index + 1 == r1.index + 2      # type: ignore[operator]
-    here = CustodyService(live.store, live.ledger, SystemClock()).state(PRODUCTION)
+    here = CustodyService(live.store, live.ledger, SystemClock(), pins=live.pins).state(PRODUCTION)
     assert here.size == r3.index + 1                       # type: ignore[operator]
     assert here.firearms["colt-1"].custody.ref == "alec"
 
@@ -190,7 +190,7 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
     """Through the app as ``coldset serve`` builds it (writer="process"): a command works,
     then with the writer killed the API says 503 writer-stopped (a problem, as health
     says too), and a page says the same in words; reads still work."""
-    app = create_app(live, demo=True, writer="process")
+    app = create_app(live, demo=True)
     with TestClient(app) as client:
         tok = app.state.coldset.accounts.create_token("hana", "t")
         h = {"Authorization": f"Bearer {tok}"}
@@ -239,11 +239,25 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
         assert health.json()["ok"] is False and health.json()["detail"]
 
 
-def test_a_clock_cannot_be_injected_into_a_writer_process(live: Install) -> None:
-    with pytest.raises(ValueError, match="wall clock"):
-        create_app(live, demo=True, writer="process", clock=SystemClock())
-    with pytest.raises(ValueError, match="'thread' or 'process'"):
-        create_app(live, demo=True, writer="fork")
+def test_an_injected_clock_reaches_the_writer_process(live: Install) -> None:
+    """One writer mode, also in tests: with an injected clock, the writer process records
+    each command at the time that clock gave when the command arrived."""
+    from coldset.clock import FixedClock
+
+    at = datetime(2031, 5, 6, 7, 8, 9, tzinfo=ZoneInfo("UTC"))
+    clock = FixedClock(at)
+    app = create_app(live, demo=True, clock=clock)
+    with TestClient(app) as client:
+        assert app.state.coldset.queue.pid != os.getpid()
+        tok = app.state.coldset.accounts.create_token("lee", "t")
+        r = client.post(f"{A}/raise_concern", json={"text": "the cart is open"},
+                        headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code == 200, r.text
+        assert r.json()["at"] == "2031-05-06T07:08:09.000Z"
+        clock.advance(hours=1)
+        r = client.post(f"{A}/raise_concern", json={"text": "still open"},
+                        headers={"Authorization": f"Bearer {tok}"})
+        assert r.json()["at"] == "2031-05-06T08:08:09.000Z"
 
 
 def test_the_writer_process_runs_the_alert_timer(live: Install) -> None:
@@ -385,7 +399,7 @@ def test_stop_while_waiting_to_restart_ends_at_once(live: Install) -> None:
 def test_the_api_is_back_after_the_writer_restarts(live: Install) -> None:
     """As the server runs it (answers read on the event loop): 503 while the writer is
     down, then 200 again, and health counts the restart."""
-    app = create_app(live, demo=True, writer="process")
+    app = create_app(live, demo=True)
     with TestClient(app) as client:
         tok = app.state.coldset.accounts.create_token("hana", "t")
         h = {"Authorization": f"Bearer {tok}"}

@@ -72,12 +72,13 @@ def malformed(fields: list[tuple[str, str]], **members: Any) -> JSONResponse:
                    field_errors=field_errors(fields), **members)
 
 
-def result_problem(result: Result, status: int) -> JSONResponse:
-    """A command that was not allowed, as a problem with the whole result in it."""
+def result_problem(result: Result, status: int, **members: Any) -> JSONResponse:
+    """A command that was not allowed, as a problem with the whole result in it (and
+    ``members``, e.g. a handoff's ``step``)."""
     kind = result.error_kind or ("refused" if result.status == "refused" else "malformed")
     return problem(
         status, kind, result.error or TITLES.get(kind, "Not done"),
         outcome=result.status, production=result.production, command=result.command,
         at=result.at, index=result.index, events=list(result.events),
         verdicts=list(result.verdicts), field_errors=field_errors(result.field_errors),
-        replayed=result.replayed)
+        replayed=result.replayed, **members)

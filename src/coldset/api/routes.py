@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
@@ -23,20 +24,27 @@ from coldset.api.errors import malformed, problem, result_problem
 from coldset.api.schemas import (
     REF,
     SET_BY_SERVER,
+    HandoffBody,
+    HandoffOut,
     ResultOut,
     body_name,
     command_components,
+    handoff_components,
     problem_components,
     problem_responses,
 )
-from coldset.domain.commands import COMMAND_TYPES
+from coldset.domain.commands import COMMAND_TYPES, CommandBase
 from coldset.service.accounts import Account
+from coldset.service.core import create_production_for
+from coldset.service.handoff import INSPECT_KEY, Handoff, run_handoff
+from coldset.service.result import Result
 from coldset.service.writer_process import WriterStopped
 from coldset.web.context import HTTPProblem, app_state
 from coldset.web.outcome import status_of
 
 PREFIX = "/api/v1"
 MAX_KEY = 128           # the longest Idempotency-Key (as the command's idempotency_key)
+MAX_HANDOFF_KEY = MAX_KEY - len(INSPECT_KEY)    # a handoff's key gets -inspect / -issue
 _RES = {"model": ResultOut, "description": "allowed (also an idempotent retry: replayed)"}
 #: what every command can answer besides 200
 COMMAND_PROBLEMS = (401, 403, 409, 413, 422, 503)
@@ -90,12 +98,19 @@ def _command_route(type_: str) -> Callable[[Request, str], Awaitable[Response]]:
                 body["idempotency_key"] = key
         if wrong:
             return malformed(wrong)
-        cmd = {**body, "type": type_, "production": production, "actor": person}
+        cmd: dict[str, Any] | CommandBase = {
+            **body, "type": type_, "production": production, "actor": person}
+        if type_ == "create_production":
+            # the creator's login is linked in the same transaction as the production
+            linked = create_production_for(cmd, person)
+            if isinstance(linked, Result):
+                return result_problem(linked, status_of(linked))
+            cmd = linked
         st = app_state(request)
         result = await st.queue.run(cmd)
         if result.ok:
             if type_ == "create_production" and not result.replayed:
-                st.accounts.link(person, production, person)
+                st.accounts.forget_cached()     # the new link: on this token's next request
             return JSONResponse(result.to_dict())
         return result_problem(result, status_of(result))
 
@@ -171,6 +186,54 @@ def _router() -> APIRouter:
                            **{**found, "ok": False})
         return JSONResponse({"ok": True, **found})
 
+    @r.post("/productions/{production}/handoffs", tags=["commands"],
+            responses={200: {"model": HandoffOut, "description": "inspected and issued"},
+                       **problem_responses(*COMMAND_PROBLEMS)},
+            openapi_extra={"requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": REF.format(model="HandoffBody")}}}},
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                "schema": {"type": "string", "minLength": 1,
+                                           "maxLength": MAX_HANDOFF_KEY},
+                                "description": "a retry with the same key writes nothing"}]})
+    async def handoffs(request: Request, production: str) -> Response:
+        """Hand a firearm to a performer: inspect it, then issue it (one operation).
+
+        The inspection is recorded whatever the issue comes to; the issue is tried only
+        when the inspection was allowed. A problem answer says which step it is about
+        (``step``: inspect or issue) and, for the issue, carries the recorded
+        ``inspection``."""
+        person = actor(request, production)
+        try:
+            raw = read_object(await request.body())
+            body = HandoffBody.model_validate(raw)
+        except BodyError as e:
+            return malformed([("body", str(e))])
+        except ValidationError as e:
+            return malformed([(".".join(str(x) for x in err["loc"]) or "body", err["msg"])
+                              for err in e.errors()])
+        key = request.headers.get("idempotency-key")
+        if key is not None:
+            if not 1 <= len(key) <= MAX_HANDOFF_KEY:
+                return malformed([("Idempotency-Key", f"must be 1 to {MAX_HANDOFF_KEY} "
+                                   "characters; leave the header out to send no key")])
+            if body.idempotency_key not in (None, key):
+                return malformed([("idempotency_key", "differs from the Idempotency-Key "
+                                                      "header")])
+        h = Handoff(production=production, actor=person, firearm=body.firearm,
+                    chambers=list(body.chambers), barrel_clear=body.barrel_clear, to=body.to,
+                    pin=body.pin, scene=body.scene,
+                    confirmations=[c.model_dump() for c in body.confirmations],
+                    idempotency_key=key or body.idempotency_key)
+        done = await run_handoff(app_state(request).queue, h)
+        if done.issue is None:
+            return result_problem(done.inspection, status_of(done.inspection),
+                                  step="inspect")
+        if not done.issue.ok:
+            return result_problem(done.issue, status_of(done.issue), step="issue",
+                                  inspection=done.inspection.to_dict())
+        return JSONResponse({"inspection": done.inspection.to_dict(),
+                             "issue": done.issue.to_dict()})
+
     @r.get("/productions", tags=["reads"], responses=problem_responses(401))
     def productions(request: Request) -> dict[str, Any]:
         """The productions this token's account is on, and the person it acts as."""
@@ -230,6 +293,7 @@ def install(app: FastAPI) -> None:
         comps = schema.setdefault("components", {})
         comps.setdefault("schemas", {}).update(command_components())
         comps["schemas"].update(problem_components())
+        comps["schemas"].update(handoff_components())
         _drop_validation_error(schema)
         comps["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         schema["security"] = [{"bearer": []}]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from coldset.domain.commands import COMMAND_TYPES
 
@@ -67,6 +67,10 @@ class ProblemOut(BaseModel):
     field_errors: list[FieldError] = Field(default_factory=list)
     replayed: bool = Field(False, description="true: an idempotent retry; nothing new "
                                               "was written")
+    step: str | None = Field(None, description="a handoff's: the step this is about, "
+                                               "inspect | issue")
+    inspection: ResultOut | None = Field(None, description="a handoff whose issue was not "
+                                                           "allowed: the recorded inspection")
 
 
 #: what each status an API route can answer means (the OpenAPI document's descriptions)
@@ -115,4 +119,53 @@ def command_components() -> dict[str, Any]:
         schema["title"] = body_name(type_)
         schema["additionalProperties"] = False
         out[body_name(type_)] = schema
+    return out
+
+
+class HandoffConfirmation(BaseModel):
+    """One more person confirming the issue with their own PIN."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    person: str = Field(description="Id of the person confirming, e.g. rio")
+    pin: str = Field(description="Their PIN: 4 to 8 digits")
+
+
+class HandoffBody(BaseModel):
+    """A handoff: the checklist (every chamber and the barrel), then the firearm issued to
+    the performer, who confirms with their PIN. The inspection is recorded whatever the
+    issue comes to; the issue is tried only when the inspection was allowed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    firearm: str = Field(description="Id of the firearm, e.g. colt-1")
+    chambers: list[str] = Field(max_length=100, description="What each position holds, from "
+                                "position 1 on: empty | dummy | blank | spent | live | "
+                                "obstructed")
+    barrel_clear: bool = Field(description="true: you looked through the barrel and it is "
+                                           "clear")
+    to: str = Field(description="Id of the performer receiving it, e.g. alec")
+    pin: str = Field(description="The performer's PIN: 4 to 8 digits")
+    scene: str | None = Field(None, description="Id of today's scene it is for, e.g. sc-12")
+    confirmations: list[HandoffConfirmation] = Field(
+        default_factory=list, max_length=20,
+        description="Further confirmations of the issue (e.g. the 1st AD's)")
+    idempotency_key: str | None = Field(None, min_length=1, max_length=120, description=(
+        "a retry with the same key writes nothing (or the Idempotency-Key header)"))
+
+
+class HandoffOut(BaseModel):
+    """A handoff that was done (200): the inspection's result and the issue's."""
+
+    inspection: ResultOut
+    issue: ResultOut
+
+
+def handoff_components() -> dict[str, Any]:
+    """``HandoffBody``, ``HandoffOut`` and the models they use."""
+    out: dict[str, Any] = {}
+    for model in (HandoffBody, HandoffOut):
+        schema = model.model_json_schema(ref_template=REF)
+        out.update(schema.pop("$defs", {}))
+        out[model.__name__] = schema
     return out

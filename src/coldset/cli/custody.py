@@ -1,13 +1,17 @@
 """Custody commands: one CLI command per service command, built from the command models.
 
-``coldset issue --as hana --firearm colt-1 --to alec --scene sc-12 --confirm alec:4821``
+``coldset issue --as hana --firearm colt-1 --to alec --scene sc-12 --confirm alec``
 
 Every command takes ``--production`` (or ``COLDSET_PRODUCTION``; optional when
-there is one production), ``--as`` (the acting person), ``--confirm PERSON:PIN``
-(repeatable), ``--override-reason`` with ``--override-confirm PERSON:PIN``,
-``--idempotency-key``, ``--data JSON`` (fields as a JSON object) and ``--json``.
-List fields repeat (``--positions 1 --positions 2``) or take commas; object
-fields (scene plans, shots, rounds) take JSON.
+there is one production), ``--as`` (the acting person), ``--confirm PERSON``
+(repeatable), ``--override-reason`` with ``--override-confirm PERSON``,
+``--pins-from-stdin``, ``--idempotency-key``, ``--data JSON`` (fields as a JSON
+object) and ``--json``. PINs never go on the command line: each confirmer's PIN
+is read from standard input, the environment or a hidden prompt (see
+:mod:`coldset.cli.pin_input`); so is a new PIN (set-pin, reset-pin, and
+add-person / create-production with ``--with-pin``). List fields repeat
+(``--positions 1 --positions 2``) or take commas; object fields (scene plans,
+shots, rounds) take JSON.
 
 Exit codes: 0 allowed; 1 malformed input or an unknown id (the message says
 what to fix); 2 refused (one line per failing rule: id, reason, source) or
@@ -40,6 +44,7 @@ from coldset.cli.app import (
     handled,
     out,
 )
+from coldset.cli.pin_input import PinSource, confirmer, has_pin, refuse_pin_option
 from coldset.clock import SystemClock
 from coldset.domain.commands import COMMAND_TYPES, CommandBase
 from coldset.install import open_install
@@ -52,7 +57,7 @@ _COMMON = {"type", "production", "actor", "confirmations", "override", "idempote
 def open_service(ctx: typer.Context) -> Iterator[CustodyService]:
     inst = open_install(ctx.obj.settings())
     try:
-        yield CustodyService(inst.store, inst.ledger, SystemClock(),
+        yield CustodyService(inst.store, inst.ledger, SystemClock(), pins=inst.pins,
                              origin_prefix=inst.signer.name)
     finally:
         inst.close()
@@ -69,11 +74,8 @@ def pick_production(svc: CustodyService, production: str | None) -> str:
                    f"productions here: {', '.join(prods) or 'none (run `coldset demo`)'}")
 
 
-def _pair(value: str, what: str) -> dict[str, str]:
-    person, sep, pin = value.partition(":")
-    if not sep or not person or not pin:
-        raise CliError(f"{what} {value!r}: write it as PERSON:PIN, e.g. alec:4821")
-    return {"person": person, "pin": pin}
+def _confirmations(people: list[str], pins: PinSource) -> list[dict[str, str]]:
+    return [{"person": person, "pin": pins.pin(person)} for person in people]
 
 
 # ------------------------------------------------------------------ field mapping
@@ -179,12 +181,17 @@ _COMMON_PARAMS: list[tuple[str, Any, Any]] = [
     ("production", str | None, typer.Option(None, "--production", "-p",
                                             help="Production id (or COLDSET_PRODUCTION).")),
     ("actor", str | None, typer.Option(None, "--as", help="The person acting (their id).")),
-    ("confirm", list[str] | None, typer.Option(None, "--confirm",
-                                               help="PERSON:PIN of a confirmer; repeatable.")),
+    ("confirm", list[str] | None, typer.Option(
+        None, "--confirm", help="A person confirming with their PIN (the PIN is asked for, "
+        "or read from COLDSET_PIN_<PERSON> or --pins-from-stdin); repeatable.")),
     ("override_reason", str | None, typer.Option(None, "--override-reason",
                                                  help="Override a rule that allows it.")),
     ("override_confirm", list[str] | None, typer.Option(
-        None, "--override-confirm", help="PERSON:PIN of an override confirmer; repeatable.")),
+        None, "--override-confirm", help="A person confirming the override with their PIN "
+        "(read as for --confirm); repeatable.")),
+    ("pins_from_stdin", bool, typer.Option(
+        False, "--pins-from-stdin", help="Read the PINs from standard input, one PERSON:PIN a "
+        "line (+new:PIN for a new PIN), instead of asking.")),
     ("idempotency_key", str | None, typer.Option(None, "--idempotency-key",
                                                  help="A retry with the same key is safe.")),
     ("data", str | None, typer.Option(None, "--data", help="Fields as a JSON object.")),
@@ -192,12 +199,30 @@ _COMMON_PARAMS: list[tuple[str, Any, Any]] = [
 ]
 
 
+def _pin_params(field: Any) -> list[inspect.Parameter]:
+    """A command that sets a PIN: --with-pin when it is optional, and the old --pin, hidden,
+    only to refuse it with how to give the PIN now."""
+    params = [inspect.Parameter("pin_on_command_line", inspect.Parameter.KEYWORD_ONLY,
+                                default=typer.Option(None, "--pin", hidden=True),
+                                annotation=str | None)]
+    if not field.is_required():
+        params.insert(0, inspect.Parameter(
+            "with_pin", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
+            default=typer.Option(False, "--with-pin", help="Give them a PIN now, 4 to 8 digits "
+                                 "(asked for twice, or read from COLDSET_NEW_PIN or a +new:PIN "
+                                 "line with --pins-from-stdin).")))
+    return params
+
+
 def _make(type_: str, model: type[CommandBase]) -> None:
     fields = {n: f for n, f in model.model_fields.items() if n not in _COMMON}
     params, kinds = [], {}
+    pin_field = fields.pop("pin", None)
     for n, f in fields.items():
         p, kinds[n] = _option(n, f)
         params.append(p)
+    if pin_field is not None:
+        params.extend(_pin_params(pin_field))
     common = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
               for n, a, d in _COMMON_PARAMS]
 
@@ -206,8 +231,19 @@ def _make(type_: str, model: type[CommandBase]) -> None:
         raw: dict[str, Any] = json.loads(kw.pop("data")) if kw.get("data") else {}
         kw.pop("data", None)
         as_json = kw.pop("as_json")
-        confirms = [_pair(v, "--confirm") for v in kw.pop("confirm") or ()]
-        reason, oconf = kw.pop("override_reason"), kw.pop("override_confirm") or ()
+        if has_pin(raw):
+            raise CliError("--data: a PIN on the command line is visible to every user of "
+                           "this machine and stays in shell history. Leave PINs out of --data: "
+                           "name confirmers with --confirm PERSON and give each PIN at the "
+                           "prompt, in COLDSET_PIN_<PERSON>, or with --pins-from-stdin")
+        if kw.pop("pin_on_command_line", None) is not None:
+            refuse_pin_option("--pin", "Use --with-pin instead." if "with_pin" in kw
+                              else "Leave --pin out.")
+        with_pin = kw.pop("with_pin", pin_field is not None)
+        confirm = [confirmer(v, "--confirm") for v in kw.pop("confirm") or ()]
+        reason = kw.pop("override_reason")
+        oconf = [confirmer(v, "--override-confirm") for v in kw.pop("override_confirm") or ()]
+        pins = PinSource(kw.pop("pins_from_stdin"))
         key, actor, production = kw.pop("idempotency_key"), kw.pop("actor"), kw.pop("production")
         for n, v in kw.items():
             if v is not None:
@@ -218,12 +254,16 @@ def _make(type_: str, model: type[CommandBase]) -> None:
                 raw["actor"] = actor
             elif "actor" not in raw:
                 raise CliError("say who is acting: --as PERSON")
-            if confirms:
-                raw["confirmations"] = confirms
+            if confirm:
+                raw["confirmations"] = _confirmations(confirm, pins)
             if reason or oconf:
                 raw["override"] = {"reason": reason or "",
-                                   "confirmers": [_pair(v, "--override-confirm")
-                                                  for v in oconf]}
+                                   "confirmers": _confirmations(oconf, pins)}
+            if with_pin:
+                owner = raw.get("actor") if type_ == "create_production" else raw.get("person")
+                if not owner:
+                    raise CliError("say whose PIN this is: --person PERSON")
+                raw["pin"] = pins.new_pin(str(owner))
             if key:
                 raw["idempotency_key"] = key
             render(svc.execute(raw), as_json)
@@ -232,6 +272,9 @@ def _make(type_: str, model: type[CommandBase]) -> None:
     command.__signature__ = inspect.Signature(all_params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in all_params}
     short_help, help_ = _doc(model, type_)
+    if pin_field is not None and pin_field.is_required():
+        help_ += ("\n\nThe new PIN is asked for twice (or read from COLDSET_NEW_PIN, or from a "
+                  "+new:PIN line with --pins-from-stdin); it never goes on the command line.")
     command.__doc__ = help_
     command.__name__ = type_
     app.command(name=type_.replace("_", "-"), help=help_, short_help=short_help,

@@ -1,13 +1,18 @@
 """Generate docs/cli.md from the CLI itself, so the reference cannot drift.
 
     .venv/bin/python -m coldset.cli.docgen > docs/cli.md
+    .venv/bin/python -m coldset.cli.docgen --events    # rewrites docs/domain.md's event table
 
-``tests/cli/test_cli_docs.py`` fails when docs/cli.md differs from this output.
+``tests/cli/test_cli_docs.py`` fails when docs/cli.md differs from this output, and
+``tests/domain/test_events.py`` when docs/domain.md's event table differs from the models.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -71,5 +76,23 @@ def render() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+DOMAIN_MD = Path(__file__).resolve().parents[3] / "docs" / "domain.md"
+_EVENTS_BLOCK = re.compile(r"(<!-- events:begin -->\n)(.*?)(<!-- events:end -->)", re.S)
+
+
+def update_events_table(path: Path = DOMAIN_MD) -> None:
+    """Rewrite the event table in docs/domain.md from the event models."""
+    from coldset.domain.events import events_markdown
+
+    text = path.read_text()
+    if not _EVENTS_BLOCK.search(text):
+        raise SystemExit(f"{path} has no <!-- events:begin --> ... <!-- events:end --> block")
+    path.write_text(_EVENTS_BLOCK.sub(lambda m: m.group(1) + events_markdown() + m.group(3),
+                                      text))
+
+
 if __name__ == "__main__":
-    print(render(), end="")
+    if sys.argv[1:] == ["--events"]:
+        update_events_table()
+    else:
+        print(render(), end="")

@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import gc
 import tempfile
-from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
 
 from coldset.cli.app import JSON_OPTION, app, emit_json, handled, out
+from coldset.cli.pin_input import password as read_password
 from coldset.config import ConfigError, Settings
 from coldset.service.accounts import AccountService
 
 DEMO_TIME_ZONE = "America/Denver"   # the sample western's time zone
 
-
-class WriterMode(StrEnum):
-    process = "process"
-    thread = "thread"
 
 account_app = typer.Typer(help="Logins for the web app and API tokens for scripts.",
                           no_args_is_help=True)
@@ -44,7 +40,7 @@ def _demo_install(home: str | None) -> tuple[object, list[object]]:
     init_install(settings, "demo.coldset.local")
     install = open_install(settings)
     clock = SystemClock()
-    custody = CustodyService(install.store, install.ledger, clock)
+    custody = CustodyService(install.store, install.ledger, clock, pins=install.pins)
     accounts = AccountService(install.store, clock)
     # the shoot day is today where the demo western shoots
     day = clock.now().astimezone(ZoneInfo(DEMO_TIME_ZONE)).date()
@@ -76,11 +72,6 @@ def serve(
         30, "--concerns-per-production", min=1,
         help="Anonymous concerns the public form takes per minute for one production, from "
              "every address together."),
-    writer: WriterMode = typer.Option(
-        WriterMode.process, "--writer",
-        help="Where custody commands are decided and recorded: 'process' (default) runs "
-             "the one writer in a process of its own, beside the web server's; 'thread' "
-             "keeps everything in one process (slower under load, simpler to debug)."),
 ) -> None:
     """Start the web app and the JSON API (uvicorn; one writer, in its own process)."""
     import uvicorn
@@ -99,18 +90,19 @@ def serve(
     limits = ConcernLimits(per_address=concerns_per_address,
                            per_production=concerns_per_production)
     application = create_app(install, demo=demo, demo_logins=logins,  # type: ignore[arg-type]
-                             alert_interval=alert_interval, writer=writer.value,
+                             alert_interval=alert_interval,
                              concern_limits=limits)
     # Load every production's state now (the app's startup checks it again before
     # uvicorn listens), then take all of it out of the garbage collector's sight:
     # a full collection over a 100,000-entry state takes ~100 ms, and it would
     # stop every request in the middle of a shoot day.
+    writer: WriterProcess = application.state.coldset.queue
+    writer.start()      # it loads its state on the other core while this process does
     warm_up(application.state.coldset.custody)
-    if isinstance(application.state.coldset.queue, WriterProcess):
-        try:    # loaded meanwhile, on the other core
-            application.state.coldset.queue.wait_ready()
-        except WriterStopped as e:
-            raise ConfigError(str(e)) from None
+    try:
+        writer.wait_ready()
+    except WriterStopped as e:
+        raise ConfigError(str(e)) from None
     gc.collect()
     gc.freeze()
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
@@ -132,6 +124,13 @@ def serve(
                 proxy_headers=forwarded, forwarded_allow_ips="127.0.0.1" if forwarded else None)
 
 
+PASSWORD_FROM_STDIN = typer.Option(
+    False, "--password-from-stdin",
+    help="Read the password from the first line of standard input instead of asking.")
+#: the old --password VALUE: hidden, and refused with how to give it now
+PASSWORD_REFUSED = typer.Option(None, "--password", hidden=True)
+
+
 @account_app.command("add")
 @handled
 def account_add(
@@ -140,11 +139,17 @@ def account_add(
     name: str = typer.Option(..., "--name", help="The person's full name."),
     production: str = typer.Option(None, "--production", help="Production to link."),
     person: str = typer.Option(None, "--person", help="Their person id on that production."),
-    password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
-                                 confirmation_prompt=True, help="At least 10 characters."),
+    password_from_stdin: bool = PASSWORD_FROM_STDIN,
+    password_on_command_line: str | None = PASSWORD_REFUSED,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Create a login (and link it to a person on a production)."""
+    """Create a login (and link it to a person on a production).
+
+    The password (at least 10 characters) is asked for twice, or read from
+    COLDSET_PASSWORD, or from the first line of standard input with
+    --password-from-stdin; it never goes on the command line.
+    """
+    password = read_password(password_from_stdin, password_on_command_line)
     accounts = _accounts(ctx)
     accounts.create(login, name, password)
     if production:
@@ -171,10 +176,15 @@ def account_link(ctx: typer.Context, login: str, production: str, person: str,
 @handled
 def account_password(
     ctx: typer.Context, login: str,
-    password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
-                                 confirmation_prompt=True),
+    password_from_stdin: bool = PASSWORD_FROM_STDIN,
+    password_on_command_line: str | None = PASSWORD_REFUSED,
 ) -> None:
-    """Set a login's password (also turns a demo login into a real one)."""
+    """Set a login's password (also turns a demo login into a real one).
+
+    The password is asked for twice, or read from COLDSET_PASSWORD, or from the
+    first line of standard input with --password-from-stdin.
+    """
+    password = read_password(password_from_stdin, password_on_command_line)
     _accounts(ctx).set_password(login, password)
     out.print(f"Password of {login} changed; its sessions are ended")
 

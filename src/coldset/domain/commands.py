@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -124,8 +124,8 @@ class OverrideRequest(_Strict):
                                      "shown in every report)")
     confirmers: list[Confirmation] = Field(
         default_factory=list, max_length=10,
-        description="The people the rule names, each with their PIN (PERSON:PIN on the "
-                    "command line, e.g. dave:4821)")
+        description="The people the rule names, each with their PIN (on the command "
+                    "line: --override-confirm dave, the PIN asked for)")
 
 
 class CommandBase(_Strict):
@@ -135,8 +135,9 @@ class CommandBase(_Strict):
     actor: Id = Field(description="Id of the person doing this (you), e.g. hana")
     confirmations: list[Confirmation] = Field(
         default_factory=list, max_length=20,
-        description="People confirming with their own PIN (PERSON:PIN on the command line, "
-                    "e.g. alec:4821): the performer, 1st AD or safety contact a rule asks for")
+        description="People confirming with their own PIN (on the command line: --confirm "
+                    "alec, the PIN asked for): the performer, 1st AD or safety contact a rule "
+                    "asks for")
     override: OverrideRequest | None = Field(
         None, description="Override a rule that allows it: a reason and the confirmers' PINs")
     idempotency_key: Key | None = Field(
@@ -469,7 +470,7 @@ class RecordTraining(CommandBase):
 class RecordConsent(CommandBase):
     """Record a performer's consent to handle a weapon type.
 
-    The performer gives it themselves, or confirms it with their PIN (PERSON:PIN).
+    The performer gives it themselves, or confirms it with their PIN (--confirm).
     Needed before issue (performer-trained).
     """
 
@@ -481,7 +482,7 @@ class RecordConsent(CommandBase):
 class WithdrawConsent(CommandBase):
     """Withdraw a performer's consent to handle a weapon type, at any time, for any reason.
 
-    The performer does it themselves, or confirms it with their PIN (PERSON:PIN) on the
+    The performer does it themselves, or confirms it with their PIN (--confirm) on the
     armorer's tablet; nobody can do it for them and nobody has to agree. From then on
     no firearm of that type is issued to them (performer-trained) until they consent
     again. A firearm of that type they hold now stays recorded with them: the handler
@@ -916,10 +917,11 @@ Command = Annotated[
 
 _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 
-#: command type name -> model class
+#: command type name -> model class, read off the ``Command`` union: the union is the one
+#: list of commands (a ``CommandBase`` subclass not in it is no command; a test checks).
 COMMAND_TYPES: dict[str, type[CommandBase]] = {
-    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
-    for cls in CommandBase.__subclasses__()
+    get_args(cls.model_fields["type"].annotation)[0]: cls
+    for cls in get_args(get_args(Command)[0])
 }
 
 

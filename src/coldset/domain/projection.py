@@ -1,15 +1,23 @@
 """The projection: fold ledger entries into a :class:`State`. Deterministic and pure.
 
-``apply_entry(state, entry)`` folds one envelope (it sets the entry time, then
-applies each event); ``apply(state, event)`` folds one event. Rebuilding a
-production is ``fold(entries)``; the service applies the same functions
-incrementally, so both give the same state.
+``apply_entry(state, entry)`` returns the state after one more entry and leaves
+``state`` as it was (a State is a snapshot that nothing changes once it is
+made: see :mod:`coldset.domain.state`). Rebuilding a production is
+``fold(entries)``; the service applies the same functions incrementally, so
+both give the same state.
+
+Inside, each entry is folded into a *draft*: a shallow copy of the state that
+only this module holds (its collections are still shared, but they are
+persistent maps: ``set`` and ``delete`` make new maps, the old ones stay as
+they were). The handlers below change only the draft's attributes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
+
+from immutables import Map
 
 from coldset.domain.events import Event
 from coldset.domain.model import (
@@ -56,7 +64,8 @@ from coldset.domain.state import State
 
 Handler = Callable[[State, Event, str], None]
 _HANDLERS: dict[str, Handler] = {}
-
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def _on(type_: str) -> Callable[[Handler], Handler]:
@@ -66,39 +75,53 @@ def _on(type_: str) -> Callable[[Handler], Handler]:
     return deco
 
 
-def apply(state: State, event: Event) -> State:
-    """Fold one event into ``state`` (in place) and return it."""
-    _HANDLERS[event["type"]](state, event, state.last_at)
-    return state
+def _draft(state: State) -> State:
+    """A copy of ``state`` the fold may change (it shares the persistent maps)."""
+    draft: State = replace(state, dirty=set())
+    return draft
+
+
+def _fold_into(draft: State, entry: dict[str, Any]) -> None:
+    """Fold one entry into a draft; while its events apply, ``size`` is its log index."""
+    draft.last_at = entry["at"]
+    for e in entry.get("events", ()):
+        _HANDLERS[e["type"]](draft, e, draft.last_at)
+    draft.size += 1
 
 
 def apply_entry(state: State, entry: dict[str, Any]) -> State:
-    """Fold one entry; while its events apply, ``state.size`` is the entry's log index."""
-    state.last_at = entry["at"]
-    for e in entry.get("events", ()):
-        apply(state, e)
-    state.size += 1
-    return state
+    """The state after ``entry``; ``state`` itself is left as it was.
+
+    The new state's ``dirty`` holds what this entry touched.
+    """
+    draft = _draft(state)
+    _fold_into(draft, entry)
+    return draft
 
 
-def fold(entries: Iterable[dict[str, Any]]) -> State:
-    state = State()
+def fold(entries: Iterable[dict[str, Any]], start: State | None = None) -> State:
+    """The state after ``entries``, from ``start`` (left as it was) or from nothing."""
+    draft = _draft(start) if start is not None else State()
     for entry in entries:
-        apply_entry(state, entry)
-    state.dirty.clear()
-    return state
+        _fold_into(draft, entry)
+    draft.dirty.clear()
+    return draft
 
 
 # ---------------------------------------------------------------- helpers
 
 
+def _without(m: Map[K, V], key: K) -> Map[K, V]:
+    return m.delete(key) if key in m else m
+
+
 def _firearm(s: State, fid: str, **changes: Any) -> None:
-    s.firearms[fid] = replace(s.firearms[fid], **changes)
+    s.firearms = s.firearms.set(fid, replace(s.firearms[fid], **changes))
     s.dirty.add(("firearm", fid))
 
 
 def _lot(s: State, lid: str, **changes: Any) -> None:
-    s.lots[lid] = replace(s.lots[lid], **changes)
+    s.lots = s.lots.set(lid, replace(s.lots[lid], **changes))
     s.dirty.add(("lot", lid))
 
 
@@ -126,12 +149,12 @@ def _moved(s: State, lid: str, at: str) -> None:
 
 
 def _person(s: State, pid: str, **changes: Any) -> None:
-    s.people[pid] = replace(s.people[pid], **changes)
+    s.people = s.people.set(pid, replace(s.people[pid], **changes))
     s.dirty.add(("person", pid))
 
 
 def _container(s: State, cid: str, **changes: Any) -> None:
-    s.containers[cid] = replace(s.containers[cid], **changes)
+    s.containers = s.containers.set(cid, replace(s.containers[cid], **changes))
     s.dirty.add(("container", cid))
 
 
@@ -149,34 +172,34 @@ def _production_created(s: State, e: Event, at: str) -> None:
         id=e["production"], title=e["title"], origin=e["origin"], time_zone=e["time_zone"],
         exemption=Exemption(e["exemption"]), settings=ProductionSettings(**e["settings"]),
         created_at=at)
-    s.people[e["person"]] = Person(e["person"], e["name"], frozenset({Role.admin}),
-                                   has_pin=bool(e.get("has_pin")))
+    s.people = s.people.set(e["person"], Person(e["person"], e["name"], frozenset({Role.admin}),
+                                   has_pin=bool(e.get("has_pin"))))
     s.dirty.update({("production", e["production"]), ("person", e["person"])})
 
 
 @_on("unit_added")
 def _unit_added(s: State, e: Event, at: str) -> None:
-    s.units[e["unit"]] = Unit(e["unit"], e["name"])
+    s.units = s.units.set(e["unit"], Unit(e["unit"], e["name"]))
     s.dirty.add(("unit", e["unit"]))
 
 
 @_on("set_added")
 def _set_added(s: State, e: Event, at: str) -> None:
-    s.sets[e["set"]] = Set(e["set"], e["unit"], e["name"], e.get("location", ""))
+    s.sets = s.sets.set(e["set"], Set(e["set"], e["unit"], e["name"], e.get("location", "")))
     s.dirty.add(("set", e["set"]))
 
 
 @_on("shoot_day_added")
 def _shoot_day_added(s: State, e: Event, at: str) -> None:
-    s.shoot_days[e["shoot_day"]] = ShootDay(e["shoot_day"], e["date"])
+    s.shoot_days = s.shoot_days.set(e["shoot_day"], ShootDay(e["shoot_day"], e["date"]))
     s.dirty.add(("shoot_day", e["shoot_day"]))
 
 
 @_on("person_added")
 def _person_added(s: State, e: Event, at: str) -> None:
-    s.people[e["person"]] = Person(e["person"], e["name"],
+    s.people = s.people.set(e["person"], Person(e["person"], e["name"],
                                    frozenset(Role(r) for r in e.get("roles", ())),
-                                   has_pin=bool(e.get("has_pin")))
+                                   has_pin=bool(e.get("has_pin"))))
     s.dirty.add(("person", e["person"]))
 
 
@@ -202,29 +225,30 @@ def _credential_recorded(s: State, e: Event, at: str) -> None:
 @_on("pin_set")
 def _pin_set(s: State, e: Event, at: str) -> None:
     _person(s, e["person"], has_pin=True)
-    s.pin_failures.pop(e["person"], None)
+    s.pin_failures = _without(s.pin_failures, e["person"])
 
 
 @_on("pin_reset")
 def _pin_reset(s: State, e: Event, at: str) -> None:
     _person(s, e["person"], has_pin=True)
-    s.pin_failures.pop(e["person"], None)
-    s.pin_locked.pop(e["person"], None)
+    s.pin_failures = _without(s.pin_failures, e["person"])
+    s.pin_locked = _without(s.pin_locked, e["person"])
 
 
 @_on("pin_rejected")
 def _pin_rejected(s: State, e: Event, at: str) -> None:
     pid = e["person"]
-    s.pin_failures[pid] = (*s.pin_failures.get(pid, ()), at)
+    s.pin_failures = s.pin_failures.set(pid, (*s.pin_failures.get(pid, ()), at))
     if e.get("locks"):
-        s.pin_locked[pid] = at
+        s.pin_locked = s.pin_locked.set(pid, at)
     s.dirty.add(("person", pid))
 
 
 @_on("container_added")
 def _container_added(s: State, e: Event, at: str) -> None:
-    s.containers[e["container"]] = Container(e["container"], ContainerKind(e["kind"]),
-                                             e["name"], e.get("unit"))
+    new = Container(e["container"], ContainerKind(e["kind"]),
+                    e["name"], e.get("unit"))
+    s.containers = s.containers.set(e["container"], new)
     s.dirty.add(("container", e["container"]))
 
 
@@ -235,13 +259,13 @@ def _container_added(s: State, e: Event, at: str) -> None:
 def _firearm_received(s: State, e: Event, at: str) -> None:
     fid, place = e["firearm"], e["place"]
     kind, _, ref = place.partition(":")
-    s.firearms[fid] = Firearm(
+    s.firearms = s.firearms.set(fid, Firearm(
         id=fid, manufacturer=e["manufacturer"], model=e["model"], serial=e["serial"],
         type=FirearmType(e["firearm_type"]), caliber=e["caliber"], capacity=e["capacity"],
         custody=Custody(kind, ref), importer=e.get("importer", ""),
         owner=e.get("owner", ""), receipt_date=e["receipt_date"],
         receipt_source=e["receipt_source"], chambers=(None,) * e["capacity"],
-        custody_changed_at=at, custody_changed_index=s.size)
+        custody_changed_at=at, custody_changed_index=s.size))
     if kind == "container":
         _container(s, ref, firearms=s.containers[ref].firearms | {fid})
     s.dirty.add(("firearm", fid))
@@ -262,11 +286,12 @@ def _firearm_returned(s: State, e: Event, at: str) -> None:
 def _lot_received(s: State, e: Event, at: str) -> None:
     lid = e["lot"]
     src = e.get("dummy_source")
-    s.lots[lid] = Lot(lid, RoundKind(e["kind"]), e["caliber"], e["maker"], e.get("load", ""),
-                      dummy_source=DummySource(src) if src else None,
-                      receipt_date=e["receipt_date"], receipt_source=e["receipt_source"],
-                      moved_at=at, moved_index=s.size,      # received and counted at once
-                      reconciled_at=at, reconciled_index=s.size)
+    new = Lot(lid, RoundKind(e["kind"]), e["caliber"], e["maker"], e.get("load", ""),
+              dummy_source=DummySource(src) if src else None,
+              receipt_date=e["receipt_date"], receipt_source=e["receipt_source"],
+              moved_at=at, moved_index=s.size,      # received and counted at once
+              reconciled_at=at, reconciled_index=s.size)
+    s.lots = s.lots.set(lid, new)
     _counts(s, lid, received=e["count"])
     _move_rounds(s, lid, e["place"], e["count"])
 
@@ -318,13 +343,13 @@ def _container_unlocked(s: State, e: Event, at: str) -> None:
 
 @_on("handler_checked_in")
 def _checked_in(s: State, e: Event, at: str) -> None:
-    s.checked_in[e["person"]] = (e["unit"], e["set"])
+    s.checked_in = s.checked_in.set(e["person"], (e["unit"], e["set"]))
     s.dirty.add(("person", e["person"]))
 
 
 @_on("handler_checked_out")
 def _checked_out(s: State, e: Event, at: str) -> None:
-    s.checked_in.pop(e["person"], None)
+    s.checked_in = _without(s.checked_in, e["person"])
     s.dirty.add(("person", e["person"]))
 
 
@@ -362,29 +387,30 @@ def _scene_scheduled(s: State, e: Event, at: str) -> None:
                          x.get("firearm"))
                     for x in e.get("shots", ())),
         mitigations=tuple(e.get("mitigations", ())))
-    s.scenes[e["scene"]] = Scene(e["scene"], e["shoot_day"], e["unit"], e["set"], e["title"],
-                                 plan, tuple(e.get("cast_crew", ())))
+    new = Scene(e["scene"], e["shoot_day"], e["unit"], e["set"], e["title"],
+                plan, tuple(e.get("cast_crew", ())))
+    s.scenes = s.scenes.set(e["scene"], new)
     s.dirty.add(("scene", e["scene"]))
 
 
 @_on("plan_signed")
 def _plan_signed(s: State, e: Event, at: str) -> None:
     sc = s.scenes[e["scene"]]
-    s.scenes[sc.id] = replace(sc, signoffs={**sc.signoffs, e["role"]: e["person"]})
+    s.scenes = s.scenes.set(sc.id, replace(sc, signoffs={**sc.signoffs, e["role"]: e["person"]}))
     s.dirty.add(("scene", sc.id))
 
 
 @_on("safety_meeting_held")
 def _meeting(s: State, e: Event, at: str) -> None:
-    s.meetings[e["meeting"]] = SafetyMeeting(
+    s.meetings = s.meetings.set(e["meeting"], SafetyMeeting(
         e["meeting"], e["shoot_day"], e.get("scene"), e["held_by"], at,
-        tuple(e["attendees"]), tuple(e.get("absent", ())), e.get("topics", ""))
+        tuple(e["attendees"]), tuple(e.get("absent", ())), e.get("topics", "")))
     s.dirty.add(("meeting", e["meeting"]))
 
 
 @_on("scene_wrapped")
 def _scene_wrapped(s: State, e: Event, at: str) -> None:
-    s.scenes[e["scene"]] = replace(s.scenes[e["scene"]], wrapped_at=at)
+    s.scenes = s.scenes.set(e["scene"], replace(s.scenes[e["scene"]], wrapped_at=at))
     s.dirty.add(("scene", e["scene"]))
 
 
@@ -394,9 +420,10 @@ def _scene_wrapped(s: State, e: Event, at: str) -> None:
 @_on("firearm_inspected")
 def _inspected(s: State, e: Event, at: str) -> None:
     iid, fid = e["inspection"], e["firearm"]
-    s.inspections[iid] = Inspection(iid, fid, e["by"], at, tuple(e.get("chambers", ())),
-                                    bool(e["barrel_clear"]), bool(e.get("function_check")),
-                                    tuple(e.get("witnesses", ())))
+    new = Inspection(iid, fid, e["by"], at, tuple(e.get("chambers", ())),
+                     bool(e["barrel_clear"]), bool(e.get("function_check")),
+                     tuple(e.get("witnesses", ())))
+    s.inspections = s.inspections.set(iid, new)
     s.dirty.add(("inspection", iid))
     changes: dict[str, Any] = {"last_inspection": iid}
     if e["barrel_clear"]:
@@ -473,23 +500,25 @@ def _unloaded(s: State, e: Event, at: str) -> None:
 
 @_on("incident_reported")
 def _incident(s: State, e: Event, at: str) -> None:
-    s.incidents[e["incident"]] = Incident(e["incident"], IncidentKind(e["kind"]), e["by"], at,
-                                          e.get("unit"), e.get("firearm"), e.get("lot"),
-                                          e["description"], e.get("stop_work"))
+    new = Incident(e["incident"], IncidentKind(e["kind"]), e["by"], at,
+                   e.get("unit"), e.get("firearm"), e.get("lot"),
+                   e["description"], e.get("stop_work"))
+    s.incidents = s.incidents.set(e["incident"], new)
     s.dirty.add(("incident", e["incident"]))
 
 
 @_on("stop_work_called")
 def _stop_work_called(s: State, e: Event, at: str) -> None:
-    s.stop_works[e["stop_work"]] = StopWork(e["stop_work"], e["scope"], e["reason"], e["by"],
-                                            at, e.get("rule"), e.get("incident"))
+    new = StopWork(e["stop_work"], e["scope"], e["reason"], e["by"],
+                   at, e.get("rule"), e.get("incident"))
+    s.stop_works = s.stop_works.set(e["stop_work"], new)
     s.dirty.add(("stop_work", e["stop_work"]))
 
 
 @_on("stop_work_cleared")
 def _stop_work_cleared(s: State, e: Event, at: str) -> None:
     sw = s.stop_works[e["stop_work"]]
-    s.stop_works[sw.id] = replace(sw, cleared_by=tuple(e["by"]), cleared_at=at)
+    s.stop_works = s.stop_works.set(sw.id, replace(sw, cleared_by=tuple(e["by"]), cleared_at=at))
     s.dirty.add(("stop_work", sw.id))
 
 
@@ -513,29 +542,32 @@ def _released(s: State, e: Event, at: str) -> None:
 
 @_on("concern_raised")
 def _concern_raised(s: State, e: Event, at: str) -> None:
-    s.concerns[e["concern"]] = Concern(e["concern"], e["text"], e.get("raised_by"), at,
-                                       e.get("unit"))
+    new = Concern(e["concern"], e["text"], e.get("raised_by"), at,
+                  e.get("unit"))
+    s.concerns = s.concerns.set(e["concern"], new)
     s.dirty.add(("concern", e["concern"]))
 
 
 @_on("concern_acknowledged")
 def _concern_ack(s: State, e: Event, at: str) -> None:
     c = s.concerns[e["concern"]]
-    s.concerns[c.id] = replace(c, answered_by=e["by"], answer=e["answer"], answered_at=at)
+    new = replace(c, answered_by=e["by"], answer=e["answer"], answered_at=at)
+    s.concerns = s.concerns.set(c.id, new)
     s.dirty.add(("concern", c.id))
 
 
 @_on("alert_raised")
 def _alert_raised(s: State, e: Event, at: str) -> None:
-    s.alerts[e["alert"]] = Alert(e["alert"], e["rule"], e["reason"], e["source"], at,
-                                 e.get("subject", ""), tuple(e.get("roles", ())))
+    s.alerts = s.alerts.set(e["alert"], Alert(e["alert"], e["rule"], e["reason"], e["source"], at,
+                                 e.get("subject", ""), tuple(e.get("roles", ()))))
     s.dirty.add(("alert", e["alert"]))
 
 
 @_on("alert_resolved")
 def _alert_resolved(s: State, e: Event, at: str) -> None:
     a = s.alerts[e["alert"]]
-    s.alerts[a.id] = replace(a, resolved_by=e["by"], resolved_at=at, resolution=e["resolution"])
+    new = replace(a, resolved_by=e["by"], resolved_at=at, resolution=e["resolution"])
+    s.alerts = s.alerts.set(a.id, new)
     s.dirty.add(("alert", a.id))
 
 
@@ -564,7 +596,7 @@ def _reconciled(s: State, e: Event, at: str) -> None:
 
 @_on("meal_break_started")
 def _meal_started(s: State, e: Event, at: str) -> None:
-    s.meal_breaks[e["unit"]] = at
+    s.meal_breaks = s.meal_breaks.set(e["unit"], at)
     s.dirty.add(("unit", e["unit"]))
     for fid, f in list(s.firearms.items()):   # a meal is a break in custody for every firearm
         if not f.disposed:
@@ -573,19 +605,20 @@ def _meal_started(s: State, e: Event, at: str) -> None:
 
 @_on("meal_break_ended")
 def _meal_ended(s: State, e: Event, at: str) -> None:
-    s.meal_breaks.pop(e["unit"], None)
+    s.meal_breaks = _without(s.meal_breaks, e["unit"])
     s.dirty.add(("unit", e["unit"]))
 
 
 @_on("day_wrapped")
 def _day_wrapped(s: State, e: Event, at: str) -> None:
     d = s.shoot_days[e["shoot_day"]]
-    s.shoot_days[d.id] = replace(d, wrapped_at=at)
+    s.shoot_days = s.shoot_days.set(d.id, replace(d, wrapped_at=at))
     s.dirty.add(("shoot_day", d.id))
 
 
 @_on("override_recorded")
 def _override(s: State, e: Event, at: str) -> None:
-    s.overrides[e["override"]] = Override(e["override"], tuple(e["rules"]), e["reason"],
-                                          e["by"], tuple(e["confirmers"]), at, e["command"])
+    new = Override(e["override"], tuple(e["rules"]), e["reason"],
+                   e["by"], tuple(e["confirmers"]), at, e["command"])
+    s.overrides = s.overrides.set(e["override"], new)
     s.dirty.add(("override", e["override"]))

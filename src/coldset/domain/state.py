@@ -1,4 +1,4 @@
-"""The current state of one production, folded from its log (see ``projection.apply``).
+"""The current state of one production, folded from its log (see ``projection.apply_entry``).
 
 Custody is exact by construction (``single-custody``): every firearm's
 ``custody`` is either a container (its id is then in that container's
@@ -6,14 +6,25 @@ Custody is exact by construction (``single-custody``): every firearm's
 firearm are counted per place in ``Lot.where`` ("container:<id>" or
 "person:<id>"); rounds in a firearm are its ``chambers``.
 
-``dirty`` collects the (table, id) pairs the last events touched, so the
-service writes only changed projection rows. It is not part of equality.
+A ``State`` is a snapshot: once made, nothing changes it. Its collections are
+persistent maps (``immutables.Map``: read like a dict, never written; a change
+makes a new map that shares the rest) holding frozen dataclasses, and
+``projection.apply_entry`` returns a *new* ``State`` and leaves the one it was
+given as it was. So the service hands the same object to any number of readers
+in any threads (pages iterate it outside every lock) while its writer folds the
+next batch into a new one, and publishes that only after it commits. Never set
+an attribute of a ``State`` you did not just make yourself.
+
+``dirty`` holds the (table, id) pairs the entry that made this state touched, so
+the service writes only changed projection rows. It is not part of equality.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from immutables import Map
 
 from coldset.clock import parse_rfc3339
 from coldset.domain.model import (
@@ -51,25 +62,25 @@ class State:
     production: Production | None = None
     size: int = 0                       # entries folded so far (= ledger size)
     last_at: str = ""                   # time of the latest entry folded
-    units: dict[str, Unit] = field(default_factory=dict)
-    sets: dict[str, Set] = field(default_factory=dict)
-    shoot_days: dict[str, ShootDay] = field(default_factory=dict)
-    scenes: dict[str, Scene] = field(default_factory=dict)
-    people: dict[str, Person] = field(default_factory=dict)
-    firearms: dict[str, Firearm] = field(default_factory=dict)
-    lots: dict[str, Lot] = field(default_factory=dict)
-    containers: dict[str, Container] = field(default_factory=dict)
-    inspections: dict[str, Inspection] = field(default_factory=dict)
-    meetings: dict[str, SafetyMeeting] = field(default_factory=dict)
-    incidents: dict[str, Incident] = field(default_factory=dict)
-    concerns: dict[str, Concern] = field(default_factory=dict)
-    alerts: dict[str, Alert] = field(default_factory=dict)
-    stop_works: dict[str, StopWork] = field(default_factory=dict)
-    overrides: dict[str, Override] = field(default_factory=dict)
-    checked_in: dict[str, tuple[str, str]] = field(default_factory=dict)  # handler -> (unit, set)
-    meal_breaks: dict[str, str] = field(default_factory=dict)   # unit -> started at
-    pin_failures: dict[str, tuple[str, ...]] = field(default_factory=dict)  # person -> times
-    pin_locked: dict[str, str] = field(default_factory=dict)    # person -> locked since
+    units: Map[str, Unit] = field(default_factory=Map)
+    sets: Map[str, Set] = field(default_factory=Map)
+    shoot_days: Map[str, ShootDay] = field(default_factory=Map)
+    scenes: Map[str, Scene] = field(default_factory=Map)
+    people: Map[str, Person] = field(default_factory=Map)
+    firearms: Map[str, Firearm] = field(default_factory=Map)
+    lots: Map[str, Lot] = field(default_factory=Map)
+    containers: Map[str, Container] = field(default_factory=Map)
+    inspections: Map[str, Inspection] = field(default_factory=Map)
+    meetings: Map[str, SafetyMeeting] = field(default_factory=Map)
+    incidents: Map[str, Incident] = field(default_factory=Map)
+    concerns: Map[str, Concern] = field(default_factory=Map)
+    alerts: Map[str, Alert] = field(default_factory=Map)
+    stop_works: Map[str, StopWork] = field(default_factory=Map)
+    overrides: Map[str, Override] = field(default_factory=Map)
+    checked_in: Map[str, tuple[str, str]] = field(default_factory=Map)  # handler -> (unit, set)
+    meal_breaks: Map[str, str] = field(default_factory=Map)   # unit -> started at
+    pin_failures: Map[str, tuple[str, ...]] = field(default_factory=Map)  # person -> times
+    pin_locked: Map[str, str] = field(default_factory=Map)    # person -> locked since
     dirty: set[tuple[str, str]] = field(default_factory=set, compare=False, repr=False)
 
     # ------------------------------------------------------------- settings

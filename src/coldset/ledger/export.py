@@ -116,7 +116,7 @@ def export_log(
                 "from_seq": a.seq, "to_seq": b.seq, "from_size": a.size, "to_size": b.size,
                 "proof": [base64.b64encode(h).decode() for h in proof],
             }) + "\n")
-    (directory / "verifier.key").write_text(ledger.signer.verifier_text + "\n")
+    (directory / "verifier.key").write_text(ledger.verifier.to_text() + "\n")
     verify_py = directory / "verify.py"
     verify_py.write_text(standalone_verifier_source(), encoding="utf-8")
     os.chmod(verify_py, 0o755)
@@ -132,7 +132,7 @@ def export_log(
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (directory / "README.md").write_text(_README.format(
-        origin=origin, size=size, checkpoints=len(cps), key=ledger.signer.verifier_text))
+        origin=origin, size=size, checkpoints=len(cps), key=ledger.verifier.to_text()))
     return ExportResult(directory, origin, size, len(cps))
 
 

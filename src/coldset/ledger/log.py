@@ -149,9 +149,11 @@ def read_nodes(conn: Connection, log_id: int, addrs: Iterable[Addr]) -> dict[Add
 class Ledger:
     """Append-only logs signed by one key (the install's)."""
 
-    def __init__(self, signer: Signer) -> None:
+    def __init__(self, signer: Signer, verifier: Verifier | None = None) -> None:
+        """``verifier``: the key the log's checkpoints must be signed by, when it is
+        pinned elsewhere (the install's); default: the signer's own."""
         self.signer = signer
-        self.verifier = Verifier.from_text(signer.verifier_text)
+        self.verifier = verifier or Verifier.from_text(signer.verifier_text)
         # Frontier cache for the single writer: origin -> (size, root, frontier
         # nodes, partial rows). Checked against the stored size and root on each
         # append, so a rolled-back transaction or another writer only costs a reload.

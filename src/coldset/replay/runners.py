@@ -88,7 +88,8 @@ class ServiceRunner:
 
         self.home, self.install = _fresh_install()
         self.clock = FixedClock(datetime(2000, 1, 1, tzinfo=UTC))
-        self.service = CustodyService(self.install.store, self.install.ledger, self.clock)
+        self.service = CustodyService(self.install.store, self.install.ledger, self.clock,
+                                      pins=self.install.pins)
 
     def execute(self, command: dict[str, Any], at: datetime) -> Outcome:
         self.clock.set(at)

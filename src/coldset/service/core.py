@@ -14,22 +14,25 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, bindparam, insert, select
+from pydantic import PrivateAttr
+from sqlalchemy import Connection, String, bindparam, delete, insert, select
 
 from coldset import canonical
 from coldset.clock import Clock
 from coldset.domain import commands as c
 from coldset.domain.events import entry_bytes, parse_entry
 from coldset.domain.pipeline import Decision, PinResult, decide_entry
-from coldset.domain.projection import apply_entry
+from coldset.domain.projection import apply_entry, fold
 from coldset.domain.state import State
 from coldset.ledger.log import Ledger, LogInfo, UnknownLog
 from coldset.service import pins as pinstore
 from coldset.service import timeline
 from coldset.service.result import Result
 from coldset.service.rows import production_row, write_rows
+from coldset.store.accounts_schema import account_logins, account_members
 from coldset.store.custody_schema import (
     custody_concern_tokens,
     custody_idempotency,
@@ -89,6 +92,46 @@ class _Pending:
     created: bool = False
 
 
+class CreateProductionFor(c.CreateProduction):
+    """``create_production`` that also links an account (its login) to the new production's
+    first person, in the SAME write transaction as the production's first entry: either the
+    production exists and the login acts as its admin, or neither. The link is not part of
+    the command as logged (a private attribute, kept when the command is pickled to the
+    writer process); an idempotent retry answers the first result and links nothing
+    again. Make one with :func:`create_production_for`."""
+
+    _link_login: str | None = PrivateAttr(None)
+
+    @property
+    def link_login(self) -> str | None:
+        return self._link_login
+
+    def command(self) -> c.CreateProduction:
+        """The plain command (what the rules decide and the log records)."""
+        return c.CreateProduction.model_validate(self.model_dump())
+
+
+def create_production_for(command: CommandInput, login: str) -> c.CommandBase | Result:
+    """``command`` (a ``create_production``) parsed, to be run with ``login`` linked to its
+    actor in the same transaction; or the ``malformed`` :class:`Result` it gets."""
+    checked = validate(command)
+    if isinstance(checked, Result):
+        return checked
+    if not isinstance(checked, c.CreateProduction):
+        raise TypeError(f"create_production_for takes a create_production, not "
+                        f"{checked.command_type}")
+    out = CreateProductionFor.model_validate(checked.model_dump())
+    out._link_login = login
+    return out
+
+
+def _pin_owner(cmd: c.CommandBase) -> str:
+    """Whose PIN a PIN-setting command sets: the creator's, or the named person's."""
+    if isinstance(cmd, c.CreateProduction):
+        return cmd.actor
+    return cmd.person  # type: ignore[attr-defined, no-any-return]
+
+
 def command_hash(cmd: c.CommandBase) -> str:
     """What an idempotency key remembers of its command (no PINs in it)."""
     return hashlib.sha256(canonical.dumps(c.public_dict(cmd))).hexdigest()
@@ -103,10 +146,12 @@ class CustodyService:
     """``execute`` / ``execute_batch`` commands; ``board``, ``timeline``, ``rebuild``."""
 
     def __init__(self, store: Store, ledger: Ledger, clock: Clock, *,
-                 origin_prefix: str | None = None) -> None:
+                 pins: pinstore.PinHasher, origin_prefix: str | None = None) -> None:
+        """``pins``: the install's PIN hasher (its pepper; see :mod:`coldset.service.pins`)."""
         self.store = store
         self.ledger = ledger
         self.clock = clock
+        self.pins = pins
         self.origin_prefix = origin_prefix or ledger.signer.name
         self._states: dict[str, State] = {}
         # production -> (ledger size, person -> PIN hash or None). Valid only
@@ -127,8 +172,13 @@ class CustodyService:
         return self.execute_batch([command], actor_pins=[actor_pin])[0]
 
     def execute_batch(self, commands: Sequence[CommandInput], *,
-                      actor_pins: Sequence[str | None] | None = None) -> list[Result]:
-        """Run commands in order in ONE transaction (group commit: one checkpoint per log)."""
+                      actor_pins: Sequence[str | None] | None = None,
+                      times: Sequence[datetime | None] | None = None) -> list[Result]:
+        """Run commands in order in ONE transaction (group commit: one checkpoint per log).
+
+        ``times``: when each command happened, where the caller's clock says so (the
+        server's injected clock, stamped when the command arrived); None: this service's
+        clock, now."""
         results: list[Result | None] = [None] * len(commands)
         parsed: list[tuple[int, c.CommandBase]] = []
         for i, raw in enumerate(commands):
@@ -137,8 +187,8 @@ class CustodyService:
             except c.CommandError as e:
                 results[i] = _malformed(raw, e)
         # argon2 is slow: hash new PINs before taking the write lock
-        new_pins = {i: pinstore.hash_pin(cmd.pin) for i, cmd in parsed
-                    if isinstance(cmd, _PIN_COMMANDS) and cmd.pin}
+        new_pins = {i: self.pins.hash(cmd.production, _pin_owner(cmd), cmd.pin)
+                    for i, cmd in parsed if isinstance(cmd, _PIN_COMMANDS) and cmd.pin}
         keys: dict[str, list[str]] = {}
         for _i, cmd in parsed:
             if cmd.idempotency_key:
@@ -149,17 +199,19 @@ class CustodyService:
                 with self.store.write() as conn:
                     for i, cmd in parsed:
                         pin = actor_pins[i] if actor_pins else None
-                        results[i] = self._one(conn, cmd, pending, new_pins.get(i), pin, keys)
+                        results[i] = self._one(conn, cmd, pending, new_pins.get(i), pin, keys,
+                                               times[i] if times else None)
                     for prod, p in pending.items():
                         self._flush(conn, prod, p)
             except BaseException:
+                # nothing was committed: readers stay on the snapshot published before
+                # (it is still the log's state, and every load checks the log's size)
                 for prod in pending:
-                    self._states.pop(prod, None)
                     self._pins.pop(prod, None)
                 raise
             for prod, p in pending.items():
                 if p.state.production is not None:
-                    self._states[prod] = p.state
+                    self._states[prod] = p.state    # committed: publish the new snapshot
                     # what this transaction saw and wrote is what the log's new size holds
                     self._pins[prod] = (p.state.size, p.pins)
                 else:
@@ -168,7 +220,10 @@ class CustodyService:
 
     def _one(self, conn: Connection, cmd: c.CommandBase, pending: dict[str, _Pending],
              pin_hash: str | None, actor_pin: str | None,
-             keys: dict[str, list[str]]) -> Result:
+             keys: dict[str, list[str]], at: datetime | None = None) -> Result:
+        login = None
+        if isinstance(cmd, CreateProductionFor):
+            login, cmd = cmd.link_login, cmd.command()
         prod = cmd.production
         p = pending.get(prod)
         if p is None:
@@ -191,7 +246,12 @@ class CustodyService:
                 entry = p.by_index.get(idx) or parse_entry(
                     self.ledger.entry(conn, p.origin, idx))
                 return Result.from_entry(entry, idx, replayed=True)
-        now = self.clock.now()
+        if login is not None and not conn.execute(select(account_logins.c.login).where(
+                account_logins.c.login == login)).first():
+            return Result("rejected", prod, cmd.command_type, error_kind="unknown-id",
+                          error=f"no login {login!r} to make the production's first person; "
+                                "nothing was created")
+        now = at or self.clock.now()
         d = decide_entry(p.state, cmd, now, self._check_pins(conn, p, cmd, actor_pin),
                          origin=p.origin)
         if d.entry is None or (isinstance(cmd, c.CreateProduction) and d.status != "allowed"):
@@ -203,9 +263,8 @@ class CustodyService:
         p.timeline.extend(timeline.rows(prod, index, p.state, d.entry))
         p.entries.append(entry_bytes(d.entry))
         p.by_index[index] = d.entry
-        apply_entry(p.state, d.entry)
+        p.state = apply_entry(p.state, d.entry)     # a new State; the published one stays
         p.dirty |= p.state.dirty
-        p.state.dirty.clear()
         if key:
             # the entry's command is the command's public dict: hash it, not it again
             p.idem[key] = (index, _hash_public(d.entry["command"]))
@@ -214,9 +273,13 @@ class CustodyService:
                 p.pins.pop(e.get("person"), None)
         out_secrets: dict[str, str] = {}
         if d.status == "allowed":
+            if login is not None:       # the creator's account: in this same transaction
+                conn.execute(delete(account_members).where(
+                    account_members.c.login == login, account_members.c.production == prod))
+                conn.execute(insert(account_members).values(
+                    login=login, production=prod, person=cmd.actor))
             if pin_hash is not None:
-                person = (cmd.actor if isinstance(cmd, c.CreateProduction)
-                          else cmd.person)  # type: ignore[attr-defined]
+                person = _pin_owner(cmd)
                 pinstore.store_pin(conn, prod, person, pin_hash)
                 p.pins[person] = pin_hash
             if isinstance(cmd, c.RaiseConcern):
@@ -250,7 +313,11 @@ class CustodyService:
         return self._load_head(conn, prod)[0]
 
     def _load_head(self, conn: Connection, prod: str) -> tuple[State, LogInfo | None]:
-        """:meth:`_load`, and the log's head as read (None: no log yet)."""
+        """:meth:`_load`, and the log's head as read (None: no log yet).
+
+        A snapshot in ``_states`` is never changed: catching up with entries another
+        process committed folds them into a new snapshot, which replaces it.
+        """
         try:
             head = self.ledger.info(conn, self.origin(prod))
         except UnknownLog:
@@ -261,14 +328,18 @@ class CustodyService:
         if st is None or st.size > size:
             st = State()
         if st.size < size:
-            for _idx, data in self.ledger.entries(conn, self.origin(prod), start=st.size):
-                apply_entry(st, parse_entry(data))
-            st.dirty.clear()
+            st = fold((parse_entry(data) for _idx, data in
+                       self.ledger.entries(conn, self.origin(prod), start=st.size)), start=st)
         self._states[prod] = st
         return st, head
 
     def state(self, production: str) -> State:
-        """The current state of a production (read it, do not change it)."""
+        """The committed state of a production: an immutable snapshot.
+
+        The object is never changed afterwards (commands make new snapshots), so a
+        page may iterate it from any thread, outside every lock, for as long as it
+        likes; it never shows a batch that has not committed.
+        """
         if not c.is_id(production):
             return State()          # names no production (and a NUL would fail on PostgreSQL)
         with self._lock, self.store.read() as conn:
@@ -313,7 +384,7 @@ class CustodyService:
             elif stored is None:
                 r = "no-pin"
             else:
-                r = "ok" if pinstore.verify(stored, pin) else "wrong"
+                r = "ok" if self.pins.verify(stored, cmd.production, person, pin) else "wrong"
             if out.get(person, "ok") == "ok":
                 out[person] = r
         return out
@@ -340,7 +411,7 @@ class CustodyService:
         with self.store.read() as conn:
             return queries.productions(conn)
 
-    def check_due_alerts(self) -> list[Result]:
+    def check_due_alerts(self, now: datetime | None = None) -> list[Result]:
         """Raise the time-based alerts that have come due, on every production.
 
         The time-based rules (ammunition left out past its grace period, a firearm
@@ -356,9 +427,9 @@ class CustodyService:
             cmd = c.parse_command({"type": "check_alerts", "production": prod,
                                    "actor": c.SYSTEM})
             with self._lock:
-                d = decide_entry(self.state(prod), cmd, self.clock.now())
+                d = decide_entry(self.state(prod), cmd, now or self.clock.now())
             if d.status == "allowed" and any(e["type"] in _NEWS for e in d.events):
-                results.append(self.execute(cmd))
+                results.append(self.execute_batch([cmd], times=[now])[0])
         return results
 
     def concern_for_token(self, production: str, token: str) -> dict[str, Any] | None:

@@ -34,7 +34,7 @@ def rebuild(conn: Connection, ledger: Ledger, origin: str, production: str) -> S
         if key and key not in idem:
             idem[key] = {"production": production, "key": key, "idx": idx,
                          "command_hash": _command_hash(entry["command"])}
-        apply_entry(state, entry)
+        state = apply_entry(state, entry)
     state.dirty.clear()
     for table in (*t.PROJECTIONS, t.custody_productions):
         col = table.c.id if table is t.custody_productions else table.c.production

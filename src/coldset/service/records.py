@@ -54,7 +54,8 @@ class Records:
 
     def verify(self, origin: str, progress: Progress | None = None) -> VerifyReport:
         with self.store.read() as conn:
-            return verify_log(conn, origin, self.ledger.verifier, progress=progress)
+            # the key pinned at init, never one derived from signing.key
+            return verify_log(conn, origin, self.install.verifier, progress=progress)
 
     def receipt(self, origin: str, index: int) -> Receipt:
         """A C2SP tlog-proof for entry ``index`` against the latest checkpoint."""

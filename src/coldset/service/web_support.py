@@ -10,15 +10,10 @@
   login per person.
 - :func:`member_roles`: the roles a person has on a production (from its log).
 - :func:`warm_up`: load every production's state before the server listens.
-- :class:`AlertTimer`: runs the time-based rules on a timer
-  (:meth:`CustodyService.check_due_alerts`), so an overdue collect, ammunition
-  left out past its grace period or an unanswered concern raises its alert
-  without anyone pressing a button.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
@@ -28,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -37,7 +32,7 @@ from coldset.domain import commands as c
 from coldset.domain.sample import PEOPLE, PRODUCTION, western
 from coldset.service import pins as pinstore
 from coldset.service.accounts import AccountService
-from coldset.service.core import CommandInput, CustodyService, validate
+from coldset.service.core import CommandInput, CustodyService
 from coldset.service.result import Result
 from coldset.store.custody_schema import custody_people
 
@@ -80,46 +75,9 @@ def warm_up(custody: CustodyService) -> dict[str, int]:
     return sizes
 
 
-class AlertTimer:
-    """Every ``interval`` seconds, record the alerts that have come due (if any).
-
-    A daemon thread; each tick goes through the service's one writer like any
-    command. A failing tick is logged and the timer carries on.
-    """
-
-    def __init__(self, custody: CustodyService, interval: float) -> None:
-        if interval <= 0:
-            raise ValueError("the alert check interval must be positive")
-        self.custody, self.interval = custody, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="coldset-alerts", daemon=True)
-        self.ticks = 0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def tick(self) -> list[Result]:
-        self.ticks += 1
-        try:
-            return self.custody.check_due_alerts()
-        except Exception:  # a timer must not die: log and try again next tick
-            log.exception("checking for due alerts failed")
-            return []
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            for r in self.tick():
-                log.warning("alert raised on %s: %s", r.production, ", ".join(r.rules))
-
-
 class CommandRunner(Protocol):
-    """What the web app needs of a writer: :class:`CommandQueue` (a thread) or
-    :class:`coldset.service.writer_process.WriterProcess` (a process)."""
+    """What the web app needs of the writer
+    (:class:`coldset.service.writer_process.WriterProcess`)."""
 
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result: ...
 
@@ -155,52 +113,46 @@ class CommandQueue:
         self._argon2_slots = threading.BoundedSemaphore(max(1, min(4, os.cpu_count() or 1)))
         self._in_flight: dict[tuple[str, str, bytes], threading.Event] = {}
         self._in_flight_lock = threading.Lock()
-        self._items: list[tuple[CommandInput, str | None, Future[Result]]] = []
+        self._items: list[tuple[CommandInput, str | None, datetime | None,
+                                Future[Result]]] = []
         self._cv = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="coldset-writer", daemon=True)
         self._thread.start()
 
     def submit(self, command: CommandInput, actor_pin: str | None = None, *,
-               done: Callable[[Future[Result]], None] | None = None) -> Future[Result]:
-        """Queue a command; its future. ``done`` is attached before the writer can see it."""
-        return self._enqueue([(command, actor_pin, done)])[0]
+               done: Callable[[Future[Result]], None] | None = None,
+               at: datetime | None = None) -> Future[Result]:
+        """Queue a command; its future. ``done`` is attached before the writer can see it;
+        ``at``: the time to record it at (None: the service's clock, when it runs)."""
+        return self._enqueue([(command, actor_pin, done, at)])[0]
 
     def submit_all(self, items: Sequence[tuple[CommandInput, str | None,
-                                               Callable[[Future[Result]], None]]]) -> None:
-        """Queue several (command, PIN, done callback) at once: the writer sees all or none
-        of them, so commands that arrived together go in one batch."""
+                                               Callable[[Future[Result]], None],
+                                               datetime | None]]) -> None:
+        """Queue several (command, PIN, done callback, time) at once: the writer sees all
+        or none of them, so commands that arrived together go in one batch."""
         self._enqueue(items)
 
     def _enqueue(self, items: Sequence[tuple[CommandInput, str | None,
-                                             Callable[[Future[Result]], None] | None]]
+                                             Callable[[Future[Result]], None] | None,
+                                             datetime | None]]
                  ) -> list[Future[Result]]:
         entries = []
-        for command, pin, done in items:
+        for command, pin, done, at in items:
             fut: Future[Result] = Future()
             if done is not None:
                 fut.add_done_callback(done)
-            entries.append((command, pin, fut))
+            entries.append((command, pin, at, fut))
         with self._cv:
             if self._stopped:
                 raise RuntimeError("the command queue is stopped")
             self._items.extend(entries)
             self._cv.notify()
-        return [f for _c, _p, f in entries]
+        return [e[3] for e in entries]
 
     def execute(self, command: CommandInput, actor_pin: str | None = None) -> Result:
         return self.submit(command, actor_pin).result()
-
-    async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result:
-        checked = validate(command)
-        if isinstance(checked, Result):
-            return checked          # malformed: answered here, never queued
-        command = checked
-        if self.needs_pin_check(command, actor_pin):
-            import anyio.to_thread
-
-            await anyio.to_thread.run_sync(self.warm_pins, command, actor_pin)
-        return await asyncio.wrap_future(self.submit(command, actor_pin))
 
     # -------------------------------------------------------------- PINs off the writer
 
@@ -278,7 +230,7 @@ class CommandQueue:
                 continue
             try:
                 with self._argon2_slots:
-                    ok = pinstore.verify(stored, pin)
+                    ok = self.custody.pins.verify(stored, prod, person, pin)
                 if ok:
                     if len(self._pins_ok) > 10_000:
                         self._pins_ok.clear()
@@ -297,18 +249,20 @@ class CommandQueue:
                 batch, self._items = self._items[:self.max_batch], self._items[self.max_batch:]
             try:
                 results = self.custody.execute_batch(
-                    [b[0] for b in batch], actor_pins=[b[1] for b in batch])
+                    [b[0] for b in batch], actor_pins=[b[1] for b in batch],
+                    times=[b[2] for b in batch])
             except BaseException as e:  # the whole batch failed: tell every caller
                 if len(batch) > 1:   # retry one by one so one bad command cannot sink others
-                    for cmd, pin, fut in batch:
+                    for cmd, pin, at, fut in batch:
                         try:
-                            fut.set_result(self.custody.execute(cmd, actor_pin=pin))
+                            fut.set_result(self.custody.execute_batch(
+                                [cmd], actor_pins=[pin], times=[at])[0])
                         except BaseException as e1:
                             fut.set_exception(e1)
                 else:
-                    batch[0][2].set_exception(e)
+                    batch[0][3].set_exception(e)
             else:
-                for (_c, _p, fut), r in zip(batch, results, strict=True):
+                for (_c, _p, _a, fut), r in zip(batch, results, strict=True):
                     fut.set_result(r)
             self.batches += 1
             self.commands += len(batch)
@@ -326,9 +280,6 @@ class CommandQueue:
             waiting = len(self._items)
         return {"batches": self.batches, "commands": self.commands, "waiting": waiting,
                 "last_batch_at": self.last_batch_at, "running": self._thread.is_alive()}
-
-    async def health(self) -> dict[str, Any]:
-        return {"writer": "thread", **self.stats()}
 
     def stop(self) -> None:
         with self._cv:

@@ -29,7 +29,7 @@ from coldset.config import ConfigError, check_key_file
 from coldset.install import Install
 from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
-from coldset.service.web_support import AlertTimer, CommandQueue, CommandRunner, warm_up
+from coldset.service.web_support import warm_up
 from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe_next
 from coldset.web.csrf import csrf_guard, load_secret
@@ -56,28 +56,24 @@ def check_safe_to_serve(install: Install, accounts: AccountService, demo: bool) 
 
 def create_app(install: Install, *, demo: bool = False, clock: Clock | None = None,
                secure_cookies: bool | None = None, demo_logins: list[Any] | None = None,
-               alert_interval: float | None = None, writer: str = "thread",
+               alert_interval: float | None = None,
                concern_limits: ConcernLimits | None = None) -> FastAPI:
     """A FastAPI app over ``install``. ``clock`` is injected (tests); default: the wall clock.
 
     ``alert_interval``: seconds between checks for time-based alerts while the app
     runs (``coldset serve`` passes 30); None runs no timer.
 
-    ``writer``: ``"thread"`` runs custody commands on a thread of this process (tests,
-    with an injected clock); ``"process"`` (what ``coldset serve`` uses) runs them in a
-    child process of their own (:mod:`coldset.service.writer_process`), started
-    here and waited for before the server listens; it runs the alert timer too.
+    Custody commands are decided and recorded by the one writer, in a process of its
+    own (:mod:`coldset.service.writer_process`), started when the app starts (or earlier,
+    by ``coldset serve``) and waited for before the server listens. With an injected
+    ``clock`` the writer records every command at the time that clock gave when the
+    command arrived, and the alert timer asks it at that clock's time too.
 
     ``concern_limits``: how many anonymous concerns the public form takes per client
     address and per production (:mod:`coldset.web.ratelimit`; default 5 and 30 a minute).
     """
-    if writer not in ("thread", "process"):
-        raise ValueError(f"writer must be 'thread' or 'process', not {writer!r}")
-    if writer == "process" and clock is not None:
-        raise ValueError("a writer process keeps the wall clock; inject a clock with "
-                         "writer='thread'")
     clock = clock or SystemClock()
-    custody = CustodyService(install.store, install.ledger, clock)
+    custody = CustodyService(install.store, install.ledger, clock, pins=install.pins)
     accounts = AccountService(install.store, clock)
     check_safe_to_serve(install, accounts, demo)
     csrf_secret = load_secret(install.settings.home)
@@ -86,36 +82,25 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     templates.env.filters["age"] = _age
     templates.env.filters["urlunquote"] = unquote
     templates.env.filters["label"] = lambda s: str(s or "").replace("_", " ")
-    queue: CommandRunner
-    child: WriterProcess | None = None
-    if writer == "process":
-        child = WriterProcess(install.settings.home, install.settings.database_url,
-                              alert_interval=alert_interval)
-        child.start()       # it loads the state while this process loads its own
-        queue = child
-    else:
-        queue = CommandQueue(custody)
+    child = WriterProcess(install.settings.home, install.settings.database_url,
+                          clock=None if isinstance(clock, SystemClock) else clock,
+                          alert_interval=alert_interval)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Before the server listens (uvicorn binds its socket after this): fold every
         # production's log, so no request waits for a lazy load inside the writer.
+        if child.pid is None:
+            child.start()       # it loads its state while this process loads its own
         warm_up(custody)
-        timer = None
-        if child is not None:
-            import anyio.to_thread
+        import anyio.to_thread
 
-            await anyio.to_thread.run_sync(child.wait_ready)
-            await child.listen_here()   # its socket is read and written on this loop
-        elif alert_interval:
-            timer = AlertTimer(custody, alert_interval)
-            timer.start()
+        await anyio.to_thread.run_sync(child.wait_ready)
+        await child.listen_here()   # its socket is read and written on this loop
         try:
             yield
         finally:
-            if timer is not None:
-                timer.stop()
-            queue.stop()
+            child.stop()
 
     app = FastAPI(
         title="coldset", version=__version__,
@@ -129,7 +114,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
         # every POST/PUT/PATCH/DELETE outside /api/ passes the CSRF check before its handler
         dependencies=[Depends(csrf_guard)],
     )
-    app.state.coldset = AppState(custody=custody, accounts=accounts, queue=queue,
+    app.state.coldset = AppState(custody=custody, accounts=accounts, queue=child,
                                  templates=templates, clock=clock, demo=demo,
                                  secure_cookies=secure_cookies,
                                  install_name=install.signer.name,

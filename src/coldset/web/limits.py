@@ -4,7 +4,7 @@ passes the limit of its route, before it is ever held whole.
 The limits fit what each form needs, in one table (:data:`LIMITS`, first match wins):
 
 - the JSON API's commands: 256 KiB (the largest real command, a scene with its 500
-  cast and crew and firearms, is under 100 KiB);
+  cast and crew and firearms, is under 100 KiB); a handoff: 64 KiB;
 - the anonymous concern form: 32 KiB (2,000 characters, each up to 12 bytes once
   percent-encoded, and the form's few other fields);
 - the login form: 8 KiB;
@@ -30,6 +30,7 @@ KIB = 1024
 #: (path pattern, limit in bytes): the first that matches decides.
 LIMITS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"/api/v1/productions/[^/]+/commands/[^/]+"), 256 * KIB),
+    (re.compile(r"/api/v1/productions/[^/]+/handoffs"), 64 * KIB),
     (re.compile(r"/c/[^/]+"), 32 * KIB),
     (re.compile(r"/login"), 8 * KIB),
     (re.compile(r"/p/.*|/account/.*|/logout"), 64 * KIB),

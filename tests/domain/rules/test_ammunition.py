@@ -59,8 +59,9 @@ def test_live_lot_in_the_state_cannot_be_loaded(western_sim: Sim) -> None:
     """no-live-ammo: even a live lot that got into the records is never loaded."""
     w = western_sim
     take_out(w)
-    w.state.lots["live-x"] = Lot("live-x", RoundKind.live, ".45 Colt", "Unknown",
-                                 counts=LotCounts(received=6), where={"person:hana": 6})
+    live = Lot("live-x", RoundKind.live, ".45 Colt", "Unknown",
+               counts=LotCounts(received=6), where={"person:hana": 6})
+    w.state.lots = w.state.lots.set("live-x", live)
     d = run(w, load_cmd("live-x"))
     assert d.status == "refused" and verdicts(d, "no-live-ammo") == ["block"]
 
@@ -104,7 +105,8 @@ def test_quarantined_lot_is_not_loaded_until_released(western_sim: Sim) -> None:
     """no-live-ammo: no round of a quarantined lot is loaded; after release it may be."""
     w = western_sim
     take_out(w, keep={"dummy-45": 2})
-    w.state.lots["dummy-45"] = replace(w.state.lots["dummy-45"], quarantined=True)
+    w.state.lots = w.state.lots.set(
+        "dummy-45", replace(w.state.lots["dummy-45"], quarantined=True))
     d = run(w, load_cmd("dummy-45"))
     assert verdicts(d, "no-live-ammo") == ["block"]
     assert "quarantined" in reasons(d, "no-live-ammo")

@@ -55,7 +55,7 @@ def _report(ctx: RuleContext, cmd: ReportIncident) -> list[Verdict]:
     fid = cmd.firearm if cmd.firearm in state.firearms else None
     lot = cmd.lot if cmd.lot in state.lots else None
     unit = cmd.unit or (unit_for(state, cmd) if fid else None)
-    scope = unit if unit in state.units else "production"
+    scope = unit if unit is not None and unit in state.units else "production"
     what = _incident_label(cmd.kind)
     held = [f"firearm {fid}"] if fid else []
     held += [f"lot {lot}"] if lot else []

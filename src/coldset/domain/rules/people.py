@@ -49,7 +49,7 @@ def unit_for(state: State, cmd: CommandBase) -> str | None:
     if sc is not None:
         return sc.unit
     fid = getattr(cmd, "firearm", None)
-    if fid in state.firearms:
+    if fid is not None and fid in state.firearms:
         f = state.firearms[fid]
         if f.custody.kind == "container" and f.custody.ref not in state.containers:
             return None
@@ -220,7 +220,7 @@ def handler_present(ctx: RuleContext) -> list[Verdict]:
     sc = scene_for(state, cmd)
     unit = sc.unit if sc is not None else unit_for(state, cmd)
     set_ = sc.set if sc is not None else None
-    set_name = state.sets[set_].name if set_ in state.sets else set_
+    set_name = state.sets[set_].name if set_ is not None and set_ in state.sets else set_
     where = (f"the set {set_name} ({set_}, unit {unit}) of scene {sc.id}" if sc is not None
              else f"unit {unit}" if unit else "a set")
     fid = getattr(cmd, "firearm", "")

@@ -1,8 +1,10 @@
 """The handoff: scan the firearm → checklist → scan the performer's badge → their PIN → done.
 
 Step 1 is a GET (the scanner types the tag and presses Enter). Step 2 posts
-the checklist, the performer and the PIN; the route sends the inspection and,
-when it was recorded, the issue (the performer's PIN as a confirmation).
+the checklist, the performer and the PIN; the route reads the form into a
+:class:`~coldset.service.handoff.Handoff` and calls the service's
+:func:`~coldset.service.handoff.run_handoff` (inspect, then issue), the same
+operation the API and the replays call.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.responses import Response
 
 from coldset.domain.model import FirearmType
 from coldset.domain.state import State
+from coldset.service.handoff import Handoff, handoff_commands, run_handoff
 from coldset.service.result import Result
 from coldset.web import outcome
 from coldset.web.context import app_state, member, render
@@ -81,30 +84,22 @@ async def handoff(request: Request, production: str) -> Response:
     state = st.custody.state(production)
     capacity = state.firearms[firearm].capacity if firearm in state.firearms else (
         max(positions) if positions else 0)
-    inspect: dict[str, Any] = {
-        "type": "inspect", "production": production, "actor": m.person, "firearm": firearm,
-        "chambers": [str(form.get(f"chamber-{i}") or "") for i in range(1, capacity + 1)],
-        "barrel_clear": str(form.get("barrel_clear") or "") in ("1", "on", "yes", "true")}
-    if key:
-        inspect["idempotency_key"] = f"{key}-inspect"
+    h = Handoff(
+        production=production, actor=m.person, firearm=firearm,
+        chambers=[str(form.get(f"chamber-{i}") or "") for i in range(1, capacity + 1)],
+        barrel_clear=str(form.get("barrel_clear") or "") in ("1", "on", "yes", "true"),
+        to=str(form.get("performer") or "").strip(), pin=str(form.get("pin") or "").strip(),
+        scene=str(form.get("scene") or "").strip() or None,
+        confirmations=pairs(form, "confirm_person", "confirm_pin"),
+        idempotency_key=key or None)
+    inspect, issue = handoff_commands(h)
     back = f"/p/{production}/handoff?firearm={firearm}"
-    r1 = await st.queue.run(inspect)
-    if r1.status == "rejected" and firearm in state.firearms:
-        return _again(request, m, production, inspect, form, r1)
-    if not r1.ok:
+    done = await run_handoff(st.queue, h)
+    r1, r2 = done.inspection, done.issue
+    if r2 is None:
+        if r1.status == "rejected" and firearm in state.firearms:
+            return _again(request, m, production, inspect, form, r1)
         return outcome.show(request, r1, inspect, production, back)
-    issue: dict[str, Any] = {
-        "type": "issue", "production": production, "actor": m.person, "firearm": firearm,
-        "to": str(form.get("performer") or "").strip()}
-    scene = str(form.get("scene") or "").strip()
-    if scene:
-        issue["scene"] = scene
-    confirmations = [{"person": issue["to"], "pin": str(form.get("pin") or "").strip()}]
-    confirmations += pairs(form, "confirm_person", "confirm_pin")
-    issue["confirmations"] = confirmations
-    if key:
-        issue["idempotency_key"] = f"{key}-issue"
-    r2 = await st.queue.run(issue)
     if r2.status == "rejected":
         return _again(request, m, production, inspect, form, r2, inspected=r1)
     return outcome.show(request, r2, issue, production, f"/p/{production}/handoff",
