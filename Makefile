@@ -20,10 +20,11 @@ run: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-## lint: ruff and mypy --strict (part of make test: lint is part of the build)
+## lint: ruff, mypy --strict and lint-imports (layers, no import circles); part of make test
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ledger_bench.py

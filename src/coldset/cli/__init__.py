@@ -8,6 +8,7 @@ import click
 import typer
 
 from coldset.cli import custody as _custody  # noqa: F401  (registers commands)
+from coldset.cli import custody_views as _views  # noqa: F401  (board, timeline, demo)
 from coldset.cli import ledger as _ledger  # noqa: F401  (registers commands)
 from coldset.cli import replay as _replay  # noqa: F401  (registers commands)
 from coldset.cli import serve as _serve  # noqa: F401

@@ -328,5 +328,3 @@ def render(r: Result, as_json: bool) -> None:
         err.print(f"  {r.error}", markup=False)
     raise typer.Exit(code)
 
-
-from coldset.cli import custody_views as _views  # noqa: E402,F401  (board, timeline, demo)

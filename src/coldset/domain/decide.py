@@ -20,29 +20,28 @@ Generated ids come from the entry's ledger index, so they are deterministic.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from dataclasses import asdict
-from typing import Any
+from collections.abc import Iterator
 
 from coldset.domain import commands as c
+
+# the deciders live in two modules to keep each small; importing them registers them
+from coldset.domain import decide_handling as _handling  # noqa: F401
+from coldset.domain import decide_setup as _setup  # noqa: F401
+from coldset.domain.decide_common import (
+    DECIDERS,
+    RECORDED_REJECTIONS,
+    Rejection,
+    resolves_discrepancy,
+    safety_confirmers,
+)
 from coldset.domain.events import Event, event
-from coldset.domain.model import HANDLER, NON_FIRING_TYPES, RoundKind
+from coldset.domain.model import HANDLER
 from coldset.domain.rules import Verdict
 from coldset.domain.state import State
 
+__all__ = ["RECORDED_REJECTIONS", "Rejection", "check_permission", "check_references",
+           "consequences", "events_for"]
 
-class Rejection(Exception):
-    """A well-formed command that cannot be carried out, with what to do about it."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind          # unknown-id | duplicate | wrong-role | stale-state | malformed
-        self.message = message
-
-
-#: kinds of rejection that are still recorded in the log (the command was well formed
-#: and attributable); ``unknown-id`` and ``malformed`` write nothing.
-RECORDED_REJECTIONS = frozenset({"wrong-role", "stale-state", "duplicate"})
 
 # ------------------------------------------------------------------ references
 
@@ -144,20 +143,6 @@ def _names(roles: tuple[str, ...]) -> str:
     return " or ".join(r.replace("_", " ") for r in roles)
 
 
-def safety_confirmers(state: State, cmd: c.ReconcileCounts) -> list[str]:
-    """Safety contacts confirming ``cmd``, other than its actor (a two-person count)."""
-    return sorted({x.person for x in cmd.confirmations
-                   if x.person != cmd.actor and state.has_role(x.person, "safety_contact")})
-
-
-def resolves_discrepancy(state: State, cmd: c.ReconcileCounts) -> bool:
-    """Is this count meant to resolve a difference: it differs from the expected stock
-    and carries an explanation and a safety contact's confirmation (``round-accounting``)?"""
-    differs = cmd.counted != state.lots[cmd.lot].counts.expected_stock
-    return differs and bool(cmd.explanation) and any(
-        state.has_role(x.person, "safety_contact") for x in cmd.confirmations)
-
-
 def _check_discharger(state: State, cmd: c.Discharge) -> None:
     """Only the person holding a firearm, or a handler, records that it fired: nobody
     else can know which chambers went off (issue 15 #5). Anyone can still report an
@@ -235,51 +220,9 @@ def check_permission(state: State, cmd: c.CommandBase) -> None:
 
 # ------------------------------------------------------------------ events
 
-Decider = Callable[[State, Any, str, int], list[Event]]
-_DECIDERS: dict[type[c.CommandBase], Decider] = {}
-
-
-def _decides(cls: type[c.CommandBase]) -> Callable[[Decider], Decider]:
-    def deco(fn: Decider) -> Decider:
-        _DECIDERS[cls] = fn
-        return fn
-    return deco
-
-
 def events_for(state: State, cmd: c.CommandBase, at: str, index: int) -> list[Event]:
     """The events of ``cmd`` (raises :class:`Rejection` for stale state)."""
-    return _DECIDERS[type(cmd)](state, cmd, at, index)
-
-
-def stale(message: str) -> Rejection:
-    return Rejection("stale-state", message)
-
-
-def _require_holder(state: State, fid: str, person: str, doing: str) -> None:
-    f = state.firearms[fid]
-    if f.disposed:
-        raise stale(f"firearm {fid} was returned on {f.disposition_date}")
-    if f.custody.kind == "container":
-        raise stale(f"firearm {fid} is locked in {f.custody.ref}: unlock it before you {doing}")
-    if f.custody.ref != person:
-        raise stale(f"firearm {fid} is held by {f.custody.ref}, not {person}")
-
-
-def _place(state: State, container: str | None, actor: str) -> str:
-    """Where rounds go to / come from: an open container or the actor's hand.
-
-    A locked container is refused (``stale-state``): rounds never come out of or go
-    into a locked container. A handler unlocks it first, which moves its contents into
-    their custody (``single-custody``), and locks them back in with ``lock_container``.
-    """
-    if not container:
-        return f"person:{actor}"
-    box = state.containers[container]
-    if box.locked:
-        raise stale(f"container {box.id} is locked: rounds do not come out of or go into a "
-                    "locked container. Unlock it first (its contents pass into your "
-                    "custody), work from your hand, then lock them back in")
-    return f"container:{container}"
+    return DECIDERS[type(cmd)](state, cmd, at, index)
 
 
 # ------------------------------------------------------------------ consequences
@@ -318,22 +261,3 @@ def consequences(state: State, cmd: c.CommandBase, verdicts: list[Verdict],
                          confirmers=[x.person for x in cmd.override.confirmers],
                          command=cmd.command_type))
     return out
-
-
-def settings_dict(cmd: c.CreateProduction) -> dict[str, int]:
-    from coldset.domain.model import ProductionSettings
-
-    return {k: getattr(cmd, k) for k in asdict(ProductionSettings())}
-
-
-def firing(state: State, fid: str) -> bool:
-    return state.firearms[fid].type not in NON_FIRING_TYPES
-
-
-def lot_kind(state: State, lid: str) -> RoundKind:
-    return state.lots[lid].kind
-
-
-# The deciders live in two modules to keep each small; importing them registers them.
-from coldset.domain import decide_handling as _handling  # noqa: E402,F401,I001
-from coldset.domain import decide_setup as _setup  # noqa: E402,F401

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 from coldset.domain import commands as c
-from coldset.domain.decide import (
+from coldset.domain.decide_common import (
     Rejection,
-    _decides,
-    _place,
-    _require_holder,
+    decides,
     firing,
+    place_of,
+    require_holder,
     resolves_discrepancy,
     safety_confirmers,
     stale,
@@ -26,7 +26,7 @@ def _norm(caliber: str) -> str:
 # ------------------------------------------------------------------ containers
 
 
-@_decides(c.LockContainer)
+@decides(c.LockContainer)
 def _lock(s: State, cmd: c.LockContainer, at: str, i: int) -> list[Event]:
     box = s.containers[cmd.container]
     if box.locked:
@@ -34,7 +34,7 @@ def _lock(s: State, cmd: c.LockContainer, at: str, i: int) -> list[Event]:
     firearms = cmd.firearms if cmd.firearms is not None else [
         f for f in s.held_by(cmd.actor) if not s.firearms[f].disposed]
     for fid in firearms:
-        _require_holder(s, fid, cmd.actor, "lock it away")
+        require_holder(s, fid, cmd.actor, "lock it away")
     rounds = dict(cmd.rounds) if cmd.rounds is not None else s.rounds_held(cmd.actor)
     for lid, n in rounds.items():
         have = s.lots[lid].where.get(f"person:{cmd.actor}", 0)
@@ -44,7 +44,7 @@ def _lock(s: State, cmd: c.LockContainer, at: str, i: int) -> list[Event]:
                   firearms=sorted(set(firearms)), rounds=rounds)]
 
 
-@_decides(c.UnlockContainer)
+@decides(c.UnlockContainer)
 def _unlock(s: State, cmd: c.UnlockContainer, at: str, i: int) -> list[Event]:
     box = s.containers[cmd.container]
     if not box.locked:
@@ -56,10 +56,10 @@ def _unlock(s: State, cmd: c.UnlockContainer, at: str, i: int) -> list[Event]:
 # ------------------------------------------------------------------ handling
 
 
-@_decides(c.Inspect)
+@decides(c.Inspect)
 def _inspect(s: State, cmd: c.Inspect, at: str, i: int) -> list[Event]:
     f = s.firearms[cmd.firearm]
-    _require_holder(s, f.id, cmd.actor, "inspect it")
+    require_holder(s, f.id, cmd.actor, "inspect it")
     if len(cmd.chambers) != f.capacity:
         raise Rejection("malformed", f"chambers: firearm {f.id} has {f.capacity} positions "
                         f"(chambers, or magazine + chamber); the inspection lists "
@@ -70,12 +70,12 @@ def _inspect(s: State, cmd: c.Inspect, at: str, i: int) -> list[Event]:
                   witnesses=sorted({x.person for x in cmd.confirmations}))]
 
 
-@_decides(c.Issue)
+@decides(c.Issue)
 def _issue(s: State, cmd: c.Issue, at: str, i: int) -> list[Event]:
     f = s.firearms[cmd.firearm]
     if f.custody.kind == "person" and f.custody.ref == cmd.to:
         raise Rejection("duplicate", f"firearm {f.id} is already issued to {cmd.to}")
-    _require_holder(s, f.id, cmd.actor, "issue it")
+    require_holder(s, f.id, cmd.actor, "issue it")
     if cmd.to == cmd.actor:
         raise stale(f"{cmd.actor} already holds {f.id}; issue it to a performer")
     if f.quarantined:
@@ -83,7 +83,7 @@ def _issue(s: State, cmd: c.Issue, at: str, i: int) -> list[Event]:
     return [event("firearm_issued", firearm=f.id, to=cmd.to, by=cmd.actor, scene=cmd.scene)]
 
 
-@_decides(c.Collect)
+@decides(c.Collect)
 def _collect(s: State, cmd: c.Collect, at: str, i: int) -> list[Event]:
     f = s.firearms[cmd.firearm]
     if f.disposed:
@@ -95,9 +95,9 @@ def _collect(s: State, cmd: c.Collect, at: str, i: int) -> list[Event]:
     return [event("firearm_collected", firearm=f.id, by=cmd.actor, holder=f.custody.ref)]
 
 
-@_decides(c.Transfer)
+@decides(c.Transfer)
 def _transfer(s: State, cmd: c.Transfer, at: str, i: int) -> list[Event]:
-    _require_holder(s, cmd.firearm, cmd.actor, "pass it on")
+    require_holder(s, cmd.firearm, cmd.actor, "pass it on")
     if cmd.to == cmd.actor:
         raise stale(f"{cmd.actor} already holds {cmd.firearm}")
     return [event("firearm_transferred", firearm=cmd.firearm, holder=cmd.actor, to=cmd.to)]
@@ -119,7 +119,7 @@ def _positions(s: State, fid: str, positions: list[int]) -> None:
                         f"there is no {', '.join(map(str, bad))}")
 
 
-@_decides(c.Load)
+@decides(c.Load)
 def _load(s: State, cmd: c.Load, at: str, i: int) -> list[Event]:
     f, lot = s.firearms[cmd.firearm], s.lots[cmd.lot]
     _out_of_lockup(s, f.id, "load it")
@@ -138,7 +138,7 @@ def _load(s: State, cmd: c.Load, at: str, i: int) -> list[Event]:
     if full:
         raise stale(f"firearm {f.id}: position {', '.join(map(str, full))} already holds a "
                     "round or case; unload first")
-    place = _place(s, cmd.container, cmd.actor)
+    place = place_of(s, cmd.container, cmd.actor)
     have = lot.where.get(place, 0)
     if have < len(cmd.positions):
         raise stale(f"only {have} rounds of lot {lot.id} at {place}, "
@@ -147,7 +147,7 @@ def _load(s: State, cmd: c.Load, at: str, i: int) -> list[Event]:
                   place=place, scene=cmd.scene, shot=cmd.shot)]
 
 
-@_decides(c.Unload)
+@decides(c.Unload)
 def _unload(s: State, cmd: c.Unload, at: str, i: int) -> list[Event]:
     f = s.firearms[cmd.firearm]
     _out_of_lockup(s, f.id, "unload it")
@@ -158,11 +158,11 @@ def _unload(s: State, cmd: c.Unload, at: str, i: int) -> list[Event]:
     for ch in f.chambers:
         if ch is not None:
             (cases if ch.spent else rounds)[ch.lot] += 1
-    return [event("firearm_unloaded", firearm=f.id, place=_place(s, cmd.container, cmd.actor),
+    return [event("firearm_unloaded", firearm=f.id, place=place_of(s, cmd.container, cmd.actor),
                   rounds=dict(sorted(rounds.items())), cases=dict(sorted(cases.items())))]
 
 
-@_decides(c.Discharge)
+@decides(c.Discharge)
 def _discharge(s: State, cmd: c.Discharge, at: str, i: int) -> list[Event]:
     f = s.firearms[cmd.firearm]
     _out_of_lockup(s, f.id, "fire it")
@@ -185,27 +185,27 @@ def _unit_of(s: State, unit: str | None, firearm: str | None) -> str | None:
     return unit or (s.firearm_unit(firearm) if firearm else None)
 
 
-@_decides(c.ReportIncident)
+@decides(c.ReportIncident)
 def _incident(s: State, cmd: c.ReportIncident, at: str, i: int) -> list[Event]:
     return [event("incident_reported", incident=f"inc-{i}", kind=cmd.kind, by=cmd.actor,
                   firearm=cmd.firearm, lot=cmd.lot, unit=_unit_of(s, cmd.unit, cmd.firearm),
                   description=cmd.description)]
 
 
-@_decides(c.ReportLiveRound)
+@decides(c.ReportLiveRound)
 def _live_round(s: State, cmd: c.ReportLiveRound, at: str, i: int) -> list[Event]:
     return [event("incident_reported", incident=f"inc-{i}", kind="live_round_found",
                   by=cmd.actor, firearm=cmd.firearm, lot=cmd.lot,
                   unit=_unit_of(s, cmd.unit, cmd.firearm), description=cmd.description)]
 
 
-@_decides(c.CallStopWork)
+@decides(c.CallStopWork)
 def _call_stop_work(s: State, cmd: c.CallStopWork, at: str, i: int) -> list[Event]:
     return [event("stop_work_called", stop_work=f"sw-{i}", scope=cmd.unit or "production",
                   reason=cmd.reason, by=cmd.actor, rule="stop-work")]
 
 
-@_decides(c.ClearStopWork)
+@decides(c.ClearStopWork)
 def _clear_stop_work(s: State, cmd: c.ClearStopWork, at: str, i: int) -> list[Event]:
     sw = s.stop_works[cmd.stop_work]
     if not sw.open:
@@ -214,7 +214,7 @@ def _clear_stop_work(s: State, cmd: c.ClearStopWork, at: str, i: int) -> list[Ev
                   by=sorted({cmd.actor, *(x.person for x in cmd.confirmations)}))]
 
 
-@_decides(c.ReleaseQuarantine)
+@decides(c.ReleaseQuarantine)
 def _release(s: State, cmd: c.ReleaseQuarantine, at: str, i: int) -> list[Event]:
     if cmd.firearm is not None:
         subject, quarantined = f"firearm:{cmd.firearm}", s.firearms[cmd.firearm].quarantined
@@ -226,14 +226,14 @@ def _release(s: State, cmd: c.ReleaseQuarantine, at: str, i: int) -> list[Event]
     return [event("quarantine_released", subject=subject)]
 
 
-@_decides(c.RaiseConcern)
+@decides(c.RaiseConcern)
 def _raise_concern(s: State, cmd: c.RaiseConcern, at: str, i: int) -> list[Event]:
     by = None if cmd.actor == c.ANONYMOUS else cmd.actor
     return [event("concern_raised", concern=f"concern-{i}", text=cmd.text, raised_by=by,
                   unit=cmd.unit)]
 
 
-@_decides(c.AcknowledgeConcern)
+@decides(c.AcknowledgeConcern)
 def _ack_concern(s: State, cmd: c.AcknowledgeConcern, at: str, i: int) -> list[Event]:
     con = s.concerns[cmd.concern]
     if con.answered_at:
@@ -241,7 +241,7 @@ def _ack_concern(s: State, cmd: c.AcknowledgeConcern, at: str, i: int) -> list[E
     return [event("concern_acknowledged", concern=con.id, by=cmd.actor, answer=cmd.answer)]
 
 
-@_decides(c.ResolveAlert)
+@decides(c.ResolveAlert)
 def _resolve_alert(s: State, cmd: c.ResolveAlert, at: str, i: int) -> list[Event]:
     a = s.alerts[cmd.alert]
     if a.resolved_at:
@@ -249,12 +249,12 @@ def _resolve_alert(s: State, cmd: c.ResolveAlert, at: str, i: int) -> list[Event
     return [event("alert_resolved", alert=a.id, by=cmd.actor, resolution=cmd.resolution)]
 
 
-@_decides(c.CheckAlerts)
+@decides(c.CheckAlerts)
 def _check_alerts(s: State, cmd: c.CheckAlerts, at: str, i: int) -> list[Event]:
     return []   # the alerts come from the time-based rules' verdicts
 
 
-@_decides(c.ReconcileCounts)
+@decides(c.ReconcileCounts)
 def _reconcile(s: State, cmd: c.ReconcileCounts, at: str, i: int) -> list[Event]:
     """Any handler counts; only the armorer resolves a difference, with an explanation and
     another person, the safety contact, confirming (check_permission refuses the rest)."""

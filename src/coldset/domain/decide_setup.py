@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from coldset.domain import commands as c
-from coldset.domain.decide import (
+from coldset.domain.decide_common import (
     Rejection,
-    _decides,
-    _place,
-    _require_holder,
+    decides,
+    place_of,
+    require_holder,
     settings_dict,
     stale,
 )
@@ -15,7 +15,7 @@ from coldset.domain.events import Event, event
 from coldset.domain.state import State
 
 
-@_decides(c.CreateProduction)
+@decides(c.CreateProduction)
 def _create_production(s: State, cmd: c.CreateProduction, at: str, i: int) -> list[Event]:
     # ``origin`` is filled in by the service, which knows the install name.
     return [event("production_created", production=cmd.production, title=cmd.title,
@@ -24,51 +24,51 @@ def _create_production(s: State, cmd: c.CreateProduction, at: str, i: int) -> li
                   has_pin=cmd.pin is not None)]
 
 
-@_decides(c.AddUnit)
+@decides(c.AddUnit)
 def _add_unit(s: State, cmd: c.AddUnit, at: str, i: int) -> list[Event]:
     return [event("unit_added", unit=cmd.unit, name=cmd.name)]
 
 
-@_decides(c.AddSet)
+@decides(c.AddSet)
 def _add_set(s: State, cmd: c.AddSet, at: str, i: int) -> list[Event]:
     return [event("set_added", set=cmd.set, unit=cmd.unit, name=cmd.name,
                   location=cmd.location)]
 
 
-@_decides(c.AddShootDay)
+@decides(c.AddShootDay)
 def _add_shoot_day(s: State, cmd: c.AddShootDay, at: str, i: int) -> list[Event]:
     if any(d.date == cmd.date.isoformat() for d in s.shoot_days.values()):
         raise stale(f"a shoot day on {cmd.date.isoformat()} already exists")
     return [event("shoot_day_added", shoot_day=cmd.shoot_day, date=cmd.date.isoformat())]
 
 
-@_decides(c.AddPerson)
+@decides(c.AddPerson)
 def _add_person(s: State, cmd: c.AddPerson, at: str, i: int) -> list[Event]:
     return [event("person_added", person=cmd.person, name=cmd.name,
                   roles=sorted({r.value for r in cmd.roles}), has_pin=cmd.pin is not None)]
 
 
-@_decides(c.GrantRole)
+@decides(c.GrantRole)
 def _grant_role(s: State, cmd: c.GrantRole, at: str, i: int) -> list[Event]:
     if cmd.role in s.people[cmd.person].roles:
         raise stale(f"{cmd.person} already has the role {cmd.role.value}")
     return [event("role_granted", person=cmd.person, role=cmd.role.value)]
 
 
-@_decides(c.RevokeRole)
+@decides(c.RevokeRole)
 def _revoke_role(s: State, cmd: c.RevokeRole, at: str, i: int) -> list[Event]:
     if cmd.role not in s.people[cmd.person].roles:
         raise stale(f"{cmd.person} does not have the role {cmd.role.value}")
     return [event("role_revoked", person=cmd.person, role=cmd.role.value)]
 
 
-@_decides(c.RecordCredential)
+@decides(c.RecordCredential)
 def _record_credential(s: State, cmd: c.RecordCredential, at: str, i: int) -> list[Event]:
     return [event("credential_recorded", person=cmd.person, kind=cmd.kind.value,
                   number=cmd.number, issuer=cmd.issuer, expires=cmd.expires.isoformat())]
 
 
-@_decides(c.SetPin)
+@decides(c.SetPin)
 def _set_pin(s: State, cmd: c.SetPin, at: str, i: int) -> list[Event]:
     if s.pin_is_locked(cmd.person):
         raise stale(f"{cmd.person}'s PIN is locked after too many wrong tries: a handler "
@@ -76,12 +76,12 @@ def _set_pin(s: State, cmd: c.SetPin, at: str, i: int) -> list[Event]:
     return [event("pin_set", person=cmd.person)]
 
 
-@_decides(c.ResetPin)
+@decides(c.ResetPin)
 def _reset_pin(s: State, cmd: c.ResetPin, at: str, i: int) -> list[Event]:
     return [event("pin_reset", person=cmd.person, by=cmd.actor)]
 
 
-@_decides(c.AddContainer)
+@decides(c.AddContainer)
 def _add_container(s: State, cmd: c.AddContainer, at: str, i: int) -> list[Event]:
     return [event("container_added", container=cmd.container, kind=cmd.kind.value,
                   name=cmd.name, unit=cmd.unit)]
@@ -95,7 +95,7 @@ def _intake_place(s: State, container: str, actor: str) -> str:
     return f"container:{container}" if s.containers[container].locked else f"person:{actor}"
 
 
-@_decides(c.ReceiveFirearm)
+@decides(c.ReceiveFirearm)
 def _receive_firearm(s: State, cmd: c.ReceiveFirearm, at: str, i: int) -> list[Event]:
     if any(f.serial == cmd.serial and f.manufacturer == cmd.manufacturer and not f.disposed
            for f in s.firearms.values()):
@@ -109,16 +109,16 @@ def _receive_firearm(s: State, cmd: c.ReceiveFirearm, at: str, i: int) -> list[E
                   container=cmd.container, place=_intake_place(s, cmd.container, cmd.actor))]
 
 
-@_decides(c.ReturnFirearm)
+@decides(c.ReturnFirearm)
 def _return_firearm(s: State, cmd: c.ReturnFirearm, at: str, i: int) -> list[Event]:
-    _require_holder(s, cmd.firearm, cmd.actor, "return it")
+    require_holder(s, cmd.firearm, cmd.actor, "return it")
     if s.firearms[cmd.firearm].loaded:
         raise stale(f"firearm {cmd.firearm} is loaded: unload it before it leaves")
     return [event("firearm_returned", firearm=cmd.firearm,
                   disposition_date=cmd.disposition_date.isoformat(), recipient=cmd.recipient)]
 
 
-@_decides(c.ReceiveLot)
+@decides(c.ReceiveLot)
 def _receive_lot(s: State, cmd: c.ReceiveLot, at: str, i: int) -> list[Event]:
     return [event("lot_received", lot=cmd.lot, kind=cmd.kind.value, caliber=cmd.caliber,
                   maker=cmd.maker, count=cmd.count, load=cmd.load,
@@ -127,9 +127,9 @@ def _receive_lot(s: State, cmd: c.ReceiveLot, at: str, i: int) -> list[Event]:
                   container=cmd.container, place=_intake_place(s, cmd.container, cmd.actor))]
 
 
-@_decides(c.ReturnLot)
+@decides(c.ReturnLot)
 def _return_lot(s: State, cmd: c.ReturnLot, at: str, i: int) -> list[Event]:
-    place = _place(s, cmd.container, cmd.actor)
+    place = place_of(s, cmd.container, cmd.actor)
     have = s.lots[cmd.lot].where.get(place, 0)
     if have < cmd.count:
         raise stale(f"only {have} rounds of lot {cmd.lot} at {place}, not {cmd.count}")
@@ -137,7 +137,7 @@ def _return_lot(s: State, cmd: c.ReturnLot, at: str, i: int) -> list[Event]:
                   place=place)]
 
 
-@_decides(c.VerifyDummyLot)
+@decides(c.VerifyDummyLot)
 def _verify_dummy_lot(s: State, cmd: c.VerifyDummyLot, at: str, i: int) -> list[Event]:
     lot = s.lots[cmd.lot]
     if lot.kind.value != "dummy":
@@ -149,7 +149,7 @@ def _verify_dummy_lot(s: State, cmd: c.VerifyDummyLot, at: str, i: int) -> list[
 # ------------------------------------------------------------------ people
 
 
-@_decides(c.CheckIn)
+@decides(c.CheckIn)
 def _check_in(s: State, cmd: c.CheckIn, at: str, i: int) -> list[Event]:
     if s.sets[cmd.set].unit != cmd.unit:
         raise stale(f"set {cmd.set} belongs to unit {s.sets[cmd.set].unit}, not {cmd.unit}")
@@ -158,26 +158,26 @@ def _check_in(s: State, cmd: c.CheckIn, at: str, i: int) -> list[Event]:
     return [event("handler_checked_in", person=cmd.actor, unit=cmd.unit, set=cmd.set)]
 
 
-@_decides(c.CheckOut)
+@decides(c.CheckOut)
 def _check_out(s: State, cmd: c.CheckOut, at: str, i: int) -> list[Event]:
     if s.checked_in.get(cmd.actor, ("",))[0] != cmd.unit:
         raise stale(f"{cmd.actor} is not checked in on {cmd.unit}")
     return [event("handler_checked_out", person=cmd.actor, unit=cmd.unit)]
 
 
-@_decides(c.RecordTraining)
+@decides(c.RecordTraining)
 def _record_training(s: State, cmd: c.RecordTraining, at: str, i: int) -> list[Event]:
     return [event("training_recorded", performer=cmd.performer,
                   weapon_type=cmd.weapon_type.value, by=cmd.actor)]
 
 
-@_decides(c.RecordConsent)
+@decides(c.RecordConsent)
 def _record_consent(s: State, cmd: c.RecordConsent, at: str, i: int) -> list[Event]:
     return [event("consent_recorded", performer=cmd.performer,
                   weapon_type=cmd.weapon_type.value)]
 
 
-@_decides(c.WithdrawConsent)
+@decides(c.WithdrawConsent)
 def _withdraw_consent(s: State, cmd: c.WithdrawConsent, at: str, i: int) -> list[Event]:
     p = s.people[cmd.performer]
     if not any(x.weapon_type == cmd.weapon_type for x in p.consents):
@@ -190,7 +190,7 @@ def _withdraw_consent(s: State, cmd: c.WithdrawConsent, at: str, i: int) -> list
 # ------------------------------------------------------------------ scenes
 
 
-@_decides(c.ScheduleScene)
+@decides(c.ScheduleScene)
 def _schedule_scene(s: State, cmd: c.ScheduleScene, at: str, i: int) -> list[Event]:
     if s.sets[cmd.set].unit != cmd.unit:
         raise stale(f"set {cmd.set} belongs to unit {s.sets[cmd.set].unit}, not {cmd.unit}")
@@ -206,7 +206,7 @@ def _schedule_scene(s: State, cmd: c.ScheduleScene, at: str, i: int) -> list[Eve
                   mitigations=list(cmd.mitigations), cast_crew=list(cmd.cast_crew))]
 
 
-@_decides(c.SignOffPlan)
+@decides(c.SignOffPlan)
 def _sign_off(s: State, cmd: c.SignOffPlan, at: str, i: int) -> list[Event]:
     sc = s.scenes[cmd.scene]
     if cmd.as_role.value in sc.signoffs:
@@ -215,7 +215,7 @@ def _sign_off(s: State, cmd: c.SignOffPlan, at: str, i: int) -> list[Event]:
     return [event("plan_signed", scene=cmd.scene, role=cmd.as_role.value, person=cmd.actor)]
 
 
-@_decides(c.HoldSafetyMeeting)
+@decides(c.HoldSafetyMeeting)
 def _meeting(s: State, cmd: c.HoldSafetyMeeting, at: str, i: int) -> list[Event]:
     both = sorted(set(cmd.attendees) & set(cmd.absent))
     if both:
@@ -225,7 +225,7 @@ def _meeting(s: State, cmd: c.HoldSafetyMeeting, at: str, i: int) -> list[Event]
                   absent=sorted(set(cmd.absent)), topics=cmd.topics)]
 
 
-@_decides(c.WrapScene)
+@decides(c.WrapScene)
 def _wrap_scene(s: State, cmd: c.WrapScene, at: str, i: int) -> list[Event]:
     if s.scenes[cmd.scene].wrapped_at:
         raise stale(f"scene {cmd.scene} already wrapped at {s.scenes[cmd.scene].wrapped_at}")
@@ -235,7 +235,7 @@ def _wrap_scene(s: State, cmd: c.WrapScene, at: str, i: int) -> list[Event]:
 # ------------------------------------------------------------------ the day
 
 
-@_decides(c.StartMealBreak)
+@decides(c.StartMealBreak)
 def _meal_start(s: State, cmd: c.StartMealBreak, at: str, i: int) -> list[Event]:
     if cmd.unit in s.meal_breaks:
         raise stale(f"unit {cmd.unit} is already on a meal break since "
@@ -243,14 +243,14 @@ def _meal_start(s: State, cmd: c.StartMealBreak, at: str, i: int) -> list[Event]
     return [event("meal_break_started", unit=cmd.unit)]
 
 
-@_decides(c.EndMealBreak)
+@decides(c.EndMealBreak)
 def _meal_end(s: State, cmd: c.EndMealBreak, at: str, i: int) -> list[Event]:
     if cmd.unit not in s.meal_breaks:
         raise stale(f"unit {cmd.unit} is not on a meal break")
     return [event("meal_break_ended", unit=cmd.unit)]
 
 
-@_decides(c.WrapDay)
+@decides(c.WrapDay)
 def _wrap_day(s: State, cmd: c.WrapDay, at: str, i: int) -> list[Event]:
     if s.shoot_days[cmd.shoot_day].wrapped_at:
         raise stale(f"shoot day {cmd.shoot_day} already wrapped")

@@ -20,6 +20,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect
 
+from coldset.store.engine import make_engine
+
 # Tables that mark a database as coldset's (so a pre-migration one is recognised).
 _OURS = frozenset({"ledger_logs", "ledger_entries", "ledger_nodes", "ledger_checkpoints"})
 
@@ -49,8 +51,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def revision(message: str) -> None:
     """Autogenerate a migration from the difference between the tables and head."""
-    from coldset.store.db import make_engine
-
     with tempfile.TemporaryDirectory() as d:
         engine = make_engine(f"sqlite:///{d}/scratch.sqlite")
         upgrade(engine)
