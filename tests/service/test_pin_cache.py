@@ -1,7 +1,10 @@
-"""The service's PIN-hash cache: a changed PIN takes effect at once, in this service or another.
+"""The service's one PIN cache: a changed PIN takes effect at once, in this service or another.
 
-The cache keeps (production, person) -> stored hash, valid while the production's
-log keeps the size it had when the hash was read; every PIN change is a log entry.
+The cache (:class:`coldset.service.pins.PinCache`) keeps stored hashes per
+production, valid while the production's log keeps the size it had when they were
+read (every PIN change is a log entry), and the PINs argon2 accepted, valid while
+the stored hash is the same string. The path through the writer process the
+server runs is tested in tests/web/test_writer_process.py.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from coldset.domain.sample import western
+from coldset.domain.sample import PRODUCTION, western
 from coldset.ledger.log import Ledger
 from coldset.service import CustodyService
-from coldset.service.pins import PinHasher
+from coldset.service.pins import PinCache, PinHasher
+from coldset.service.web_support import CommandQueue
 from coldset.store.db import Store
 from tests.domain.conftest import DAY
 
@@ -179,3 +183,76 @@ def test_lockout_still_applies_with_a_cached_hash(western_service: CustodyServic
     assert svc.execute(cmd("reset_pin", "hana", person="alec", pin="5555")).ok
     assert consent(svc, "alec", PINS["alec"]).error_kind == "credential"
     assert consent(svc, "alec", "5555").ok
+
+
+class _CountingHasher(PinHasher):
+    """A real hasher that counts its argon2 checks."""
+
+    calls = 0
+
+    def verify(self, stored: str, production: str, person: str, pin: str) -> bool:
+        self.calls += 1
+        return super().verify(stored, production, person, pin)
+
+
+def test_there_is_one_pin_cache_and_the_hasher_has_none(western_service: CustodyService) -> None:
+    """The hasher checks with argon2 every time; only the service's PinCache remembers,
+    and the group-commit queue asks that same cache (it keeps no PIN state of its own)."""
+    svc = western_service
+    hasher = _CountingHasher(PEPPER)
+    with svc.store.read() as conn:
+        from coldset.service.pins import stored_hashes
+        stored = stored_hashes(conn, PRODUCTION, ["alec"])["alec"]
+    assert stored is not None
+    assert hasher.verify(stored, PRODUCTION, "alec", PINS["alec"])
+    assert hasher.verify(stored, PRODUCTION, "alec", PINS["alec"])
+    assert hasher.calls == 2
+    cache = PinCache(hasher)
+    assert cache.check(stored, PRODUCTION, "alec", PINS["alec"])
+    assert cache.check(stored, PRODUCTION, "alec", PINS["alec"])
+    assert hasher.calls == 3
+    queue = CommandQueue(svc)
+    try:
+        assert queue.custody.pin_cache is svc.pin_cache
+        assert not [k for k in vars(queue) if "pin" in k and k != "_argon2_slots"]
+    finally:
+        queue.stop()
+
+
+def test_a_changed_pin_needs_argon2_again_before_the_writer(
+        western_service: CustodyService) -> None:
+    """After a PIN reset the old PIN is no longer "known" to the queue's warm-up: it is
+    checked off the writer again (before, the queue's own cache still called it known)."""
+    from coldset.domain.commands import parse_command
+
+    svc = western_service
+    queue = CommandQueue(svc)
+    try:
+        old = parse_command(consent_cmd("alec", PINS["alec"]))
+        queue.warm_pins(old)
+        assert not queue.needs_pin_check(old, None)
+        assert svc.execute(cmd("reset_pin", "hana", person="alec", pin="5555")).ok
+        assert queue.needs_pin_check(old, None)
+        assert consent(svc, "alec", PINS["alec"]).error_kind == "credential"
+        new = parse_command(consent_cmd("alec", "5555"))
+        queue.warm_pins(new)
+        assert not queue.needs_pin_check(new, None)
+        assert consent(svc, "alec", "5555").ok
+    finally:
+        queue.stop()
+
+
+def test_a_verified_pin_is_tied_to_its_stored_hash(western_service: CustodyService) -> None:
+    """The same PIN set again is a new stored hash: the cache does not answer for it until
+    argon2 has checked it against the new hash."""
+    svc = western_service
+    hasher = _CountingHasher(PEPPER)
+    cache = PinCache(hasher)
+    first = hasher.hash(PRODUCTION, "alec", "1234")
+    again = hasher.hash(PRODUCTION, "alec", "1234")
+    assert first != again
+    assert cache.check(first, PRODUCTION, "alec", "1234")
+    assert cache.check(again, PRODUCTION, "alec", "1234")
+    assert hasher.calls == 2
+    assert not cache.check(first, PRODUCTION, "alec", "9999")
+    assert svc.pin_cache is not cache

@@ -136,12 +136,12 @@ def test_pins_are_checked_off_the_writer(web: Web, monkeypatch: pytest.MonkeyPat
     queue.warm_pins(cmd)
     fake = _NoArgon2()
     monkeypatch.setattr(pinstore, "_HASHER", fake)
-    pins = web.install.pins
-    assert pins.verify(_stored_hash(web.install, "alec"), PRODUCTION, "alec",
+    pins = web.app.state.coldset.custody.pin_cache
+    assert pins.check(_stored_hash(web.install, "alec"), PRODUCTION, "alec",
                        PINS["alec"])                                      # cached
     assert queue.needs_pin_check(cmd, None)          # dave's wrong PIN: still to check
     with pytest.raises(AssertionError):
-        pins.verify(_stored_hash(web.install, "dave"), PRODUCTION, "dave", "0000")
+        pins.check(_stored_hash(web.install, "dave"), PRODUCTION, "dave", "0000")
     right = _issue([{"person": "alec", "pin": PINS["alec"]}])
     assert not queue.needs_pin_check(right, None)
     raw = {"type": "issue", "production": PRODUCTION, "actor": "hana",

@@ -101,6 +101,32 @@ def test_refusals_and_rejections_come_back_as_results(writer: WriterProcess) -> 
     assert {f for f, _ in bad.field_errors} == {"barrel_clear"}
 
 
+def _consent(pin: str) -> dict[str, object]:
+    """A command that needs alec's PIN as a confirmation (repeatable)."""
+    return _cmd("record_consent", performer="alec", weapon_type="shotgun",
+                confirmations=[{"person": "alec", "pin": pin}])
+
+
+def test_a_changed_pin_is_never_served_stale_by_the_writer_process(
+        live: Install, writer: WriterProcess) -> None:
+    """Through the writer process the server runs (warm-up off the writer, then the
+    writer's check): a PIN reset there, or by another process on the same database (the
+    CLI), refuses the old PIN on the very next command and accepts the new one."""
+    for _ in range(2):                                   # the second one is a cache hit
+        assert writer.execute(_consent(PINS["alec"])).ok
+    assert writer.execute(_cmd("reset_pin", person="alec", pin="5555")).ok
+    r = writer.execute(_consent(PINS["alec"]))
+    assert r.error_kind == "credential", r
+    assert writer.execute(_consent("5555")).ok
+    assert writer.execute(_consent("5555")).ok
+    # another process (here: a service of its own on the same database) changes it
+    cli = CustodyService(live.store, live.ledger, SystemClock(), pins=live.pins)
+    assert cli.execute(_cmd("set_pin", actor="alec", person="alec", pin="86420")).ok
+    r = writer.execute(_consent("5555"))
+    assert r.error_kind == "credential", r
+    assert writer.execute(_consent("86420")).ok
+
+
 def test_concurrent_requests_each_get_their_own_answer(writer: WriterProcess) -> None:
     """Forty inspections at once from one event loop: forty answers, forty ledger entries,
     none lost or crossed (each answer names the firearm it inspected)."""

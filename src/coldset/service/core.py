@@ -152,14 +152,10 @@ class CustodyService:
         self.ledger = ledger
         self.clock = clock
         self.pins = pins
+        #: the one PIN cache (stored hashes and verified PINs; its rules: coldset.service.pins)
+        self.pin_cache = pinstore.PinCache(pins)
         self.origin_prefix = origin_prefix or ledger.signer.name
         self._states: dict[str, State] = {}
-        # production -> (ledger size, person -> PIN hash or None). Valid only
-        # while the log still has that size: every write of a PIN hash is made
-        # with a log entry in the same transaction (set_pin, reset_pin,
-        # add_person, create_production), so another writer's PIN change
-        # always moves the size. Per service (one store), never per process.
-        self._pins: dict[str, tuple[int, dict[str, str | None]]] = {}
         self._lock = threading.RLock()
 
     def origin(self, production: str) -> str:
@@ -207,15 +203,15 @@ class CustodyService:
                 # nothing was committed: readers stay on the snapshot published before
                 # (it is still the log's state, and every load checks the log's size)
                 for prod in pending:
-                    self._pins.pop(prod, None)
+                    self.pin_cache.drop_hashes(prod)
                 raise
             for prod, p in pending.items():
                 if p.state.production is not None:
                     self._states[prod] = p.state    # committed: publish the new snapshot
                     # what this transaction saw and wrote is what the log's new size holds
-                    self._pins[prod] = (p.state.size, p.pins)
+                    self.pin_cache.keep_hashes(prod, p.state.size, p.pins)
                 else:
-                    self._pins.pop(prod, None)
+                    self.pin_cache.drop_hashes(prod)
         return [r for r in results if r is not None]
 
     def _one(self, conn: Connection, cmd: c.CommandBase, pending: dict[str, _Pending],
@@ -230,9 +226,8 @@ class CustodyService:
             state, head = self._load_head(conn, prod)
             p = pending[prod] = _Pending(state, self.origin(prod), state.size, head)
             p.stored_idem = self._idem_lookup(conn, prod, keys.get(prod, ()))
-            cached = self._pins.get(prod)
-            if cached is not None and cached[0] == state.size and state.production is not None:
-                p.pins = dict(cached[1])
+            if state.production is not None:
+                p.pins = self.pin_cache.hashes(prod, state.size)
         key = cmd.idempotency_key
         if key:
             # keys recorded earlier in this batch, then keys stored before it
@@ -271,6 +266,7 @@ class CustodyService:
         for e in d.entry["events"]:
             if e["type"] in _PIN_EVENTS:
                 p.pins.pop(e.get("person"), None)
+                self.pin_cache.forget(prod, e.get("person"))
         out_secrets: dict[str, str] = {}
         if d.status == "allowed":
             if login is not None:       # the creator's account: in this same transaction
@@ -384,7 +380,8 @@ class CustodyService:
             elif stored is None:
                 r = "no-pin"
             else:
-                r = "ok" if self.pins.verify(stored, cmd.production, person, pin) else "wrong"
+                r = "ok" if self.pin_cache.check(stored, cmd.production, person, pin) \
+                    else "wrong"
             if out.get(person, "ok") == "ok":
                 out[person] = r
         return out

@@ -10,16 +10,33 @@ another person. The stored form is versioned: ``pin2$<argon2id hash>`` (keyed);
 a bare ``$argon2id$...`` hash (from before the pepper) still verifies and is
 replaced by a keyed one on the person's next PIN set or reset.
 
-Verification is argon2id. A :class:`PinHasher` remembers a (hash, keyed digest
-of the PIN) pair that verified, so a performer confirming forty handoffs a day
-costs one argon2 check, not forty; the cache key is a BLAKE2b digest under a
-random per-process key, so the cache holds no PIN.
+The PIN cache
+-------------
+argon2id costs ~20 ms a check, and a performer confirms forty handoffs a day,
+so each custody service keeps ONE :class:`PinCache` (``CustodyService.pin_cache``;
+the writer process has one service, so one cache). It is the only place that
+remembers anything about PINs between commands, and it holds two things:
 
-The custody service also keeps each person's stored hash between batches,
-valid only while the production's log keeps the size it had when the hash was
-read. That is sound because :func:`store_pin` is only ever called with a log
-entry appended in the same transaction (create_production, add_person,
-set_pin, reset_pin): another writer's PIN change always moves the log size.
+* **stored hashes**, per production: person -> stored hash (or None: no PIN),
+  tagged with the production's log size when they were read. They are used
+  only while the log still has that size. That is sound because
+  :func:`store_pin` is only ever called with a log entry appended in the same
+  transaction (create_production, add_person, set_pin, reset_pin): a PIN
+  change by this or any other writer (another process, the CLI) moves the log
+  size, and the next batch reads the hashes again. Only a committed batch
+  stores them (with the size it committed); a rolled-back one drops them.
+* **verified PINs**: (production, person) -> (stored hash, keyed BLAKE2b digest
+  of the PIN) that argon2 accepted. A hit needs the *stored hash the caller
+  read* to be the same string, and a new PIN is always a new stored hash (a
+  fresh salt), so a changed PIN can never be served from it. The digest is
+  under a random per-process key: the cache holds no PIN. A wrong PIN is never
+  remembered; a PIN change, a rejected PIN or a locked PIN forgets the person.
+
+Invalidation, in one sentence: **a log-size change invalidates the stored
+hashes of that production; a different stored hash invalidates a verified
+PIN.** Nothing else is cached (the group-commit queue asks
+:meth:`PinCache.known` whether a PIN still needs argon2 before the writer sees
+it; it is a hint, the writer's own check decides).
 """
 
 from __future__ import annotations
@@ -44,15 +61,12 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
 
 class PinHasher:
-    """Hashes and checks PINs under one install's pepper (see the module docstring)."""
+    """Hashes and checks PINs under one install's pepper; no cache (see :class:`PinCache`)."""
 
     def __init__(self, pepper: bytes) -> None:
         if len(pepper) != PEPPER_BYTES:
             raise ValueError(f"a PIN pepper is {PEPPER_BYTES} bytes, not {len(pepper)}")
         self._pepper = pepper
-        self._key = secrets.token_bytes(32)
-        self._verified: set[tuple[str, bytes]] = set()
-        self._lock = threading.Lock()
 
     def _keyed(self, production: str, person: str, pin: str) -> bytes:
         # each part length-prefixed: no two (production, person, pin) give the same message
@@ -65,11 +79,9 @@ class PinHasher:
         return KEYED_PREFIX + _HASHER.hash(self._keyed(production, person, pin))
 
     def verify(self, stored: str, production: str, person: str, pin: str) -> bool:
-        """Whether ``pin`` is ``person``'s PIN; ``stored`` keyed or of the old, unkeyed form."""
-        digest = hashlib.blake2b(f"{production}\0{person}\0{pin}".encode(), key=self._key,
-                                 digest_size=32).digest()
-        if (stored, digest) in self._verified:
-            return True
+        """Whether ``pin`` is ``person``'s PIN; ``stored`` keyed or of the old, unkeyed form.
+
+        Always argon2id (about 20 ms): callers go through :meth:`PinCache.check`."""
         try:
             if stored.startswith(KEYED_PREFIX):
                 ok = _HASHER.verify(stored[len(KEYED_PREFIX):],
@@ -78,12 +90,71 @@ class PinHasher:
                 ok = _HASHER.verify(stored, pin)
         except (VerificationError, InvalidHashError):
             return False
+        return bool(ok)
+
+
+class PinCache:
+    """The one PIN cache of a custody service; its rules are in the module docstring."""
+
+    #: more entries than this and a map is emptied (a bound, not a policy)
+    LIMIT = 10_000
+
+    def __init__(self, hasher: PinHasher) -> None:
+        self.hasher = hasher
+        self._key = secrets.token_bytes(32)
+        self._lock = threading.Lock()
+        self._hashes: dict[str, tuple[int, dict[str, str | None]]] = {}
+        self._verified: dict[tuple[str, str], tuple[str, bytes]] = {}
+
+    def _digest(self, production: str, person: str, pin: str) -> bytes:
+        return hashlib.blake2b(f"{production}\0{person}\0{pin}".encode(), key=self._key,
+                               digest_size=32).digest()
+
+    # stored hashes: valid while the production's log has the size they were read at
+
+    def hashes(self, production: str, size: int) -> dict[str, str | None]:
+        """A copy of the stored hashes read at log size ``size`` ({} when none or stale)."""
+        with self._lock:
+            found = self._hashes.get(production)
+            return dict(found[1]) if found is not None and found[0] == size else {}
+
+    def keep_hashes(self, production: str, size: int, hashes: dict[str, str | None]) -> None:
+        """Remember what a committed transaction read and wrote, at the size it committed."""
+        with self._lock:
+            if len(self._hashes) > self.LIMIT:
+                self._hashes.clear()
+            self._hashes[production] = (size, dict(hashes))
+
+    def drop_hashes(self, production: str) -> None:
+        with self._lock:
+            self._hashes.pop(production, None)
+
+    # verified PINs: valid while the stored hash is the same string
+
+    def check(self, stored: str, production: str, person: str, pin: str) -> bool:
+        """Whether ``pin`` matches ``stored``: from the cache, or argon2id (then remembered)."""
+        digest = self._digest(production, person, pin)
+        if self._verified.get((production, person)) == (stored, digest):
+            return True
+        ok = self.hasher.verify(stored, production, person, pin)
         if ok:
             with self._lock:
-                if len(self._verified) > 10_000:
+                if len(self._verified) > self.LIMIT:
                     self._verified.clear()
-                self._verified.add((stored, digest))
-        return bool(ok)
+                self._verified[(production, person)] = (stored, digest)
+        return ok
+
+    def known(self, production: str, person: str, pin: str) -> bool:
+        """Whether ``pin`` verified here last time (a hint: :meth:`check` decides)."""
+        found = self._verified.get((production, person))
+        return found is not None and found[1] == self._digest(production, person, pin)
+
+    def forget(self, production: str, person: str | None) -> None:
+        """Forget the person's verified PIN (their PIN changed, was refused or is locked)."""
+        if person is None:
+            return
+        with self._lock:
+            self._verified.pop((production, person), None)
 
 
 def is_keyed(stored: str) -> bool:

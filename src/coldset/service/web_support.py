@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import secrets
@@ -104,14 +103,10 @@ class CommandQueue:
         self.batches = 0            # counters for health checks (see stats)
         self.commands = 0
         self.last_batch_at: float | None = None    # time.time() of the last batch's end
-        # PIN warm-up (see warm_pins): (production, person) -> keyed digests of
-        # the PINs that verified here (a random per-process key; never a PIN in clear).
-        self._pin_key = secrets.token_bytes(32)
-        self._pins_ok: dict[tuple[str, str], set[bytes]] = {}
         # argon2 releases the GIL: one check per core at most (measured on 2 cores: the
         # 16 tablets' first PINs took 250 ms with 2 at a time, 400 ms with 1)
         self._argon2_slots = threading.BoundedSemaphore(max(1, min(4, os.cpu_count() or 1)))
-        self._in_flight: dict[tuple[str, str, bytes], threading.Event] = {}
+        self._in_flight: dict[tuple[str, str, str], threading.Event] = {}
         self._in_flight_lock = threading.Lock()
         self._items: list[tuple[CommandInput, str | None, datetime | None,
                                 Future[Result]]] = []
@@ -170,18 +165,14 @@ class CommandQueue:
             pairs.append((command.actor, actor_pin))
         return (command.production, pairs) if pairs else None
 
-    def _pin_digest(self, person: str, pin: str) -> bytes:
-        return hashlib.blake2b(f"{person}\x00{pin}".encode(), key=self._pin_key,
-                               digest_size=32).digest()
-
     def needs_pin_check(self, command: CommandInput, actor_pin: str | None) -> bool:
         """True when the command carries a PIN not yet seen to verify here (argon2 ahead)."""
         found = self._pin_pairs(command, actor_pin)
         if found is None:
             return False
         prod, pairs = found
-        return any(self._pin_digest(p, pin) not in self._pins_ok.get((prod, p), ())
-                   for p, pin in pairs)
+        cache = self.custody.pin_cache
+        return not all(cache.known(prod, p, pin) for p, pin in pairs)
 
     def warm_pins(self, command: CommandInput, actor_pin: str | None = None) -> None:
         """Verify the command's PINs against their stored argon2id hashes, here, now.
@@ -190,7 +181,7 @@ class CommandQueue:
         would hold every other tablet's command for that long. Done here (a
         worker thread, at most one per core, each distinct PIN once even
         when several tablets send it at the same moment; argon2 releases the GIL) it only
-        fills the process-local cache of :mod:`coldset.service.pins`, so the
+        fills the service's one PIN cache (:mod:`coldset.service.pins`), so the
         writer's own check, which still decides (and counts a wrong PIN
         towards the lock-out), is a cache hit. Nothing is decided or written
         here. A wrong PIN is not remembered. A person whose PIN is locked is
@@ -201,8 +192,8 @@ class CommandQueue:
         if found is None:
             return
         prod, pairs = found
-        todo = [(p, pin) for p, pin in pairs
-                if self._pin_digest(p, pin) not in self._pins_ok.get((prod, p), ())]
+        cache = self.custody.pin_cache
+        todo = [(p, pin) for p, pin in pairs if not cache.known(prod, p, pin)]
         if not todo:
             return
         people = sorted({p for p, _ in todo})
@@ -214,13 +205,12 @@ class CommandQueue:
                                                   custody_people.c.pin_locked.is_(True)))}
         for person, pin in todo:
             if person in locked:
-                self._pins_ok.pop((prod, person), None)
+                cache.forget(prod, person)
                 continue
             stored = hashes.get(person)
             if stored is None:
                 continue
-            digest = self._pin_digest(person, pin)
-            key = (prod, person, digest)
+            key = (prod, person, pin)
             with self._in_flight_lock:      # the same PIN from several tablets: check once
                 running = self._in_flight.get(key)
                 if running is None:
@@ -230,11 +220,7 @@ class CommandQueue:
                 continue
             try:
                 with self._argon2_slots:
-                    ok = self.custody.pins.verify(stored, prod, person, pin)
-                if ok:
-                    if len(self._pins_ok) > 10_000:
-                        self._pins_ok.clear()
-                    self._pins_ok.setdefault((prod, person), set()).add(digest)
+                    cache.check(stored, prod, person, pin)     # remembered when right
             finally:
                 with self._in_flight_lock:
                     self._in_flight.pop(key).set()
