@@ -21,8 +21,7 @@ from coldset.ledger import merkle
 from coldset.ledger.checkpoint import Checkpoint, sign_checkpoint
 from coldset.ledger.errors import LedgerError
 from coldset.ledger.note import Signer, Verifier
-from coldset.ledger.rawdb import RawDb
-from coldset.store.direct import Direct
+from coldset.store.direct import Direct, RawDb
 from coldset.store.schema import ledger_checkpoints, ledger_entries, ledger_logs, ledger_nodes
 
 CHUNK = 256

@@ -42,7 +42,7 @@ from coldset.ledger.checkpoint import Checkpoint
 from coldset.ledger.errors import LedgerError
 from coldset.ledger.log import CHUNK, H, UnknownLog
 from coldset.ledger.note import Verifier, open_note
-from coldset.ledger.rawdb import RawDb
+from coldset.store.direct import RawDb
 
 BLOCK = 4096
 SPLIT = 8  # levels 0..SPLIT-1 are checked in leaf tasks, SPLIT and up in the parent

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import PrivateAttr
-from sqlalchemy import Connection, String, bindparam, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from coldset import canonical
 from coldset.clock import Clock
@@ -51,21 +51,6 @@ _PIN_EVENTS = frozenset({"production_created", "person_added", "pin_set", "pin_r
                          "pin_rejected"})
 #: Idempotency keys per ``IN (...)`` (well under every SQLite parameter limit).
 _IDEM_CHUNK = 512
-#: The lookup with an IN of n keys, n a power of two (a batch's keys are padded with
-#: repeats): a few fixed statements, each compiled once (see store.direct).
-_IDEM_SELECTS: dict[int, Direct] = {}
-
-
-def _idem_select(n: int) -> Direct:
-    found = _IDEM_SELECTS.get(n)
-    if found is None:
-        found = _IDEM_SELECTS[n] = Direct(select(
-            custody_idempotency.c.key, custody_idempotency.c.idx,
-            custody_idempotency.c.command_hash).where(
-            custody_idempotency.c.production == bindparam("production"),
-            custody_idempotency.c.key.in_([bindparam(f"k{i}", type_=String)
-                                            for i in range(n)])))
-    return found
 
 
 _INSERT_TIMELINE = Direct(insert(custody_timeline))
@@ -346,12 +331,12 @@ class CustodyService:
         """The stored (index, command hash) of those of ``keys`` already used in ``prod``."""
         out: dict[str, tuple[int, str]] = {}
         todo = sorted(set(keys))
+        t = custody_idempotency.c
         for i in range(0, len(todo), _IDEM_CHUNK):
-            chunk = todo[i:i + _IDEM_CHUNK]
-            n = 1 << (len(chunk) - 1).bit_length()
-            params = {"production": prod}
-            params.update((f"k{j}", chunk[j % len(chunk)]) for j in range(n))
-            for key, idx, command_hash in _idem_select(n).all(conn, params):
+            # an expanding IN through SQLAlchemy (its compiled form is cached): see store.direct
+            for key, idx, command_hash in conn.execute(
+                    select(t.key, t.idx, t.command_hash).where(
+                        t.production == prod, t.key.in_(todo[i:i + _IDEM_CHUNK]))):
                 out[key] = (idx, command_hash)
         return out
 

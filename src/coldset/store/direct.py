@@ -1,4 +1,23 @@
-"""Prebuilt Core statements run on the driver's cursor: the writer's hot statements.
+"""The one way around SQLAlchemy's execution layer: statements run on the driver's cursor.
+
+Everything else in coldset runs through ``Connection.execute``. This module is
+the only place that touches the DB-API cursor, for two measured hot paths, and it
+does so inside the caller's transaction, on the caller's connection:
+
+* :class:`Direct`: the writer's hot statements, written as Core statements;
+* :class:`RawDb`: the ledger's reads for proofs and ``verify`` (a few dozen
+  single-row reads per proof; a million-row stream, through a server-side
+  cursor on PostgreSQL so it is never all in memory).
+
+No padded ``IN`` lists: a lookup with a variable number of keys (the
+idempotency keys of a batch) goes through ``Connection.execute`` with an
+``in_()`` (SQLAlchemy's "expanding" bind parameter), whose compiled form
+SQLAlchemy caches; it runs once per batch that carries keys, so the ~40 µs it
+costs over the cursor is not worth a family of padded statements. :class:`Direct`
+refuses expanding parameters.
+
+Direct
+------
 
 Each batch of commands the server's writer commits runs the same ten or so
 statements (append the entries, extend the Merkle node rows, move the log's
@@ -18,7 +37,7 @@ SQLAlchemy's type processing is refused when the statement is first compiled.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Integer, LargeBinary, String
@@ -99,5 +118,48 @@ class Direct:
                 row = cur.fetchone()
                 return [] if row is None else [tuple(row)]
             return [tuple(r) for r in cur.fetchall()]
+        finally:
+            cur.close()
+
+
+class RawDb:
+    """Plain SQL (``?`` placeholders) on the cursor of a connection: the ledger's reads."""
+
+    _n = 0
+
+    def __init__(self, raw: Any, paramstyle: str) -> None:
+        self.raw = raw
+        self.ph = "?" if paramstyle == "qmark" else "%s"
+
+    @classmethod
+    def of(cls, conn: Connection) -> RawDb:
+        return cls(conn.connection.driver_connection, conn.dialect.paramstyle)
+
+    def q(self, sql: str) -> str:
+        return sql.replace("?", self.ph)
+
+    def one(self, sql: str, *args: Any) -> Any:
+        cur = self.raw.cursor()
+        try:
+            cur.execute(self.q(sql), args)
+            return cur.fetchone()
+        finally:
+            cur.close()
+
+    def stream(self, sql: str, *args: Any, block: int = 4096) -> Iterator[list[Any]]:
+        """Rows in blocks. On PostgreSQL through a server-side cursor, so a million
+        rows are never all in memory at once (SQLite steps through them anyway)."""
+        if self.ph == "%s":
+            RawDb._n += 1
+            cur = self.raw.cursor(name=f"coldset_stream_{RawDb._n}")
+        else:
+            cur = self.raw.cursor()
+        try:
+            cur.execute(self.q(sql), args)
+            while True:
+                rows = cur.fetchmany(block)
+                if not rows:
+                    break
+                yield rows
         finally:
             cur.close()
