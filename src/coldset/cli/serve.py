@@ -1,4 +1,10 @@
-"""``coldset serve`` (the armorer's tablet and the API) and ``coldset account`` (logins).
+"""``coldset serve`` (the armorer's tablet and the API), ``coldset tls`` (HTTPS on the
+set's own network) and ``coldset account`` (logins).
+
+HTTPS: ``serve`` speaks HTTPS when it is bound to an address other than loopback
+(the set's Wi-Fi), unless ``--no-tls`` or ``--behind-proxy`` says something else
+terminates it; ``--tls`` forces it on loopback too. The certificate comes from the
+install's own certificate authority (:mod:`coldset.tls`), made on first use.
 
 ``serve --demo`` on a fresh machine makes a throw-away install in a temporary
 directory, the demo western and a demo login per person, and prints the URL
@@ -11,6 +17,7 @@ from __future__ import annotations
 import gc
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
@@ -20,7 +27,79 @@ from coldset.cli.pin_input import password as read_password
 from coldset.config import ConfigError, Settings
 from coldset.service.accounts import AccountService
 
+if TYPE_CHECKING:
+    from coldset.tls import TlsFiles
+
 DEMO_TIME_ZONE = "America/Denver"   # the sample western's time zone
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+TLS_HOSTS = typer.Option(
+    [], "--tls-name", help="A host name or IP address the tablets use for this laptop "
+                           "(repeatable); localhost, the host name and the LAN addresses "
+                           "found now are always in the certificate.")
+
+
+def wants_tls(tls: bool | None, host: str, *, forwarded: bool) -> bool:
+    """HTTPS unless told (``--tls/--no-tls``): on when bound off loopback (the set's
+    network), off on loopback or behind a proxy that terminates HTTPS itself."""
+    return tls if tls is not None else (host not in LOOPBACK and not forwarded)
+
+
+def _tls(settings: Settings, install_name: str, names: list[str]) -> TlsFiles:
+    from coldset.tls import TlsError, ensure
+
+    hosts = [n for n in names if not _is_ip(n)]
+    ips = [n for n in names if _is_ip(n)]
+    try:
+        return ensure(settings.home, install_name, hosts, ips)
+    except TlsError as e:
+        raise ConfigError(str(e)) from None
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+@app.command("tls")
+@handled
+def tls_command(ctx: typer.Context, names: list[str] = TLS_HOSTS,
+                as_json: bool = JSON_OPTION) -> None:
+    """Make the set's certificate authority (once) and a server certificate for HTTPS.
+
+    The tablets install the authority's certificate once, from the /setup page of the
+    running server (or its QR code); then `coldset serve --tls` is trusted on the set's
+    network without internet. Prints what a tablet's /setup page must show.
+    """
+    from coldset.install import open_install
+    from coldset.tls import ca_fingerprint
+    from coldset.web.routes.setup import key_fingerprint
+
+    settings = ctx.obj.settings()
+    install = open_install(settings)
+    try:
+        name = install.signer.name
+        files = _tls(settings, name, list(names))
+        fp = ca_fingerprint(files.ca.read_bytes())
+        kfp = key_fingerprint(install.signer.public_key)
+    finally:
+        install.close()
+    if as_json:
+        emit_json({"ok": True, "ca": str(files.ca), "names": list(files.names),
+                   "addresses": list(files.addresses),
+                   "install": name, "ca_fingerprint": fp, "key_fingerprint": kfp})
+        return
+    out.print(f"Certificate for: {', '.join([*files.names, *files.addresses])}")
+    out.print(f"Set CA certificate: {files.ca}")
+    out.print("Each tablet's /setup page must show:")
+    out.print(f"  install                  {name}")
+    out.print(f"  signing key fingerprint  {kfp}")
+    out.print(f"  certificate fingerprint  {fp}")
 
 
 account_app = typer.Typer(help="Logins for the web app and API tokens for scripts.",
@@ -72,6 +151,11 @@ def serve(
         30, "--concerns-per-production", min=1,
         help="Anonymous concerns the public form takes per minute for one production, from "
              "every address together."),
+    tls: bool = typer.Option(
+        None, "--tls/--no-tls", show_default=False,
+        help="HTTPS with the install's own certificate (see `coldset tls`). Default: on "
+             "when --host is not a loopback address and not --behind-proxy."),
+    tls_names: list[str] = TLS_HOSTS,
 ) -> None:
     """Start the web app and the JSON API (uvicorn; one writer, in its own process)."""
     import uvicorn
@@ -85,6 +169,9 @@ def serve(
         install, logins = _demo_install(None)
     else:
         install, logins = open_install(ctx.obj.settings()), []
+    use_tls = wants_tls(tls, host, forwarded=forwarded)
+    files = _tls(install.settings, install.signer.name,  # type: ignore[attr-defined]
+                 list(tls_names)) if use_tls else None
     from coldset.web.ratelimit import ConcernLimits
 
     limits = ConcernLimits(per_address=concerns_per_address,
@@ -105,7 +192,8 @@ def serve(
         raise ConfigError(str(e)) from None
     gc.collect()
     gc.freeze()
-    url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
+    scheme = "https" if files is not None else "http"
+    url = f"{scheme}://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
     if demo:
         out.print("[bold yellow]DEMO[/] coldset with the sample western "
                   f"(data in {install.settings.home}, thrown away when you delete it)")  # type: ignore[attr-defined]
@@ -115,13 +203,20 @@ def serve(
                       f"({', '.join(d.roles)})")  # type: ignore[attr-defined]
     else:
         out.print(f"coldset serving {install.settings.home} at {url}")  # type: ignore[attr-defined]
+    if files is not None:
+        on_lan = [a for a in files.addresses if a not in LOOPBACK]
+        if on_lan:
+            out.print(f"Tablets: open {scheme}://{on_lan[0]}:{port}/setup once to install "
+                      "the set's certificate")
     # uvloop and httptools (uvicorn[standard]) when installed; no access log (a
     # formatted log line per request costs CPU the one writer's process needs),
     # warnings and errors are still logged. Every production's state is loaded
     # in the app's startup, before uvicorn opens its socket.
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False,
                 loop="auto", http="auto",
-                proxy_headers=forwarded, forwarded_allow_ips="127.0.0.1" if forwarded else None)
+                proxy_headers=forwarded, forwarded_allow_ips="127.0.0.1" if forwarded else None,
+                ssl_certfile=str(files.cert) if files else None,
+                ssl_keyfile=str(files.key) if files else None)
 
 
 PASSWORD_FROM_STDIN = typer.Option(

@@ -121,6 +121,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
                                  csrf_secret=csrf_secret,
                                  concern_limiter=ConcernLimiter(clock, concern_limits),
                                  demo_logins=demo_logins or [])
+    app.state.coldset_home = install.settings.home     # the set's CA for /setup (coldset.tls)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(BodyLimit)          # inside SecurityHeaders: a 413 has them too
     app.add_middleware(SecurityHeaders)
@@ -140,11 +141,12 @@ def _routes(app: FastAPI) -> None:
         pages_custody,
         pages_people,
         pages_safety,
+        setup,
     )
 
     api_routes.install(app)     # first: the command route is the busiest
     for mod in (auth, board, handoff, commands, pages_custody, pages_people, pages_safety,
-                labels):
+                labels, setup):
         app.include_router(mod.router)
 
 
