@@ -8,6 +8,7 @@ init`` and refuses demo logins or an unsafe signing key.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import tempfile
 from pathlib import Path
@@ -127,10 +128,8 @@ def serve(
         application, host=host, port=port, log_level="warning", access_log=False,
         loop="auto", http="auto", timeout_graceful_shutdown=5, proxy_headers=forwarded,
         forwarded_allow_ips="127.0.0.1" if forwarded else None))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):   # uvicorn raises Ctrl-C again once stopped
         server.run()
-    except KeyboardInterrupt:   # uvicorn raises the Ctrl-C again once it has stopped
-        pass
     if not server.started:      # as uvicorn.run: the port was taken, or startup failed
         raise typer.Exit(3)
 

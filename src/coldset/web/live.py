@@ -22,6 +22,7 @@ closes every stream first, so uvicorn's graceful shutdown does not wait for them
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -127,10 +128,8 @@ class BoardEvents:
     async def pause(self, seconds: float) -> bool:
         """Sleep ``seconds``; True when the server began stopping meanwhile."""
         closing = self._bind()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(closing.wait(), seconds)
-        except TimeoutError:
-            pass
         return self.closed
 
     # ------------------------------------------------------------------ limits
