@@ -154,6 +154,7 @@ class CustodyService:
         self.pins = pins
         self.origin_prefix = origin_prefix or ledger.signer.name
         self._states: dict[str, State] = {}
+        self._boards: dict[str, tuple[int, dict[str, Any]]] = {}   # production -> (size, rows)
         # production -> (ledger size, person -> PIN hash or None). Valid only
         # while the log still has that size: every write of a PIN hash is made
         # with a log entry in the same transaction (set_pin, reset_pin,
@@ -396,7 +397,17 @@ class CustodyService:
 
         _must_be_ids(production)
         with self.store.read() as conn:
-            return queries.board(conn, production, self.clock.now())
+            # the board's rows change only with the log: kept per log size (the size is
+            # read first, in the same read, so rows are never older than their size)
+            try:
+                size = self.ledger.info(conn, self.origin(production)).size
+            except UnknownLog:
+                size = -1
+            cached = self._boards.get(production)
+            if cached is None or cached[0] != size or size < 0:
+                cached = (size, queries.board_rows(conn, production))
+                self._boards[production] = cached
+        return queries.board_at(cached[1], self.clock.now())
 
     def timeline(self, production: str, firearm: str) -> list[dict[str, Any]]:
         from coldset.service import queries
