@@ -25,6 +25,7 @@ Targets: board median <= 50 ms; issue p50 <= 10 ms and p99 <= 50 ms.
 
     --home DIR     build the install there once and reuse it on later runs
     --skip-board   only the API part
+    --board-only   only the board page
     --rounds N     client runs against one server (default 5); each round is printed
                    with a reference loop timing (this machine's speed right then) and
                    the writer's mean batch size (from /api/v1/health),
@@ -424,6 +425,7 @@ def main() -> None:
     ap.add_argument("--handoffs", type=int, default=40, help="per client")
     ap.add_argument("--home", type=Path, help="build here once, reuse on later runs")
     ap.add_argument("--skip-board", action="store_true")
+    ap.add_argument("--board-only", action="store_true", help="only the board page")
     ap.add_argument("--profile", type=Path, help="py-spy the server (collapsed stacks)")
     ap.add_argument("--rounds", type=int, default=5,
                     help="client runs against one server; medians are over these")
@@ -446,7 +448,8 @@ def main() -> None:
             print(f"board page, server time (in-process): median "
                   f"{statistics.median(bt) * 1000:.1f} ms, p90 {pct(bt, 90) * 1000:.1f} ms "
                   f"over {len(bt)} requests (target <= 50 ms)")
-        api_bench(home, plan, args.handoffs, args.profile, rounds_n=args.rounds)
+        if not args.board_only:
+            api_bench(home, plan, args.handoffs, args.profile, rounds_n=args.rounds)
     finally:
         if not keep:
             import shutil

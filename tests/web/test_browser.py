@@ -22,6 +22,7 @@ from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
 from coldset.service.web_support import setup_demo
 from coldset.web import create_app
+from coldset.web.live import Server
 from tests.web.conftest import PASSWORDS, PINS, make_install
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,7 +59,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     # the writer in a process of its own, as `coldset serve` runs it (the wall clock)
     app = create_app(install, demo=True)
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    srv = Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     t = threading.Thread(target=srv.run, daemon=True)
     t.start()
     deadline = time.time() + 10

@@ -14,6 +14,7 @@ init`` and refuses demo logins or an unsafe signing key.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import tempfile
 from pathlib import Path
@@ -212,11 +213,20 @@ def serve(
     # formatted log line per request costs CPU the one writer's process needs),
     # warnings and errors are still logged. Every production's state is loaded
     # in the app's startup, before uvicorn opens its socket.
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False,
-                loop="auto", http="auto",
-                proxy_headers=forwarded, forwarded_allow_ips="127.0.0.1" if forwarded else None,
-                ssl_certfile=str(files.cert) if files else None,
-                ssl_keyfile=str(files.key) if files else None)
+    # The board's live streams end first when the server stops (web.live.Server); the
+    # graceful timeout is the backstop for any other response that does not finish.
+    from coldset.web.live import Server
+
+    server = Server(uvicorn.Config(
+        application, host=host, port=port, log_level="warning", access_log=False,
+        loop="auto", http="auto", timeout_graceful_shutdown=5, proxy_headers=forwarded,
+        forwarded_allow_ips="127.0.0.1" if forwarded else None,
+        ssl_certfile=str(files.cert) if files else None,
+        ssl_keyfile=str(files.key) if files else None))
+    with contextlib.suppress(KeyboardInterrupt):   # uvicorn raises Ctrl-C again once stopped
+        server.run()
+    if not server.started:      # as uvicorn.run: the port was taken, or startup failed
+        raise typer.Exit(3)
 
 
 PASSWORD_FROM_STDIN = typer.Option(

@@ -141,6 +141,7 @@ class CustodyService:
         self.pin_cache = pinstore.PinCache(pins)
         self.origin_prefix = origin_prefix or ledger.signer.name
         self._states: dict[str, State] = {}
+        self._boards: dict[str, tuple[int, dict[str, Any]]] = {}   # production -> (size, rows)
         self._lock = threading.RLock()
 
     def origin(self, production: str) -> str:
@@ -378,7 +379,17 @@ class CustodyService:
 
         _must_be_ids(production)
         with self.store.read() as conn:
-            return queries.board(conn, production, self.clock.now())
+            # the board's rows change only with the log: kept per log size (the size is
+            # read first, in the same read, so rows are never older than their size)
+            try:
+                size = self.ledger.info(conn, self.origin(production)).size
+            except UnknownLog:
+                size = -1
+            cached = self._boards.get(production)
+            if cached is None or cached[0] != size or size < 0:
+                cached = (size, queries.board_rows(conn, production))
+                self._boards[production] = cached
+        return queries.board_at(cached[1], self.clock.now())
 
     def timeline(self, production: str, firearm: str) -> list[dict[str, Any]]:
         from coldset.service import queries

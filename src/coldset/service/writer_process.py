@@ -177,6 +177,9 @@ class WriterProcess:
         self._stopped: str | None = "the writer process has not been started"
         self._stopping = False
         self._ready = False
+        #: called on the loop with the productions whose logs grew, after each answer
+        #: frame (the board's live updates; :mod:`coldset.web.live`)
+        self.on_written: Callable[[set[str]], None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -408,6 +411,13 @@ class WriterProcess:
     def _deliver(self, answers: list[tuple[str, int, Any]]) -> None:
         for kind, req, payload in answers:
             self._settle(req, kind, payload)
+        if self.on_written is not None:
+            written = _productions_written(p for kind, _, p in answers if kind == "ok")
+            if written:
+                try:
+                    self.on_written(written)
+                except Exception:       # a listener's problem never stops the answers
+                    log.exception("telling the board about new entries failed")
 
     def _settle(self, req: int, kind: str, payload: Any) -> None:
         fut = self._waiters.pop(req, None)
@@ -639,6 +649,18 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
         queue.stop()
         install.close()
         sock.close()
+
+
+def _productions_written(payloads: Any) -> set[str]:
+    """The productions whose logs grew, from the writer's answers (a Result, or a list
+    of them for an alert check); a replay or an unrecorded rejection wrote nothing."""
+    out: set[str] = set()
+    for payload in payloads:
+        for r in (payload if isinstance(payload, list) else [payload]):
+            if (isinstance(r, Result) and r.production and r.index is not None
+                    and not r.replayed):
+                out.add(r.production)
+    return out
 
 
 def _request_ids(msg: Any) -> list[int]:

@@ -35,6 +35,7 @@ from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe
 from coldset.web.csrf import csrf_guard, load_secret
 from coldset.web.headers import SecurityHeaders, add_security_headers
 from coldset.web.limits import BodyLimit
+from coldset.web.live import BoardEvents
 from coldset.web.ratelimit import ConcernLimiter, ConcernLimits
 
 HERE = Path(__file__).parent
@@ -85,6 +86,8 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     child = WriterProcess(install.settings.home, install.settings.database_url,
                           clock=None if isinstance(clock, SystemClock) else clock,
                           alert_interval=alert_interval)
+    board_events = BoardEvents()
+    child.on_written = board_events.changed     # the writer's answers wake the board streams
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,6 +103,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
         try:
             yield
         finally:
+            board_events.close()
             child.stop()
 
     app = FastAPI(
@@ -120,7 +124,8 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
                                  install_name=install.signer.name,
                                  csrf_secret=csrf_secret,
                                  concern_limiter=ConcernLimiter(clock, concern_limits),
-                                 demo_logins=demo_logins or [])
+                                 demo_logins=demo_logins or [],
+                                 board_events=board_events)
     app.state.coldset_home = install.settings.home     # the set's CA for /setup (coldset.tls)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(BodyLimit)          # inside SecurityHeaders: a 413 has them too

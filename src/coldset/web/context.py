@@ -56,6 +56,7 @@ class AppState:
     csrf_secret: bytes                # signs the logged-out CSRF token (coldset.web.csrf)
     concern_limiter: ConcernLimiter   # the anonymous concern form's rate limit
     demo_logins: list[Any] = field(default_factory=list)
+    board_events: Any = None          # coldset.web.live.BoardEvents: the live board streams
 
 
 def app_state(request: Request) -> AppState:

@@ -1,5 +1,5 @@
 // coldset: the few lines of script the tablet needs. Everything works without it,
-// except the board's live refresh. This is the only script the pages run: the
+// except the board's live updates. This is the only script the pages run: the
 // Content-Security-Policy allows no inline script and no inline event handler.
 // It is loaded in <head> without defer, so the remembered day/night choice is set
 // before the first paint; what needs the page's elements waits for DOMContentLoaded.
@@ -83,7 +83,7 @@
 
   function onReady() {
     fillAgain();
-    refreshBoard();
+    liveBoard();
   }
 
   // A form the server rejected comes back filled in as it was sent (never a PIN): the
@@ -123,28 +123,88 @@
     }
   }
 
-  // The board refreshes itself when the log grows (polls every 1.5 s).
-  function refreshBoard() {
-    var board = document.getElementById("board");
-    if (board && board.dataset.versionUrl) {
-      var busy = false;
-      setInterval(function () {
-        if (busy || document.hidden) return;
-        busy = true;
-        fetch(board.dataset.versionUrl, { credentials: "same-origin", cache: "no-store" })
-          .then(function (r) { return r.ok ? r.json() : null; })
-          .then(function (v) {
-            if (!v || String(v.version) === board.dataset.version) return null;
-            return fetch(board.dataset.fragmentUrl, { credentials: "same-origin", cache: "no-store" })
-              .then(function (r) { return r.ok ? r.text() : null; })
-              .then(function (html) {
-                if (html === null) return;
-                board.innerHTML = html; board.dataset.version = String(v.version);
-              });
-          })
-          .catch(function () {})
-          .then(function () { busy = false; });
-      }, 1500);
+  // The board follows the server's live updates (server-sent events, /board/events):
+  // when the log grows the server says so and the board part is fetched again. The
+  // status line says when the board was last known to be current, and says it loudly
+  // when the server cannot be reached; "... ago" times move on by themselves.
+  var OFFLINE_AFTER = 40000;    // ms without a word from the server (it pings every 15 s)
+  function liveBoard() {
+    var board = document.getElementById("board"), status = document.getElementById("board-status");
+    if (!board || !status || !board.dataset.eventsUrl || !window.EventSource) return;
+    var tz = status.dataset.tz || undefined, stateEl = status.querySelector(".board-state"),
+      whenEl = status.querySelector(".board-when");
+    var lastOk = Date.now(), renderedAt = Date.now(), state = "live", es = null,
+      fetching = false, pending = null;
+    function clock(t) {
+      var o = { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" };
+      try { return new Date(t).toLocaleTimeString("en-GB", Object.assign({ timeZone: tz }, o)); }
+      catch (err) { return new Date(t).toLocaleTimeString("en-GB", o); }
     }
+    function age(s) {
+      s = Math.max(0, Math.floor(s));
+      if (s < 60) return s + " s";
+      if (s < 3600) return Math.floor(s / 60) + " min";
+      if (s < 86400) return Math.floor(s / 3600) + " h " + Math.floor(s % 3600 / 60) + " min";
+      return Math.floor(s / 86400) + " d";
+    }
+    function show() {
+      var now = Date.now();
+      status.dataset.state = state;
+      stateEl.textContent = state === "live" ? "Live: changes show by themselves."
+        : "OFFLINE: the server cannot be reached. This board may be out of date.";
+      whenEl.textContent = "Last update " + clock(lastOk) +
+        (state === "live" ? "." : " (" + age((now - lastOk) / 1000) + " ago).");
+      board.querySelectorAll("[data-age-s]").forEach(function (el) {
+        el.textContent = age(Number(el.dataset.ageS) + (now - renderedAt) / 1000) + " ago";
+      });
+    }
+    function ok() { lastOk = Date.now(); state = "live"; show(); }
+    function offline() { if (state !== "offline") { state = "offline"; } show(); }
+    function load(v) {
+      if (fetching) { pending = v; return; }
+      fetching = true;
+      fetch(board.dataset.fragmentUrl, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) {
+          if (r.redirected) { window.location.reload(); return null; }  // logged out
+          return r.ok ? r.text() : null;
+        })
+        .then(function (html) {
+          if (html === null) { offline(); return; }
+          board.innerHTML = html; board.dataset.version = v; renderedAt = Date.now(); ok();
+        })
+        .catch(offline)
+        .then(function () {
+          fetching = false;
+          if (pending !== null && pending !== board.dataset.version) {
+            var p = pending; pending = null; load(p);
+          }
+          pending = null;
+        });
+    }
+    function onMessage(e) {
+      var v;
+      try { v = String(JSON.parse(e.data).version); } catch (err) { return; }
+      if (v === board.dataset.version) ok(); else load(v);
+    }
+    function connect() {
+      es = new EventSource(board.dataset.eventsUrl);
+      es.addEventListener("board", onMessage);
+      es.addEventListener("ping", onMessage);
+      es.onerror = function () {  // the browser tries again by itself, unless it gave up
+        offline();
+        if (es.readyState === EventSource.CLOSED) { es = null; setTimeout(connect, 10000); }
+      };
+    }
+    connect();
+    show();
+    setInterval(function () {
+      if (state === "live" && Date.now() - lastOk > OFFLINE_AFTER) {
+        offline();                // silent for too long: the connection is dead
+        if (es) { es.close(); es = null; }
+        connect();
+      } else {
+        show();
+      }
+    }, 5000);
   }
 })();
