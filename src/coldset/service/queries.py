@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from coldset.clock import parse_rfc3339
+from coldset.service.findings import finding
 from coldset.store import custody_schema as t
 
 
@@ -43,8 +44,15 @@ def board(conn: Connection, production: str, now: datetime) -> dict[str, Any]:
     prod = _production(conn, production)
     f = t.custody_firearms
     firearms = []
+    rec = t.custody_records
+    inspections = {r.id: json.loads(r.detail) for r in conn.execute(
+        select(rec.c.id, rec.c.detail).where(rec.c.production == production,
+                                             rec.c.kind == "inspection",
+                                             rec.c.id.in_(select(f.c.last_inspection).where(
+                                                 f.c.production == production))))}
     for r in conn.execute(select(f).where(f.c.production == production).order_by(f.c.id)
                           ).mappings():
+        insp = inspections.get(r["last_inspection"] or "")
         where = (f"locked in {r['custody_ref']}" if r["custody_kind"] == "container"
                  else f"with {r['custody_ref']}")
         firearms.append({
@@ -56,6 +64,9 @@ def board(conn: Connection, production: str, now: datetime) -> dict[str, Any]:
             "quarantined": r["quarantined"], "disposed": r["disposed"],
             "last_inspection_at": r["last_inspection_at"],
             "inspection_age_s": _age(now, r["last_inspection_at"]),
+            "inspection": None if insp is None else {
+                "by": insp["by"], "at": insp["at"],
+                **finding(r["type"], insp["chambers"], insp["barrel_clear"])},
         })
     lt = t.custody_lots
     lots = [{
@@ -86,9 +97,12 @@ def board(conn: Connection, production: str, now: datetime) -> dict[str, Any]:
         select(pp.c.id, pp.c.name, pp.c.checked_in_unit, pp.c.checked_in_set)
         .where(pp.c.production == production, pp.c.checked_in_unit.is_not(None))
         .order_by(pp.c.id)).mappings()]
+    live_found = [{"firearm": x["id"], "where": x["where"], **x["inspection"]}
+                  for x in firearms if x["inspection"] and x["inspection"]["alarm"]
+                  and not x["disposed"]]
     return {"production": {k: prod[k] for k in ("id", "title", "origin", "time_zone",
                                                 "exemption")},
-            "at": now.isoformat(), "stop_works": stop_works, "alerts": alerts,
+            "at": now.isoformat(), "live_found": live_found, "stop_works": stop_works, "alerts": alerts,
             "firearms": firearms, "lots": lots, "containers": containers,
             "handlers_on": handlers_on}
 

@@ -155,7 +155,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     flash = request.cookies.get(FLASH_COOKIE)
     again = _again_of(request) if request.method == "GET" else None
     resp = st.templates.TemplateResponse(request, template, {
-        "demo": st.demo, "session": s, "csrf": csrf_token(request), "flash": flash,
+        "tz": _time_zone(st, ctx.get("production")), "demo": st.demo, "session": s, "csrf": csrf_token(request), "flash": flash,
         "install_name": st.install_name, "new_key": secrets.token_urlsafe(12),
         "again": again, **ctx,
     }, status_code=status)
@@ -165,6 +165,18 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     if again is not None or (request.method == "GET" and AGAIN_COOKIE in request.cookies):
         resp.delete_cookie(AGAIN_COOKIE, path="/")
     return resp
+
+
+def _time_zone(st: AppState, production: Any) -> str:
+    """The production's own time zone (IANA name) for the times a page shows; UTC when
+    the page is not about a production."""
+    if not isinstance(production, str) or not production:
+        return "UTC"
+    try:
+        p = st.custody.state(production).production
+    except (LookupError, ValueError):
+        return "UTC"
+    return p.time_zone if p is not None and p.time_zone else "UTC"
 
 
 def remember_form(request: Request, resp: Response, command: str, form: Any,

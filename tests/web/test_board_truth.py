@@ -1,0 +1,60 @@
+"""The board and the timeline say what the last inspection found (issue 10), in the
+production's own time zone; search and the per-person view."""
+
+from __future__ import annotations
+
+from tests.web.conftest import P, Web, open_safe, text_of
+
+
+def _collect_and_inspect(web: Web, csrf: str, chambers: str, firearm: str = "colt-1") -> None:
+    open_safe(web, csrf)        # (an open safe puts what it holds in the armorer's hands)
+    r = web.post(f"{P}/do/inspect", {"firearm": firearm, "chambers": chambers,
+                                     "barrel_clear": "1", "next": f"{P}/board"}, csrf)
+    assert r.status_code == 200, text_of(r.text)[-400:]
+
+
+def test_a_live_round_found_is_on_the_board_row_and_the_timeline(web: Web) -> None:
+    """An inspection that found a live round in chamber 1 of colt-1: the board row says
+    LIVE ROUND in chamber 1 (never "empty" with a green pill), a banner on top of the
+    board says it first, and the timeline entry says what each position held."""
+    csrf = web.login("hana")
+    _collect_and_inspect(web, csrf, "live,empty,blank,dummy,spent,obstructed")
+    html = web.client.get(f"{P}/board").text
+    row = html[html.index('id="row-colt-1"'):]
+    row = row[:row.index("</tr>")]
+    text = text_of(row)
+    assert "LIVE ROUND" in text and "chamber 1" in text.lower(), text
+    assert "pill ok" not in row, "a green pill on a firearm with a live round found"
+    assert "chamber 3 blank" in text.lower() and "chamber 6 obstructed" in text.lower(), text
+    top = text_of(html[:html.index('id="row-colt-1"')])
+    assert "LIVE ROUND FOUND" in top and "colt-1" in top, top[-600:]
+    assert html.index("LIVE ROUND FOUND") < html.index("STOP-WORK IN FORCE") \
+        if "STOP-WORK IN FORCE" in html else True
+    tl = text_of(web.client.get(f"{P}/firearms/colt-1").text)
+    assert "found chamber 1 LIVE" in tl, tl[-800:]
+    assert "chamber 6 obstructed" in tl and "barrel clear" in tl, tl[-800:]
+
+
+def test_a_clean_inspection_says_all_empty(web: Web) -> None:
+    """A cold gun shown clear: the row says all six chambers were found empty and by
+    whom, and no live-round banner appears."""
+    csrf = web.login("hana")
+    _collect_and_inspect(web, csrf, ",".join(["empty"] * 6))
+    html = web.client.get(f"{P}/board").text
+    row = html[html.index('id="row-colt-1"'):]
+    text = text_of(row[:row.index("</tr>")])
+    assert "all 6 empty" in text, text
+    assert "LIVE ROUND" not in html
+
+
+def test_times_are_in_the_production_zone_and_say_it(web: Web) -> None:
+    """The demo western is in America/Denver: a stop-work called at 15:00 UTC shows as
+    08:00 MST on the board and the safety page, never as UTC."""
+    csrf = web.login("jensen")
+    r = web.post(f"{P}/do/call_stop_work", {"scope": "production", "reason": "smoke",
+                                            "next": f"{P}/board"}, csrf)
+    assert r.status_code == 200, text_of(r.text)[-400:]
+    for page in ("board", "safety"):
+        text = text_of(web.client.get(f"{P}/{page}").text)
+        assert "08:00 MST" in text, (page, text[:1500])
+        assert " UTC" not in text, page
