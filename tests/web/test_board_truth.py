@@ -58,3 +58,39 @@ def test_times_are_in_the_production_zone_and_say_it(web: Web) -> None:
         text = text_of(web.client.get(f"{P}/{page}").text)
         assert "08:00 MST" in text, (page, text[:1500])
         assert " UTC" not in text, page
+
+
+def test_search_finds_firearms_people_and_lots_whatever_the_case(web: Web) -> None:
+    """Search "COLT" finds both Colts; "reyes" finds Hana Reyes; "DUMMY" finds the dummy
+    lot; a scanned tag in capitals (exactly one firearm's id) opens its timeline; an
+    unknown word says nothing was found; a 2,000-character query is cut, not an error."""
+    web.login("hana")
+    text = text_of(web.client.get(f"{P}/search", params={"q": "COLT"}).text)
+    assert "colt-1" in text and "colt-2" in text and "Firearms" in text, text[-800:]
+    text = text_of(web.client.get(f"{P}/search", params={"q": "reyes"}).text)
+    assert "Hana Reyes" in text and "People" in text
+    text = text_of(web.client.get(f"{P}/search", params={"q": "DUMMY"}).text)
+    assert "dummy-45" in text and "Ammunition lots" in text
+    r = web.client.get(f"{P}/search", params={"q": "COLT-1"})
+    assert r.url.path == f"{P}/firearms/colt-1" and "Timeline of" in r.text
+    r = web.client.get(f"{P}/search", params={"q": "ALEC"})
+    assert r.url.path == f"{P}/people/alec"
+    text = text_of(web.client.get(f"{P}/search", params={"q": "zebra"}).text)
+    assert "0 found" in text
+    r = web.client.get(f"{P}/search", params={"q": "x" * 2000})
+    assert r.status_code == 200 and "0 found" in text_of(r.text)
+
+
+def test_the_person_page_says_what_they_hold_right_now(web: Web) -> None:
+    """After the armorer opens the main safe, her page lists the firearms and rounds she
+    holds and the open safe; a performer who holds nothing says so."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    html = web.client.get(f"{P}/people/hana").text
+    holds = text_of(html[html.index('id="holds"'):html.index("</section>",
+                                                             html.index('id="holds"'))])
+    assert "colt-1" in holds and "colt-2" in holds, holds
+    assert "dummy-45" in holds and "50 dummy rounds" in holds, holds
+    assert "safe-main opened" in holds, holds
+    text = text_of(web.client.get(f"{P}/people/alec").text)
+    assert "No firearm, no rounds, no open container." in text

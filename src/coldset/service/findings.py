@@ -33,15 +33,39 @@ def finding(ftype: str, chambers: Sequence[str], barrel_clear: bool | None) -> d
     parts: list[str] = []
     empties = [p for p in positions if p["state"] == "empty"]
     for state in _DANGER[:-1]:
-        for p in positions:
-            if p["state"] == state:
-                parts.append(f"{p['name']} {'LIVE' if state == 'live' else state}")
+        names_in = [p["name"] for p in positions if p["state"] == state]
+        if names_in:
+            parts.append(f"{_group(names_in)} {'LIVE' if state == 'live' else state}")
     if empties and len(empties) == len(positions):
         parts.append(f"all {len(empties)} empty" if len(empties) > 1 else "empty")
     elif empties:
-        parts.append(f"{len(empties)} empty")
+        parts.append(f"{_group([p['name'] for p in empties])} empty")
     if barrel_clear is not None:
         parts.append("barrel clear" if barrel_clear else "barrel NOT clear")
     return {"positions": positions, "live": live, "obstructed": obstructed,
             "barrel_clear": barrel_clear, "text": " · ".join(parts) or "nothing recorded",
             "alarm": bool(live or obstructed) or barrel_clear is False}
+
+
+def _group(names: list[str]) -> str:
+    """``chamber 1`` / ``chambers 1-4, 6`` / ``chamber, magazine rounds 2-3``."""
+    out: list[str] = []
+    for word in ("chamber", "magazine round"):
+        nums = [int(n.rsplit(" ", 1)[1]) for n in names
+                if n.startswith(word + " ") and n.rsplit(" ", 1)[1].isdigit()]
+        if word == "chamber" and "chamber" in names:
+            out.append("chamber")
+        if not nums:
+            continue
+        runs: list[str] = []
+        start = prev = nums[0]
+        for n in [*nums[1:], None]:
+            if n is not None and n == prev + 1:
+                prev = n
+                continue
+            runs.append(str(start) if start == prev else f"{start}-{prev}")
+            if n is not None:
+                start = prev = n
+        plural = len(nums) > 1
+        out.append(f"{word}{'s' if plural else ''} {', '.join(runs)}")
+    return ", ".join(out)
