@@ -11,17 +11,12 @@ from typing import Any
 
 import pytest
 
+from tests.web import test_browser as tb
 from tests.web.conftest import PASSWORDS
-from tests.web.test_browser import (  # noqa: F401  (fixtures)
-    ARGS,
-    CHROMIUM,
-    LANDSCAPE,
-    MAIN_PAGES,
-    PORTRAIT,
-    browser,
-    server,
-    shot,
-)
+from tests.web.test_browser import CHROMIUM, LANDSCAPE, MAIN_PAGES, PORTRAIT, shot
+
+server = tb.server          # the fixtures: a demo server, one Chromium
+browser = tb.browser
 
 pytestmark = [
     pytest.mark.browser,
@@ -91,7 +86,8 @@ def _do(page: Any, base: str, command: str, **fields: str) -> None:
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")
     r = page.request.post(f"{base}{B}/do/{command}",
                           form={"csrf": csrf, "next": f"{B}/board", **fields})
-    assert r.status < 400, (command, r.status, " ".join(re.sub(r"<[^>]+>", " ", r.text()).split())[-900:])
+    text = " ".join(re.sub(r"<[^>]+>", " ", r.text()).split())
+    assert r.status < 400, (command, r.status, text[-900:])
 
 
 def _contexts(browser: Any, base: str, viewport: dict[str, int] = PORTRAIT

@@ -102,7 +102,8 @@ def board(conn: Connection, production: str, now: datetime) -> dict[str, Any]:
                   and not x["disposed"]]
     return {"production": {k: prod[k] for k in ("id", "title", "origin", "time_zone",
                                                 "exemption")},
-            "at": now.isoformat(), "live_found": live_found, "stop_works": stop_works, "alerts": alerts,
+            "at": now.isoformat(), "live_found": live_found, "stop_works": stop_works,
+            "alerts": alerts,
             "firearms": firearms, "lots": lots, "containers": containers,
             "handlers_on": handlers_on}
 

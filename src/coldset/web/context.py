@@ -155,7 +155,8 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     flash = request.cookies.get(FLASH_COOKIE)
     again = _again_of(request) if request.method == "GET" else None
     resp = st.templates.TemplateResponse(request, template, {
-        "tz": _time_zone(st, ctx.get("production")), "demo": st.demo, "session": s, "csrf": csrf_token(request), "flash": flash,
+        "tz": _time_zone(st, ctx.get("production")),
+        "demo": st.demo, "session": s, "csrf": csrf_token(request), "flash": flash,
         "install_name": st.install_name, "new_key": secrets.token_urlsafe(12),
         "again": again, **ctx,
     }, status_code=status)
