@@ -3,7 +3,7 @@ production's own time zone; search and the per-person view."""
 
 from __future__ import annotations
 
-from tests.web.conftest import P, Web, open_safe, text_of
+from tests.web.conftest import P, Web, handoff_form, open_safe, text_of
 
 
 def _collect_and_inspect(web: Web, csrf: str, chambers: str, firearm: str = "colt-1") -> None:
@@ -49,7 +49,8 @@ def test_a_clean_inspection_says_all_empty(web: Web) -> None:
 
 def test_times_are_in_the_production_zone_and_say_it(web: Web) -> None:
     """The demo western is in America/Denver: a stop-work called at 15:00 UTC shows as
-    08:00 MST on the board and the safety page, never as UTC."""
+    08:00 MST on the board and the safety page, never as UTC, and the refusal of a
+    handoff during it says "since 2025-03-03 08:00 MST" (the zone named in the reason)."""
     csrf = web.login("jensen")
     r = web.post(f"{P}/do/call_stop_work", {"scope": "production", "reason": "smoke",
                                             "next": f"{P}/board"}, csrf)
@@ -58,6 +59,11 @@ def test_times_are_in_the_production_zone_and_say_it(web: Web) -> None:
         text = text_of(web.client.get(f"{P}/{page}").text)
         assert "08:00 MST" in text, (page, text[:1500])
         assert " UTC" not in text, page
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    r = web.post(f"{P}/handoff", handoff_form(), csrf)
+    text = text_of(r.text)
+    assert "since 2025-03-03 08:00 MST" in text, text[-1200:]
 
 
 def test_search_finds_firearms_people_and_lots_whatever_the_case(web: Web) -> None:
