@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 
 from coldset.domain import commands as c
-from coldset.domain.rules.wording import local_time
 from coldset.domain.model import Exemption, Production, ProductionSettings
+from coldset.domain.rules.wording import local_time
 from coldset.domain.state import State
 
 
-def _create(tz: str) -> object:
-    return c.parse_command({"type": "create_production", "production": "p1", "actor": "maria",
+def _create(tz: str) -> c.CreateProduction:
+    cmd = c.parse_command({"type": "create_production", "production": "p1", "actor": "maria",
                             "title": "P", "actor_name": "Maria Ortega", "time_zone": tz})
+    assert isinstance(cmd, c.CreateProduction)
+    return cmd
 
 
 @pytest.mark.parametrize("tz", ["Mars/Olympus", "../../etc/passwd", "Not a zone"])
@@ -26,8 +28,8 @@ def test_an_unknown_time_zone_is_refused_with_its_name(tz: str) -> None:
 
 def test_a_known_zone_is_kept() -> None:
     """America/Denver and UTC are accepted as they are."""
-    assert getattr(_create("America/Denver"), "time_zone") == "America/Denver"
-    assert getattr(_create("UTC"), "time_zone") == "UTC"
+    assert _create("America/Denver").time_zone == "America/Denver"
+    assert _create("UTC").time_zone == "UTC"
 
 
 def test_reason_times_name_the_zone() -> None:
