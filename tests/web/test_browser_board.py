@@ -23,6 +23,8 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
 ]
 B = "/p/dusty-trail"
+#: the main pages, and the pages this issue added or changed
+PAGES = (*MAIN_PAGES, "search?q=o", "search?q=zebra", "people/hana", "firearms/colt-2")
 
 #: every visible text node: its colour (with opacity) over the background it is drawn on
 #: (the first opaque background of it or an ancestor, with translucent ones blended in);
@@ -110,6 +112,9 @@ def _low_contrast(pages: dict[str, Any], base: str, paths: tuple[str, ...],
         for path in paths:
             pg.goto(f"{base}{path}")
             found += [f"{state} · {scheme} · {path} · {x}" for x in pg.evaluate(CONTRAST)]
+            if path.endswith("/board"):
+                day = "day" if scheme == "light" else "night"
+                shot(pg, f"board-{state.replace(' ', '-')}-{day}")
     return found
 
 
@@ -140,7 +145,7 @@ def test_contrast_on_every_page_and_board_state_day_and_night(server: str,
         shot(pg, f"board-stop-work-{'day' if scheme == 'light' else 'night'}")
         shot(pg, f"board-stop-work-{'day' if scheme == 'light' else 'night'}-full",
              full_page=True)
-    low += _low_contrast(pages, server, tuple(f"{B}/{p}" for p in MAIN_PAGES), "stop-work")
+    low += _low_contrast(pages, server, tuple(f"{B}/{p}" for p in PAGES), "stop-work")
     for pg in pages.values():
         pg.context.clear_cookies()
     low += _low_contrast(pages, server, ("/login", "/c/dusty-trail"), "logged out")
@@ -162,7 +167,7 @@ def test_no_page_scrolls_sideways_at_768(server: str, browser: Any) -> None:
     _do(pg, server, "call_stop_work", reason=word)
     _do(pg, server, "raise_concern", text=word)
     wide = []
-    for path in MAIN_PAGES:
+    for path in PAGES:
         pg.goto(f"{server}{B}/{path}")
         sw, cw = pg.evaluate(OVERFLOW)
         if sw > cw:
