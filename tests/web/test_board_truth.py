@@ -30,7 +30,9 @@ def test_a_live_round_found_is_on_the_board_row_and_the_timeline(web: Web) -> No
     assert "LIVE ROUND FOUND" in top and "colt-1" in top, top[-600:]
     assert html.index("LIVE ROUND FOUND") < html.index("STOP-WORK IN FORCE") \
         if "STOP-WORK IN FORCE" in html else True
-    tl = text_of(web.client.get(f"{P}/firearms/colt-1").text)
+    tl_html = web.client.get(f"{P}/firearms/colt-1").text
+    assert "found-danger" in tl_html        # the entry is marked, not one line among many
+    tl = text_of(tl_html)
     assert "found chamber 1 LIVE" in tl, tl[-800:]
     assert "chamber 6 obstructed" in tl and "barrel clear" in tl, tl[-800:]
 
