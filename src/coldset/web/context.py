@@ -155,7 +155,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     flash = request.cookies.get(FLASH_COOKIE)
     again = _again_of(request) if request.method == "GET" else None
     resp = st.templates.TemplateResponse(request, template, {
-        "tz": _time_zone(st, ctx.get("production")),
+        "tz": _time_zone(st, ctx),
         "demo": st.demo, "session": s, "csrf": csrf_token(request), "flash": flash,
         "install_name": st.install_name, "new_key": secrets.token_urlsafe(12),
         "again": again, **ctx,
@@ -168,9 +168,14 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     return resp
 
 
-def _time_zone(st: AppState, production: Any) -> str:
+def _time_zone(st: AppState, ctx: dict[str, Any]) -> str:
     """The production's own time zone (IANA name) for the times a page shows; UTC when
-    the page is not about a production."""
+    the page is not about a production. Taken from what the page already has (the
+    board's data, the state) before asking the service (the board renders often)."""
+    board = ctx.get("b")
+    if isinstance(board, dict) and isinstance(board.get("production"), dict):
+        return str(board["production"].get("time_zone") or "UTC")
+    production = ctx.get("production")
     if not isinstance(production, str) or not production:
         return "UTC"
     try:
