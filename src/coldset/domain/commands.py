@@ -188,6 +188,19 @@ class CreateProduction(CommandBase):
     pin_lockout_window_min: Annotated[int, Field(ge=1, le=1440, strict=True)] = Field(
         15, description="Minutes in which those wrong PINs count, 1 to 1440")
 
+    @model_validator(mode="after")
+    def _known_time_zone(self) -> CreateProduction:
+        """The zone every time is shown in (and that sets the shoot day): a real IANA
+        name, or the rules could not tell the day."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.time_zone!r}: use an IANA name such "
+                             "as America/Denver, Europe/London or UTC") from None
+        return self
+
 
 class AddUnit(CommandBase):
     """Add a unit (a shooting crew, e.g. main unit or second unit) to the production.

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from coldset.clock import parse_rfc3339
+from coldset.service.findings import finding
 from coldset.store import custody_schema as t
 
 
@@ -57,9 +58,16 @@ def board_rows(conn: Connection, production: str) -> dict[str, Any]:
     f = t.custody_firearms
     firearms: list[dict[str, Any]] = []
     inspected: list[datetime | None] = []
+    rec = t.custody_records
+    inspections = {r.id: json.loads(r.detail) for r in conn.execute(
+        select(rec.c.id, rec.c.detail).where(rec.c.production == production,
+                                             rec.c.kind == "inspection",
+                                             rec.c.id.in_(select(f.c.last_inspection).where(
+                                                 f.c.production == production))))}
     # .all(): one fetchall, not a fetchone per row (500 firearms: about 1.5 ms less)
     for r in conn.execute(select(f).where(f.c.production == production).order_by(f.c.id)
                           ).mappings().all():
+        insp = inspections.get(r["last_inspection"] or "")
         where = (f"locked in {r['custody_ref']}" if r["custody_kind"] == "container"
                  else f"with {r['custody_ref']}")
         firearms.append({
@@ -70,6 +78,9 @@ def board_rows(conn: Connection, production: str) -> dict[str, Any]:
             "cases_in": r["cases_in"], "chambers": json.loads(r["chambers"]),
             "quarantined": r["quarantined"], "disposed": r["disposed"],
             "last_inspection_at": r["last_inspection_at"],
+            "inspection": None if insp is None else {
+                "by": insp["by"], "at": insp["at"],
+                **finding(r["type"], insp["chambers"], insp["barrel_clear"])},
         })
         at = r["last_inspection_at"]
         inspected.append(None if at is None else parse_rfc3339(at))
@@ -102,9 +113,12 @@ def board_rows(conn: Connection, production: str) -> dict[str, Any]:
         select(pp.c.id, pp.c.name, pp.c.checked_in_unit, pp.c.checked_in_set)
         .where(pp.c.production == production, pp.c.checked_in_unit.is_not(None))
         .order_by(pp.c.id)).mappings()]
+    live_found = [{"firearm": x["id"], "where": x["where"], **x["inspection"]}
+                  for x in firearms if x["inspection"] and x["inspection"]["alarm"]
+                  and not x["disposed"]]
     return {"production": {k: prod[k] for k in ("id", "title", "origin", "time_zone",
                                                 "exemption")},
-            "stop_works": stop_works, "alerts": alerts,
+            "live_found": live_found, "stop_works": stop_works, "alerts": alerts,
             "firearms": firearms, "lots": lots, "containers": containers,
             "handlers_on": handlers_on, "_inspected": inspected}
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from coldset.domain.state import State
+from coldset.service.findings import finding
 
 
 def firearms_touched(before: State, entry: dict[str, Any]) -> list[str]:
@@ -36,7 +37,7 @@ def firearms_touched(before: State, entry: dict[str, Any]) -> list[str]:
     return sorted(f for f in out if f in before.firearms or f in received)
 
 
-def summary(entry: dict[str, Any]) -> str:
+def summary(entry: dict[str, Any], before: State | None = None) -> str:
     cmd = entry["command"]
     parts = [cmd.get("type", "?").replace("_", " ")]
     for k in ("to", "scene", "lot", "container", "kind"):
@@ -44,6 +45,12 @@ def summary(entry: dict[str, Any]) -> str:
             parts.append(f"{k} {cmd[k]}")
     if cmd.get("positions"):
         parts.append("positions " + ",".join(map(str, cmd["positions"])))
+    if cmd.get("type") == "inspect" and isinstance(cmd.get("chambers"), list):
+        f = None if before is None else before.firearms.get(str(cmd.get("firearm", "")))
+        chambers = [str(x) for x in cmd["chambers"]]
+        if f is not None and chambers:
+            found = finding(f.type.value, chambers, bool(cmd.get("barrel_clear")))
+            parts.append("found " + found["text"])
     if entry.get("error"):
         parts.append(f"({entry['error']['message']})")
     return " ".join(parts)
@@ -54,5 +61,5 @@ def rows(production: str, index: int, before: State, entry: dict[str, Any]
     rules = json.dumps([v["rule"] for v in entry["verdicts"]])
     return [{"production": production, "firearm": fid, "idx": index, "at": entry["at"],
              "actor": entry["actor"], "command": entry["command"].get("type", ""),
-             "outcome": entry["outcome"], "rules": rules, "summary": summary(entry)}
+             "outcome": entry["outcome"], "rules": rules, "summary": summary(entry, before)}
             for fid in firearms_touched(before, entry)]

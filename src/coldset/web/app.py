@@ -31,6 +31,7 @@ from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
 from coldset.service.web_support import warm_up
 from coldset.service.writer_process import WriterProcess, WriterStopped
+from coldset.web import timefmt
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe_next
 from coldset.web.csrf import csrf_guard, load_secret
 from coldset.web.headers import SecurityHeaders, add_security_headers
@@ -81,6 +82,8 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals["urlquote"] = quote
     templates.env.filters["age"] = _age
+    templates.env.filters["local"] = timefmt.local          # times in the production's zone
+    templates.env.filters["local_s"] = timefmt.local_seconds
     templates.env.filters["urlunquote"] = unquote
     templates.env.filters["label"] = lambda s: str(s or "").replace("_", " ")
     child = WriterProcess(install.settings.home, install.settings.database_url,
@@ -146,12 +149,13 @@ def _routes(app: FastAPI) -> None:
         pages_custody,
         pages_people,
         pages_safety,
+        search,
         setup,
     )
 
     api_routes.install(app)     # first: the command route is the busiest
     for mod in (auth, board, handoff, commands, pages_custody, pages_people, pages_safety,
-                labels, setup):
+                labels, search, setup):
         app.include_router(mod.router)
 
 

@@ -156,6 +156,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     flash = request.cookies.get(FLASH_COOKIE)
     again = _again_of(request) if request.method == "GET" else None
     resp = st.templates.TemplateResponse(request, template, {
+        "tz": _time_zone(st, ctx),
         "demo": st.demo, "session": s, "csrf": csrf_token(request), "flash": flash,
         "install_name": st.install_name, "new_key": secrets.token_urlsafe(12),
         "again": again, **ctx,
@@ -166,6 +167,23 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     if again is not None or (request.method == "GET" and AGAIN_COOKIE in request.cookies):
         resp.delete_cookie(AGAIN_COOKIE, path="/")
     return resp
+
+
+def _time_zone(st: AppState, ctx: dict[str, Any]) -> str:
+    """The production's own time zone (IANA name) for the times a page shows; UTC when
+    the page is not about a production. Taken from what the page already has (the
+    board's data, the state) before asking the service (the board renders often)."""
+    board = ctx.get("b")
+    if isinstance(board, dict) and isinstance(board.get("production"), dict):
+        return str(board["production"].get("time_zone") or "UTC")
+    production = ctx.get("production")
+    if not isinstance(production, str) or not production:
+        return "UTC"
+    try:
+        p = st.custody.state(production).production
+    except (LookupError, ValueError):
+        return "UTC"
+    return p.time_zone if p is not None and p.time_zone else "UTC"
 
 
 def remember_form(request: Request, resp: Response, command: str, form: Any,

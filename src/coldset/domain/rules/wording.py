@@ -36,7 +36,8 @@ def minutes_since(now: datetime, at: str | None) -> float | None:
 
 
 def local_time(state: State, at: str | None) -> str:
-    """An entry time as the production's local ``YYYY-MM-DD HH:MM``."""
+    """An entry time as the production's local ``YYYY-MM-DD HH:MM MST`` (the zone said:
+    a reason read on set or in a report is never ambiguous about which clock)."""
     if not at:
         return "never"
     try:
@@ -44,4 +45,4 @@ def local_time(state: State, at: str | None) -> str:
     except ValueError:
         return at
     tz = state.production.time_zone if state.production else "UTC"
-    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")

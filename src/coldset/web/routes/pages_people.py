@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from coldset.domain.model import CredentialKind, FirearmType, MuzzleDirection, Role, SignOffRole
 from coldset.service.accounts import AccountError
 from coldset.web.context import HTTPProblem, app_state, member, redirect, render
+from coldset.web.routes.search import holdings
 
 router = APIRouter()
 
@@ -35,7 +36,8 @@ def person(request: Request, production: str, person: str) -> Response:
                   roles=list(Role), credential_kinds=list(CredentialKind),
                   weapon_types=list(FirearmType),
                   login=st.accounts.logins_for(production).get(person),
-                  today=st.clock.now().date().isoformat(), error=None)
+                  today=st.clock.now().date().isoformat(), error=None,
+                  holds=holdings(state, person))
 
 
 @router.post("/p/{production}/people/{person}/login")
