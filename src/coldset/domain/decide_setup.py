@@ -203,7 +203,9 @@ def _schedule_scene(s: State, cmd: c.ScheduleScene, at: str, i: int) -> list[Eve
                   set=cmd.set, title=cmd.title,
                   firearms=[p.model_dump(mode="json", exclude_none=True) for p in cmd.firearms],
                   shots=[x.model_dump(mode="json", exclude_none=True) for x in cmd.shots],
-                  mitigations=list(cmd.mitigations), cast_crew=list(cmd.cast_crew))]
+                  mitigations=[m.model_dump(mode="json", exclude_defaults=True)
+                               for m in cmd.mitigations],
+                  cast_crew=list(cmd.cast_crew))]
 
 
 @decides(c.SignOffPlan)
