@@ -444,6 +444,9 @@ class CheckIn(CommandBase):
     type: Literal["check_in"]
     unit: Id = Field(description="Id of the unit, e.g. main")
     set: Id = Field(description="Id of the set, on that unit, e.g. church")
+    task: ShortText | None = Field(
+        None, description="A duty other than firearms you check in for, e.g. props (leave "
+                          "out when you are there as the firearms handler; armorer-dedicated)")
 
 
 class CheckOut(CommandBase):

@@ -256,6 +256,7 @@ class HandlerCheckedIn(EventModel):
     person: Str
     unit: Str
     set: Str
+    task: Str | None = None      # a non-firearms duty (props, ...); absent: firearms
 
 
 class HandlerCheckedOut(EventModel):

@@ -346,12 +346,15 @@ def _container_unlocked(s: State, e: Event, at: str) -> None:
 @_on("handler_checked_in")
 def _checked_in(s: State, e: Event, at: str) -> None:
     s.checked_in = s.checked_in.set(e["person"], (e["unit"], e["set"]))
+    task = e.get("task")
+    s.duties = s.duties.set(e["person"], task) if task else _without(s.duties, e["person"])
     s.dirty.add(("person", e["person"]))
 
 
 @_on("handler_checked_out")
 def _checked_out(s: State, e: Event, at: str) -> None:
     s.checked_in = _without(s.checked_in, e["person"])
+    s.duties = _without(s.duties, e["person"])
     s.dirty.add(("person", e["person"]))
 
 

@@ -369,3 +369,35 @@ def test_a_mitigation_must_say_what_it_is() -> None:
     cmd = parse_command({**base, "mitigations": ["Cheated angle: 15 degrees off the line"]})
     m = cmd.mitigations[0]  # type: ignore[attr-defined]
     assert (m.kind, m.note) == ("offset_angle", "Cheated angle: 15 degrees off the line")
+
+
+def test_a_props_task_while_the_revolver_is_out_is_refused(western_sim: Sim) -> None:
+    """armorer-dedicated: a handler checking in for a non-firearms task (props) on the very
+    set where the actor holds the revolver is refused; with another handler there on
+    firearms duty it is allowed."""
+    w = western_sim
+    add_handler(w, expires=NEXT_YEAR)
+    ok(w, ready(w))
+    props = {"type": "check_in", "actor": "hana", "unit": "main", "set": "church",
+             "task": "props"}
+    d = run(w, props)
+    assert d.status == "refused" and blocking(d) == {"armorer-dedicated"}
+    assert "'props'" in reasons(d, "armorer-dedicated")
+    ok(w, {"type": "check_in", "actor": "pat", "unit": "main", "set": "church"})
+    ok(w, props)
+    assert dict(w.state.duties) == {"hana": "props"}
+
+
+def test_a_handler_on_another_task_does_not_handle_firearms(western_sim: Sim) -> None:
+    """armorer-dedicated: a handler checked in for props with nothing out may do it, but
+    cannot open the firearms safe while on it; checked in again as the firearms handler
+    (no task), they can."""
+    w = western_sim
+    ok(w, {"type": "check_in", "actor": "hana", "unit": "main", "set": "church",
+           "task": "props"})
+    d = run(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})
+    assert d.status == "refused" and blocking(d) == {"armorer-dedicated"}
+    assert "another task (props)" in reasons(d, "armorer-dedicated")
+    ok(w, {"type": "check_in", "actor": "hana", "unit": "main", "set": "church"})
+    assert "hana" not in w.state.duties
+    ok(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})

@@ -194,6 +194,14 @@ def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
     who = person_name(state, cmd.actor)
     home = state.checked_in.get(cmd.actor)
     home_unit = home[0] if home else None
+    if isinstance(cmd, CheckIn) and cmd.task:
+        return _task_check_in(ctx, cmd)
+    duty = state.duties.get(cmd.actor)
+    if duty and isinstance(cmd, Issue | Load | UnlockContainer | Inspect):
+        return [ctx.block(f"{who} is checked in for another task ({duty}), not as the "
+                          f"firearms handler, and cannot {_verb(cmd)} while on it: a handler "
+                          "with firearms out has no other duty. Check in as the firearms "
+                          "handler (check_in with no task) or let the unit's handler do it.")]
     own_fid = getattr(cmd, "firearm", None)
     if home_unit is None and not isinstance(cmd, UnlockContainer):
         return []
@@ -253,6 +261,30 @@ def _set_of(state: State, fid: str) -> str | None:
     return sc.set if sc is not None else None
 
 
+def _task_check_in(ctx: RuleContext, cmd: CheckIn) -> list[Verdict]:
+    """A handler taking on a non-firearms task (props, ...) while a firearm of that unit, or
+    of the unit they handle, is out: refused unless another handler, on firearms duty, is
+    checked in on every set where one is."""
+    state = ctx.state
+    home = state.checked_in.get(cmd.actor)
+    units = {cmd.unit} | ({home[0]} if home else set())
+    left = []
+    for unit in sorted(units):
+        for fid in state.firearms_out(unit):
+            holder, where = state.holder(fid), _set_of(state, fid)
+            watched = holder != cmd.actor and any(
+                h != cmd.actor and h not in state.duties and at[0] == unit
+                and (where is None or at[1] == where) for h, at in state.checked_in.items())
+            if not watched:
+                left.append(f"{fid} is with {person_name(state, holder)}")
+    if not left:
+        return []
+    return [ctx.block(f"{person_name(state, cmd.actor)} cannot check in for {cmd.task!r} "
+                      f"while {'; '.join(left)}: a handler has no other duty while a firearm "
+                      "is out. Collect and lock the firearms away first, or have another "
+                      "handler check in on the set as its firearms handler.")]
+
+
 def _other_set(ctx: RuleContext, cmd: CheckIn, unit: str, out: list[str]) -> list[Verdict]:
     """A handler moving to another set of their own unit (the props truck, the next set)
     while a firearm of the unit is out with someone else on a set where no other handler
@@ -264,7 +296,7 @@ def _other_set(ctx: RuleContext, cmd: CheckIn, unit: str, out: list[str]) -> lis
         where = _set_of(state, fid)
         if holder in (None, cmd.actor) or where is None or where == cmd.set:
             continue
-        watched = any(h != cmd.actor and at == (unit, where)
+        watched = any(h != cmd.actor and h not in state.duties and at == (unit, where)
                       for h, at in state.checked_in.items())
         if not watched:
             left.append((fid, holder, where))
@@ -308,7 +340,7 @@ def handler_present(ctx: RuleContext) -> list[Verdict]:
         return [ctx.block(f"{person_name(state, cmd.actor)} {now}: {_verb(cmd)} of {fid} "
                           f"happens only with the handler checked in on {where}. Check in "
                           "there first (check_in).")]
-    if any(here(u, s) for (u, s) in state.checked_in.values()):
+    if any(here(u, s) for h, (u, s) in state.checked_in.items() if h not in state.duties):
         return []
     return [ctx.block(f"No handler is checked in on {where}: {fid} cannot be "
                       f"{'issued' if isinstance(cmd, Issue) else _verb(cmd) + 'ed'} without "
