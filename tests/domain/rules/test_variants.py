@@ -401,3 +401,23 @@ def test_a_handler_on_another_task_does_not_handle_firearms(western_sim: Sim) ->
     ok(w, {"type": "check_in", "actor": "hana", "unit": "main", "set": "church"})
     assert "hana" not in w.state.duties
     ok(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})
+
+
+def test_a_mitigation_for_one_shot_does_not_cover_another(western_sim: Sim) -> None:
+    """muzzle-plan: a shield recorded for shot 2 only leaves shot 1 (at the camera)
+    unmitigated; recorded for every shot, it covers both."""
+    w = western_sim
+    for scene, shots in (("sc-33", [2]), ("sc-34", [])):
+        ok(w, {"type": "schedule_scene", "actor": "dave", "scene": scene, "shoot_day": "day-1",
+               "unit": "main", "set": "church", "title": "Two draws",
+               "firearms": [{"firearm": "colt-1"}],
+               "shots": [{"number": 1, "muzzle": "camera", "closest_distance_ft": 6},
+                         {"number": 2, "muzzle": "camera", "closest_distance_ft": 6}],
+               "mitigations": [{"kind": "shield", "shots": shots}],
+               "cast_crew": ["alec", "dave", "hana", "lee"]})
+        meeting(w, scene)
+        _signed(w, scene)
+    d = run(w, ready(w, scene="sc-33"))
+    assert blocking(d) == {"muzzle-plan"}
+    assert "no mitigation for shot 1" in reasons(d, "muzzle-plan")
+    ok(w, issue_cmd(scene="sc-34"))

@@ -179,6 +179,9 @@ def unplanned_why(ctx: RuleContext, cmd: Discharge) -> str | None:
         return f"shot {shot.number} of scene {sc.id} is planned for {shot.firearm}"
     if sc.wrapped_at:
         return f"scene {sc.id} wrapped at {local_time(state, sc.wrapped_at)}"
+    if sc.unit in state.meal_breaks:
+        return (f"unit {sc.unit} is on a meal break since "
+                f"{local_time(state, state.meal_breaks[sc.unit])}")
     day = state.shoot_days.get(sc.shoot_day)
     if day is None or not within_shoot_day(state, day, ctx.now):
         return f"scene {sc.id} is not on the shoot day under way"
