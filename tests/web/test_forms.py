@@ -189,3 +189,24 @@ def test_a_forged_again_cookie_is_ignored(web: Web) -> None:
             assert m is None
         else:
             assert m is not None and json.loads(m.group(1))["values"] == {"name": ["ok"]}
+
+
+def test_scene_form_mitigations_are_read_one_a_line_with_their_kind(web: Web) -> None:
+    """The scene form's mitigations text area: one mitigation a line, its first words
+    naming the kind (a comma inside a line stays in its note); a line naming no kind is
+    refused (422, nothing written)."""
+    csrf = web.login("dave")
+    fields = {"scene": "sc-31", "title": "Draw to the lens", "shoot_day": "day-1",
+              "unit": "main", "set": "church", "cast_crew": "alec, hana",
+              "firearms-0-firearm": "colt-2", "shots-0-number": "1",
+              "shots-0-muzzle": "camera", "shots-0-closest_distance_ft": "6",
+              "mitigations": "remote camera, operator behind a shield\nmirror"}
+    before = web.size()
+    r = _post(web, "schedule_scene", {**fields, "mitigations": "be careful"}, csrf)
+    assert r.status_code == 422 and "say which mitigation" in r.text
+    assert web.size() == before
+    r = _post(web, "schedule_scene", fields, csrf)
+    assert r.status_code == 200 and "Done:" in r.text, text_of(r.text)[-500:]
+    plan = web.state.scenes["sc-31"].plan
+    assert [(m.kind.value, m.note) for m in plan.mitigations] == [
+        ("remote_camera", "remote camera, operator behind a shield"), ("mirror", "mirror")]

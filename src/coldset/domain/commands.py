@@ -38,11 +38,13 @@ from coldset.domain.model import (
     DummySource,
     Exemption,
     FirearmType,
+    MitigationKind,
     MuzzleDirection,
     Role,
     RoundKind,
     ShotKind,
     SignOffRole,
+    mitigation_kind,
 )
 from coldset.text import TextError, clean_text
 
@@ -455,6 +457,9 @@ class CheckIn(CommandBase):
     type: Literal["check_in"]
     unit: Id = Field(description="Id of the unit, e.g. main")
     set: Id = Field(description="Id of the set, on that unit, e.g. church")
+    task: ShortText | None = Field(
+        None, description="A duty other than firearms you check in for, e.g. props (leave "
+                          "out when you are there as the firearms handler; armorer-dedicated)")
 
 
 class CheckOut(CommandBase):
@@ -540,6 +545,43 @@ class PlanFirearmIn(_Strict):
                           "distance")
 
 
+def _mitigation_from_text(value: Any) -> Any:
+    """A mitigation written in words ("cheated angle: 15 degrees off the line") is read as
+    its kind with the words as its note; text that names no kind is refused."""
+    if not isinstance(value, str):
+        return value
+    try:
+        text = clean_text(value, multiline=False)
+    except TextError as e:
+        raise PydanticCustomError(e.code, e.message) from None
+    kind = mitigation_kind(text)
+    if kind is None or kind == MitigationKind.other:
+        raise PydanticCustomError(
+            "mitigation_kind", "say which mitigation it is: it must start with one of "
+            + ", ".join(k.value.replace("_", " ") for k in MITIGATION_KINDS)
+            + " (e.g. 'remote camera, operator behind a shield')")
+    return {"kind": kind.value, "note": text}
+
+
+#: The kinds a command may name (``other`` exists only in old logs).
+MITIGATION_KINDS = tuple(k for k in MitigationKind if k != MitigationKind.other)
+
+
+class MitigationIn(_Strict):
+    """One mitigation of a scene's firearm plan: its kind, and the shots it covers.
+
+    Given as plain text, its first words name the kind: "cheated angle: ...", "remote
+    camera", "shield", "mirror", "non-firing replica". A non-firing replica covers a shot
+    only when the firearm issued for it is one (muzzle-plan)."""
+
+    kind: Literal["replica", "remote_camera", "shield", "offset_angle", "mirror"] = Field(
+        description="Which mitigation: replica (non-firing), remote_camera, shield, "
+                    "offset_angle (a cheated angle) or mirror")
+    note: ShortText = Field("", description="In plain words, e.g. 15 degrees off the line")
+    shots: list[Positive] = Field(default_factory=list, max_length=200,
+                                  description="Shot numbers it covers; none: every shot")
+
+
 class ScheduleScene(CommandBase):
     """Schedule a scene on a shoot day, with its firearm plan (firearms, shots, muzzle, people).
 
@@ -562,9 +604,10 @@ class ScheduleScene(CommandBase):
         default_factory=list, max_length=200,
         description='Shots, as JSON, e.g. {"number": 1, "muzzle": "clear", '
                     '"closest_distance_ft": 25, "blanks": true}')
-    mitigations: list[ShortText] = Field(
+    mitigations: list[Annotated[MitigationIn, BeforeValidator(_mitigation_from_text)]] = Field(
         default_factory=list, max_length=20,
-        description="Each mitigation in plain words, e.g. remote camera")
+        description="Each mitigation, starting with its kind, e.g. remote camera (or as "
+                    'JSON: {"kind": "shield", "shots": [2]})')
     cast_crew: list[Id] = Field(default_factory=list, max_length=500,
                                 description="Ids of everyone in the scene's cast and crew")
 
@@ -573,6 +616,11 @@ class ScheduleScene(CommandBase):
         numbers = [s.number for s in self.shots]
         if len(numbers) != len(set(numbers)):
             raise ValueError("shot numbers must be unique")
+        for m in self.mitigations:
+            unknown = sorted(set(m.shots) - set(numbers))
+            if unknown:
+                raise ValueError(f"a {m.kind.replace('_', ' ')} mitigation names shot "
+                                 f"{', '.join(map(str, unknown))}, which is not in the plan")
         return self
 
 

@@ -153,9 +153,11 @@ def _verify_dummy_lot(s: State, cmd: c.VerifyDummyLot, at: str, i: int) -> list[
 def _check_in(s: State, cmd: c.CheckIn, at: str, i: int) -> list[Event]:
     if s.sets[cmd.set].unit != cmd.unit:
         raise stale(f"set {cmd.set} belongs to unit {s.sets[cmd.set].unit}, not {cmd.unit}")
-    if s.checked_in.get(cmd.actor) == (cmd.unit, cmd.set):
+    task = cmd.task or None
+    if s.checked_in.get(cmd.actor) == (cmd.unit, cmd.set) and s.duties.get(cmd.actor) == task:
         raise stale(f"{cmd.actor} is already checked in on {cmd.unit} / {cmd.set}")
-    return [event("handler_checked_in", person=cmd.actor, unit=cmd.unit, set=cmd.set)]
+    return [event("handler_checked_in", person=cmd.actor, unit=cmd.unit, set=cmd.set,
+                  task=task)]
 
 
 @decides(c.CheckOut)
@@ -203,7 +205,9 @@ def _schedule_scene(s: State, cmd: c.ScheduleScene, at: str, i: int) -> list[Eve
                   set=cmd.set, title=cmd.title,
                   firearms=[p.model_dump(mode="json", exclude_none=True) for p in cmd.firearms],
                   shots=[x.model_dump(mode="json", exclude_none=True) for x in cmd.shots],
-                  mitigations=list(cmd.mitigations), cast_crew=list(cmd.cast_crew))]
+                  mitigations=[m.model_dump(mode="json", exclude_defaults=True)
+                               for m in cmd.mitigations],
+                  cast_crew=list(cmd.cast_crew))]
 
 
 @decides(c.SignOffPlan)

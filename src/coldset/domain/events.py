@@ -53,11 +53,13 @@ from coldset.domain.model import (
     Exemption,
     FirearmType,
     IncidentKind,
+    MitigationKind,
     MuzzleDirection,
     Role,
     RoundKind,
     ShotKind,
     SignOffRole,
+    mitigation_kind,
 )
 
 Event = dict[str, Any]
@@ -254,6 +256,7 @@ class HandlerCheckedIn(EventModel):
     person: Str
     unit: Str
     set: Str
+    task: Str | None = None      # a non-firearms duty (props, ...); absent: firearms
 
 
 class HandlerCheckedOut(EventModel):
@@ -308,7 +311,19 @@ class PlannedShot(BaseModel):
     firearm: Str | None = None
 
 
+class PlannedMitigation(BaseModel):
+    """One mitigation of a scene's plan, as ``scene_scheduled`` (v2) records it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: MitigationKind
+    note: Str = ""
+    shots: list[Int] = []
+
+
 class SceneScheduled(EventModel):
+    """v2: each mitigation has a kind (v1 held free text; see :func:`_scene_v1_to_v2`)."""
+
+    version: ClassVar[int] = 2
     type: Literal["scene_scheduled"]
     scene: Str
     shoot_day: Str
@@ -317,7 +332,7 @@ class SceneScheduled(EventModel):
     title: Str
     firearms: list[PlannedFirearm] = []
     shots: list[PlannedShot] = []
-    mitigations: list[Str] = []
+    mitigations: list[PlannedMitigation] = []
     cast_crew: list[Str] = []
 
 
@@ -600,10 +615,24 @@ class EventRegistry:
         return e
 
 
-#: The registry this code writes and reads with. No upcasters yet: every event is at v1.
-EVENTS = EventRegistry(EVENT_TYPES, {})
+def mitigation_v2(m: Any) -> Any:
+    """A v1 mitigation (free text) as v2 records it: the kind its first words name, or
+    ``other`` with the text as its note. A v2 one is returned as it is."""
+    if not isinstance(m, str):
+        return m
+    kind = mitigation_kind(m)
+    return {"kind": (kind or MitigationKind.other).value, "note": m}
 
-#: (type, from_version) -> function: today's upcasters (none; see :class:`EventRegistry`).
+
+def _scene_v1_to_v2(e: Event) -> Event:
+    """``scene_scheduled`` v1 -> v2: each free-text mitigation gets its kind."""
+    return {**e, "mitigations": [mitigation_v2(m) for m in e.get("mitigations", [])]}
+
+
+#: The registry this code writes and reads with.
+EVENTS = EventRegistry(EVENT_TYPES, {("scene_scheduled", 1): _scene_v1_to_v2})
+
+#: (type, from_version) -> function: today's upcasters (see :class:`EventRegistry`).
 UPCASTERS = EVENTS.upcasters
 
 

@@ -135,6 +135,69 @@ class ChamberState(StrEnum):
     obstructed = "obstructed"
 
 
+class MitigationKind(StrEnum):
+    """What a scene's plan does about a muzzle at a person or the camera (``muzzle-plan``)."""
+
+    replica = "replica"                # a non-firing replica instead of the firearm
+    remote_camera = "remote_camera"    # nobody behind the camera on the line of fire
+    shield = "shield"                  # a shield (lexan box, plexiglass) in front of people
+    offset_angle = "offset_angle"      # a cheated angle: the muzzle off the line to anyone
+    mirror = "mirror"                  # shot through a mirror (beam splitter)
+    other = "other"                    # read from an old log's free text; never written now
+
+
+#: Mitigations that keep a muzzle off a person, and off the camera position.
+MITIGATES: dict[MuzzleDirection, frozenset[MitigationKind]] = {
+    MuzzleDirection.person: frozenset({MitigationKind.replica, MitigationKind.shield,
+                                       MitigationKind.offset_angle, MitigationKind.other}),
+    MuzzleDirection.camera: frozenset({MitigationKind.replica, MitigationKind.remote_camera,
+                                       MitigationKind.shield, MitigationKind.offset_angle,
+                                       MitigationKind.mirror, MitigationKind.other}),
+}
+
+#: Words a crew writes for each kind (a plan's mitigation given as text starts with one).
+MITIGATION_WORDS: dict[MitigationKind, tuple[str, ...]] = {
+    MitigationKind.replica: ("non-firing replica", "non firing replica", "replica",
+                             "rubber", "prop gun", "airsoft"),
+    MitigationKind.remote_camera: ("remote camera", "remote head", "locked-off camera",
+                                   "locked off camera", "unmanned camera", "remote"),
+    MitigationKind.shield: ("shields", "shield", "lexan", "plexiglass", "plexi"),
+    MitigationKind.offset_angle: ("cheated angle", "cheat angle", "offset angle", "cheated",
+                                  "offset", "off-axis", "off axis"),
+    MitigationKind.mirror: ("mirror", "beam splitter"),
+}
+
+
+def mitigation_kind(text: str) -> MitigationKind | None:
+    """The kind a mitigation written in words names by its first words ("remote camera,
+    operator behind a shield" is a remote camera), or None when it names none."""
+    t = " ".join(text.lower().replace("_", " ").split())
+    for kind in MitigationKind:
+        if t.startswith(kind.value.replace("_", " ")):
+            return kind
+    best: tuple[int, MitigationKind] | None = None
+    for kind, words in MITIGATION_WORDS.items():
+        for w in words:
+            if t.startswith(w) and (best is None or len(w) > best[0]):
+                best = (len(w), kind)
+    return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class Mitigation:
+    """One mitigation of a plan: its kind, the shots it covers (none: every shot), words."""
+
+    kind: MitigationKind
+    note: str = ""
+    shots: tuple[int, ...] = ()
+
+    def __str__(self) -> str:
+        return self.note or self.kind.value.replace("_", " ")
+
+    def covers(self, shot: int) -> bool:
+        return not self.shots or shot in self.shots
+
+
 class SignOffRole(StrEnum):
     handler = "handler"
     first_ad = "first_ad"
@@ -215,7 +278,7 @@ class PlanFirearm:
 class FirearmPlan:
     firearms: tuple[PlanFirearm, ...]
     shots: tuple[Shot, ...]
-    mitigations: tuple[str, ...] = ()
+    mitigations: tuple[Mitigation, ...] = ()
 
     def firearm_ids(self) -> frozenset[str]:
         return frozenset(p.firearm for p in self.firearms)
@@ -308,6 +371,8 @@ class Firearm:
     disposition_recipient: str | None = None
     chambers: tuple[ChamberLoad | None, ...] = ()   # position 1..capacity -> index 0..
     quarantined: bool = False
+    quarantine_rule: str | None = None  # the rule that quarantined it (None: before v0.x logs)
+    quarantined_index: int | None = None  # ... and the entry index of that quarantine
     issued_for: str | None = None      # scene id while issued
     issued_at: str | None = None
     last_inspection: str | None = None  # inspection id of the latest inspection

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from immutables import Map
 
-from coldset.domain.events import Event
+from coldset.domain.events import Event, mitigation_v2
 from coldset.domain.model import (
     Alert,
     ChamberLoad,
@@ -41,6 +41,8 @@ from coldset.domain.model import (
     IncidentKind,
     Inspection,
     Lot,
+    Mitigation,
+    MitigationKind,
     MuzzleDirection,
     Override,
     Person,
@@ -344,12 +346,15 @@ def _container_unlocked(s: State, e: Event, at: str) -> None:
 @_on("handler_checked_in")
 def _checked_in(s: State, e: Event, at: str) -> None:
     s.checked_in = s.checked_in.set(e["person"], (e["unit"], e["set"]))
+    task = e.get("task")
+    s.duties = s.duties.set(e["person"], task) if task else _without(s.duties, e["person"])
     s.dirty.add(("person", e["person"]))
 
 
 @_on("handler_checked_out")
 def _checked_out(s: State, e: Event, at: str) -> None:
     s.checked_in = _without(s.checked_in, e["person"])
+    s.duties = _without(s.duties, e["person"])
     s.dirty.add(("person", e["person"]))
 
 
@@ -376,6 +381,12 @@ def _consent_withdrawn(s: State, e: Event, at: str) -> None:
 # ---------------------------------------------------------------- scenes
 
 
+def _mitigation(m: Any) -> Mitigation:
+    """A plan's mitigation from its event (v1 free text is read as v2 does)."""
+    m = mitigation_v2(m)
+    return Mitigation(MitigationKind(m["kind"]), m.get("note", ""), tuple(m.get("shots", ())))
+
+
 @_on("scene_scheduled")
 def _scene_scheduled(s: State, e: Event, at: str) -> None:
     plan = FirearmPlan(
@@ -386,7 +397,7 @@ def _scene_scheduled(s: State, e: Event, at: str) -> None:
                          x.get("target", ""), x["closest_distance_ft"], bool(x.get("blanks")),
                          x.get("firearm"))
                     for x in e.get("shots", ())),
-        mitigations=tuple(e.get("mitigations", ())))
+        mitigations=tuple(_mitigation(m) for m in e.get("mitigations", ())))
     new = Scene(e["scene"], e["shoot_day"], e["unit"], e["set"], e["title"],
                 plan, tuple(e.get("cast_crew", ())))
     s.scenes = s.scenes.set(e["scene"], new)
@@ -526,7 +537,8 @@ def _stop_work_cleared(s: State, e: Event, at: str) -> None:
 def _quarantined(s: State, e: Event, at: str) -> None:
     kind, _, ref = e["subject"].partition(":")
     if kind == "firearm":
-        _firearm(s, ref, quarantined=True)
+        _firearm(s, ref, quarantined=True, quarantine_rule=e.get("reason"),
+                 quarantined_index=s.size)
     else:
         _lot(s, ref, quarantined=True)
 
@@ -535,7 +547,7 @@ def _quarantined(s: State, e: Event, at: str) -> None:
 def _released(s: State, e: Event, at: str) -> None:
     kind, _, ref = e["subject"].partition(":")
     if kind == "firearm":
-        _firearm(s, ref, quarantined=False)
+        _firearm(s, ref, quarantined=False, quarantine_rule=None, quarantined_index=None)
     else:
         _lot(s, ref, quarantined=False)
 

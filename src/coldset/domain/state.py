@@ -78,6 +78,7 @@ class State:
     stop_works: Map[str, StopWork] = field(default_factory=Map)
     overrides: Map[str, Override] = field(default_factory=Map)
     checked_in: Map[str, tuple[str, str]] = field(default_factory=Map)  # handler -> (unit, set)
+    duties: Map[str, str] = field(default_factory=Map)   # handler -> non-firearms task
     meal_breaks: Map[str, str] = field(default_factory=Map)   # unit -> started at
     pin_failures: Map[str, tuple[str, ...]] = field(default_factory=Map)  # person -> times
     pin_locked: Map[str, str] = field(default_factory=Map)    # person -> locked since

@@ -82,7 +82,12 @@ def _list_field(form: FormData, name: str, item: Any) -> list[Any] | None:
                        and _unwrap(core.model_fields[k].annotation) is not bool):
                 continue   # an empty row of a repeating group
             out.append(_model_fields(core, row))
-        return out if rows else None
+        if rows:
+            return out
+        # sub-objects typed as text, one a line (a plan's mitigations: "remote camera, ...")
+        texts = [x.strip() for v in form.getlist(name) if isinstance(v, str)
+                 for x in v.splitlines() if x.strip()]
+        return texts or None
     values = [v for v in form.getlist(name) if isinstance(v, str)]
     if not values:
         return None

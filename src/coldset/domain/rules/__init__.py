@@ -42,7 +42,8 @@ RULE_IDS: tuple[str, ...] = (
     "show-clear-before-issue", "recheck-after-break", "collect-after-take", "scene-bound",
     "performer-trained", "handler-credentials", "armorer-dedicated", "handler-present",
     "safety-meeting", "muzzle-plan", "blank-distance", "load-at-take",
-    "misfire-quarantine", "barrel-check-before-blanks", "concern-answered", "stop-work",
+    "misfire-quarantine", "unplanned-discharge", "barrel-check-before-blanks",
+    "concern-answered", "stop-work",
 )
 
 

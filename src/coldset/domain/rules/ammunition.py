@@ -105,9 +105,10 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
                 f"{_lot_label(state, lot.id)} is live ammunition; it can never be loaded. "
                 "Leave it locked away and call the safety contact.")]
         f = state.firearms.get(cmd.firearm)
-        if f is not None and f.quarantined and not any(
-                i.firearm == f.id and i.kind in QUARANTINE_INCIDENTS
-                for i in state.incidents.values()):   # a misfire is misfire-quarantine's
+        if f is not None and f.quarantined and (
+                f.quarantine_rule == "no-live-ammo" or f.quarantine_rule is None and not any(
+                    i.firearm == f.id and i.kind in QUARANTINE_INCIDENTS
+                    for i in state.incidents.values())):   # a misfire is misfire-quarantine's
             return [ctx.block(
                 f"{cmd.firearm} is quarantined (a live round may have come from it); nothing "
                 "is loaded into it until a handler and the safety contact release it.")]

@@ -6,14 +6,25 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from coldset.clock import parse_rfc3339
-from coldset.domain.commands import CheckAlerts, Issue, Load, ReleaseQuarantine, ReportIncident
+from coldset.domain.commands import (
+    CheckAlerts,
+    Discharge,
+    Issue,
+    Load,
+    ReleaseQuarantine,
+    ReportIncident,
+)
 from coldset.domain.model import QUARANTINE_INCIDENTS, Incident, IncidentKind, RoundKind, StopWork
 from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
-from coldset.domain.rules.people import unit_for
+from coldset.domain.rules.people import scene_for, unit_for
 from coldset.domain.rules.wording import local_time, person_name
+from coldset.domain.shootday import within_shoot_day
 from coldset.domain.state import State
 
 MISFIRE = "misfire-quarantine"
+UNPLANNED = "unplanned-discharge"
+#: stop-works enforced by the rule that raised them (naming the incident), not by stop-work
+OWN_STOPS = frozenset({MISFIRE, UNPLANNED})
 
 
 def _seq(record_id: str) -> int:
@@ -75,7 +86,7 @@ def _report(ctx: RuleContext, cmd: ReportIncident) -> list[Verdict]:
 def _release(ctx: RuleContext, cmd: ReleaseQuarantine) -> list[Verdict]:
     state = ctx.state
     f = state.firearms.get(cmd.firearm or "")
-    if f is None or not f.quarantined:
+    if f is None or not f.quarantined or f.quarantine_rule not in (None, MISFIRE):
         return []
     incidents = misfire_incidents(state, f.id)
     if not incidents:
@@ -100,7 +111,7 @@ def _release(ctx: RuleContext, cmd: ReleaseQuarantine) -> list[Verdict]:
 def _in_use(ctx: RuleContext, cmd: Issue | Load) -> list[Verdict]:
     state = ctx.state
     f = state.firearms.get(cmd.firearm)
-    if f is not None and f.quarantined:
+    if f is not None and f.quarantined and f.quarantine_rule in (None, MISFIRE):
         incidents = misfire_incidents(state, f.id)
         if incidents:
             last = incidents[-1]
@@ -136,6 +147,125 @@ def misfire_quarantine(ctx: RuleContext) -> list[Verdict]:
     if not isinstance(cmd, Issue | Load):
         raise misapplied(ctx)
     return _in_use(ctx, cmd)
+
+
+# ------------------------------------------------------------------ unplanned-discharge
+
+
+def unplanned_why(ctx: RuleContext, cmd: Discharge) -> str | None:
+    """Why a recorded discharge was not a planned take of a scene whose plan lists the
+    firearm (None: it was one)."""
+    state = ctx.state
+    f = state.firearms.get(cmd.firearm)
+    if f is None:
+        return None
+    sc = scene_for(state, cmd)
+    if sc is None:
+        return "it was recorded with no scene"
+    if f.issued_for is not None and f.issued_for != sc.id:
+        return f"it is issued for scene {f.issued_for}, not scene {sc.id}"
+    if f.id not in sc.plan.firearm_ids():
+        return f"the firearm plan of scene {sc.id} does not list {f.id}"
+    if cmd.shot is None:
+        return f"it was recorded with no take of scene {sc.id}"
+    shot = next((x for x in sc.plan.shots if x.number == cmd.shot), None)
+    if shot is None:
+        return f"scene {sc.id} has no shot {cmd.shot} in its plan"
+    if shot.kind.value == "rehearsal":
+        return f"shot {shot.number} of scene {sc.id} is a rehearsal"
+    if not shot.blanks:
+        return f"shot {shot.number} of scene {sc.id} does not fire in the plan"
+    if shot.firearm is not None and shot.firearm != f.id:
+        return f"shot {shot.number} of scene {sc.id} is planned for {shot.firearm}"
+    if sc.wrapped_at:
+        return f"scene {sc.id} wrapped at {local_time(state, sc.wrapped_at)}"
+    if sc.unit in state.meal_breaks:
+        return (f"unit {sc.unit} is on a meal break since "
+                f"{local_time(state, state.meal_breaks[sc.unit])}")
+    day = state.shoot_days.get(sc.shoot_day)
+    if day is None or not within_shoot_day(state, day, ctx.now):
+        return f"scene {sc.id} is not on the shoot day under way"
+    return None
+
+
+def _unplanned_stop(ctx: RuleContext, fid: str | None, what: str) -> list[Verdict]:
+    state, cmd = ctx.state, ctx.command
+    named = cmd.unit if isinstance(cmd, ReportIncident) else None
+    unit = named or unit_for(state, cmd)
+    scope = unit if unit is not None and unit in state.units else "production"
+    gun = f"{fid} is quarantined now and " if fid else ""
+    reason = (f"{what}: {gun}firearm use on {_where(scope)} stops until a handler and the "
+              "safety contact clear it (clear_stop_work).")
+    if fid:
+        reason += (f" {fid} is not loaded or issued again until a barrel inspection and a "
+                   "function check are recorded and a handler and the safety contact release "
+                   "it (release_quarantine).")
+    return [ctx.stop_work(reason, scope=scope, quarantine=[f"firearm:{fid}"] if fid else [])]
+
+
+def _unplanned_release(ctx: RuleContext, cmd: ReleaseQuarantine) -> list[Verdict]:
+    state = ctx.state
+    f = state.firearms.get(cmd.firearm or "")
+    if f is None or not f.quarantined or f.quarantine_rule != UNPLANNED:
+        return []
+    since = sorted((i for i in state.inspections.values() if i.firearm == f.id
+                    and _seq(i.id) > (f.quarantined_index if f.quarantined_index is not None
+                                      else -1)),
+                   key=lambda i: _seq(i.id))
+    missing = []
+    if not since or not since[-1].barrel_clear:
+        missing.append("a barrel inspection showing the barrel clear")
+    if not any(i.function_check for i in since):
+        missing.append("a function check")
+    if not missing:
+        return []
+    return [ctx.block(f"{f.id} was quarantined after an unplanned discharge or an injury; it "
+                      f"returns to service only after {' and '.join(missing)} recorded since "
+                      "then (inspect with barrel_clear and function_check).")]
+
+
+def _unplanned_in_use(ctx: RuleContext, cmd: Issue | Load) -> list[Verdict]:
+    state = ctx.state
+    f = state.firearms.get(cmd.firearm)
+    if f is not None and f.quarantined and f.quarantine_rule == UNPLANNED:
+        return [ctx.block(f"{f.id} is quarantined after an unplanned discharge or an injury: it "
+                          "is not loaded or issued until a barrel inspection and a function "
+                          "check are recorded and a handler and the safety contact release it "
+                          "(release_quarantine).")]
+    stops = [s for s in _stops(state, unit_for(state, cmd)) if s.rule == UNPLANNED]
+    if not stops:
+        return []
+    sw = stops[0]
+    return [ctx.block(f"Firearm use on {_where(sw.scope)} is stopped since "
+                      f"{local_time(state, sw.at)} after an unplanned discharge or an injury: "
+                      "nothing is issued or loaded until a handler and the safety contact clear "
+                      f"stop-work {sw.id} (clear_stop_work).")]
+
+
+@rule(UNPLANNED, applies_to=(Discharge, ReportIncident, ReleaseQuarantine, Issue, Load),
+      source="Cover Up (1984, Jon-Erik Hexum: blank fired between takes); Rust (2021, "
+             "discharge during a rehearsal)")
+def unplanned_discharge(ctx: RuleContext) -> list[Verdict]:
+    """A discharge outside a planned take of a scene whose plan lists the firearm, and any
+    injury involving a firearm, stop the unit and quarantine the firearm, as
+    misfire-quarantine does; it is not loaded or issued again until released."""
+    cmd = ctx.command
+    if isinstance(cmd, Discharge):
+        why = unplanned_why(ctx, cmd)
+        if why is None:
+            return []
+        return _unplanned_stop(ctx, cmd.firearm,
+                               f"{cmd.firearm} fired outside a planned take ({why})")
+    if isinstance(cmd, ReportIncident):
+        if cmd.kind != IncidentKind.injury.value or cmd.firearm not in ctx.state.firearms:
+            return []
+        return _unplanned_stop(ctx, cmd.firearm, f"An injury involving {cmd.firearm} was "
+                               "reported")
+    if isinstance(cmd, ReleaseQuarantine):
+        return _unplanned_release(ctx, cmd)
+    if not isinstance(cmd, Issue | Load):
+        raise misapplied(ctx)
+    return _unplanned_in_use(ctx, cmd)
 
 
 # ------------------------------------------------------------------ barrel-check-before-blanks
@@ -204,12 +334,13 @@ def stop_work(ctx: RuleContext) -> list[Verdict]:
     until a handler and the safety contact clear it.
 
     Calling stop-work (``call_stop_work``) records the stop itself, attributed to this rule.
-    Stops from a misfire are enforced by ``misfire-quarantine``, which names the incident.
+    Stops from a misfire or an unplanned discharge are enforced by ``misfire-quarantine`` and
+    ``unplanned-discharge``, which name what happened.
     """
     cmd, state = ctx.command, ctx.state
     if not isinstance(cmd, Issue | Load):
         raise misapplied(ctx)
-    stops = [s for s in _stops(state, unit_for(state, cmd)) if s.rule != MISFIRE]
+    stops = [s for s in _stops(state, unit_for(state, cmd)) if s.rule not in OWN_STOPS]
     if not stops:
         return []
     parts = [f"{_where(s.scope)} since {local_time(state, s.at)} (called by "

@@ -26,7 +26,14 @@ from coldset.domain.commands import (
     UnlockContainer,
     VerifyDummyLot,
 )
-from coldset.domain.model import NON_FIRING_TYPES, CredentialKind, Role, Scene, SignOffRole
+from coldset.domain.model import (
+    NON_FIRING_TYPES,
+    CredentialKind,
+    Person,
+    Role,
+    Scene,
+    SignOffRole,
+)
 from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.wording import person_name
 from coldset.domain.state import State
@@ -113,17 +120,8 @@ HANDLER_ACTIONS = (Inspect, Issue, Collect, Transfer, Load, Unload, UnlockContai
                    CheckIn, RecordTraining, ReconcileCounts, SignOffPlan)
 
 
-@rule("handler-credentials", applies_to=HANDLER_ACTIONS, source="Cal. Labor Code §9153(b)")
-def handler_credentials(ctx: RuleContext) -> list[Verdict]:
-    """A handler acts only with current credentials: a permit, and every credential on record
-    (safety course, federal licence) current on the day."""
-    cmd, state = ctx.command, ctx.state
-    if not state.is_handler(cmd.actor):
-        return []   # not a handler at all: armorer-only-handoff and the role checks refuse it
-    if isinstance(cmd, SignOffPlan) and cmd.as_role != SignOffRole.handler:
-        return []
-    p = state.people[cmd.actor]
-    today = ctx.today.isoformat()
+def credential_problems(p: Person, today: str) -> list[str]:
+    """What is wrong with ``p``'s handler credentials on ``today`` (empty: all current)."""
     problems = [f"no {_label(k.value)} on record" for k in REQUIRED_CREDENTIALS
                 if not any(c.kind == k for c in p.credentials)]
     for kind in sorted({c.kind for c in p.credentials}):
@@ -131,11 +129,49 @@ def handler_credentials(ctx: RuleContext) -> list[Verdict]:
         if not any(c.expires >= today for c in held):
             last = max(held, key=lambda c: c.expires)
             problems.append(f"{_label(kind.value)} {last.number} expired on {last.expires}")
-    if not problems:
-        return []
-    return [ctx.block(f"{person_name(state, p.id)} cannot act as a handler today ({today}): "
-                      f"{'; '.join(problems)}. Record a current credential (record_credential) "
-                      "or have a handler with current credentials do it.")]
+    return problems
+
+
+def receiver_of(cmd: CommandBase) -> str | None:
+    """The person a command puts a firearm in the custody of, other than the actor
+    (issue and transfer name them; collect, opening a container and the rest put it in
+    the actor's own hands)."""
+    if isinstance(cmd, Issue | Transfer):
+        return cmd.to
+    return None
+
+
+@rule("handler-credentials", applies_to=HANDLER_ACTIONS, source="Cal. Labor Code §9153(b)")
+def handler_credentials(ctx: RuleContext) -> list[Verdict]:
+    """A handler acts only with current credentials: a permit, and every credential on record
+    (safety course, federal licence) current on the day. A firearm goes into a handler's
+    custody (issue, transfer) only when the receiver's credentials are current too."""
+    cmd, state = ctx.command, ctx.state
+    today = ctx.today.isoformat()
+    out: list[Verdict] = []
+    acting = state.is_handler(cmd.actor) and not (
+        isinstance(cmd, SignOffPlan) and cmd.as_role != SignOffRole.handler)
+    # not a handler at all: armorer-only-handoff and the role checks refuse it
+    if acting:
+        p = state.people[cmd.actor]
+        problems = credential_problems(p, today)
+        if problems:
+            out.append(ctx.block(
+                f"{person_name(state, p.id)} cannot act as a handler today ({today}): "
+                f"{'; '.join(problems)}. Record a current credential (record_credential) "
+                "or have a handler with current credentials do it."))
+    to = receiver_of(cmd)
+    if to is not None and to != cmd.actor and state.is_handler(to):
+        # a non-handler receiver is armorer-only-handoff's or performer-trained's fault
+        problems = credential_problems(state.people[to], today)
+        if problems:
+            gun = getattr(cmd, "firearm", "")
+            out.append(ctx.block(
+                f"{person_name(state, to)} cannot receive {gun} today ({today}): "
+                f"{'; '.join(problems)}. A firearm goes only to a person qualified to hold it "
+                "now: record a current credential (record_credential) or give it to a handler "
+                "with current credentials."))
+    return out
 
 
 # ------------------------------------------------------------------ armorer-dedicated
@@ -158,6 +194,14 @@ def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
     who = person_name(state, cmd.actor)
     home = state.checked_in.get(cmd.actor)
     home_unit = home[0] if home else None
+    if isinstance(cmd, CheckIn) and cmd.task:
+        return _task_check_in(ctx, cmd)
+    duty = state.duties.get(cmd.actor)
+    if duty and isinstance(cmd, Issue | Load | UnlockContainer | Inspect):
+        return [ctx.block(f"{who} is checked in for another task ({duty}), not as the "
+                          f"firearms handler, and cannot {_verb(cmd)} while on it: a handler "
+                          "with firearms out has no other duty. Check in as the firearms "
+                          "handler (check_in with no task) or let the unit's handler do it.")]
     own_fid = getattr(cmd, "firearm", None)
     if home_unit is None and not isinstance(cmd, UnlockContainer):
         return []
@@ -169,8 +213,10 @@ def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
     out = [f for f in state.firearms_out(home_unit) if f != own_fid] if home_unit else []
 
     if isinstance(cmd, CheckIn | CheckOut):
-        if home_unit is None or (isinstance(cmd, CheckIn) and cmd.unit == home_unit):
+        if home_unit is None:
             return []
+        if isinstance(cmd, CheckIn) and cmd.unit == home_unit:
+            return _other_set(ctx, cmd, home_unit, out)
         held = [f for f in out if state.holder(f) == cmd.actor]
         if isinstance(cmd, CheckIn) and held:
             return [ctx.block(f"{who} holds {', '.join(held)} on unit {home_unit} and cannot "
@@ -209,6 +255,63 @@ def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
     return []
 
 
+def _set_of(state: State, fid: str) -> str | None:
+    """The set a firearm is out on: that of the scene it is issued for."""
+    sc = state.scenes.get(state.firearms[fid].issued_for or "")
+    return sc.set if sc is not None else None
+
+
+def _task_check_in(ctx: RuleContext, cmd: CheckIn) -> list[Verdict]:
+    """A handler taking on a non-firearms task (props, ...) while a firearm of that unit, or
+    of the unit they handle, is out: refused unless another handler, on firearms duty, is
+    checked in on every set where one is."""
+    state = ctx.state
+    home = state.checked_in.get(cmd.actor)
+    units = {cmd.unit} | ({home[0]} if home else set())
+    left = []
+    for unit in sorted(units):
+        for fid in state.firearms_out(unit):
+            holder, where = state.holder(fid), _set_of(state, fid)
+            watched = holder != cmd.actor and any(
+                h != cmd.actor and h not in state.duties and at[0] == unit
+                and (where is None or at[1] == where) for h, at in state.checked_in.items())
+            if not watched:
+                left.append(f"{fid} is with {person_name(state, holder)}")
+    if not left:
+        return []
+    return [ctx.block(f"{person_name(state, cmd.actor)} cannot check in for {cmd.task!r} "
+                      f"while {'; '.join(left)}: a handler has no other duty while a firearm "
+                      "is out. Collect and lock the firearms away first, or have another "
+                      "handler check in on the set as its firearms handler.")]
+
+
+def _other_set(ctx: RuleContext, cmd: CheckIn, unit: str, out: list[str]) -> list[Verdict]:
+    """A handler moving to another set of their own unit (the props truck, the next set)
+    while a firearm of the unit is out with someone else on a set where no other handler
+    is checked in: they would leave it unwatched (Rust: the armorer at the props truck)."""
+    state = ctx.state
+    left = []
+    for fid in out:
+        holder = state.holder(fid)
+        where = _set_of(state, fid)
+        if holder in (None, cmd.actor) or where is None or where == cmd.set:
+            continue
+        watched = any(h != cmd.actor and h not in state.duties and at == (unit, where)
+                      for h, at in state.checked_in.items())
+        if not watched:
+            left.append((fid, holder, where))
+    if not left:
+        return []
+    gone = state.sets[cmd.set].name if cmd.set in state.sets else cmd.set
+    what = "; ".join(f"{fid} is with {person_name(state, holder)} on "
+                     f"{state.sets[w].name if w in state.sets else w}"
+                     for fid, holder, w in left)
+    return [ctx.block(f"{person_name(state, cmd.actor)} is the handler of unit {unit} and "
+                      f"cannot take on another set or task ({gone}) while {what}: a handler "
+                      "has no other duty while a firearm is out. Collect it and lock it away "
+                      "first, or have another handler check in on that set.")]
+
+
 # ------------------------------------------------------------------ handler-present
 
 
@@ -237,7 +340,7 @@ def handler_present(ctx: RuleContext) -> list[Verdict]:
         return [ctx.block(f"{person_name(state, cmd.actor)} {now}: {_verb(cmd)} of {fid} "
                           f"happens only with the handler checked in on {where}. Check in "
                           "there first (check_in).")]
-    if any(here(u, s) for (u, s) in state.checked_in.values()):
+    if any(here(u, s) for h, (u, s) in state.checked_in.items() if h not in state.duties):
         return []
     return [ctx.block(f"No handler is checked in on {where}: {fid} cannot be "
                       f"{'issued' if isinstance(cmd, Issue) else _verb(cmd) + 'ed'} without "

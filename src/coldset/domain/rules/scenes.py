@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from coldset.domain.commands import Issue, Load
+from coldset.domain.commands import Issue, Load, SignOffPlan
 from coldset.domain.model import (
+    MITIGATES,
     NON_FIRING_TYPES,
+    Mitigation,
+    MitigationKind,
     MuzzleDirection,
     PlanFirearm,
     RoundKind,
@@ -16,6 +19,7 @@ from coldset.domain.model import (
 from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.people import scene_for
 from coldset.domain.rules.wording import local_time, person_name
+from coldset.domain.shootday import within_shoot_day
 from coldset.domain.state import State
 
 
@@ -29,8 +33,31 @@ def plan_entry(scene: Scene, firearm: str) -> PlanFirearm | None:
 
 
 def missing_signoffs(scene: Scene) -> list[str]:
-    """The sign-off roles (handler, 1st AD, safety contact) the scene's plan still lacks."""
-    return [r.value for r in SignOffRole if r.value not in scene.signoffs]
+    """The sign-off roles (handler, 1st AD, safety contact) the scene's plan still lacks.
+
+    The three come from three distinct people: a role signed by someone who already
+    signed in another role (one person who is both 1st AD and safety contact) does not
+    count, as an override's confirmers do not."""
+    seen: set[str] = set()
+    out = []
+    for r in SignOffRole:
+        who = scene.signoffs.get(r.value)
+        if who is None or who in seen:
+            out.append(r.value)
+        else:
+            seen.add(who)
+    return out
+
+
+def twice_signed(state: State, scene: Scene) -> str:
+    """Words for the people who signed the plan in more than one role ("" when none)."""
+    by: dict[str, list[str]] = {}
+    for r in SignOffRole:
+        who = scene.signoffs.get(r.value)
+        if who is not None:
+            by.setdefault(who, []).append(r.value)
+    return "; ".join(f"{person_name(state, p)} signed as {_roles(rs)}, which counts once"
+                     for p, rs in sorted(by.items()) if len(rs) > 1)
 
 
 def _roles(roles: list[str]) -> str:
@@ -58,19 +85,37 @@ def safety_meeting(ctx: RuleContext) -> list[Verdict]:
     if sc is None:
         if isinstance(cmd, Load):
             return []   # loading without a scene: load-at-take decides
-        days = {d.id for d in state.shoot_days.values() if d.date == ctx.today.isoformat()}
-        if any(m.shoot_day in days for m in state.meetings.values()):
+        days = [d for d in state.shoot_days.values() if within_shoot_day(state, d, ctx.now)]
+        held = [m for m in state.meetings.values()
+                if any(within_shoot_day(state, d, m.at) for d in days)]
+        there = {p for m in held for p in m.attendees}
+        handling = [cmd.actor] + ([cmd.to] if isinstance(cmd, Issue) else [])
+        missing = [person_name(state, p) for p in dict.fromkeys(handling) if p not in there]
+        if held and not missing:
             return []
+        if held:
+            return [ctx.block(f"{' and '.join(missing)} did not attend today's safety meeting: "
+                              f"{cmd.firearm} is handled only by people briefed today "
+                              "(hold_safety_meeting with them).")]
         return [ctx.block(f"No safety meeting has been held today ({ctx.today.isoformat()}): "
                           f"{cmd.firearm} is not issued on a day without one "
                           "(hold_safety_meeting with everyone on set).")]
-    meetings = [m for m in state.meetings.values()
-                if m.scene == sc.id and m.shoot_day == sc.shoot_day]
+    day = state.shoot_days.get(sc.shoot_day)
+    for_scene = [m for m in state.meetings.values() if m.scene == sc.id]
+    meetings = [m for m in for_scene if day is not None and within_shoot_day(state, day, m.at)]
     scene = f"scene {sc.id} ({sc.title})"
     if not meetings:
-        daily = any(m.shoot_day == sc.shoot_day for m in state.meetings.values())
+        on_day = f"its shoot day {day.date if day else sc.shoot_day}"
+        if for_scene:
+            when = ", ".join(local_time(state, m.at) for m in for_scene)
+            return [ctx.block(f"The safety meeting for {scene} was held at {when}, not during "
+                              f"{on_day}: a meeting counts only on the shoot day it briefs. "
+                              f"Hold it again today with its cast and crew (hold_safety_meeting, "
+                              f"scene {sc.id}) before any firearm is issued or loaded for it.")]
+        daily = day is not None and any(within_shoot_day(state, day, m.at)
+                                        for m in state.meetings.values())
         return [ctx.block(f"No safety meeting has been held for {scene}"
-                          + ("" if daily else f" nor on its shoot day {sc.shoot_day}")
+                          + ("" if daily else f" nor during {on_day}")
                           + f": hold one with its cast and crew (hold_safety_meeting, scene "
                           f"{sc.id}) before any firearm is issued or loaded for it.")]
     attended = {p for m in meetings for p in m.attendees}
@@ -106,13 +151,42 @@ UNTIL_SIGNED = frozenset({"muzzle-plan", "blank-distance"})
 _AT = {MuzzleDirection.person: "a person", MuzzleDirection.camera: "the camera position"}
 
 
-@rule("muzzle-plan", applies_to=(Issue,),
+def _covering(sc: Scene, shot: Shot, real: bool) -> tuple[list[Mitigation], list[Mitigation]]:
+    """The plan's mitigations for ``shot`` that keep its muzzle off what it points at, split
+    into those that count for the firearm issued and the replicas that do not (``real``: a
+    firearm that can fire is issued, so a non-firing replica mitigates nothing)."""
+    fit = [m for m in sc.plan.mitigations
+           if m.covers(shot.number) and m.kind in MITIGATES[shot.muzzle]]
+    if not real:
+        return fit, []
+    return ([m for m in fit if m.kind != MitigationKind.replica],
+            [m for m in fit if m.kind == MitigationKind.replica])
+
+
+def _signoff_twice(ctx: RuleContext, cmd: SignOffPlan) -> list[Verdict]:
+    state = ctx.state
+    sc = state.scenes.get(cmd.scene)
+    if sc is None:
+        return []
+    other = [r for r, p in sc.signoffs.items() if p == cmd.actor and r != cmd.as_role.value]
+    if not other:
+        return []
+    return [ctx.block(f"{person_name(state, cmd.actor)} has already signed the plan of scene "
+                      f"{sc.id} as the {_roles(other)}: the handler, 1st AD and safety contact "
+                      "sign-offs come from three distinct people. Another person with the "
+                      f"{_roles([cmd.as_role.value])} role signs it.")]
+
+
+@rule("muzzle-plan", applies_to=(Issue, SignOffPlan),
       source="Safety Bulletin #1 (never point a firearm at anyone); Rust (2021, pointed toward "
              "the camera)")
 def muzzle_plan(ctx: RuleContext) -> list[Verdict]:
-    """A shot pointing at a person or the camera needs a recorded mitigation and the sign-offs
-    of the handler, the 1st AD and the safety contact before any issue for the scene."""
+    """A shot pointing at a person or the camera needs a recorded mitigation that fits what is
+    issued, and the sign-offs of three distinct people — the handler, the 1st AD and the
+    safety contact — before any issue for the scene. One person never signs twice."""
     cmd, state = ctx.command, ctx.state
+    if isinstance(cmd, SignOffPlan):
+        return _signoff_twice(ctx, cmd)
     if not isinstance(cmd, Issue):
         raise misapplied(ctx)
     sc = scene_for(state, cmd)
@@ -122,20 +196,38 @@ def muzzle_plan(ctx: RuleContext) -> list[Verdict]:
     if not risky:
         return []
     f = state.firearms.get(cmd.firearm)
+    real = not (f is not None and f.type in NON_FIRING_TYPES)
     problems = []
-    if not sc.plan.mitigations and not (f is not None and f.type in NON_FIRING_TYPES):
-        problems.append("no mitigation is recorded (cheated angle, remote camera, shields or a "
-                        "non-firing replica)")
+    bare: list[int] = []
+    replica_only: list[int] = []
+    for shot in risky if real else ():   # a non-firing replica issued is its own mitigation
+        fit, replicas = _covering(sc, shot, real)
+        if not fit:
+            (replica_only if replicas else bare).append(shot.number)
+    if bare:
+        problems.append(f"no mitigation for {_at_words(bare, risky)} is recorded (a cheated "
+                        "angle, remote camera, shield, mirror or non-firing replica)")
+    if replica_only:
+        problems.append(f"the only mitigation for {_at_words(replica_only, risky)} is a "
+                        f"non-firing replica, and {cmd.firearm} is a real firearm: issue the "
+                        "replica, or record a mitigation that works with a real one")
     unsigned = missing_signoffs(sc)
     if unsigned:
+        twice = twice_signed(state, sc)
         problems.append(f"the plan is not yet signed off by the {_roles(unsigned)} "
-                        "(sign_off_plan)")
+                        "(sign_off_plan)" + (f" ({twice})" if twice else ""))
     if not problems:
         return []
     shots = "; ".join(f"shot {s.number} ({s.kind.value}) points at {_AT[s.muzzle]}"
                       + (f" ({s.target})" if s.target else "") for s in risky)
     return [ctx.block(f"Scene {sc.id}: {shots} with {cmd.firearm}, and {' and '.join(problems)}."
                       " Nothing is issued for the scene until then.")]
+
+
+def _at_words(numbers: list[int], risky: list[Shot]) -> str:
+    if len(numbers) == len(risky) == 1:
+        return "it"
+    return "shot " + ", ".join(map(str, numbers))
 
 
 # ------------------------------------------------------------------ blank-distance
@@ -178,7 +270,9 @@ def blank_distance(ctx: RuleContext) -> list[Verdict]:
                             f"close-range load {named!r} the plan names")
     unsigned = missing_signoffs(sc)
     if unsigned:
-        problems.append(f"the plan is not yet signed off by the {_roles(unsigned)}")
+        twice = twice_signed(state, sc)
+        problems.append(f"the plan is not yet signed off by the {_roles(unsigned)}"
+                        + (f" ({twice})" if twice else ""))
     if not problems:
         return []
     shot_list = ", ".join(f"shot {s.number} ({s.closest_distance_ft} ft)" for s in close)
