@@ -66,7 +66,9 @@ def test_every_event_the_decide_code_writes_fits_its_model(
             for e in canonical.loads(data)["events"]:
                 model = EVENT_TYPES.get(e["type"])
                 assert model is not None, f"{name} #{i}: no model for {e['type']}"
-                model.model_validate(e)        # raises, naming the field, if it does not fit
+                assert e.get("v", 1) == model.version, f"{name} #{i}: {e['type']} version"
+                # raises, naming the field, if it does not fit ("v" is the envelope's, not a fact)
+                model.model_validate({k: x for k, x in e.items() if k != "v"})
                 seen.add(e["type"])
     # the replays reach the handling events, not only setup
     assert {"firearm_inspected", "firearm_issued", "firearm_loaded", "rounds_fired",
@@ -74,12 +76,21 @@ def test_every_event_the_decide_code_writes_fits_its_model(
 
 
 def test_reading_todays_log_changes_no_byte(shipped_logs: dict[str, list[bytes]]) -> None:
-    """Every entry written today is envelope v1 and reads back (checked, upcast: nothing to
-    do) to exactly the object it was written from, so its bytes re-encode identically."""
+    """Every entry written today is envelope v1 — or v2 when it holds an event above
+    version 1 (today only ``shoot_day_added``) — and reads back (checked, upcast: nothing
+    to do) to exactly the object it was written from: a v1 entry's bytes re-encode
+    identically, a v2 entry's differ only by its events' ``"v"`` keys."""
     for log in shipped_logs.values():
         for data in log:
-            assert canonical.loads(data)["v"] == 1
-            assert entry_bytes(parse_entry(data)) == data
+            written = canonical.loads(data)
+            if written["v"] == 1:
+                assert entry_bytes(parse_entry(data)) == data
+                continue
+            assert written["v"] == 2
+            assert {e["type"] for e in written["events"] if "v" in e} == {"shoot_day_added"}
+            plain = {**written, "events": [{k: x for k, x in e.items() if k != "v"}
+                                           for e in written["events"]]}
+            assert parse_entry(data) == plain
 
 
 def _doc_table() -> str:
@@ -188,8 +199,11 @@ def test_a_registry_needs_an_upcaster_for_every_older_version() -> None:
 
 def test_a_new_version_is_written_with_its_version() -> None:
     """The rule for writing: an event above version 1 carries "v", and its entry is
-    envelope v2; today every event is v1, so every entry stays envelope v1."""
-    assert all(m.version == 1 for m in EVENT_TYPES.values())
+    envelope v2; today every event but ``shoot_day_added`` (v2: call and wrap times) is
+    v1, so every other entry stays envelope v1."""
+    assert {t for t, m in EVENT_TYPES.items() if m.version != 1} == {"shoot_day_added"}
+    assert ev.event("shoot_day_added", shoot_day="n1", date="2025-03-03", call="18:00",
+                    wrap="06:00")["v"] == 2
     e = {"type": "firearm_inspected", "v": 2}
     env = ev.envelope(at="t", production="p", actor="a", command={}, outcome="allowed",
                       verdicts=[], events=[e])
@@ -198,3 +212,19 @@ def test_a_new_version_is_written_with_its_version() -> None:
                       verdicts=[], events=[{"type": "scene_wrapped", "scene": "s"}])
     assert env["v"] == 1
 
+
+
+def test_an_old_shoot_day_reads_as_the_calendar_day() -> None:
+    """A ``shoot_day_added`` written before shoot days had call and wrap times (v1, only
+    the date, envelope v1) still reads: it upcasts to call 00:00 and wrap 00:00, the
+    calendar day it meant, and folds into that shoot day."""
+    old = canonical.dumps({
+        "v": 1, "at": "2025-03-01T10:00:00.000Z", "production": "p", "actor": "a",
+        "command": {"type": "add_shoot_day", "shoot_day": "day-1", "date": "2025-03-03"},
+        "outcome": "allowed", "verdicts": [],
+        "events": [{"type": "shoot_day_added", "shoot_day": "day-1", "date": "2025-03-03"}]})
+    read = parse_entry(old)
+    assert read["events"] == [{"type": "shoot_day_added", "shoot_day": "day-1",
+                               "date": "2025-03-03", "call": "00:00", "wrap": "00:00"}]
+    day = fold([read]).shoot_days["day-1"]
+    assert (day.date, day.call, day.wrap) == ("2025-03-03", "00:00", "00:00")

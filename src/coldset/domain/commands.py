@@ -94,6 +94,8 @@ Key = Annotated[str, _LINE, Field(min_length=1, max_length=128)]
 #: Every text type a command field may have (tests check no field uses a bare str).
 TEXT_TYPES = (Id, Pin, Text, ShortText, Name, Reason, Key)
 Count = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
+ClockTime = Annotated[str, _LINE, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                        description="HH:MM, 24-hour")]
 Positive = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 Position = Annotated[int, Field(ge=1, le=100, strict=True)]
 Feet = Annotated[int, Field(ge=0, le=10_000, strict=True)]
@@ -216,13 +218,18 @@ class AddSet(CommandBase):
 class AddShootDay(CommandBase):
     """Add a shoot day to the schedule; scenes are scheduled on shoot days.
 
-    Who: an admin, producer or 1st AD. One shoot day per date.
+    Who: an admin, producer or 1st AD. A shoot day runs from its call time to its wrap
+    time and may cross midnight (call 18:00, wrap 06:00 ends the next morning); without
+    times it is the calendar day. Shoot days do not overlap.
     """
 
     type: Literal["add_shoot_day"]
     shoot_day: Id = Field(description="New shoot day id, e.g. day-1")
     # Annotated, not "= Field(...)": a default named like its type would shadow the type.
-    date: Annotated[date, Field(description="The date, YYYY-MM-DD")]
+    date: Annotated[date, Field(description="The date of the call, YYYY-MM-DD")]
+    call: ClockTime = Field("00:00", description="Call time, HH:MM local, e.g. 18:00")
+    wrap: ClockTime = Field("00:00", description="Planned wrap, HH:MM local; at or before "
+                            "the call it is the next day, e.g. 06:00")
 
 
 class AddPerson(CommandBase):

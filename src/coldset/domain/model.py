@@ -185,8 +185,10 @@ class Set:
 @dataclass(frozen=True)
 class ShootDay:
     id: str
-    date: str            # YYYY-MM-DD in the production's time zone
+    date: str            # YYYY-MM-DD in the production's time zone: the day of the call
     wrapped_at: str | None = None
+    call: str = "00:00"  # HH:MM local; see coldset.domain.shootday
+    wrap: str = "00:00"  # planned wrap, HH:MM local; at or before the call: the next day
 
 
 # --------------------------------------------------------------------- scenes

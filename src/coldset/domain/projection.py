@@ -191,7 +191,9 @@ def _set_added(s: State, e: Event, at: str) -> None:
 
 @_on("shoot_day_added")
 def _shoot_day_added(s: State, e: Event, at: str) -> None:
-    s.shoot_days = s.shoot_days.set(e["shoot_day"], ShootDay(e["shoot_day"], e["date"]))
+    s.shoot_days = s.shoot_days.set(e["shoot_day"], ShootDay(
+        e["shoot_day"], e["date"], call=e.get("call", "00:00"),
+        wrap=e.get("wrap", "00:00")))
     s.dirty.add(("shoot_day", e["shoot_day"]))
 
 

@@ -340,7 +340,8 @@ def test_issue_for_tomorrows_scene_is_refused(western_sim: Sim) -> None:
            "cast_crew": ["alec", "dave", "hana", "lee"]})
     d = run(w, ready(w, scene="sc-30"))
     assert verdicts(d, "scene-bound") == ["block_overridable"]
-    assert "not today (2025-03-03)" in reasons(d, "scene-bound")
+    assert "day-2 (2025-03-04 00:00 to 2025-03-05 00:00), not the current one" in reasons(
+        d, "scene-bound")
 
 
 def test_issue_for_todays_planned_scene_passes(western_sim: Sim) -> None:

@@ -7,7 +7,7 @@ person and the count, and says what to do.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from coldset.clock import parse_rfc3339
 from coldset.domain.commands import (
@@ -23,6 +23,7 @@ from coldset.domain.commands import (
 from coldset.domain.model import QUARANTINE_INCIDENTS, DummySource, Exemption, RoundKind
 from coldset.domain.rules import RuleContext, Verdict, rule
 from coldset.domain.rules.wording import minutes_since, person_name
+from coldset.domain.shootday import call_at
 from coldset.domain.state import State
 
 # ------------------------------------------------------------------ wording helpers
@@ -175,24 +176,24 @@ def dummy_verified(ctx: RuleContext) -> list[Verdict]:
 # ------------------------------------------------------------------ round-accounting
 
 
-def _local_date(state: State, at: str | None) -> str | None:
+def _moment(at: str | None) -> datetime | None:
     if not at:
         return None
-    tz = state.production.time_zone if state.production else "UTC"
     try:
-        return parse_rfc3339(at).astimezone(ZoneInfo(tz)).date().isoformat()
+        return parse_rfc3339(at)
     except ValueError:
         return None
 
 
 def _wrap_unreconciled(ctx: RuleContext, cmd: WrapDay) -> list[Verdict]:
-    """At wrap, every lot that moved on the day is counted after its last movement."""
+    """At wrap, every lot that moved during the shoot day (since its call, across midnight
+    if it runs so) is counted after its last movement."""
     state = ctx.state
     day = state.shoot_days.get(cmd.shoot_day)
-    since = min(day.date, ctx.today.isoformat()) if day else ctx.today.isoformat()
+    since = min(call_at(state, day), ctx.now) if day else ctx.now
     parts = []
     for lid, lot in sorted(state.lots.items()):
-        moved = _local_date(state, lot.moved_at)
+        moved = _moment(lot.moved_at)
         if lot.discrepancy:
             what = (f"{abs(lot.discrepancy)} missing" if lot.discrepancy < 0
                     else f"{lot.discrepancy} too many")

@@ -22,6 +22,7 @@ from coldset.domain.commands import (
 from coldset.domain.model import NON_FIRING_TYPES, Firearm
 from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.wording import gun_name, minutes_since, person_name
+from coldset.domain.shootday import describe, now_words, within_shoot_day
 from coldset.domain.state import State
 
 # ------------------------------------------------------------------ wording helpers
@@ -240,7 +241,8 @@ def collect_after_take(ctx: RuleContext) -> list[Verdict]:
 @rule("scene-bound", applies_to=(Issue,),
       source="Rust (2021: reported target practice); Safety Bulletin #1 (no horseplay)")
 def scene_bound(ctx: RuleContext) -> list[Verdict]:
-    """Issue only for today's scheduled scene whose firearm plan lists the firearm."""
+    """Issue only for a scene scheduled on the current shoot day (call to wrap, across
+    midnight if it runs so) whose firearm plan lists the firearm."""
     cmd, state = ctx.command, ctx.state
     if not isinstance(cmd, Issue):
         raise misapplied(ctx)
@@ -255,12 +257,12 @@ def scene_bound(ctx: RuleContext) -> list[Verdict]:
         return []
     problems = []
     day = state.shoot_days.get(scene.shoot_day)
-    today = ctx.today.isoformat()
-    if day is None or day.date != today:
-        problems.append(f"scene {scene.id} is scheduled for "
-                        f"{day.date if day else scene.shoot_day}, not today ({today})")
-    elif day.wrapped_at:
+    if day is not None and day.wrapped_at:
         problems.append(f"shoot day {day.id} has wrapped")
+    elif day is None or not within_shoot_day(state, day.id, ctx.now):
+        problems.append(f"scene {scene.id} is scheduled for shoot day "
+                        f"{describe(state, scene.shoot_day)}, not the current one (it is now "
+                        f"{now_words(state, ctx.now)})")
     if scene.wrapped_at:
         problems.append(f"scene {scene.id} has wrapped")
     planned = sorted(scene.plan.firearm_ids())
@@ -271,5 +273,5 @@ def scene_bound(ctx: RuleContext) -> list[Verdict]:
         return []
     return [ctx.block_overridable(
         f"{gun} cannot be issued for scene {scene.id}: " + "; ".join(problems)
-        + ". Add it to today's plan, or override as an unscheduled insert (handler and "
-        "safety contact).", "handler", "safety_contact")]
+        + ". Add it to the current shoot day's plan, or override as an unscheduled insert "
+        "(handler and safety contact).", "handler", "safety_contact")]
