@@ -818,8 +818,9 @@ class ReleaseQuarantine(CommandBase):
 class RaiseConcern(CommandBase):
     """Raise a safety concern; act as anonymous to keep your name out of it.
 
-    Anyone can. The safety contact or a producer must acknowledge it in time
-    (concern-answered).
+    Anyone can. The safety contact is alerted at once; the safety contact or a producer
+    must answer it within the production's limit (default 4 hours), or every issue on the
+    production is refused until it is answered (concern-answered).
     """
 
     type: Literal["raise_concern"]
@@ -830,8 +831,9 @@ class RaiseConcern(CommandBase):
 class AcknowledgeConcern(CommandBase):
     """Answer a safety concern.
 
-    Who: the safety contact or a producer. An unanswered concern blocks the next shoot day's
-    first issue (concern-answered).
+    Who: the safety contact or a producer. Answering resolves the concern's alert. One left
+    unanswered past the production's limit (default 4 hours) blocks every issue
+    (concern-answered).
     """
 
     type: Literal["acknowledge_concern"]

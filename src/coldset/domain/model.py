@@ -317,6 +317,10 @@ class Firearm:
     custody_changed_index: int | None = None  # ... by log order: the entry index of it
     barrel_checked_at: str | None = None
     dummies_since_barrel_check: bool = False
+    # collect-after-take: the last discharge while with its present holder (reset when
+    # custody changes), and the take (shot number) it was for
+    fired_at: str | None = None
+    fired_shot: int | None = None
 
     @property
     def disposed(self) -> bool:

@@ -160,7 +160,7 @@ def _container(s: State, cid: str, **changes: Any) -> None:
 
 def _to_person(s: State, fid: str, pid: str, at: str) -> None:
     _firearm(s, fid, custody=Custody("person", pid), custody_changed_at=at,
-             custody_changed_index=s.size)
+             custody_changed_index=s.size, fired_at=None, fired_shot=None)
 
 
 # ---------------------------------------------------------------- setup
@@ -319,7 +319,8 @@ def _container_locked(s: State, e: Event, at: str) -> None:
     c = s.containers[cid]
     for fid in e.get("firearms", ()):
         _firearm(s, fid, custody=Custody("container", cid), custody_changed_at=at,
-                 custody_changed_index=s.size, issued_for=None, issued_at=None)
+                 custody_changed_index=s.size, issued_for=None, issued_at=None,
+                 fired_at=None, fired_shot=None)
     for lid, n in sorted(e.get("rounds", {}).items()):
         _move_rounds(s, lid, f"person:{by}", -n)
         _move_rounds(s, lid, f"container:{cid}", n)
@@ -478,7 +479,7 @@ def _fired(s: State, e: Event, at: str) -> None:
         c = chambers[pos - 1]
         if c is not None:
             chambers[pos - 1] = ChamberLoad(c.lot, spent=True)
-    _firearm(s, fid, chambers=tuple(chambers))
+    _firearm(s, fid, chambers=tuple(chambers), fired_at=at, fired_shot=e.get("shot"))
     for lid, n in sorted(e.get("rounds", {}).items()):
         _counts(s, lid, fired=n)
         _moved(s, lid, at)

@@ -168,3 +168,20 @@ def test_wrap_after_midnight_counts_the_nights_movements(night: Sim) -> None:
                    "counted": lot_state.counts.expected_stock})
     d = ok(night, {"type": "wrap_day", "actor": "dave", "shoot_day": "day-1"})
     assert verdicts(d, "round-accounting") == []
+
+
+def test_concern_at_2350_does_not_block_the_nights_work_at_0010(night: Sim) -> None:
+    """concern-answered: a concern raised at 23:50 alerts the safety contact at once but
+    does not block an issue at 00:10 as if a day had passed; at 03:51 (past 4 hours) it
+    does."""
+    at(night, 3, 23, 50)
+    d = ok(night, {"type": "raise_concern", "actor": "anonymous",
+                   "text": "the blanks box was open on the truck"})
+    assert verdicts(d, "concern-answered") == ["alert"]
+    at(night, 4, 0, 10)
+    d = ok(night, ready(night))
+    assert verdicts(d, "concern-answered") == []
+    ok(night, {"type": "collect", "actor": "hana", "firearm": "colt-1"})
+    at(night, 4, 3, 51)
+    d = run(night, issue_cmd())
+    assert verdicts(d, "concern-answered") == ["block"]

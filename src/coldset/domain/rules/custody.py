@@ -12,6 +12,7 @@ from coldset.domain.commands import (
     CheckAlerts,
     CheckOut,
     Collect,
+    Discharge,
     Issue,
     Load,
     Transfer,
@@ -21,7 +22,7 @@ from coldset.domain.commands import (
 )
 from coldset.domain.model import NON_FIRING_TYPES, Firearm
 from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
-from coldset.domain.rules.wording import gun_name, minutes_since, person_name
+from coldset.domain.rules.wording import gun_name, local_time, minutes_since, person_name
 from coldset.domain.shootday import describe, now_words, within_shoot_day
 from coldset.domain.state import State
 
@@ -205,14 +206,32 @@ def recheck_after_break(ctx: RuleContext) -> list[Verdict]:
 # ------------------------------------------------------------------ collect-after-take
 
 
-@rule("collect-after-take", applies_to=(CheckAlerts, WrapScene),
+def _take(scene: str | None, shot: int | None) -> str:
+    if shot is None:
+        return f"a take of scene {scene}" if scene else "a take"
+    return f"take {shot}" + (f" of scene {scene}" if scene else "")
+
+
+@rule("collect-after-take", applies_to=(CheckAlerts, WrapScene, Discharge),
       source="Cover Up (1984, Jon-Erik Hexum: gun left with the actor between takes); "
              "rental-house rules")
 def collect_after_take(ctx: RuleContext) -> list[Verdict]:
-    """A firearm still with a performer after its scene wraps or past the limit alerts."""
+    """A firearm goes back to the handler after each take: one still with a performer
+    after its take has fired, after its scene wraps, or past the limit alerts."""
     cmd, state = ctx.command, ctx.state
     limit = ctx.settings.collect_limit_min
     out: list[Verdict] = []
+    if isinstance(cmd, Discharge):
+        f = state.firearms.get(cmd.firearm)
+        if (f is None or f.custody.kind != "person" or state.is_handler(f.custody.ref)
+                or f.fired_at is None or (cmd.shot is not None and cmd.shot == f.fired_shot)):
+            return []
+        return [ctx.alert(
+            f"{gun_name(state, f.id)} fired again with {person_name(state, f.custody.ref)}: "
+            f"it already fired in {_take(f.issued_for, f.fired_shot)} at "
+            f"{local_time(state, f.fired_at)} and was not given back to the handler. The "
+            "handler collects it after every take.",
+            subject=f"firearm:{f.id}", roles=("handler", "first_ad"))]
     for fid, f in sorted(state.firearms.items()):
         if f.disposed or f.custody.kind != "person" or state.is_handler(f.custody.ref):
             continue
@@ -222,6 +241,9 @@ def collect_after_take(ctx: RuleContext) -> list[Verdict]:
             if f.issued_for != cmd.scene:
                 continue
             why = f"scene {cmd.scene} is wrapping"
+        elif f.fired_at is not None:
+            why = (f"its take has fired ({_take(f.issued_for, f.fired_shot)}, at "
+                   f"{local_time(state, f.fired_at)})")
         elif scene is not None and scene.wrapped_at:
             why = f"scene {scene.id} has wrapped"
         else:
