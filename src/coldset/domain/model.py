@@ -310,6 +310,7 @@ class Firearm:
     disposition_recipient: str | None = None
     chambers: tuple[ChamberLoad | None, ...] = ()   # position 1..capacity -> index 0..
     quarantined: bool = False
+    quarantined_by: str | None = None  # the rule whose stop-work quarantined it
     issued_for: str | None = None      # scene id while issued
     issued_at: str | None = None
     last_inspection: str | None = None  # inspection id of the latest inspection

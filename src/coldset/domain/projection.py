@@ -529,7 +529,7 @@ def _stop_work_cleared(s: State, e: Event, at: str) -> None:
 def _quarantined(s: State, e: Event, at: str) -> None:
     kind, _, ref = e["subject"].partition(":")
     if kind == "firearm":
-        _firearm(s, ref, quarantined=True)
+        _firearm(s, ref, quarantined=True, quarantined_by=e.get("reason"))
     else:
         _lot(s, ref, quarantined=True)
 
@@ -538,7 +538,7 @@ def _quarantined(s: State, e: Event, at: str) -> None:
 def _released(s: State, e: Event, at: str) -> None:
     kind, _, ref = e["subject"].partition(":")
     if kind == "firearm":
-        _firearm(s, ref, quarantined=False)
+        _firearm(s, ref, quarantined=False, quarantined_by=None)
     else:
         _lot(s, ref, quarantined=False)
 

@@ -137,6 +137,44 @@ def test_firearm_quarantined_for_a_live_round_is_not_loaded(western_sim: Sim) ->
     assert verdicts(d, "no-live-ammo") == []
 
 
+def test_quarantined_firearm_issue_is_a_refusal_naming_the_rule(western_sim: Sim) -> None:
+    """no-live-ammo: issuing the revolver quarantined for a live round, after the stop-work
+    was cleared, is REFUSED by no-live-ammo (a safety refusal in the record, naming its
+    rule), not rejected as stale state; once released it is issued."""
+    w = western_sim
+    take_out(w)
+    ok(w, {"type": "report_live_round", "actor": "alec", "firearm": "colt-1",
+           "description": "a live round fell out of colt-1"})
+    (sw,) = w.state.open_stop_works()
+    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id,
+           "confirmations": [pin("lee")]})
+    show_clear(w)
+    d = run(w, issue_cmd())
+    assert d.status == "refused", (d.status, d.error_kind, d.error)
+    assert verdicts(d, "no-live-ammo") == ["block"]
+    assert "colt-1 is quarantined" in reasons(d, "no-live-ammo")
+    assert d.entry is not None and d.entry["outcome"] == "refused"
+    ok(w, {"type": "release_quarantine", "actor": "hana", "firearm": "colt-1",
+           "confirmations": [pin("lee")]})
+    show_clear(w)
+    d = ok(w, issue_cmd())
+    assert verdicts(d, "no-live-ammo") == []
+
+
+def test_every_quarantine_refuses_by_a_rule() -> None:
+    """Whatever rule quarantined a firearm, issuing or loading it is refused by a rule:
+    the rule that quarantined it when that rule checks issue and load, else stop-work
+    (never a stale-state rejection)."""
+    w = western_with()
+    take_out(w)
+    w.state.firearms = w.state.firearms.set("colt-1", replace(
+        w.state.firearms["colt-1"], quarantined=True, quarantined_by="some-future-rule"))
+    show_clear(w)
+    d = run(w, issue_cmd())
+    assert d.status == "refused" and verdicts(d, "stop-work") == ["block"]
+    assert "colt-1 is quarantined" in reasons(d, "stop-work")
+
+
 # ------------------------------------------------------------------ dummy-verified
 
 

@@ -83,7 +83,18 @@ def _quarantine_list(subjects: list[str]) -> str:
     return ", ".join(s.replace(":", " ") for s in subjects) or "nothing named"
 
 
-@rule("no-live-ammo", applies_to=(ReceiveLot, Load, ReportLiveRound, Inspect),
+def _live_quarantine(state: State, fid: str) -> bool:
+    """Is ``fid`` quarantined for a live round (not for a misfire: misfire-quarantine's)?"""
+    f = state.firearms.get(fid)
+    if f is None or not f.quarantined:
+        return False
+    if f.quarantined_by is not None:
+        return f.quarantined_by == "no-live-ammo"
+    return not any(i.firearm == f.id and i.kind in QUARANTINE_INCIDENTS
+                   for i in state.incidents.values())
+
+
+@rule("no-live-ammo", applies_to=(ReceiveLot, Load, Issue, ReportLiveRound, Inspect),
       source="Safety Bulletin #1; Cal. Labor Code §9155; Rust (2021)")
 def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
     """Live ammunition is never received or loaded; a live round found stops the production.
@@ -105,10 +116,7 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
             return [ctx.block(
                 f"{_lot_label(state, lot.id)} is live ammunition; it can never be loaded. "
                 "Leave it locked away and call the safety contact.")]
-        f = state.firearms.get(cmd.firearm)
-        if f is not None and f.quarantined and not any(
-                i.firearm == f.id and i.kind in QUARANTINE_INCIDENTS
-                for i in state.incidents.values()):   # a misfire is misfire-quarantine's
+        if _live_quarantine(state, cmd.firearm):   # a misfire is misfire-quarantine's
             return [ctx.block(
                 f"{cmd.firearm} is quarantined (a live round may have come from it); nothing "
                 "is loaded into it until a handler and the safety contact release it.")]
@@ -117,6 +125,11 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
                 f"{_lot_label(state, lot.id)} is quarantined (it may hold live rounds); no "
                 f"round of it goes into {cmd.firearm} until a handler and the safety contact "
                 "release it.")]
+    if isinstance(cmd, Issue) and _live_quarantine(state, cmd.firearm):
+        return [ctx.block(
+            f"{cmd.firearm} is quarantined (a live round may have come from it): it is not "
+            f"issued to {person_name(state, cmd.to)} until a handler and the safety contact "
+            "release it (release_quarantine), even after the stop-work is cleared.")]
     if isinstance(cmd, ReportLiveRound):
         suspects = _suspects(state, cmd.firearm, cmd.lot)
         return [ctx.stop_work(

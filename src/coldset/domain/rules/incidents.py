@@ -15,7 +15,7 @@ from coldset.domain.commands import (
     ReportIncident,
 )
 from coldset.domain.model import QUARANTINE_INCIDENTS, Incident, IncidentKind, RoundKind, StopWork
-from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
+from coldset.domain.rules import REGISTRY, RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.people import unit_for
 from coldset.domain.rules.wording import local_time, person_name
 from coldset.domain.state import State
@@ -241,11 +241,35 @@ def stop_work(ctx: RuleContext) -> list[Verdict]:
     cmd, state = ctx.command, ctx.state
     if not isinstance(cmd, Issue | Load):
         raise misapplied(ctx)
+    out = _quarantine_fallback(ctx, cmd)
     stops = [s for s in _stops(state, unit_for(state, cmd)) if s.rule != MISFIRE]
     if not stops:
-        return []
+        return out
     parts = [f"{_where(s.scope)} since {local_time(state, s.at)} (called by "
              f"{person_name(state, s.called_by)}: {s.reason!r}; {s.id})" for s in stops]
-    return [ctx.block(f"Firearm use is stopped on {'; '.join(parts)}. No firearm is issued or "
-                      "loaded until a handler and the safety contact clear it "
-                      "(clear_stop_work).")]
+    return [*out, ctx.block(f"Firearm use is stopped on {'; '.join(parts)}. No firearm is "
+                            "issued or loaded until a handler and the safety contact clear "
+                            "it (clear_stop_work).")]
+
+
+#: Rules that refuse issuing and loading the firearms they quarantine, themselves.
+_QUARANTINE_OWNERS = ("no-live-ammo", MISFIRE)
+
+
+def _quarantine_fallback(ctx: RuleContext, cmd: Issue | Load) -> list[Verdict]:
+    """A firearm quarantined by a stop-work whose rule does not itself refuse issue and
+    load (a stop-work called by hand, a rule added later) is refused here, so every
+    quarantine is a refusal naming a rule, never a stale-state rejection."""
+    f = ctx.state.firearms.get(cmd.firearm)
+    if f is None or not f.quarantined:
+        return []
+    owner = f.quarantined_by
+    if owner is None or owner in _QUARANTINE_OWNERS:
+        return []    # (no recorded owner: no-live-ammo or misfire-quarantine tells them apart)
+    registered = REGISTRY.get(owner)
+    if registered is not None and owner != "stop-work" and isinstance(cmd, registered.applies_to):
+        return []    # that rule checks this command itself
+    what = "issued" if isinstance(cmd, Issue) else "loaded"
+    return [ctx.block(f"{f.id} is quarantined (by {owner or 'a stop-work'}): it is not {what} "
+                      "until a handler and the safety contact release it "
+                      "(release_quarantine).")]
