@@ -399,14 +399,17 @@ class ReturnLot(CommandBase):
 class VerifyDummyLot(CommandBase):
     """Record the check that a lot of dummy rounds is truly inert, and its result.
 
-    Who: a handler. Dummies are loaded only from a lot with a passing verification
-    (dummy-verified).
+    Who: a handler. Dummies are loaded only from a lot with a passing verification of
+    every round loaded: a lot checked in part is loaded only up to the count checked, and
+    passing checks of the same lot add up (dummy-verified).
     """
 
     type: Literal["verify_dummy_lot"]
     lot: Id = Field(description="Id of the dummy lot, e.g. dummy-45")
-    method: DummyMethod = Field(description="How the rounds were checked")
-    sample: Positive = Field(description="Number of rounds checked")
+    method: DummyMethod = Field(description="How the rounds were checked: no primer, inert "
+                                "primer, side hole or drilled, rattle, see-through body, marking")
+    sample: Positive = Field(description="Number of rounds checked (all of them to load the "
+                             "whole lot)")
     result: Literal["pass", "fail"] = Field(description="Result of the check")
 
 

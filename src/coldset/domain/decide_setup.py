@@ -150,6 +150,9 @@ def _verify_dummy_lot(s: State, cmd: c.VerifyDummyLot, at: str, i: int) -> list[
     lot = s.lots[cmd.lot]
     if lot.kind.value != "dummy":
         raise stale(f"lot {lot.id} holds {lot.kind.value} rounds, not dummies")
+    if cmd.sample > lot.counts.received:
+        raise stale(f"lot {lot.id} has {lot.counts.received} rounds; {cmd.sample} cannot "
+                    "have been checked (sample is the number of rounds checked)")
     return [event("dummy_lot_verified", lot=cmd.lot, method=cmd.method.value,
                   sample=cmd.sample, result=cmd.result, by=cmd.actor)]
 

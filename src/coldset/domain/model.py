@@ -115,7 +115,9 @@ class DummyMethod(StrEnum):
     no_primer = "no_primer"
     inert_primer = "inert_primer"
     side_hole = "side_hole"
-    rattle = "rattle"
+    drilled = "drilled"            # a hole drilled through the case (as side_hole)
+    rattle = "rattle"              # internal rattle (a BB inside)
+    see_through = "see_through"    # see-through (clear) body
     marking = "marking"
 
 
@@ -374,6 +376,7 @@ class Lot:
     counts: LotCounts = LotCounts()
     where: dict[str, int] = field(default_factory=dict)  # "container:X" / "person:Y" -> rounds
     verification: DummyVerification | None = None
+    dummies_checked: int = 0   # rounds checked by passing verifications, in all (dummy-verified)
     dummy_source: DummySource | None = None     # for dummy lots
     quarantined: bool = False
     discrepancy: int = 0                        # counted - expected at the last reconcile

@@ -310,7 +310,12 @@ def _dummy_lot_verified(s: State, e: Event, at: str) -> None:
     lot = s.lots[e["lot"]]
     v = DummyVerification(DummyMethod(e["method"]), e["sample"], e["result"],
                           lot.dummy_source or DummySource.commercial, e["by"], at)
-    _lot(s, lot.id, verification=v)
+    # passing checks add up (5 rounds, then the other 45: the whole box); a failed one
+    # stands until a passing one is recorded after it
+    before = lot.dummies_checked if lot.verification is None or \
+        lot.verification.result == "pass" else 0
+    checked = min(before + e["sample"], lot.counts.received) if e["result"] == "pass" else 0
+    _lot(s, lot.id, verification=v, dummies_checked=checked)
 
 
 @_on("container_locked")

@@ -154,7 +154,8 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
 @rule("dummy-verified", applies_to=(ReceiveLot, Load),
       source='The Crow (1993); supplier practice ("unless it rattles it\'s not to be trusted")')
 def dummy_verified(ctx: RuleContext) -> list[Verdict]:
-    """Dummies come only from a commercial lot with a recorded, passed verification."""
+    """Dummies come only from a commercial lot with a recorded, passed verification of
+    every round loaded: a lot checked in part is loaded only up to the count checked."""
     cmd, state = ctx.command, ctx.state
     if isinstance(cmd, ReceiveLot) and cmd.kind == RoundKind.dummy:
         if cmd.dummy_source == DummySource.made_on_production:
@@ -176,13 +177,24 @@ def dummy_verified(ctx: RuleContext) -> list[Verdict]:
         v = lot.verification
         if v is None:
             return [ctx.block(
-                f"{label} has no recorded verification. A handler checks the rounds (no "
-                "primer or inert primer, side hole, rattle, marking) and records it with "
-                f"verify_dummy_lot before any is loaded into {cmd.firearm}.")]
+                f"{label} has no recorded verification. A handler checks every round to be "
+                "loaded (no primer or inert primer, side hole or drilled, rattle, see-through "
+                "body, marking) and records how many and how with verify_dummy_lot before "
+                f"any is loaded into {cmd.firearm}.")]
         if v.result != "pass":
             return [ctx.block(
                 f"{label} failed its verification ({v.method.value}, {v.sample} checked by "
                 f"{person_name(state, v.by)}): quarantine it and return it to the supplier.")]
+        # a lot checked in part: every load counts against the rounds checked (a round
+        # unloaded goes back into the box and cannot be told from an unchecked one)
+        n, loaded = len(cmd.positions), lot.counts.loaded
+        if lot.dummies_checked < lot.counts.received and loaded + n > lot.dummies_checked:
+            held = f", {loaded} loaded from it already" if loaded else ""
+            return [ctx.block(
+                f"Only {lot.dummies_checked} of the {lot.counts.received} rounds of {label} "
+                f"have been checked{held}: {n} more cannot be loaded into {cmd.firearm}. A "
+                "lot checked in part is loaded only up to the count checked: check the rest "
+                "(verify_dummy_lot, with how many and how) first.")]
     return []
 
 
