@@ -203,8 +203,8 @@ class ApiRunner:
             for _i, data in self.install.ledger.entries(conn, origin):
                 last = data
         entry = canonical.loads(last) if last is not None else {}
-        status = {"allowed": "allowed", "refused": "refused"}.get(entry.get("outcome"),
-                                                                 "rejected")
+        outcome = str(entry.get("outcome") or "")
+        status = outcome if outcome in ("allowed", "refused") else "rejected"
         return Outcome(status, verdicts=list(entry.get("verdicts") or []),
                        events=list(entry.get("events") or []), http_status=r.status_code)
 
