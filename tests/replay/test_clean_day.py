@@ -14,12 +14,18 @@ def day() -> Replay:
     return replay(load(SCENARIOS / "clean-shoot-day.yaml"))
 
 
-def test_zero_refusals_zero_alerts(day: Replay) -> None:
-    """Every step is allowed and no alert is raised all day."""
+def test_zero_refusals_one_answered_concern_alert(day: Replay) -> None:
+    """Every step is allowed. The only alert all day is the safety contact's, raised the
+    moment the grip's concern is raised (concern-answered) and resolved when it is
+    answered twenty minutes later; no other rule alerts."""
     s = summary(day)
     assert s["ok"] and s["refused"] == 0 and s["rejected"] == 0
-    assert s["alerts"] == 0
-    assert all(v["verdict"] != "alert" for r in day.results for v in r.outcome.verdicts)
+    assert s["alerts"] == 1
+    alerting = [r for r in day.results
+                if any(v["verdict"] == "alert" for v in r.outcome.verdicts)]
+    assert [r.step.type for r in alerting] == ["raise_concern"]
+    answer = next(r for r in day.results if r.step.type == "acknowledge_concern")
+    assert "alert_resolved" in [e["type"] for e in answer.outcome.events]
 
 
 def test_busy_enough(day: Replay) -> None:

@@ -74,3 +74,38 @@ def test_interactions_written_in_the_file_win(tmp_path: Path, small: dict[str, A
     small["steps"][5]["interactions"] = {"scans": 3, "taps": 0}
     rep = replay(load(write(tmp_path, small)))
     assert rep.results[5].interactions.scans_taps == 3
+
+
+@pytest.mark.parametrize("via", ["service", "api"])
+def test_anonymous_concern_step(tmp_path: Path, small: dict[str, Any], via: str) -> None:
+    """A step ``by: anonymous`` raises a concern with nobody's name on it, as the service
+    (and the public concern form) accept; it alerts the safety contact at once."""
+    small["steps"].append({"at": "09:00", "by": "anonymous", "raise_concern": {
+        "text": "The revolver was left on the cart at lunch.", "unit": "main"},
+        "raises": ["concern-answered"]})
+    rep = replay(load(write(tmp_path, small)), via=via)
+    assert all(r.matched for r in rep.results), [r.problems for r in rep.results]
+    (raised,) = [e for e in rep.results[-1].outcome.events if e["type"] == "concern_raised"]
+    assert "raised_by" not in raised
+
+
+def test_anonymous_may_only_raise_a_concern(tmp_path: Path, small: dict[str, Any]) -> None:
+    """``by: anonymous`` on any other command is a scenario error naming the step."""
+    small["steps"].append({"at": "09:00", "by": "anonymous", "collect": {"firearm": "colt"}})
+    with pytest.raises(ScenarioError, match="step 8.*anonymous may only raise a concern"):
+        load(write(tmp_path, small))
+
+
+def test_summary_counts_an_open_alert_once(tmp_path: Path, small: dict[str, Any]) -> None:
+    """The summary counts alerts opened, not alert verdicts: a concern's alert raised at
+    once and found again overdue by a later check while still open counts once."""
+    from coldset.replay.report import summary
+
+    small["steps"] += [
+        {"at": "09:00", "by": "alec", "raise_concern": {"text": "Cart left open."},
+         "raises": ["concern-answered"]},
+        {"at": "13:30", "by": "lee", "check_alerts": {}, "raises": ["concern-answered"]},
+    ]
+    rep = replay(load(write(tmp_path, small)))
+    assert all(r.matched for r in rep.results), [r.problems for r in rep.results]
+    assert summary(rep)["alerts"] == 1

@@ -22,14 +22,21 @@ def test_no_entry_when_no_alert_is_due(western_service: CustodyService) -> None:
 
 
 def test_an_unanswered_concern_raises_its_alert_once(western_service: CustodyService) -> None:
-    """concern-answered: past the limit the timer records one check by the system actor;
-    the next tick, with the alert still open, records nothing more."""
+    """concern-answered: the alert is raised the moment the concern is; past the limit,
+    with that alert still open, the timer records nothing. Resolved without an answer,
+    the next tick raises it again, once, as a check by the system actor."""
     svc = western_service
     r = svc.execute(cmd("raise_concern", "anonymous", text="the cart was left unlocked"))
-    assert r.ok
+    assert r.ok and any(e["type"] == "alert_raised" for e in r.events)
     clock = svc.clock
     assert isinstance(clock, FixedClock)
     clock.advance(hours=5)
+    before = _size(svc)
+    assert svc.check_due_alerts() == []
+    assert _size(svc) == before
+    (alert,) = svc.state(PRODUCTION).open_alerts()
+    r = svc.execute(cmd("resolve_alert", "lee", alert=alert.id, resolution="seen"))
+    assert r.ok
     (res,) = svc.check_due_alerts()
     assert res.ok and "concern-answered" in res.rules
     assert any(e["type"] == "alert_raised" for e in res.events)

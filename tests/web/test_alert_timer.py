@@ -15,7 +15,8 @@ from .conftest import START, make_install, seed
 
 
 def test_an_overdue_concern_alerts_without_anyone_asking(tmp_path: Path) -> None:
-    """concern-answered: past the limit, the app's timer records the alert on its own."""
+    """concern-answered: the alert is raised with the concern; resolved without an answer,
+    past the limit the app's timer records it again on its own."""
     install = make_install(tmp_path / "home")
     clock = FixedClock(START)
     seed(install, clock)
@@ -24,6 +25,10 @@ def test_an_overdue_concern_alerts_without_anyone_asking(tmp_path: Path) -> None
     with TestClient(app):
         r = custody.execute({"type": "raise_concern", "production": PRODUCTION,
                              "actor": "anonymous", "text": "the ammo box was open at lunch"})
+        assert r.ok
+        (first,) = custody.state(PRODUCTION).open_alerts()     # at once, to the safety contact
+        r = custody.execute({"type": "resolve_alert", "production": PRODUCTION, "actor": "lee",
+                             "alert": first.id, "resolution": "seen, looking into it"})
         assert r.ok
         time.sleep(0.3)
         assert not custody.state(PRODUCTION).open_alerts()  # not due yet: nothing recorded

@@ -96,6 +96,8 @@ Key = Annotated[str, _LINE, Field(min_length=1, max_length=128)]
 #: Every text type a command field may have (tests check no field uses a bare str).
 TEXT_TYPES = (Id, Pin, Text, ShortText, Name, Reason, Key)
 Count = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
+ClockTime = Annotated[str, _LINE, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                        description="HH:MM, 24-hour")]
 Positive = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 Position = Annotated[int, Field(ge=1, le=100, strict=True)]
 Feet = Annotated[int, Field(ge=0, le=10_000, strict=True)]
@@ -231,13 +233,18 @@ class AddSet(CommandBase):
 class AddShootDay(CommandBase):
     """Add a shoot day to the schedule; scenes are scheduled on shoot days.
 
-    Who: an admin, producer or 1st AD. One shoot day per date.
+    Who: an admin, producer or 1st AD. A shoot day runs from its call time to its wrap
+    time and may cross midnight (call 18:00, wrap 06:00 ends the next morning); without
+    times it is the calendar day. Shoot days do not overlap.
     """
 
     type: Literal["add_shoot_day"]
     shoot_day: Id = Field(description="New shoot day id, e.g. day-1")
     # Annotated, not "= Field(...)": a default named like its type would shadow the type.
-    date: Annotated[date, Field(description="The date, YYYY-MM-DD")]
+    date: Annotated[date, Field(description="The date of the call, YYYY-MM-DD")]
+    call: ClockTime = Field("00:00", description="Call time, HH:MM local, e.g. 18:00")
+    wrap: ClockTime = Field("00:00", description="Planned wrap, HH:MM local; at or before "
+                            "the call it is the next day, e.g. 06:00")
 
 
 class AddPerson(CommandBase):
@@ -407,14 +414,17 @@ class ReturnLot(CommandBase):
 class VerifyDummyLot(CommandBase):
     """Record the check that a lot of dummy rounds is truly inert, and its result.
 
-    Who: a handler. Dummies are loaded only from a lot with a passing verification
-    (dummy-verified).
+    Who: a handler. Dummies are loaded only from a lot with a passing verification of
+    every round loaded: a lot checked in part is loaded only up to the count checked, and
+    passing checks of the same lot add up (dummy-verified).
     """
 
     type: Literal["verify_dummy_lot"]
     lot: Id = Field(description="Id of the dummy lot, e.g. dummy-45")
-    method: DummyMethod = Field(description="How the rounds were checked")
-    sample: Positive = Field(description="Number of rounds checked")
+    method: DummyMethod = Field(description="How the rounds were checked: no primer, inert "
+                                "primer, side hole or drilled, rattle, see-through body, marking")
+    sample: Positive = Field(description="Number of rounds checked (all of them to load the "
+                             "whole lot)")
     result: Literal["pass", "fail"] = Field(description="Result of the check")
 
 
@@ -872,8 +882,9 @@ class ReleaseQuarantine(CommandBase):
 class RaiseConcern(CommandBase):
     """Raise a safety concern; act as anonymous to keep your name out of it.
 
-    Anyone can. The safety contact or a producer must acknowledge it in time
-    (concern-answered).
+    Anyone can. The safety contact is alerted at once; the safety contact or a producer
+    must answer it within the production's limit (default 4 hours), or every issue on the
+    production is refused until it is answered (concern-answered).
     """
 
     type: Literal["raise_concern"]
@@ -884,8 +895,9 @@ class RaiseConcern(CommandBase):
 class AcknowledgeConcern(CommandBase):
     """Answer a safety concern.
 
-    Who: the safety contact or a producer. An unanswered concern blocks the next shoot day's
-    first issue (concern-answered).
+    Who: the safety contact or a producer. Answering resolves the concern's alert. One left
+    unanswered past the production's limit (default 4 hours) blocks every issue
+    (concern-answered).
     """
 
     type: Literal["acknowledge_concern"]

@@ -238,7 +238,13 @@ def _ack_concern(s: State, cmd: c.AcknowledgeConcern, at: str, i: int) -> list[E
     con = s.concerns[cmd.concern]
     if con.answered_at:
         raise stale(f"concern {con.id} was already answered at {con.answered_at}")
-    return [event("concern_acknowledged", concern=con.id, by=cmd.actor, answer=cmd.answer)]
+    # answering the concern resolves its concern-answered alert (raised when it was raised)
+    resolved = [event("alert_resolved", alert=a.id, by=cmd.actor,
+                      resolution=f"concern answered: {cmd.answer}"[:500])
+                for a in s.open_alerts()
+                if a.rule == "concern-answered" and a.subject == f"concern:{con.id}"]
+    return [event("concern_acknowledged", concern=con.id, by=cmd.actor, answer=cmd.answer),
+            *resolved]
 
 
 @decides(c.ResolveAlert)

@@ -12,6 +12,8 @@ from coldset.domain.decide_common import (
     stale,
 )
 from coldset.domain.events import Event, event
+from coldset.domain.model import ShootDay
+from coldset.domain.shootday import call_at, planned_wrap_at
 from coldset.domain.state import State
 
 
@@ -37,9 +39,15 @@ def _add_set(s: State, cmd: c.AddSet, at: str, i: int) -> list[Event]:
 
 @decides(c.AddShootDay)
 def _add_shoot_day(s: State, cmd: c.AddShootDay, at: str, i: int) -> list[Event]:
-    if any(d.date == cmd.date.isoformat() for d in s.shoot_days.values()):
-        raise stale(f"a shoot day on {cmd.date.isoformat()} already exists")
-    return [event("shoot_day_added", shoot_day=cmd.shoot_day, date=cmd.date.isoformat())]
+    new = ShootDay(cmd.shoot_day, cmd.date.isoformat(), call=cmd.call, wrap=cmd.wrap)
+    start, end = call_at(s, new), planned_wrap_at(s, new)
+    for d in sorted(s.shoot_days.values(), key=lambda d: d.id):
+        if call_at(s, d) < end and start < planned_wrap_at(s, d):
+            raise stale(f"shoot day {d.id} ({d.date}, call {d.call}, wrap {d.wrap}) already "
+                        f"covers part of {cmd.date.isoformat()} {cmd.call} to {cmd.wrap}: "
+                        "shoot days do not overlap")
+    return [event("shoot_day_added", shoot_day=cmd.shoot_day, date=cmd.date.isoformat(),
+                  call=cmd.call, wrap=cmd.wrap)]
 
 
 @decides(c.AddPerson)
@@ -142,6 +150,9 @@ def _verify_dummy_lot(s: State, cmd: c.VerifyDummyLot, at: str, i: int) -> list[
     lot = s.lots[cmd.lot]
     if lot.kind.value != "dummy":
         raise stale(f"lot {lot.id} holds {lot.kind.value} rounds, not dummies")
+    if cmd.sample > lot.counts.received:
+        raise stale(f"lot {lot.id} has {lot.counts.received} rounds; {cmd.sample} cannot "
+                    "have been checked (sample is the number of rounds checked)")
     return [event("dummy_lot_verified", lot=cmd.lot, method=cmd.method.value,
                   sample=cmd.sample, result=cmd.result, by=cmd.actor)]
 

@@ -116,9 +116,16 @@ class SetAdded(EventModel):
 
 
 class ShootDayAdded(EventModel):
+    """v2: a shoot day has a call and a planned wrap time (``HH:MM`` local; a wrap at or
+    before the call is the next day). v1 had only the date: it upcasts to the calendar
+    day, 00:00 to 00:00 (:func:`_shoot_day_v1`)."""
+
+    version: ClassVar[int] = 2
     type: Literal["shoot_day_added"]
     shoot_day: Str
     date: Str
+    call: Str
+    wrap: Str
 
 
 class PersonAdded(EventModel):
@@ -629,8 +636,15 @@ def _scene_v1_to_v2(e: Event) -> Event:
     return {**e, "mitigations": [mitigation_v2(m) for m in e.get("mitigations", [])]}
 
 
+def _shoot_day_v1(e: Event) -> Event:
+    """``shoot_day_added`` v1 -> v2: a shoot day recorded with only its date ran over the
+    calendar day, which is call 00:00 and wrap 00:00 (the next day)."""
+    return {**e, "call": "00:00", "wrap": "00:00"}
+
+
 #: The registry this code writes and reads with.
-EVENTS = EventRegistry(EVENT_TYPES, {("scene_scheduled", 1): _scene_v1_to_v2})
+EVENTS = EventRegistry(EVENT_TYPES, {("scene_scheduled", 1): _scene_v1_to_v2,
+                                     ("shoot_day_added", 1): _shoot_day_v1})
 
 #: (type, from_version) -> function: today's upcasters (see :class:`EventRegistry`).
 UPCASTERS = EVENTS.upcasters

@@ -115,7 +115,9 @@ class DummyMethod(StrEnum):
     no_primer = "no_primer"
     inert_primer = "inert_primer"
     side_hole = "side_hole"
-    rattle = "rattle"
+    drilled = "drilled"            # a hole drilled through the case (as side_hole)
+    rattle = "rattle"              # internal rattle (a BB inside)
+    see_through = "see_through"    # see-through (clear) body
     marking = "marking"
 
 
@@ -248,8 +250,10 @@ class Set:
 @dataclass(frozen=True)
 class ShootDay:
     id: str
-    date: str            # YYYY-MM-DD in the production's time zone
+    date: str            # YYYY-MM-DD in the production's time zone: the day of the call
     wrapped_at: str | None = None
+    call: str = "00:00"  # HH:MM local; see coldset.domain.shootday
+    wrap: str = "00:00"  # planned wrap, HH:MM local; at or before the call: the next day
 
 
 # --------------------------------------------------------------------- scenes
@@ -380,6 +384,10 @@ class Firearm:
     custody_changed_index: int | None = None  # ... by log order: the entry index of it
     barrel_checked_at: str | None = None
     dummies_since_barrel_check: bool = False
+    # collect-after-take: the last discharge while with its present holder (reset when
+    # custody changes), and the take (shot number) it was for
+    fired_at: str | None = None
+    fired_shot: int | None = None
 
     @property
     def disposed(self) -> bool:
@@ -432,6 +440,7 @@ class Lot:
     counts: LotCounts = LotCounts()
     where: dict[str, int] = field(default_factory=dict)  # "container:X" / "person:Y" -> rounds
     verification: DummyVerification | None = None
+    dummies_checked: int = 0   # rounds checked by passing verifications, in all (dummy-verified)
     dummy_source: DummySource | None = None     # for dummy lots
     quarantined: bool = False
     discrepancy: int = 0                        # counted - expected at the last reconcile

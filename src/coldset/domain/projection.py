@@ -162,7 +162,7 @@ def _container(s: State, cid: str, **changes: Any) -> None:
 
 def _to_person(s: State, fid: str, pid: str, at: str) -> None:
     _firearm(s, fid, custody=Custody("person", pid), custody_changed_at=at,
-             custody_changed_index=s.size)
+             custody_changed_index=s.size, fired_at=None, fired_shot=None)
 
 
 # ---------------------------------------------------------------- setup
@@ -193,7 +193,9 @@ def _set_added(s: State, e: Event, at: str) -> None:
 
 @_on("shoot_day_added")
 def _shoot_day_added(s: State, e: Event, at: str) -> None:
-    s.shoot_days = s.shoot_days.set(e["shoot_day"], ShootDay(e["shoot_day"], e["date"]))
+    s.shoot_days = s.shoot_days.set(e["shoot_day"], ShootDay(
+        e["shoot_day"], e["date"], call=e.get("call", "00:00"),
+        wrap=e.get("wrap", "00:00")))
     s.dirty.add(("shoot_day", e["shoot_day"]))
 
 
@@ -310,7 +312,12 @@ def _dummy_lot_verified(s: State, e: Event, at: str) -> None:
     lot = s.lots[e["lot"]]
     v = DummyVerification(DummyMethod(e["method"]), e["sample"], e["result"],
                           lot.dummy_source or DummySource.commercial, e["by"], at)
-    _lot(s, lot.id, verification=v)
+    # passing checks add up (5 rounds, then the other 45: the whole box); a failed one
+    # stands until a passing one is recorded after it
+    before = lot.dummies_checked if lot.verification is None or \
+        lot.verification.result == "pass" else 0
+    checked = min(before + e["sample"], lot.counts.received) if e["result"] == "pass" else 0
+    _lot(s, lot.id, verification=v, dummies_checked=checked)
 
 
 @_on("container_locked")
@@ -319,7 +326,8 @@ def _container_locked(s: State, e: Event, at: str) -> None:
     c = s.containers[cid]
     for fid in e.get("firearms", ()):
         _firearm(s, fid, custody=Custody("container", cid), custody_changed_at=at,
-                 custody_changed_index=s.size, issued_for=None, issued_at=None)
+                 custody_changed_index=s.size, issued_for=None, issued_at=None,
+                 fired_at=None, fired_shot=None)
     for lid, n in sorted(e.get("rounds", {}).items()):
         _move_rounds(s, lid, f"person:{by}", -n)
         _move_rounds(s, lid, f"container:{cid}", n)
@@ -487,7 +495,7 @@ def _fired(s: State, e: Event, at: str) -> None:
         c = chambers[pos - 1]
         if c is not None:
             chambers[pos - 1] = ChamberLoad(c.lot, spent=True)
-    _firearm(s, fid, chambers=tuple(chambers))
+    _firearm(s, fid, chambers=tuple(chambers), fired_at=at, fired_shot=e.get("shot"))
     for lid, n in sorted(e.get("rounds", {}).items()):
         _counts(s, lid, fired=n)
         _moved(s, lid, at)

@@ -48,7 +48,9 @@ class Outcome:
 
     @property
     def alerts(self) -> int:
-        return sum(1 for v in self.verdicts if v["verdict"] == "alert")
+        """Alerts this command opened: an alert verdict whose alert is already open (same
+        rule and subject) opens no new one and is not counted again."""
+        return sum(1 for e in self.events if e.get("type") == "alert_raised")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], http_status: int | None = None) -> Outcome:
@@ -159,6 +161,8 @@ class ApiRunner:
 
     def execute(self, command: dict[str, Any], at: datetime) -> Outcome:
         self.clock.set(at)
+        if command["actor"] == "anonymous" and command["type"] == "raise_concern":
+            return self._anonymous_concern(command)
         body = {k: v for k, v in command.items() if k not in ("type", "production", "actor")}
         url = f"/api/v1/productions/{command['production']}/commands/{command['type']}"
         r = self.client.post(url, json=body, headers={
@@ -173,6 +177,36 @@ class ApiRunner:
             out.problem = (f"the API answered HTTP {r.status_code} for a command that was "
                            f"{out.status} ({out.error_kind or 'no error kind'}: {out.error})")
         return out
+
+    def _anonymous_concern(self, command: dict[str, Any]) -> Outcome:
+        """An anonymous concern has no account and no token: it goes through the public
+        concern form (``/c/{production}``) as a person with no login sends it, and the
+        outcome is read back from the entry the form wrote."""
+        from coldset import canonical
+
+        url = f"/c/{command['production']}"
+        page = self.client.get(url)
+        m = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        if page.status_code != 200 or m is None:
+            return Outcome("rejected", error_kind="http", http_status=page.status_code,
+                           problem=f"the concern form answered HTTP {page.status_code}")
+        form = {"csrf": m.group(1), "text": command["text"]}
+        if command.get("unit"):
+            form["unit"] = command["unit"]
+        r = self.client.post(url, data=form)
+        if r.status_code != 200:
+            return Outcome("rejected", error_kind="http", http_status=r.status_code,
+                           error=r.text[:200])
+        origin = self.app.state.coldset.custody.origin(command["production"])
+        with self.install.store.read() as conn:
+            last = None
+            for _i, data in self.install.ledger.entries(conn, origin):
+                last = data
+        entry = canonical.loads(last) if last is not None else {}
+        outcome = str(entry.get("outcome") or "")
+        status = outcome if outcome in ("allowed", "refused") else "rejected"
+        return Outcome(status, verdicts=list(entry.get("verdicts") or []),
+                       events=list(entry.get("events") or []), http_status=r.status_code)
 
     def close(self) -> None:
         try:

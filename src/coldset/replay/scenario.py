@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from coldset.domain.commands import COMMAND_TYPES, CommandError, parse_command
+from coldset.domain.commands import ANONYMOUS, COMMAND_TYPES, CommandError, parse_command
 from coldset.domain.rules import RULE_IDS
 from coldset.replay.interactions import Interactions, parse_interactions
 from coldset.replay.setup import setup_commands
@@ -233,8 +233,12 @@ def _step(sc: Scenario, raw: Any, n: int, label: str, day: date, zone: ZoneInfo,
             raise fail(f"{label}, field '{key}'", "required")
     at = _time(raw["at"], day, zone, f"{label}, field 'at'", fail)
     by = str(raw["by"])
-    if by not in sc.people:
-        raise fail(f"{label}, field 'by'", f"{by!r} is not a person of the scenario")
+    if by == ANONYMOUS and type_ != "raise_concern":
+        raise fail(f"{label}, field 'by'", "anonymous may only raise a concern "
+                   "(raise_concern); every other step names a person of the scenario")
+    if by not in sc.people and by != ANONYMOUS:
+        raise fail(f"{label}, field 'by'", f"{by!r} is not a person of the scenario (or "
+                   "anonymous, for raise_concern)")
     fields = raw[type_] if raw[type_] is not None else {}
     if not isinstance(fields, dict):
         raise fail(f"{label}, field '{type_}'", "the command's fields, as a mapping")

@@ -20,6 +20,13 @@ def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+def _clock(value: Any) -> str:
+    """``"18:00"`` as written; YAML 1.1 reads an unquoted 18:00 as the number 1080."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return f"{value // 60:02d}:{value % 60:02d}"
+    return str(value)
+
+
 def _details(section: str, key: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"field '{section}.{key}' must be a mapping of its fields")
@@ -73,7 +80,12 @@ def setup_commands(data: dict[str, Any]) -> list[Cmd]:
     for sid, info in _mapping(data, "sets").items():
         add(f"sets.{sid}", admin, "add_set", set=sid, **_details("sets", sid, info))
     for did, when in _mapping(data, "shoot_days").items():
-        add(f"shoot_days.{did}", admin, "add_shoot_day", shoot_day=did, date=str(when))
+        if isinstance(when, dict):   # {date, call, wrap}: a shoot day with its hours
+            d = _details("shoot_days", did, when)
+            d = {k: str(v) if k == "date" else _clock(v) for k, v in d.items()}
+            add(f"shoot_days.{did}", admin, "add_shoot_day", shoot_day=did, **d)
+        else:                        # a date: the calendar day
+            add(f"shoot_days.{did}", admin, "add_shoot_day", shoot_day=did, date=str(when))
     for pid, info in people.items():
         creds = info.get("credentials") or []
         if not isinstance(creds, list):

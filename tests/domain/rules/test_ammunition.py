@@ -137,6 +137,44 @@ def test_firearm_quarantined_for_a_live_round_is_not_loaded(western_sim: Sim) ->
     assert verdicts(d, "no-live-ammo") == []
 
 
+def test_quarantined_firearm_issue_is_a_refusal_naming_the_rule(western_sim: Sim) -> None:
+    """no-live-ammo: issuing the revolver quarantined for a live round, after the stop-work
+    was cleared, is REFUSED by no-live-ammo (a safety refusal in the record, naming its
+    rule), not rejected as stale state; once released it is issued."""
+    w = western_sim
+    take_out(w)
+    ok(w, {"type": "report_live_round", "actor": "alec", "firearm": "colt-1",
+           "description": "a live round fell out of colt-1"})
+    (sw,) = w.state.open_stop_works()
+    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id,
+           "confirmations": [pin("lee")]})
+    show_clear(w)
+    d = run(w, issue_cmd())
+    assert d.status == "refused", (d.status, d.error_kind, d.error)
+    assert verdicts(d, "no-live-ammo") == ["block"]
+    assert "colt-1 is quarantined" in reasons(d, "no-live-ammo")
+    assert d.entry is not None and d.entry["outcome"] == "refused"
+    ok(w, {"type": "release_quarantine", "actor": "hana", "firearm": "colt-1",
+           "confirmations": [pin("lee")]})
+    show_clear(w)
+    d = ok(w, issue_cmd())
+    assert verdicts(d, "no-live-ammo") == []
+
+
+def test_every_quarantine_refuses_by_a_rule() -> None:
+    """Whatever rule quarantined a firearm, issuing or loading it is refused by a rule:
+    the rule that quarantined it when that rule checks issue and load, else stop-work
+    (never a stale-state rejection)."""
+    w = western_with()
+    take_out(w)
+    w.state.firearms = w.state.firearms.set("colt-1", replace(
+        w.state.firearms["colt-1"], quarantined=True, quarantine_rule="some-future-rule"))
+    show_clear(w)
+    d = run(w, issue_cmd())
+    assert d.status == "refused" and verdicts(d, "stop-work") == ["block"]
+    assert "colt-1 is quarantined" in reasons(d, "stop-work")
+
+
 # ------------------------------------------------------------------ dummy-verified
 
 
@@ -183,6 +221,47 @@ def test_failed_verification_blocks_loading(western_sim: Sim) -> None:
     d = run(w, load_cmd("dummy-b"))
     assert verdicts(d, "dummy-verified") == ["block"]
     assert "failed its verification" in reasons(d, "dummy-verified")
+
+
+def test_five_of_fifty_checked_does_not_verify_the_box(western_sim: Sim) -> None:
+    """dummy-verified: shaking 5 rounds of a box of 50 lets at most those 5 be loaded;
+    a sixth is refused, naming the count checked. Checking the other 45 (see-through
+    bodies) completes the box, and it then loads like any fully checked lot."""
+    w = western_sim
+    ok(w, lot_cmd("dummy-b", "dummy", dummy_source="commercial"))
+    ok(w, {"type": "verify_dummy_lot", "actor": "hana", "lot": "dummy-b", "method": "rattle",
+           "sample": 5, "result": "pass"})
+    take_out(w, keep={"dummy-b": 12})
+    d = ok(w, load_cmd("dummy-b", positions=(1, 2, 3, 4, 5)))
+    assert verdicts(d, "dummy-verified") == []
+    d = run(w, load_cmd("dummy-b", positions=(6,)))
+    assert d.status == "refused" and verdicts(d, "dummy-verified") == ["block"]
+    assert "Only 5 of the 50 rounds" in reasons(d, "dummy-verified")
+    ok(w, {"type": "verify_dummy_lot", "actor": "hana", "lot": "dummy-b",
+           "method": "see_through", "sample": 45, "result": "pass"})
+    assert w.state.lots["dummy-b"].dummies_checked == 50
+    d = ok(w, load_cmd("dummy-b", positions=(6,)))
+    assert verdicts(d, "dummy-verified") == []
+
+
+def test_a_fully_checked_lot_reloads_freely(western_sim: Sim) -> None:
+    """dummy-verified: a lot whose every round was checked loads again after an unload
+    (its count checked is the whole lot, not used up by loading)."""
+    w = western_sim
+    take_out(w, keep={"dummy-45": 6})
+    for _ in range(10):            # 60 loads of a 50-round lot, all checked
+        ok(w, load_cmd("dummy-45", positions=(1, 2, 3, 4, 5, 6)))
+        ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-1"})
+
+
+def test_more_rounds_checked_than_the_lot_holds_is_refused(western_sim: Sim) -> None:
+    """verify_dummy_lot: a sample larger than the lot is rejected and nothing is written."""
+    w = western_sim
+    ok(w, lot_cmd("dummy-b", "dummy", dummy_source="commercial"))
+    d = run(w, {"type": "verify_dummy_lot", "actor": "hana", "lot": "dummy-b",
+                "method": "drilled", "sample": 51, "result": "pass"})
+    assert d.status == "rejected" and "has 50 rounds" in (d.error or "")
+    assert w.state.lots["dummy-b"].verification is None
 
 
 # ------------------------------------------------------------------ round-accounting

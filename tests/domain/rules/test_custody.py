@@ -254,6 +254,56 @@ def test_collected_gun_is_rechecked_before_the_next_issue(western_sim: Sim) -> N
 # ------------------------------------------------------------------ collect-after-take
 
 
+def _fired_take(w: Sim) -> None:
+    """colt-2 with Frances for sc-20, two blanks loaded, take 1 fired one (at 10 s ago)."""
+    take_out(w, "colt-2", keep={"blank-45": 6})
+    show_clear(w, "colt-2", watchers=("frances", "dave"))
+    ok(w, issue_cmd("colt-2", "frances", "sc-20"))
+    ok(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
+           "positions": [1, 2], "scene": "sc-20", "shot": 1})
+    ok(w, {"type": "discharge", "actor": "frances", "firearm": "colt-2", "positions": [1],
+           "scene": "sc-20", "shot": 1})
+
+
+def test_fired_take_still_with_the_performer_alerts_at_once(western_sim: Sim) -> None:
+    """collect-after-take: once its take has fired, a firearm still with the performer is
+    flagged at the next check (seconds later, not 30 minutes), naming the take."""
+    w = western_sim
+    _fired_take(w)
+    d = ok(w, {"type": "check_alerts", "actor": "lee"})
+    assert verdicts(d, "collect-after-take") == ["alert"]
+    assert "its take has fired (take 1 of scene sc-20" in reasons(d, "collect-after-take")
+    (alert,) = [a for a in w.state.open_alerts() if a.rule == "collect-after-take"]
+    assert alert.subject == "firearm:colt-2" and alert.roles == ("handler", "first_ad")
+
+
+def test_fired_take_collected_raises_nothing(western_sim: Sim) -> None:
+    """collect-after-take: collected right after its take fired, there is no alert; an
+    issued firearm that has not fired is not flagged before the limit."""
+    w = western_sim
+    _fired_take(w)
+    ok(w, {"type": "collect", "actor": "hana", "firearm": "colt-2"})
+    d = ok(w, {"type": "check_alerts", "actor": "lee"})
+    assert verdicts(d, "collect-after-take") == []
+    assert w.state.firearms["colt-2"].fired_at is None
+
+
+def test_second_take_fired_without_collection_alerts(western_sim: Sim) -> None:
+    """collect-after-take: a second take fired while the performer kept the firearm after
+    the first raises the alert on that discharge; more rounds in the same take do not."""
+    w = western_sim
+    _fired_take(w)
+    d = ok(w, {"type": "discharge", "actor": "frances", "firearm": "colt-2",
+               "positions": [2], "scene": "sc-20", "shot": 1})
+    assert verdicts(d, "collect-after-take") == []
+    ok(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
+           "positions": [3], "scene": "sc-20", "shot": 1})
+    d = ok(w, {"type": "discharge", "actor": "frances", "firearm": "colt-2",
+               "positions": [3]})
+    assert verdicts(d, "collect-after-take") == ["alert"]
+    assert "fired again with Frances" in reasons(d, "collect-after-take")
+
+
 def test_gun_left_with_the_actor_alerts(western_sim: Sim) -> None:
     """collect-after-take: past the limit, an alert to the handler and the 1st AD."""
     w = western_sim
@@ -340,7 +390,8 @@ def test_issue_for_tomorrows_scene_is_refused(western_sim: Sim) -> None:
            "cast_crew": ["alec", "dave", "hana", "lee"]})
     d = run(w, ready(w, scene="sc-30"))
     assert verdicts(d, "scene-bound") == ["block_overridable"]
-    assert "not today (2025-03-03)" in reasons(d, "scene-bound")
+    assert "day-2 (2025-03-04 00:00 to 2025-03-05 00:00), not the current one" in reasons(
+        d, "scene-bound")
 
 
 def test_issue_for_todays_planned_scene_passes(western_sim: Sim) -> None:

@@ -206,8 +206,8 @@ def test_answered_concern_raises_nothing(western_sim: Sim) -> None:
 
 
 def test_unanswered_concern_blocks_the_next_days_first_issue(western_sim: Sim) -> None:
-    """concern-answered: the next shoot day, the first issue is refused until the concern
-    is answered."""
+    """concern-answered: the next shoot day (long past the limit), the first issue is
+    refused until the concern is answered."""
     w = western_sim
     cid = concern(w)
     ok(w, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-2",
@@ -224,14 +224,64 @@ def test_unanswered_concern_blocks_the_next_days_first_issue(western_sim: Sim) -
     assert verdicts(d, "concern-answered") == []
 
 
-def test_concern_the_same_day_does_not_block_issue(western_sim: Sim) -> None:
-    """concern-answered: on the day it is raised a concern only alerts; issue goes on."""
+def test_concern_within_the_limit_does_not_block_issue(western_sim: Sim) -> None:
+    """concern-answered: within the limit a concern only alerts; issue goes on."""
     w = western_sim
     concern(w)
     take_out(w)
     show_clear(w)
     d = ok(w, issue_cmd())
     assert verdicts(d, "concern-answered") == []
+
+
+def test_raising_a_concern_alerts_the_safety_contact_at_once(western_sim: Sim) -> None:
+    """concern-answered: the moment a concern is raised the safety contact has an open
+    alert about it (not four hours later); answering the concern resolves that alert, and
+    the overdue check does not raise a second alert while the first is open."""
+    w = western_sim
+    d = ok(w, {"type": "raise_concern", "actor": "anonymous",
+               "text": "the cart was left open at lunch"})
+    cid = str(d.events[0]["concern"])
+    assert verdicts(d, "concern-answered") == ["alert"]
+    (alert,) = w.state.open_alerts()
+    assert alert.subject == f"concern:{cid}" and alert.roles == ("safety_contact",)
+    assert "anonymously" in alert.reason and "4 hours" in alert.reason
+    w.clock.advance(hours=5)
+    d = ok(w, {"type": "check_alerts", "actor": "lee"})
+    assert verdicts(d, "concern-answered") == ["alert"]
+    assert not any(e["type"] == "alert_raised" for e in d.events)   # already open
+    d = ok(w, {"type": "acknowledge_concern", "actor": "lee", "concern": cid,
+               "answer": "the cart stays locked; briefed the crew"})
+    assert [e["type"] for e in d.events] == ["concern_acknowledged", "alert_resolved"]
+    assert w.state.open_alerts() == []
+
+
+def test_unanswered_concern_blocks_issue_the_same_morning(western_sim: Sim) -> None:
+    """concern-answered: past the limit (4 hours) on the SAME day, every issue is refused
+    until the concern is answered (crews walked off Rust the same morning)."""
+    w = western_sim
+    cid = concern(w)
+    w.clock.advance(hours=4, minutes=1)
+    take_out(w)
+    show_clear(w)
+    d = run(w, issue_cmd())
+    assert d.status == "refused" and verdicts(d, "concern-answered") == ["block"]
+    assert cid in reasons(d, "concern-answered") and "4 hours" in reasons(d, "concern-answered")
+    ok(w, {"type": "acknowledge_concern", "actor": "lee", "concern": cid, "answer": "fixed"})
+    d = ok(w, issue_cmd())
+    assert verdicts(d, "concern-answered") == []
+
+
+def test_concern_deadline_comes_from_the_settings() -> None:
+    """concern-answered: with a 60-minute limit, an issue 61 minutes later is refused."""
+    w = western_with(concern_limit_min=60)
+    concern(w)
+    w.clock.advance(minutes=61)
+    take_out(w)
+    show_clear(w)
+    d = run(w, issue_cmd())
+    assert verdicts(d, "concern-answered") == ["block"]
+    assert "1 hour" in reasons(d, "concern-answered")
 
 
 # ------------------------------------------------------------------ stop-work

@@ -7,7 +7,7 @@ person and the count, and says what to do.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from coldset.clock import parse_rfc3339
 from coldset.domain.commands import (
@@ -23,6 +23,7 @@ from coldset.domain.commands import (
 from coldset.domain.model import QUARANTINE_INCIDENTS, DummySource, Exemption, RoundKind
 from coldset.domain.rules import RuleContext, Verdict, rule
 from coldset.domain.rules.wording import minutes_since, person_name
+from coldset.domain.shootday import call_at
 from coldset.domain.state import State
 
 # ------------------------------------------------------------------ wording helpers
@@ -82,7 +83,18 @@ def _quarantine_list(subjects: list[str]) -> str:
     return ", ".join(s.replace(":", " ") for s in subjects) or "nothing named"
 
 
-@rule("no-live-ammo", applies_to=(ReceiveLot, Load, ReportLiveRound, Inspect),
+def _live_quarantine(state: State, fid: str) -> bool:
+    """Is ``fid`` quarantined for a live round (not for a misfire: misfire-quarantine's)?"""
+    f = state.firearms.get(fid)
+    if f is None or not f.quarantined:
+        return False
+    if f.quarantine_rule is not None:
+        return f.quarantine_rule == "no-live-ammo"
+    return not any(i.firearm == f.id and i.kind in QUARANTINE_INCIDENTS
+                   for i in state.incidents.values())
+
+
+@rule("no-live-ammo", applies_to=(ReceiveLot, Load, Issue, ReportLiveRound, Inspect),
       source="Safety Bulletin #1; Cal. Labor Code §9155; Rust (2021)")
 def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
     """Live ammunition is never received or loaded; a live round found stops the production.
@@ -104,11 +116,7 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
             return [ctx.block(
                 f"{_lot_label(state, lot.id)} is live ammunition; it can never be loaded. "
                 "Leave it locked away and call the safety contact.")]
-        f = state.firearms.get(cmd.firearm)
-        if f is not None and f.quarantined and (
-                f.quarantine_rule == "no-live-ammo" or f.quarantine_rule is None and not any(
-                    i.firearm == f.id and i.kind in QUARANTINE_INCIDENTS
-                    for i in state.incidents.values())):   # a misfire is misfire-quarantine's
+        if _live_quarantine(state, cmd.firearm):   # a misfire is misfire-quarantine's
             return [ctx.block(
                 f"{cmd.firearm} is quarantined (a live round may have come from it); nothing "
                 "is loaded into it until a handler and the safety contact release it.")]
@@ -117,6 +125,11 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
                 f"{_lot_label(state, lot.id)} is quarantined (it may hold live rounds); no "
                 f"round of it goes into {cmd.firearm} until a handler and the safety contact "
                 "release it.")]
+    if isinstance(cmd, Issue) and _live_quarantine(state, cmd.firearm):
+        return [ctx.block(
+            f"{cmd.firearm} is quarantined (a live round may have come from it): it is not "
+            f"issued to {person_name(state, cmd.to)} until a handler and the safety contact "
+            "release it (release_quarantine), even after the stop-work is cleared.")]
     if isinstance(cmd, ReportLiveRound):
         suspects = _suspects(state, cmd.firearm, cmd.lot)
         return [ctx.stop_work(
@@ -141,7 +154,8 @@ def no_live_ammo(ctx: RuleContext) -> list[Verdict]:
 @rule("dummy-verified", applies_to=(ReceiveLot, Load),
       source='The Crow (1993); supplier practice ("unless it rattles it\'s not to be trusted")')
 def dummy_verified(ctx: RuleContext) -> list[Verdict]:
-    """Dummies come only from a commercial lot with a recorded, passed verification."""
+    """Dummies come only from a commercial lot with a recorded, passed verification of
+    every round loaded: a lot checked in part is loaded only up to the count checked."""
     cmd, state = ctx.command, ctx.state
     if isinstance(cmd, ReceiveLot) and cmd.kind == RoundKind.dummy:
         if cmd.dummy_source == DummySource.made_on_production:
@@ -163,37 +177,48 @@ def dummy_verified(ctx: RuleContext) -> list[Verdict]:
         v = lot.verification
         if v is None:
             return [ctx.block(
-                f"{label} has no recorded verification. A handler checks the rounds (no "
-                "primer or inert primer, side hole, rattle, marking) and records it with "
-                f"verify_dummy_lot before any is loaded into {cmd.firearm}.")]
+                f"{label} has no recorded verification. A handler checks every round to be "
+                "loaded (no primer or inert primer, side hole or drilled, rattle, see-through "
+                "body, marking) and records how many and how with verify_dummy_lot before "
+                f"any is loaded into {cmd.firearm}.")]
         if v.result != "pass":
             return [ctx.block(
                 f"{label} failed its verification ({v.method.value}, {v.sample} checked by "
                 f"{person_name(state, v.by)}): quarantine it and return it to the supplier.")]
+        # a lot checked in part: every load counts against the rounds checked (a round
+        # unloaded goes back into the box and cannot be told from an unchecked one)
+        n, loaded = len(cmd.positions), lot.counts.loaded
+        if lot.dummies_checked < lot.counts.received and loaded + n > lot.dummies_checked:
+            held = f", {loaded} loaded from it already" if loaded else ""
+            return [ctx.block(
+                f"Only {lot.dummies_checked} of the {lot.counts.received} rounds of {label} "
+                f"have been checked{held}: {n} more cannot be loaded into {cmd.firearm}. A "
+                "lot checked in part is loaded only up to the count checked: check the rest "
+                "(verify_dummy_lot, with how many and how) first.")]
     return []
 
 
 # ------------------------------------------------------------------ round-accounting
 
 
-def _local_date(state: State, at: str | None) -> str | None:
+def _moment(at: str | None) -> datetime | None:
     if not at:
         return None
-    tz = state.production.time_zone if state.production else "UTC"
     try:
-        return parse_rfc3339(at).astimezone(ZoneInfo(tz)).date().isoformat()
+        return parse_rfc3339(at)
     except ValueError:
         return None
 
 
 def _wrap_unreconciled(ctx: RuleContext, cmd: WrapDay) -> list[Verdict]:
-    """At wrap, every lot that moved on the day is counted after its last movement."""
+    """At wrap, every lot that moved during the shoot day (since its call, across midnight
+    if it runs so) is counted after its last movement."""
     state = ctx.state
     day = state.shoot_days.get(cmd.shoot_day)
-    since = min(day.date, ctx.today.isoformat()) if day else ctx.today.isoformat()
+    since = min(call_at(state, day), ctx.now) if day else ctx.now
     parts = []
     for lid, lot in sorted(state.lots.items()):
-        moved = _local_date(state, lot.moved_at)
+        moved = _moment(lot.moved_at)
         if lot.discrepancy:
             what = (f"{abs(lot.discrepancy)} missing" if lot.discrepancy < 0
                     else f"{lot.discrepancy} too many")

@@ -12,6 +12,7 @@ from coldset.domain.commands import (
     CheckAlerts,
     CheckOut,
     Collect,
+    Discharge,
     Issue,
     Load,
     Transfer,
@@ -21,7 +22,8 @@ from coldset.domain.commands import (
 )
 from coldset.domain.model import NON_FIRING_TYPES, Firearm
 from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
-from coldset.domain.rules.wording import gun_name, minutes_since, person_name
+from coldset.domain.rules.wording import gun_name, local_time, minutes_since, person_name
+from coldset.domain.shootday import describe, now_words, within_shoot_day
 from coldset.domain.state import State
 
 # ------------------------------------------------------------------ wording helpers
@@ -204,14 +206,32 @@ def recheck_after_break(ctx: RuleContext) -> list[Verdict]:
 # ------------------------------------------------------------------ collect-after-take
 
 
-@rule("collect-after-take", applies_to=(CheckAlerts, WrapScene),
+def _take(scene: str | None, shot: int | None) -> str:
+    if shot is None:
+        return f"a take of scene {scene}" if scene else "a take"
+    return f"take {shot}" + (f" of scene {scene}" if scene else "")
+
+
+@rule("collect-after-take", applies_to=(CheckAlerts, WrapScene, Discharge),
       source="Cover Up (1984, Jon-Erik Hexum: gun left with the actor between takes); "
              "rental-house rules")
 def collect_after_take(ctx: RuleContext) -> list[Verdict]:
-    """A firearm still with a performer after its scene wraps or past the limit alerts."""
+    """A firearm goes back to the handler after each take: one still with a performer
+    after its take has fired, after its scene wraps, or past the limit alerts."""
     cmd, state = ctx.command, ctx.state
     limit = ctx.settings.collect_limit_min
     out: list[Verdict] = []
+    if isinstance(cmd, Discharge):
+        f = state.firearms.get(cmd.firearm)
+        if (f is None or f.custody.kind != "person" or state.is_handler(f.custody.ref)
+                or f.fired_at is None or (cmd.shot is not None and cmd.shot == f.fired_shot)):
+            return []
+        return [ctx.alert(
+            f"{gun_name(state, f.id)} fired again with {person_name(state, f.custody.ref)}: "
+            f"it already fired in {_take(f.issued_for, f.fired_shot)} at "
+            f"{local_time(state, f.fired_at)} and was not given back to the handler. The "
+            "handler collects it after every take.",
+            subject=f"firearm:{f.id}", roles=("handler", "first_ad"))]
     for fid, f in sorted(state.firearms.items()):
         if f.disposed or f.custody.kind != "person" or state.is_handler(f.custody.ref):
             continue
@@ -221,6 +241,9 @@ def collect_after_take(ctx: RuleContext) -> list[Verdict]:
             if f.issued_for != cmd.scene:
                 continue
             why = f"scene {cmd.scene} is wrapping"
+        elif f.fired_at is not None:
+            why = (f"its take has fired ({_take(f.issued_for, f.fired_shot)}, at "
+                   f"{local_time(state, f.fired_at)})")
         elif scene is not None and scene.wrapped_at:
             why = f"scene {scene.id} has wrapped"
         else:
@@ -240,7 +263,8 @@ def collect_after_take(ctx: RuleContext) -> list[Verdict]:
 @rule("scene-bound", applies_to=(Issue,),
       source="Rust (2021: reported target practice); Safety Bulletin #1 (no horseplay)")
 def scene_bound(ctx: RuleContext) -> list[Verdict]:
-    """Issue only for today's scheduled scene whose firearm plan lists the firearm."""
+    """Issue only for a scene scheduled on the current shoot day (call to wrap, across
+    midnight if it runs so) whose firearm plan lists the firearm."""
     cmd, state = ctx.command, ctx.state
     if not isinstance(cmd, Issue):
         raise misapplied(ctx)
@@ -255,12 +279,12 @@ def scene_bound(ctx: RuleContext) -> list[Verdict]:
         return []
     problems = []
     day = state.shoot_days.get(scene.shoot_day)
-    today = ctx.today.isoformat()
-    if day is None or day.date != today:
-        problems.append(f"scene {scene.id} is scheduled for "
-                        f"{day.date if day else scene.shoot_day}, not today ({today})")
-    elif day.wrapped_at:
+    if day is not None and day.wrapped_at:
         problems.append(f"shoot day {day.id} has wrapped")
+    elif day is None or not within_shoot_day(state, day.id, ctx.now):
+        problems.append(f"scene {scene.id} is scheduled for shoot day "
+                        f"{describe(state, scene.shoot_day)}, not the current one (it is now "
+                        f"{now_words(state, ctx.now)})")
     if scene.wrapped_at:
         problems.append(f"scene {scene.id} has wrapped")
     planned = sorted(scene.plan.firearm_ids())
@@ -271,5 +295,5 @@ def scene_bound(ctx: RuleContext) -> list[Verdict]:
         return []
     return [ctx.block_overridable(
         f"{gun} cannot be issued for scene {scene.id}: " + "; ".join(problems)
-        + ". Add it to today's plan, or override as an unscheduled insert (handler and "
-        "safety contact).", "handler", "safety_contact")]
+        + ". Add it to the current shoot day's plan, or override as an unscheduled insert "
+        "(handler and safety contact).", "handler", "safety_contact")]

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from coldset.clock import parse_rfc3339
+from coldset.clock import parse_rfc3339, rfc3339
 from coldset.domain.commands import (
+    ANONYMOUS,
     CheckAlerts,
     Discharge,
     Issue,
     Load,
+    RaiseConcern,
     ReleaseQuarantine,
     ReportIncident,
 )
 from coldset.domain.model import QUARANTINE_INCIDENTS, Incident, IncidentKind, RoundKind, StopWork
-from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
+from coldset.domain.rules import REGISTRY, RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.people import scene_for, unit_for
 from coldset.domain.rules.wording import local_time, person_name
 from coldset.domain.shootday import within_shoot_day
@@ -292,36 +293,61 @@ def barrel_check_before_blanks(ctx: RuleContext) -> list[Verdict]:
 # ------------------------------------------------------------------ concern-answered
 
 
-@rule("concern-answered", applies_to=(CheckAlerts, Issue),
+def limit_words(minutes: int) -> str:
+    """``4 hours``, ``90 minutes``: a production limit in words."""
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minutes"
+
+
+def concern_subject(concern_id: str) -> str:
+    """The subject of a concern's alert (one open alert per concern)."""
+    return f"concern:{concern_id}"
+
+
+@rule("concern-answered", applies_to=(RaiseConcern, CheckAlerts, Issue),
       source="Rust (2021, complaints ignored, camera crew walked off); Cal. Labor Code §9153 "
              "(compliance contact)")
 def concern_answered(ctx: RuleContext) -> list[Verdict]:
-    """A concern is answered within the production's limit (else an alert); one still open on
-    the next shoot day blocks issue until it is answered."""
-    state = ctx.state
-    tz = ZoneInfo(state.production.time_zone if state.production else "UTC")
-    limit = timedelta(minutes=ctx.settings.concern_limit_min)
+    """A concern alerts the safety contact the moment it is raised; past the production's
+    limit (hours from when it was raised, not a calendar day) an unanswered concern blocks
+    every issue on the production until it is answered."""
+    state, cmd = ctx.state, ctx.command
+    limit_min = ctx.settings.concern_limit_min
+    limit = timedelta(minutes=limit_min)
+    if isinstance(cmd, RaiseConcern):
+        who = "anonymously" if cmd.actor == ANONYMOUS else f"by {person_name(state, cmd.actor)}"
+        text = cmd.text if len(cmd.text) <= 80 else cmd.text[:77] + "..."
+        return [ctx.alert(
+            f"A safety concern was raised {who} at {local_time(state, rfc3339(ctx.now))} "
+            f"({text!r}). The safety contact looks at it now; the compliance contact answers "
+            f"it within {limit_words(limit_min)} (acknowledge_concern), or no firearm is "
+            "issued on the production until it is answered.",
+            subject=concern_subject(f"concern-{state.size}"), roles=("safety_contact",))]
     blocks, alerts = [], []
     for c in sorted(state.open_concerns(), key=lambda c: (_seq(c.id), c.id)):
         try:
             raised = parse_rfc3339(c.at)
         except ValueError:
             continue
+        if ctx.now - raised <= limit:
+            continue
         who = "anonymously" if c.raised_by is None else f"by {person_name(state, c.raised_by)}"
         text = c.text if len(c.text) <= 80 else c.text[:77] + "..."
         about = f"safety concern {c.id} raised {who} at {local_time(state, c.at)} ({text!r})"
-        if isinstance(ctx.command, Issue) and raised.astimezone(tz).date() < ctx.today:
+        if isinstance(cmd, Issue):
             blocks.append(about)
-        elif ctx.now - raised > limit:
+        else:
             alerts.append(ctx.alert(
-                f"The {about} has not been answered within {ctx.settings.concern_limit_min} "
-                "minutes: the compliance contact must acknowledge it (acknowledge_concern). "
-                "Unanswered, it blocks the next shoot day's first issue.",
-                subject=f"concern:{c.id}", roles=("safety_contact",)))
+                f"The {about} has not been answered within {limit_words(limit_min)}: the "
+                "compliance contact must acknowledge it now (acknowledge_concern). Until "
+                "then no firearm is issued on the production.",
+                subject=concern_subject(c.id), roles=("safety_contact",)))
     if blocks:
-        return [ctx.block(f"Unanswered from an earlier day: {'; '.join(blocks)}. No firearm is "
-                          "issued until the compliance contact answers it "
-                          "(acknowledge_concern).")]
+        return [ctx.block(f"Unanswered for more than {limit_words(limit_min)}: "
+                          f"{'; '.join(blocks)}. No firearm is issued until the compliance "
+                          "contact answers it (acknowledge_concern).")]
     return alerts
 
 
@@ -340,11 +366,35 @@ def stop_work(ctx: RuleContext) -> list[Verdict]:
     cmd, state = ctx.command, ctx.state
     if not isinstance(cmd, Issue | Load):
         raise misapplied(ctx)
+    out = _quarantine_fallback(ctx, cmd)
     stops = [s for s in _stops(state, unit_for(state, cmd)) if s.rule not in OWN_STOPS]
     if not stops:
-        return []
+        return out
     parts = [f"{_where(s.scope)} since {local_time(state, s.at)} (called by "
              f"{person_name(state, s.called_by)}: {s.reason!r}; {s.id})" for s in stops]
-    return [ctx.block(f"Firearm use is stopped on {'; '.join(parts)}. No firearm is issued or "
-                      "loaded until a handler and the safety contact clear it "
-                      "(clear_stop_work).")]
+    return [*out, ctx.block(f"Firearm use is stopped on {'; '.join(parts)}. No firearm is "
+                            "issued or loaded until a handler and the safety contact clear "
+                            "it (clear_stop_work).")]
+
+
+#: Rules that refuse issuing and loading the firearms they quarantine, themselves.
+_QUARANTINE_OWNERS = ("no-live-ammo", MISFIRE, UNPLANNED)
+
+
+def _quarantine_fallback(ctx: RuleContext, cmd: Issue | Load) -> list[Verdict]:
+    """A firearm quarantined by a stop-work whose rule does not itself refuse issue and
+    load (a stop-work called by hand, a rule added later) is refused here, so every
+    quarantine is a refusal naming a rule, never a stale-state rejection."""
+    f = ctx.state.firearms.get(cmd.firearm)
+    if f is None or not f.quarantined:
+        return []
+    owner = f.quarantine_rule
+    if owner is None or owner in _QUARANTINE_OWNERS:
+        return []    # (no recorded owner: no-live-ammo or misfire-quarantine tells them apart)
+    registered = REGISTRY.get(owner)
+    if registered is not None and owner != "stop-work" and isinstance(cmd, registered.applies_to):
+        return []    # that rule checks this command itself
+    what = "issued" if isinstance(cmd, Issue) else "loaded"
+    return [ctx.block(f"{f.id} is quarantined (by {owner or 'a stop-work'}): it is not {what} "
+                      "until a handler and the safety contact release it "
+                      "(release_quarantine).")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from coldset.domain.commands import Issue, Load, SignOffPlan
 from coldset.domain.model import (
     MITIGATES,
@@ -19,7 +21,7 @@ from coldset.domain.model import (
 from coldset.domain.rules import RuleContext, Verdict, misapplied, rule
 from coldset.domain.rules.people import scene_for
 from coldset.domain.rules.wording import local_time, person_name
-from coldset.domain.shootday import within_shoot_day
+from coldset.domain.shootday import describe, now_words, within_shoot_day
 from coldset.domain.state import State
 
 
@@ -285,7 +287,7 @@ def blank_distance(ctx: RuleContext) -> list[Verdict]:
 # ------------------------------------------------------------------ load-at-take
 
 
-def _why_not_now(state: State, cmd: Load, sc: Scene, today: str) -> str | None:
+def _why_not_now(state: State, cmd: Load, sc: Scene, now: datetime) -> str | None:
     if cmd.shot is None:
         return f"name the take (shot) of scene {sc.id} the blanks are for"
     shot = next((s for s in sc.plan.shots if s.number == cmd.shot), None)
@@ -304,9 +306,9 @@ def _why_not_now(state: State, cmd: Load, sc: Scene, today: str) -> str | None:
     if sc.wrapped_at:
         return f"scene {sc.id} wrapped at {local_time(state, sc.wrapped_at)}"
     day = state.shoot_days.get(sc.shoot_day)
-    if day is not None and day.date != today:
-        return (f"scene {sc.id} is scheduled for {day.date}, not today ({today}); load "
-                "immediately before the take")
+    if day is not None and not within_shoot_day(state, day.id, now):
+        return (f"scene {sc.id} is scheduled for shoot day {describe(state, day.id)}, not "
+                f"now ({now_words(state, now)}); load immediately before the take")
     if sc.unit in state.meal_breaks:
         return (f"unit {sc.unit} is on a meal break since "
                 f"{local_time(state, state.meal_breaks[sc.unit])}; load when the take is "
@@ -328,7 +330,7 @@ def load_at_take(ctx: RuleContext) -> list[Verdict]:
     if sc is None:
         why: str | None = "name the scene and take (scene, shot) the blanks are for"
     else:
-        why = _why_not_now(state, cmd, sc, ctx.today.isoformat())
+        why = _why_not_now(state, cmd, sc, ctx.now)
     if why is None:
         return []
     return [ctx.block(f"Blanks from lot {lot.id} are not loaded into {cmd.firearm} now: {why}.")]
