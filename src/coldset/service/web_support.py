@@ -32,7 +32,7 @@ from coldset.domain import commands as c
 from coldset.domain.sample import PEOPLE, PRODUCTION, western
 from coldset.service import pins as pinstore
 from coldset.service.accounts import AccountService
-from coldset.service.core import CommandInput, CustodyService
+from coldset.service.core import CommandInput, CustodyService, Step
 from coldset.service.result import Result
 from coldset.store.custody_schema import custody_people
 
@@ -81,6 +81,8 @@ class CommandRunner(Protocol):
 
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result: ...
 
+    async def run_steps(self, commands: Sequence[CommandInput]) -> list[Result]: ...
+
     async def health(self) -> dict[str, Any]: ...
 
     def stop(self) -> None: ...
@@ -113,8 +115,9 @@ class CommandQueue:
         self._argon2_slots = threading.BoundedSemaphore(max(1, min(4, os.cpu_count() or 1)))
         self._in_flight: dict[tuple[str, str, bytes], threading.Event] = {}
         self._in_flight_lock = threading.Lock()
-        self._items: list[tuple[CommandInput, str | None, datetime | None,
-                                Future[Result]]] = []
+        # what waits for the writer: (the steps of one operation, its future, whether it
+        # is a plain command whose future takes its one Result rather than the list)
+        self._items: list[tuple[list[Step], Future[Any], bool]] = []
         self._cv = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="coldset-writer", daemon=True)
@@ -134,22 +137,43 @@ class CommandQueue:
         or none of them, so commands that arrived together go in one batch."""
         self._enqueue(items)
 
+    def submit_steps(self, steps: Sequence[Step], *,
+                     done: Callable[[Future[list[Result]]], None] | None = None
+                     ) -> Future[list[Result]]:
+        """Queue the steps of ONE operation (e.g. a handoff's inspect and issue): they run
+        in order in one transaction, stopping at the first that is not allowed
+        (:meth:`~coldset.service.core.CustodyService.execute_groups`); the future gets
+        the results of the steps tried."""
+        fut: Future[list[Result]] = Future()
+        if done is not None:
+            fut.add_done_callback(done)
+        self._put([(list(steps), fut, False)])
+        return fut
+
+    def execute_steps(self, steps: Sequence[Step]) -> list[Result]:
+        return self.submit_steps(steps).result()
+
     def _enqueue(self, items: Sequence[tuple[CommandInput, str | None,
                                              Callable[[Future[Result]], None] | None,
                                              datetime | None]]
                  ) -> list[Future[Result]]:
-        entries = []
+        entries: list[tuple[list[Step], Future[Any], bool]] = []
+        futures: list[Future[Result]] = []
         for command, pin, done, at in items:
             fut: Future[Result] = Future()
             if done is not None:
                 fut.add_done_callback(done)
-            entries.append((command, pin, at, fut))
+            entries.append(([Step(command, pin, at)], fut, True))
+            futures.append(fut)
+        self._put(entries)
+        return futures
+
+    def _put(self, entries: list[tuple[list[Step], Future[Any], bool]]) -> None:
         with self._cv:
             if self._stopped:
                 raise RuntimeError("the command queue is stopped")
             self._items.extend(entries)
             self._cv.notify()
-        return [e[3] for e in entries]
 
     def execute(self, command: CommandInput, actor_pin: str | None = None) -> Result:
         return self.submit(command, actor_pin).result()
@@ -248,24 +272,22 @@ class CommandQueue:
                     return
                 batch, self._items = self._items[:self.max_batch], self._items[self.max_batch:]
             try:
-                results = self.custody.execute_batch(
-                    [b[0] for b in batch], actor_pins=[b[1] for b in batch],
-                    times=[b[2] for b in batch])
+                results = self.custody.execute_groups([b[0] for b in batch])
             except BaseException as e:  # the whole batch failed: tell every caller
                 if len(batch) > 1:   # retry one by one so one bad command cannot sink others
-                    for cmd, pin, at, fut in batch:
+                    for steps, fut, single in batch:
                         try:
-                            fut.set_result(self.custody.execute_batch(
-                                [cmd], actor_pins=[pin], times=[at])[0])
+                            found = self.custody.execute_groups([steps])[0]
+                            fut.set_result(found[0] if single else found)
                         except BaseException as e1:
                             fut.set_exception(e1)
                 else:
-                    batch[0][3].set_exception(e)
+                    batch[0][1].set_exception(e)
             else:
-                for (_c, _p, _a, fut), r in zip(batch, results, strict=True):
-                    fut.set_result(r)
+                for (_s, fut, single), found in zip(batch, results, strict=True):
+                    fut.set_result(found[0] if single else found)
             self.batches += 1
-            self.commands += len(batch)
+            self.commands += sum(len(b[0]) for b in batch)
             self.last_batch_at = time.time()
             if self.after_batch is not None:
                 try:
