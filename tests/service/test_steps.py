@@ -11,9 +11,9 @@ import pytest
 
 from coldset.domain.sample import western
 from coldset.service import CustodyService
+from coldset.service.command_queue import CommandQueue
 from coldset.service.core import Step
 from coldset.service.handoff import Handoff, run_handoff_sync
-from coldset.service.web_support import CommandQueue
 from tests.domain.conftest import DAY
 from tests.service.conftest import PINS, cmd, make_service, pin
 

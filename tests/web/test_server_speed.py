@@ -18,7 +18,7 @@ from coldset.install import Install
 from coldset.service import accounts as accounts_mod
 from coldset.service import pins as pinstore
 from coldset.service.accounts import AccountService
-from coldset.service.web_support import CommandQueue
+from coldset.service.command_queue import CommandQueue
 from coldset.store.custody_schema import custody_people
 from coldset.web import create_app
 from tests.web.conftest import PINS, START, Web, seed

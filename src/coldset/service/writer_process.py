@@ -73,7 +73,7 @@ _HEADER = struct.Struct("!Q")       # every frame: its length, then its pickled 
 #: What the fork server imports once, so that each writer it starts is ready in ~0.1 s
 #: instead of importing everything again (~0.5 s with ``spawn``).
 _PRELOAD = ["coldset.service.writer_process", "coldset.service.core",
-            "coldset.service.web_support", "coldset.install", "coldset.domain.rules",
+            "coldset.service.command_queue", "coldset.install", "coldset.domain.rules",
             "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql", "argon2"]
 
 
@@ -568,8 +568,8 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
     from coldset.clock import SystemClock
     from coldset.config import Settings
     from coldset.install import open_install
+    from coldset.service.command_queue import CommandQueue, warm_up
     from coldset.service.core import CustodyService
-    from coldset.service.web_support import CommandQueue, warm_up
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     sock.setblocking(True)

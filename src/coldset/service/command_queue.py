@@ -1,15 +1,15 @@
-"""Thin helpers the web and API adapters need, over the services' public functions.
+"""The writer's queue: group commit for concurrent requests, inside the writer process.
 
-- :class:`CommandQueue`: group commit for concurrent requests. Commands that
-  arrive while a write is in progress wait and go together in ONE
-  ``execute_batch`` (one transaction, one fsync, one checkpoint), so sixteen
+- :class:`CommandQueue`: commands (and operations of several steps, e.g. a
+  handoff) that arrive while a write is in progress wait and go together in ONE
+  ``execute_groups`` (one transaction, one fsync, one checkpoint), so sixteen
   armorers' tablets do not queue sixteen fsyncs. A command that carries PINs
   first has them checked in a worker thread, off the writer (see
   :meth:`CommandQueue.warm_pins`).
-- :func:`setup_demo`: the demo production (the sample western) and one demo
-  login per person.
-- :func:`member_roles`: the roles a person has on a production (from its log).
+- :class:`CommandRunner`: what the web app needs of the writer.
 - :func:`warm_up`: load every production's state before the server listens.
+
+(The demo production's setup is :mod:`coldset.service.demo`.)
 """
 
 from __future__ import annotations
@@ -22,38 +22,18 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from coldset.domain import commands as c
-from coldset.domain.sample import PEOPLE, PRODUCTION, western
 from coldset.service import pins as pinstore
-from coldset.service.accounts import AccountService
 from coldset.service.core import CommandInput, CustodyService, Step
 from coldset.service.result import Result
 from coldset.store.custody_schema import custody_people
 
 log = logging.getLogger("coldset.web")
-
-
-def member_roles(custody: CustodyService, production: str, person: str | None) -> set[str]:
-    """Role values of ``person`` on ``production`` plus "handler" for any handler role."""
-    if person is None:
-        return set()
-    try:
-        state = custody.state(production)
-    except LookupError:
-        return set()
-    p = state.people.get(person)
-    if p is None:
-        return set()
-    roles = {r.value for r in p.roles}
-    if state.is_handler(person):
-        roles.add("handler")
-    return roles
 
 
 def warm_up(custody: CustodyService) -> dict[str, int]:
@@ -308,35 +288,3 @@ class CommandQueue:
             self._stopped = True
             self._cv.notify_all()
         self._thread.join(timeout=5)
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    login: str
-    name: str
-    roles: list[str]
-    password: str
-    pin: str
-
-
-def setup_demo(custody: CustodyService, accounts: AccountService, day: date,
-               pins: dict[str, str] | None = None,
-               passwords: dict[str, str] | None = None) -> list[DemoLogin]:
-    """The sample western and a demo login (marked as demo) for every person in it."""
-    pins = pins or {pid: f"{secrets.randbelow(9000) + 1000}" for pid in PEOPLE}
-    passwords = passwords or {pid: f"demo-{pid}" for pid in PEOPLE}
-    results = custody.execute_batch(western(day, pins))
-    bad = [f"{r.command}: {r.error}" for r in results if not r.ok]
-    if bad:
-        raise RuntimeError("the demo production could not be set up: " + "; ".join(bad))
-    out = []
-    for pid, (name, roles) in PEOPLE.items():
-        if accounts.get(pid) is None:
-            accounts.create(pid, name, passwords[pid], demo=True, site_admin=pid == "maria")
-        accounts.link(pid, PRODUCTION, pid)
-        out.append(DemoLogin(pid, name, roles, passwords[pid], pins[pid]))
-    return out
-
-
-def command_dict(production: str, actor: str, type_: str, **fields: Any) -> dict[str, Any]:
-    return {"type": type_, "production": production, "actor": actor, **fields}
