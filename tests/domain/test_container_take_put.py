@@ -123,3 +123,15 @@ def test_old_unlock_entries_read_as_taking_everything(western_sim: Sim) -> None:
     e = d.entry["events"][0]
     assert e["v"] == 2 and e["took_all"] is False
     assert parse_entry(entry_bytes(d.entry))["events"][0]["took_all"] is False
+
+
+def test_firearms_left_in_an_open_container_are_not_locked_away(western_sim: Sim) -> None:
+    """A firearm left in an open container counts as out of lock-up (the board's "out"
+    list, the meal-break checks), until the container is locked again."""
+    w = western_sim
+    locked = set(w.state.containers["safe-main"].firearms)
+    assert not locked & set(w.state.firearms_out())
+    _open(w)
+    assert locked <= set(w.state.firearms_out())
+    ok(w, {"type": "lock_container", "actor": "hana", "container": "safe-main"})
+    assert not locked & set(w.state.firearms_out())
