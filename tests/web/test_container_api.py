@@ -44,14 +44,14 @@ def test_take_one_out_relock_and_hand_over(web: Web) -> None:
 
 
 def test_inventory_page_opens_leaving_contents_and_takes_one_out(web: Web) -> None:
-    """The inventory page's forms: "Open, leave everything inside", then "Take colt-1
+    """The inventory page's forms: "Unlock, leave contents inside", then "Take colt-1
     out", then "Lock" (nothing named): colt-1 stays with the armorer, colt-2 and the
     rounds are locked away again."""
     from tests.web.conftest import P, csrf_of
 
     csrf = web.login("hana")
     page = web.client.get(f"{P}/inventory")
-    assert "Open, leave everything inside" in page.text
+    assert "Unlock, leave contents inside" in page.text
     r = web.post(f"{P}/do/unlock_container", {"container": "safe-main",
                                                "leave_inside": "true",
                                                "next": f"{P}/inventory"}, csrf)
