@@ -52,7 +52,7 @@ from coldset.domain.sample import PEOPLE, PRODUCTION
 from coldset.install import init_install, open_install
 from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
-from coldset.service.web_support import setup_demo
+from coldset.service.demo import setup_demo
 
 PINS = {pid: f"{3000 + i}" for i, pid in enumerate(sorted(PEOPLE))}
 PASSWORDS = {pid: f"pw-{pid}-hostile" for pid in PEOPLE}

@@ -28,8 +28,8 @@ from coldset.config import (
 from coldset.ledger.errors import LedgerError, NoteError
 from coldset.ledger.log import Ledger
 from coldset.ledger.note import Signer, Verifier, open_note
-from coldset.service.pins import PEPPER_BYTES, PinHasher, any_keyed, new_pepper
 from coldset.store.db import Store
+from coldset.store.pins import PEPPER_BYTES, PinHasher, any_keyed, new_pepper
 
 log = logging.getLogger("coldset.install")
 

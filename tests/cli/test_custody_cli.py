@@ -101,3 +101,22 @@ def test_every_service_command_has_a_cli_command() -> None:
     missing = [t for t in COMMAND_TYPES if t.replace("_", "-") not in names]
     assert not missing
     assert {"board", "timeline", "rebuild", "demo"} <= names
+
+
+def test_take_one_firearm_out_of_the_safe_and_relock(home: dict[str, str]) -> None:
+    """`unlock-container --leave-inside`, `take-from-container --firearms`, `lock-container`:
+    the one firearm taken is with the armorer; the board shows the rest in the safe."""
+    p = ("-p", "dusty-trail", "--as", "hana", "--json")
+    code, out = run(home, "board", "--json")
+    inside = [f["id"] for f in json.loads(out)["firearms"] if "safe-main" in f["where"]]
+    assert len(inside) >= 2, out
+    code, out = run(home, "unlock-container", "--container", "safe-main", "--leave-inside", *p)
+    assert code == 0, out
+    code, out = run(home, "take-from-container", "--container", "safe-main", "--firearms",
+                    inside[0], *p)
+    assert code == 0, out
+    code, out = run(home, "lock-container", "--container", "safe-main", *p)
+    assert code == 0, out
+    board = {f["id"]: f["where"] for f in json.loads(run(home, "board", "--json")[1])["firearms"]}
+    assert board[inside[0]] == "with hana"
+    assert all("safe-main" in board[f] for f in inside[1:])

@@ -83,8 +83,9 @@ def _without_v(env: dict[str, Any]) -> dict[str, Any]:
 def test_reading_todays_log_changes_no_fact(shipped_logs: dict[str, list[bytes]]) -> None:
     """Every entry written today reads back (checked; upcast: nothing to do) to exactly the
     facts it was written with: an entry of v1 events only is envelope v1 and re-encodes to
-    the same bytes; one holding a v2 event (scene_scheduled, shoot_day_added) is envelope
-    v2, and differs only by the events' "v" marks, which reading takes off."""
+    the same bytes; one holding a v2 event (scene_scheduled, shoot_day_added,
+    container_unlocked) is envelope v2, and differs only by the events' "v" marks, which
+    reading takes off."""
     for log in shipped_logs.values():
         for data in log:
             written = canonical.loads(data)
@@ -204,10 +205,11 @@ def test_a_registry_needs_an_upcaster_for_every_older_version() -> None:
 def test_a_new_version_is_written_with_its_version() -> None:
     """The rule for writing: an event above version 1 carries "v", and its entry is
     envelope v2; an entry of v1 events only stays envelope v1. Today scene_scheduled
-    (structured mitigations) and shoot_day_added (call and wrap) are at v2 and every other
+    (structured mitigations), shoot_day_added (call and wrap) and container_unlocked
+    (took_all) are at v2 and every other
     event at v1."""
-    assert {t for t, m in EVENT_TYPES.items() if m.version > 1} == {"scene_scheduled",
-                                                                     "shoot_day_added"}
+    assert {t for t, m in EVENT_TYPES.items() if m.version > 1} == {
+        "scene_scheduled", "shoot_day_added", "container_unlocked"}
     e = {"type": "firearm_inspected", "v": 2}
     env = ev.envelope(at="t", production="p", actor="a", command={}, outcome="allowed",
                       verdicts=[], events=[e])

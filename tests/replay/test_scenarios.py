@@ -63,3 +63,27 @@ def test_crow_fatal_handoff_never_reached() -> None:
     rules = {r for tries in s["failure_chain"].values() for t in tries for r in t["rules"]}
     assert {"dummy-verified", "no-live-ammo", "single-custody", "armorer-only-handoff",
             "handler-present", "misfire-quarantine"} <= rules
+
+
+def test_replays_hand_over_through_the_handoff_operation() -> None:
+    """A replay runs each inspect + issue of the clean shoot day as the service's ONE
+    handoff operation (as the tablet does), and every step still goes as the file says."""
+    from coldset.replay.engine import _run
+    from coldset.replay.runners import ServiceRunner
+
+    calls: list[str] = []
+
+    class Counting(ServiceRunner):
+        def handoff(self, h, at):  # type: ignore[no-untyped-def]
+            calls.append(h.firearm)
+            return super().handoff(h, at)
+
+    sc = load(SCENARIOS / "clean-shoot-day.yaml")
+    runner = Counting()
+    try:
+        done = _run(sc, runner)
+    finally:
+        runner.close()
+    assert len(calls) == sum(1 for s in sc.steps if s.type == "issue") >= 30
+    assert [r for r in done.results if r.failed] == []
+    assert len(done.results) == len(sc.steps)

@@ -21,7 +21,7 @@ from coldset.domain.sample import PRODUCTION, western
 from coldset.ledger.log import Ledger
 from coldset.service import CustodyService
 from coldset.service.pins import PinCache, PinHasher
-from coldset.service.web_support import CommandQueue
+from coldset.service.command_queue import CommandQueue
 from coldset.store.db import Store
 from tests.domain.conftest import DAY
 

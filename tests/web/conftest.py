@@ -20,7 +20,7 @@ from coldset.domain.sample import PEOPLE, PRODUCTION
 from coldset.install import Install, init_install, open_install
 from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
-from coldset.service.web_support import setup_demo
+from coldset.service.demo import setup_demo
 from coldset.web import create_app
 
 DAY = date(2025, 3, 3)

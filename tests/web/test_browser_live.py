@@ -24,7 +24,7 @@ from coldset.domain.sample import PRODUCTION
 from coldset.install import Install
 from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
-from coldset.service.web_support import setup_demo
+from coldset.service.demo import setup_demo
 from coldset.web import create_app
 from coldset.web.live import Server
 from tests.web.conftest import PASSWORDS, PINS, make_install

@@ -137,3 +137,32 @@ def test_service_handoff_without_a_server(web: Web) -> None:
         barrel_clear=True, to="alec", pin=PINS["alec"], scene="sc-12",
         confirmations=[{"person": "dave", "pin": PINS["dave"]}]))
     assert done.ok and done.last.command == "issue"
+
+
+def test_api_handoff_is_one_writer_operation(web: Web, token: Any) -> None:
+    """The handoff reaches the writer process as ONE operation: its batch counter moves
+    by one for the two entries (before, the page and the API sent two commands)."""
+    h = token("hana")
+    _unlock(web, h)
+    before = web.client.get("/api/v1/health").json()
+    r = web.client.post(H, json=_body(), headers=h)
+    assert r.status_code == 200, r.json()
+    after = web.client.get("/api/v1/health").json()
+    assert after["batches"] - before["batches"] == 1
+    assert after["commands"] - before["commands"] == 2
+
+
+def test_api_double_submit_at_once_gives_one_handoff(web: Web, token: Any) -> None:
+    """Two POSTs with the same Idempotency-Key sent at the same moment (a double tap):
+    one inspect and one issue in the log; both answers carry the same entries."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    h = {**token("hana"), "Idempotency-Key": "tap-2"}
+    _unlock(web, h)
+    before = web.size()
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: web.client.post(H, json=_body(), headers=h),
+                                range(2)))
+    assert [a.status_code for a in answers] == [200, 200]
+    assert _types(web, before) == ["inspect", "issue"]
+    assert len({a.json()["issue"]["index"] for a in answers}) == 1

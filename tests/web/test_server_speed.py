@@ -18,7 +18,8 @@ from coldset.install import Install
 from coldset.service import accounts as accounts_mod
 from coldset.service import pins as pinstore
 from coldset.service.accounts import AccountService
-from coldset.service.web_support import CommandQueue
+from coldset.service.command_queue import CommandQueue
+from coldset.store import pins as pinhash
 from coldset.store.custody_schema import custody_people
 from coldset.web import create_app
 from tests.web.conftest import PINS, START, Web, seed
@@ -135,7 +136,7 @@ def test_pins_are_checked_off_the_writer(web: Web, monkeypatch: pytest.MonkeyPat
     assert queue.needs_pin_check(cmd, None)
     queue.warm_pins(cmd)
     fake = _NoArgon2()
-    monkeypatch.setattr(pinstore, "_HASHER", fake)
+    monkeypatch.setattr(pinhash, "_HASHER", fake)   # the hasher lives in store.pins
     pins = web.app.state.coldset.custody.pin_cache
     assert pins.check(_stored_hash(web.install, "alec"), PRODUCTION, "alec",
                        PINS["alec"])                                      # cached
@@ -162,7 +163,7 @@ def test_a_locked_pin_is_never_checked_off_the_writer(
                                                   custody_people.c.id == "alec")
                      .values(pin_locked=True))
     fake = _NoArgon2()
-    monkeypatch.setattr(pinstore, "_HASHER", fake)
+    monkeypatch.setattr(pinhash, "_HASHER", fake)   # the hasher lives in store.pins
     other = _issue([{"person": "alec", "pin": "9999"}])
     queue.warm_pins(other)
     assert fake.calls == 0

@@ -24,8 +24,8 @@ from coldset.domain.sample import PRODUCTION
 from coldset.install import Install
 from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
+from coldset.service.demo import setup_demo
 from coldset.service.result import Result
-from coldset.service.web_support import setup_demo
 from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web import create_app
 from tests.web.conftest import PASSWORDS, PINS, csrf_of, make_install, text_of

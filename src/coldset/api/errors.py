@@ -82,3 +82,17 @@ def result_problem(result: Result, status: int, **members: Any) -> JSONResponse:
         at=result.at, index=result.index, events=list(result.events),
         verdicts=list(result.verdicts), field_errors=field_errors(result.field_errors),
         replayed=result.replayed, **members)
+
+
+#: HTTP status of a rejected command, by its kind (pages and the API agree).
+REJECTED_STATUS = {
+    "malformed": 422, "unknown-id": 422, "wrong-role": 403, "credential": 403,
+    "stale-state": 409, "duplicate": 409,
+}
+
+def status_of(result: Result) -> int:
+    if result.status == "allowed":
+        return 200
+    if result.status == "refused":
+        return 409
+    return REJECTED_STATUS.get(result.error_kind or "", 422)

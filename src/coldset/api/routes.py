@@ -20,7 +20,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
 from coldset.api.body import BodyError, read_object
-from coldset.api.errors import malformed, problem, result_problem
+from coldset.api.errors import malformed, problem, result_problem, status_of
 from coldset.api.schemas import (
     REF,
     SET_BY_SERVER,
@@ -33,14 +33,13 @@ from coldset.api.schemas import (
     problem_components,
     problem_responses,
 )
+from coldset.api.state import HTTPProblem, app_state
 from coldset.domain.commands import COMMAND_TYPES, CommandBase
 from coldset.service.accounts import Account
 from coldset.service.core import create_production_for
 from coldset.service.handoff import INSPECT_KEY, Handoff, run_handoff
 from coldset.service.result import Result
 from coldset.service.writer_process import WriterStopped
-from coldset.web.context import HTTPProblem, app_state
-from coldset.web.outcome import status_of
 
 PREFIX = "/api/v1"
 MAX_KEY = 128           # the longest Idempotency-Key (as the command's idempotency_key)

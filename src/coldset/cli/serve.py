@@ -113,7 +113,7 @@ def _demo_install(home: str | None) -> tuple[object, list[object]]:
     from coldset.install import init_install, open_install
     from coldset.service.accounts import AccountService
     from coldset.service.core import CustodyService
-    from coldset.service.web_support import setup_demo
+    from coldset.service.demo import setup_demo
 
     where = Path(home) if home else Path(tempfile.mkdtemp(prefix="coldset-demo-"))
     settings = Settings.load(where)
@@ -162,7 +162,7 @@ def serve(
     import uvicorn
 
     from coldset.install import open_install
-    from coldset.service.web_support import warm_up
+    from coldset.service.command_queue import warm_up
     from coldset.service.writer_process import WriterProcess, WriterStopped
     from coldset.web import create_app
 

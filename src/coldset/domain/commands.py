@@ -431,7 +431,8 @@ class VerifyDummyLot(CommandBase):
 class LockContainer(CommandBase):
     """Put the firearms and rounds you hold into a container and lock it.
 
-    Leave out firearms and rounds to put in everything you hold. Lock up after use
+    Leave out firearms and rounds to put in everything you hold (after opening it with
+    leave_inside: nothing more; what you took out stays with you). Lock up after use
     (single-custody, ammo-secured); a meal break or wrap with ammunition outside is refused.
     """
 
@@ -444,14 +445,50 @@ class LockContainer(CommandBase):
 
 
 class UnlockContainer(CommandBase):
-    """Open a locked container: everything in it passes into your custody.
+    """Open a locked container. Leave out leave_inside and everything in it passes into your
+    custody; with leave_inside the contents stay in the open container: take out what you
+    need (take_from_container), lock it again, and the rest stays locked away.
 
-    Who: a handler (armorer-only-handoff). Opening it is a break in custody for the firearms
-    inside: inspect again before issuing (recheck-after-break).
+    Who: a handler (armorer-only-handoff). Taking a firearm out is a break in custody: inspect
+    again before issuing (recheck-after-break).
     """
 
     type: Literal["unlock_container"]
     container: Id = Field(description="Id of the container, e.g. safe-main")
+    leave_inside: bool | None = Field(
+        None, description="true: open it and leave the contents inside; leave out to take "
+                          "everything in it into your custody")
+
+
+class TakeFromContainer(CommandBase):
+    """Take firearms or rounds out of an open container into your custody.
+
+    Who: a handler. Name what you take; what you leave stays in the container and is locked
+    away again when the container is locked.
+    """
+
+    type: Literal["take_from_container"]
+    container: Id = Field(description="Id of the open container, e.g. safe-main")
+    firearms: list[Id] = Field(default_factory=list, max_length=500,
+                               description="Ids of the firearms to take out, e.g. colt-1")
+    rounds: dict[Id, Positive] = Field(
+        default_factory=dict, description='Rounds to take out per lot, as JSON, e.g. '
+                                          '{"blank-45": 12}')
+
+
+class PutInContainer(CommandBase):
+    """Put firearms or rounds you hold into an open container (it stays open).
+
+    Who: whoever holds them. Lock the container to lock them away (lock_container).
+    """
+
+    type: Literal["put_in_container"]
+    container: Id = Field(description="Id of the open container, e.g. safe-main")
+    firearms: list[Id] = Field(default_factory=list, max_length=500,
+                               description="Ids of the firearms to put in, e.g. colt-1")
+    rounds: dict[Id, Positive] = Field(
+        default_factory=dict, description='Rounds to put in per lot, as JSON, e.g. '
+                                          '{"blank-45": 12}')
 
 
 # ------------------------------------------------------------------ people
@@ -978,7 +1015,7 @@ Command = Annotated[
     CreateProduction | AddUnit | AddSet | AddShootDay | AddPerson | GrantRole | RevokeRole
     | RecordCredential | SetPin | ResetPin | AddContainer
     | ReceiveFirearm | ReturnFirearm | ReceiveLot | ReturnLot | VerifyDummyLot
-    | LockContainer | UnlockContainer
+    | LockContainer | UnlockContainer | TakeFromContainer | PutInContainer
     | CheckIn | CheckOut | RecordTraining | RecordConsent | WithdrawConsent
     | ScheduleScene | SignOffPlan | HoldSafetyMeeting | WrapScene
     | Inspect | Issue | Collect | Transfer | Load | Unload | Discharge

@@ -131,6 +131,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "receive_firearm": (HANDLER,), "return_firearm": (HANDLER,), "receive_lot": (HANDLER,),
     "return_lot": (HANDLER,), "verify_dummy_lot": (HANDLER,), "check_in": (HANDLER,),
     "check_out": (HANDLER,), "record_training": (HANDLER,), "reconcile_counts": (HANDLER,),
+    "take_from_container": (HANDLER,),
     "schedule_scene": (*_SETUP, "first_ad", HANDLER),
     "hold_safety_meeting": ("first_ad", HANDLER, "safety_contact"),
     "wrap_scene": ("first_ad", HANDLER),

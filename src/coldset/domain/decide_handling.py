@@ -16,6 +16,7 @@ from coldset.domain.decide_common import (
     stale,
 )
 from coldset.domain.events import Event, event
+from coldset.domain.model import Custody
 from coldset.domain.state import State
 
 
@@ -31,11 +32,14 @@ def _lock(s: State, cmd: c.LockContainer, at: str, i: int) -> list[Event]:
     box = s.containers[cmd.container]
     if box.locked:
         raise stale(f"container {box.id} is already locked")
-    firearms = cmd.firearms if cmd.firearms is not None else [
+    # nothing named: what you hold goes in, unless the container was opened leaving its
+    # contents inside (then what you took out stays with you)
+    firearms = cmd.firearms if cmd.firearms is not None else [] if box.left_inside else [
         f for f in s.held_by(cmd.actor) if not s.firearms[f].disposed]
     for fid in firearms:
         require_holder(s, fid, cmd.actor, "lock it away")
-    rounds = dict(cmd.rounds) if cmd.rounds is not None else s.rounds_held(cmd.actor)
+    rounds = dict(cmd.rounds) if cmd.rounds is not None else (
+        {} if box.left_inside else s.rounds_held(cmd.actor))
     for lid, n in rounds.items():
         have = s.lots[lid].where.get(f"person:{cmd.actor}", 0)
         if have < n:
@@ -50,7 +54,51 @@ def _unlock(s: State, cmd: c.UnlockContainer, at: str, i: int) -> list[Event]:
     if not box.locked:
         raise stale(f"container {box.id} is already open (opened by {box.opened_by} at "
                     f"{box.opened_at})")
-    return [event("container_unlocked", container=box.id, by=cmd.actor)]
+    return [event("container_unlocked", container=box.id, by=cmd.actor,
+                  took_all=not cmd.leave_inside)]
+
+
+def _open_box(s: State, container: str, doing: str) -> None:
+    box = s.containers[container]
+    if box.locked:
+        raise stale(f"container {box.id} is locked: unlock it before you {doing}")
+
+
+def _some(cmd: c.TakeFromContainer | c.PutInContainer, doing: str) -> None:
+    if not cmd.firearms and not cmd.rounds:
+        raise Rejection("malformed", f"name the firearms or rounds to {doing}")
+    if len(set(cmd.firearms)) != len(cmd.firearms):
+        raise Rejection("malformed", "a firearm is named twice")
+
+
+@decides(c.TakeFromContainer)
+def _take(s: State, cmd: c.TakeFromContainer, at: str, i: int) -> list[Event]:
+    _some(cmd, "take out")
+    _open_box(s, cmd.container, "take anything out")
+    for fid in cmd.firearms:
+        f = s.firearms[fid]
+        if f.custody != Custody("container", cmd.container):
+            raise stale(f"firearm {fid} is not in container {cmd.container}")
+    for lid, n in cmd.rounds.items():
+        have = s.lots[lid].where.get(f"container:{cmd.container}", 0)
+        if have < n:
+            raise stale(f"container {cmd.container} holds {have} rounds of lot {lid}, not {n}")
+    return [event("taken_from_container", container=cmd.container, by=cmd.actor,
+                  firearms=list(cmd.firearms), rounds=dict(cmd.rounds))]
+
+
+@decides(c.PutInContainer)
+def _put(s: State, cmd: c.PutInContainer, at: str, i: int) -> list[Event]:
+    _some(cmd, "put in")
+    _open_box(s, cmd.container, "put anything in")
+    for fid in cmd.firearms:
+        require_holder(s, fid, cmd.actor, "put it in")
+    for lid, n in cmd.rounds.items():
+        have = s.lots[lid].where.get(f"person:{cmd.actor}", 0)
+        if have < n:
+            raise stale(f"{cmd.actor} holds {have} rounds of lot {lid}, not {n}")
+    return [event("put_in_container", container=cmd.container, by=cmd.actor,
+                  firearms=list(cmd.firearms), rounds=dict(cmd.rounds))]
 
 
 # ------------------------------------------------------------------ handling

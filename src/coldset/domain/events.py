@@ -250,9 +250,35 @@ class ContainerLocked(EventModel):
 
 
 class ContainerUnlocked(EventModel):
+    """A container opened. ``took_all``: everything in it passed into the opener's custody
+    (version 1 always did; from version 2 the opener may leave the contents inside and
+    take out only what they need, ``taken_from_container``)."""
+
+    version: ClassVar[int] = 2
     type: Literal["container_unlocked"]
     container: Str
     by: Str
+    took_all: Bool
+
+
+class TakenFromContainer(EventModel):
+    """Firearms and rounds taken out of an open container into the taker's custody."""
+
+    type: Literal["taken_from_container"]
+    container: Str
+    by: Str
+    firearms: list[Str] = []
+    rounds: Counts = {}
+
+
+class PutInContainer(EventModel):
+    """Firearms and rounds the person held, put into an open container."""
+
+    type: Literal["put_in_container"]
+    container: Str
+    by: Str
+    firearms: list[Str] = []
+    rounds: Counts = {}
 
 
 # ------------------------------------------------------------------ people
@@ -549,7 +575,7 @@ EVENT_MODELS: tuple[type[EventModel], ...] = (
     ProductionCreated, UnitAdded, SetAdded, ShootDayAdded, PersonAdded, RoleGranted,
     RoleRevoked, CredentialRecorded, PinSet, PinReset, PinRejected, ContainerAdded,
     FirearmReceived, FirearmReturned, LotReceived, LotReturned, DummyLotVerified,
-    ContainerLocked, ContainerUnlocked,
+    ContainerLocked, ContainerUnlocked, TakenFromContainer, PutInContainer,
     HandlerCheckedIn, HandlerCheckedOut, TrainingRecorded, ConsentRecorded, ConsentWithdrawn,
     SceneScheduled, PlanSigned, SafetyMeetingHeld, SceneWrapped,
     FirearmInspected, FirearmIssued, FirearmCollected, FirearmTransferred, FirearmLoaded,
@@ -642,9 +668,16 @@ def _shoot_day_v1(e: Event) -> Event:
     return {**e, "call": "00:00", "wrap": "00:00"}
 
 
+def _unlocked_v1(e: Event) -> Event:
+    """``container_unlocked`` v1 -> v2: opening always moved everything into the opener's
+    custody then (``took_all``)."""
+    return {**e, "took_all": True}
+
+
 #: The registry this code writes and reads with.
 EVENTS = EventRegistry(EVENT_TYPES, {("scene_scheduled", 1): _scene_v1_to_v2,
-                                     ("shoot_day_added", 1): _shoot_day_v1})
+                                     ("shoot_day_added", 1): _shoot_day_v1,
+                                     ("container_unlocked", 1): _unlocked_v1})
 
 #: (type, from_version) -> function: today's upcasters (see :class:`EventRegistry`).
 UPCASTERS = EVENTS.upcasters

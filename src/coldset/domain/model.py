@@ -475,6 +475,9 @@ class Container:
     opened_at: str | None = None
     firearms: frozenset[str] = frozenset()
     # rounds in the container are in ``Lot.where["container:<id>"]``
+    #: open, and its contents were left inside (``unlock_container`` with leave_inside):
+    #: locking it then puts in only what is named
+    left_inside: bool = False
 
 
 @dataclass(frozen=True)

@@ -331,21 +331,49 @@ def _container_locked(s: State, e: Event, at: str) -> None:
     for lid, n in sorted(e.get("rounds", {}).items()):
         _move_rounds(s, lid, f"person:{by}", -n)
         _move_rounds(s, lid, f"container:{cid}", n)
-    _container(s, cid, locked=True, opened_by=None, opened_at=None,
+    _container(s, cid, locked=True, opened_by=None, opened_at=None, left_inside=False,
                firearms=c.firearms | frozenset(e.get("firearms", ())))
 
 
 @_on("container_unlocked")
 def _container_unlocked(s: State, e: Event, at: str) -> None:
-    """Opening a container moves its contents into the opener's custody (single-custody)."""
+    """Opening a container; with ``took_all`` (every version-1 event) its contents pass
+    into the opener's custody (single-custody), else they stay in the open container."""
     cid, by = e["container"], e["by"]
     c = s.containers[cid]
+    if not e.get("took_all", True):
+        _container(s, cid, locked=False, opened_by=by, opened_at=at, left_inside=True)
+        return
     for fid in sorted(c.firearms):
         _to_person(s, fid, by, at)
     for lid, n in s.container_rounds(cid).items():
         _move_rounds(s, lid, f"container:{cid}", -n)
         _move_rounds(s, lid, f"person:{by}", n)
     _container(s, cid, locked=False, opened_by=by, opened_at=at, firearms=frozenset())
+
+
+@_on("taken_from_container")
+def _taken_from_container(s: State, e: Event, at: str) -> None:
+    cid, by = e["container"], e["by"]
+    for fid in e.get("firearms", ()):
+        _firearm(s, fid, custody=Custody("person", by), custody_changed_at=at,
+                 custody_changed_index=s.size)
+    for lid, n in sorted(e.get("rounds", {}).items()):
+        _move_rounds(s, lid, f"container:{cid}", -n)
+        _move_rounds(s, lid, f"person:{by}", n)
+    _container(s, cid, firearms=s.containers[cid].firearms - frozenset(e.get("firearms", ())))
+
+
+@_on("put_in_container")
+def _put_in_container(s: State, e: Event, at: str) -> None:
+    cid, by = e["container"], e["by"]
+    for fid in e.get("firearms", ()):
+        _firearm(s, fid, custody=Custody("container", cid), custody_changed_at=at,
+                 custody_changed_index=s.size, issued_for=None, issued_at=None)
+    for lid, n in sorted(e.get("rounds", {}).items()):
+        _move_rounds(s, lid, f"person:{by}", -n)
+        _move_rounds(s, lid, f"container:{cid}", n)
+    _container(s, cid, firearms=s.containers[cid].firearms | frozenset(e.get("firearms", ())))
 
 
 # ---------------------------------------------------------------- people

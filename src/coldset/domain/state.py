@@ -180,14 +180,16 @@ class State:
         return out
 
     def firearms_out(self, unit: str | None = None) -> list[str]:
-        """Firearms not in a container (held by someone); on ``unit`` when given.
+        """Firearms not locked away (held by someone, or in an open container: an open
+        container is not custody of its contents); on ``unit`` when given.
 
-        A firearm is on a unit when issued for a scene of that unit, or held by a
-        handler checked in on it.
+        A firearm is on a unit when issued for a scene of that unit, held by a handler
+        checked in on it, or in a container of that unit.
         """
         out = []
         for fid, f in self.firearms.items():
-            if f.custody.kind != "person" or f.disposed:
+            if f.disposed or (f.custody.kind == "container"
+                              and self.containers[f.custody.ref].locked):
                 continue
             if unit is None or self.firearm_unit(fid) == unit:
                 out.append(fid)

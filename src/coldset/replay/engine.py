@@ -1,14 +1,25 @@
-"""Run a scenario: setup, then every step at its time; compare each outcome with the file."""
+"""Run a scenario: setup, then every step at its time; compare each outcome with the file.
+
+A handoff is ONE operation on the tablet, and a replay runs it as one: an ``inspect``
+whose person's next step is their ``issue`` of the same firearm (with nothing in
+between naming that firearm or the inspection) is held, and run with that issue
+through the service's handoff operation (:mod:`coldset.service.handoff`; on the API,
+``POST .../handoffs``) at the issue's time. Each step is still compared with the file
+on its own. When the inspection is not allowed the handoff stops there (the issue is
+not tried), and the issue step then runs on its own, as the armorer trying the issue
+form; the outcomes the file expects stay the same.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from coldset.replay.interactions import HANDOFFS, Interactions, derive
 from coldset.replay.runners import ApiRunner, Outcome, Runner, ServiceRunner
 from coldset.replay.scenario import Scenario, ScenarioError, Step, fill, spaced
+from coldset.service.handoff import Handoff
 
 #: event -> (placeholder kind, id field)
 _CREATED = {"stop_work_called": ("stop_work", "stop_work"),
@@ -124,18 +135,97 @@ def _run(scenario: Scenario, runner: Runner) -> Replay:
     start = setup_times[-1] if setup_times else None
     times = spaced(([start] if start else []) + [s.at for s in scenario.steps])
     times = times[1:] if start else times
-    results: list[StepResult] = []
+    results: list[StepResult | None] = [None] * len(scenario.steps)
     previous: dict[str, dict[str, Any]] = {}   # each person's last command (their tablet)
-    for st, at in zip(scenario.steps, times, strict=True):
+    held: dict[int, tuple[int, dict[str, Any]]] = {}   # issue step -> its inspect step
+    for i, (st, at) in enumerate(zip(scenario.steps, times, strict=True)):
         cmd = fill(st.command, ids, f"{where}: {st.label}")
-        out = runner.execute(cmd, at)
-        if out.error_kind in _AUTHORING and st.expect != "rejected":
-            raise ScenarioError(f"{where}: {st.label} ({st.type} by {st.by}): {out.error}")
-        _remember(ids, out)
-        inter = st.interactions or derive(cmd, previous.get(st.by))
-        results.append(StepResult(st, at, cmd, out, inter, compare(st, out)))
-        previous[st.by] = cmd
-    return Replay(scenario, runner.via, len(scenario.setup), results)
+        if i in held:                       # the issue of a handoff: both steps at once
+            j, inspect = held.pop(i)
+            h = handoff_of(inspect, cmd)
+            if h is None:       # a placeholder filled in made it no handoff after all
+                _record(results, j, scenario.steps[j], at, inspect,
+                        runner.execute(inspect, at), ids, previous, where)
+            else:
+                first, second = runner.handoff(h, at)
+                _record(results, j, scenario.steps[j], at, inspect, first, ids, previous,
+                        where)
+                if second is not None:
+                    _record(results, i, st, at, cmd, second, ids, previous, where)
+                    continue
+            # the inspection was not allowed: the handoff stopped there, and the armorer
+            # tries the issue on its own (the issue form), as the file has it
+        elif (k := _handoff_partner(scenario.steps, i)) is not None:
+            held[k] = (i, cmd)              # run with its issue, when that step comes
+            continue
+        _record(results, i, st, at, cmd, runner.execute(cmd, at), ids, previous, where)
+    return Replay(scenario, runner.via, len(scenario.setup),
+                  [r for r in results if r is not None])
+
+
+#: the fields a handoff carries of each command (anything else: two separate commands)
+_INSPECT_FIELDS = frozenset({"type", "production", "actor", "firearm", "chambers",
+                             "barrel_clear"})
+_ISSUE_FIELDS = frozenset({"type", "production", "actor", "firearm", "to", "scene",
+                           "confirmations"})
+
+
+def handoff_of(inspect: dict[str, Any], issue: dict[str, Any]) -> Handoff | None:
+    """The :class:`~coldset.service.handoff.Handoff` that an inspect and the same person's
+    issue of the same firearm are on the tablet, or None when they are not one (other
+    fields, another firearm, no PIN of the performer among the confirmations)."""
+    if (inspect.get("type") != "inspect" or issue.get("type") != "issue"
+            or set(inspect) - _INSPECT_FIELDS or set(issue) - _ISSUE_FIELDS
+            or inspect.get("actor") != issue.get("actor")
+            or inspect.get("firearm") != issue.get("firearm")
+            or inspect.get("production") != issue.get("production")):
+        return None
+    confirmations = list(issue.get("confirmations") or [])
+    mine = [x for x in confirmations if isinstance(x, dict) and x.get("person") == issue.get("to")]
+    if not mine or not isinstance(inspect.get("chambers"), list):
+        return None
+    return Handoff(production=inspect["production"], actor=inspect["actor"],
+                   firearm=inspect["firearm"], chambers=inspect["chambers"],
+                   barrel_clear=inspect.get("barrel_clear"), to=issue["to"],
+                   pin=mine[0].get("pin"), scene=issue.get("scene"),
+                   confirmations=[x for x in confirmations if x is not mine[0]])
+
+
+#: An inspect and an issue further apart than this are two things the armorer did, not one
+#: handoff on the tablet (run as one, the old inspection would be taken as fresh).
+HANDOFF_GAP = timedelta(minutes=2)
+
+
+def _handoff_partner(steps: list[Step], i: int) -> int | None:
+    """The step that makes step ``i`` (an inspect) a handoff: the same person's next step,
+    when it is their issue of that firearm within :data:`HANDOFF_GAP` and nothing in
+    between touches the firearm or the inspection; else None."""
+    st = steps[i]
+    if st.type != "inspect":
+        return None
+    firearm = st.command.get("firearm")
+    for k in range(i + 1, len(steps)):
+        other = steps[k]
+        if other.by == st.by:
+            ok = (other.type == "issue" and other.command.get("firearm") == firearm
+                  and other.at - st.at <= HANDOFF_GAP
+                  and handoff_of(st.command, other.command) is not None)
+            return k if ok else None
+        text = repr(other.command)
+        if repr(firearm) in text or "$inspection" in text:
+            return None
+    return None
+
+
+def _record(results: list[StepResult | None], i: int, st: Step, at: datetime,
+            cmd: dict[str, Any], out: Outcome, ids: dict[str, list[str]],
+            previous: dict[str, dict[str, Any]], where: str) -> None:
+    if out.error_kind in _AUTHORING and st.expect != "rejected":
+        raise ScenarioError(f"{where}: {st.label} ({st.type} by {st.by}): {out.error}")
+    _remember(ids, out)
+    inter = st.interactions or derive(cmd, previous.get(st.by))
+    results[i] = StepResult(st, at, cmd, out, inter, compare(st, out))
+    previous[st.by] = cmd
 
 
 def _remember(ids: dict[str, list[str]], out: Outcome) -> None:

@@ -84,7 +84,8 @@ def derive(command: dict[str, Any], previous: dict[str, Any] | None) -> Interact
         checklist = len(command.get("chambers") or ()) + 1 + (
             1 if command.get("function_check") else 0)
         return Interactions(scans=gun_scan, taps=1, pins=pins, typed=typed, checklist=checklist)
-    if t in ("lock_container", "unlock_container", "check_in", "check_out",
+    if t in ("lock_container", "unlock_container", "take_from_container", "put_in_container",
+             "check_in", "check_out",
              "reconcile_counts", "return_lot"):
         extra = 1 if t in ("reconcile_counts", "return_lot") else 0   # the count, typed
         return Interactions(scans=1, taps=1, pins=pins, typed=typed + extra)

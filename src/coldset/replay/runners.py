@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from coldset.clock import FixedClock
 from coldset.config import Settings
 from coldset.install import Install, init_install, open_install
+from coldset.service.handoff import Handoff, run_handoff_sync
 
 VIA = ("service", "api")
 BLOCKING = ("block", "block_overridable")
@@ -70,6 +71,10 @@ class Runner(Protocol):
 
     def execute(self, command: dict[str, Any], at: datetime) -> Outcome: ...
 
+    def handoff(self, h: Handoff, at: datetime) -> tuple[Outcome, Outcome | None]:
+        """The handoff operation (inspect, then issue) at ``at``: the inspection's outcome
+        and the issue's (None: not tried, the inspection was not allowed)."""
+
     def close(self) -> None: ...
 
 
@@ -97,6 +102,12 @@ class ServiceRunner:
         self.clock.set(at)
         return Outcome.from_dict(self.service.execute(command).to_dict())
 
+    def handoff(self, h: Handoff, at: datetime) -> tuple[Outcome, Outcome | None]:
+        self.clock.set(at)
+        done = run_handoff_sync(self.service, h)
+        return (Outcome.from_dict(done.inspection.to_dict()),
+                Outcome.from_dict(done.issue.to_dict()) if done.issue is not None else None)
+
     def close(self) -> None:
         self.install.close()
         shutil.rmtree(self.home, ignore_errors=True)
@@ -122,6 +133,14 @@ def api_unavailable() -> str | None:
 
 #: HTTP status the API must answer for each outcome (refusals: 409 with the verdicts).
 EXPECTED_HTTP = {"allowed": (200,), "refused": (409,), "rejected": (403, 409, 422)}
+
+
+def _checked(out: Outcome, http_status: int) -> Outcome:
+    """``out``, with a problem noted when the HTTP status does not fit its outcome."""
+    if out.status not in EXPECTED_HTTP or http_status not in EXPECTED_HTTP[out.status]:
+        out.problem = (f"the API answered HTTP {http_status} for a command that was "
+                       f"{out.status} ({out.error_kind or 'no error kind'}: {out.error})")
+    return out
 
 
 class ApiRunner:
@@ -172,11 +191,31 @@ class ApiRunner:
         except ValueError:
             return Outcome("rejected", error_kind="http", http_status=r.status_code,
                            error=r.text[:200], problem=f"HTTP {r.status_code}, not JSON")
-        out = Outcome.from_dict(data, r.status_code)
-        if out.status not in EXPECTED_HTTP or r.status_code not in EXPECTED_HTTP[out.status]:
-            out.problem = (f"the API answered HTTP {r.status_code} for a command that was "
-                           f"{out.status} ({out.error_kind or 'no error kind'}: {out.error})")
-        return out
+        return _checked(Outcome.from_dict(data, r.status_code), r.status_code)
+
+    def handoff(self, h: Handoff, at: datetime) -> tuple[Outcome, Outcome | None]:
+        """``POST .../handoffs`` with the armorer's token (what the tablet's page sends)."""
+        self.clock.set(at)
+        body: dict[str, Any] = {"firearm": h.firearm, "chambers": h.chambers,
+                                "barrel_clear": h.barrel_clear, "to": h.to, "pin": h.pin,
+                                "confirmations": h.confirmations}
+        if h.scene:
+            body["scene"] = h.scene
+        r = self.client.post(f"/api/v1/productions/{h.production}/handoffs", json=body,
+                             headers={"Authorization": f"Bearer {self.tokens[h.actor]}"})
+        try:
+            data = r.json()
+        except ValueError:
+            bad = Outcome("rejected", error_kind="http", http_status=r.status_code,
+                          error=r.text[:200], problem=f"HTTP {r.status_code}, not JSON")
+            return bad, None
+        if r.status_code == 200:
+            return (_checked(Outcome.from_dict(data["inspection"], 200), 200),
+                    _checked(Outcome.from_dict(data["issue"], 200), 200))
+        if data.get("step") == "issue":     # the inspection was recorded, the issue not
+            return (Outcome.from_dict(data["inspection"], 200),
+                    _checked(Outcome.from_dict(data, r.status_code), r.status_code))
+        return _checked(Outcome.from_dict(data, r.status_code), r.status_code), None
 
     def _anonymous_concern(self, command: dict[str, Any]) -> Outcome:
         """An anonymous concern has no account and no token: it goes through the public

@@ -57,6 +57,16 @@ _INSERT_TIMELINE = Direct(insert(custody_timeline))
 _INSERT_IDEM = Direct(insert(custody_idempotency))
 
 
+@dataclass(frozen=True, eq=False)
+class Step:
+    """One command of an operation: the command, the actor's PIN (checked like a
+    confirmation; None: none), and when it happened (None: the service's clock, now)."""
+
+    command: CommandInput
+    actor_pin: str | None = None
+    at: datetime | None = None
+
+
 @dataclass
 class _Pending:
     """What one batch has done to one production so far (written at the end)."""
@@ -161,28 +171,65 @@ class CustodyService:
         ``times``: when each command happened, where the caller's clock says so (the
         server's injected clock, stamped when the command arrived); None: this service's
         clock, now."""
-        results: list[Result | None] = [None] * len(commands)
-        parsed: list[tuple[int, c.CommandBase]] = []
-        for i, raw in enumerate(commands):
-            try:
-                parsed.append((i, c.parse_command(raw)))
-            except c.CommandError as e:
-                results[i] = _malformed(raw, e)
+        groups = [[Step(cmd, actor_pins[i] if actor_pins else None,
+                        times[i] if times else None)] for i, cmd in enumerate(commands)]
+        return [found[0] for found in self.execute_groups(groups)]
+
+    def execute_steps(self, commands: Sequence[CommandInput], *,
+                      actor_pins: Sequence[str | None] | None = None,
+                      times: Sequence[datetime | None] | None = None) -> list[Result]:
+        """Run ``commands`` as ONE operation: in order, in one transaction, stopping at the
+        first that is not allowed (see :meth:`execute_groups`)."""
+        return self.execute_groups([[
+            Step(cmd, actor_pins[i] if actor_pins else None, times[i] if times else None)
+            for i, cmd in enumerate(commands)]])[0]
+
+    def execute_groups(self, groups: Sequence[Sequence[Step]]) -> list[list[Result]]:
+        """Run groups of steps in order in ONE transaction; each group's results.
+
+        A group is one operation of several commands (the handoff: inspect, then issue).
+        Its steps run in order and each is recorded as its own log entry, as it would be
+        alone; the first step that is not allowed (refused, rejected, malformed) ends the
+        group: the steps after it are not tried, and its results stop there. What was
+        recorded before stays recorded (a refused issue keeps the allowed inspection: the
+        inspection happened). Nothing of any group is written unless the whole
+        transaction commits. A group of one is a plain command (:meth:`execute_batch`).
+        """
+        # each step parsed, or the malformed Result it gets (the steps after it: never tried)
+        parsed: list[list[tuple[c.CommandBase | Result, Step]]] = []
+        for group in groups:
+            row: list[tuple[c.CommandBase | Result, Step]] = []
+            for st in group:
+                try:
+                    row.append((c.parse_command(st.command), st))
+                except c.CommandError as e:
+                    row.append((_malformed(st.command, e), st))
+                    break
+            parsed.append(row)
         # argon2 is slow: hash new PINs before taking the write lock
-        new_pins = {i: self.pins.hash(cmd.production, _pin_owner(cmd), cmd.pin)
-                    for i, cmd in parsed if isinstance(cmd, _PIN_COMMANDS) and cmd.pin}
+        new_pins = {id(st): self.pins.hash(cmd.production, _pin_owner(cmd), cmd.pin)
+                    for row in parsed for cmd, st in row
+                    if isinstance(cmd, _PIN_COMMANDS) and cmd.pin}
         keys: dict[str, list[str]] = {}
-        for _i, cmd in parsed:
-            if cmd.idempotency_key:
-                keys.setdefault(cmd.production, []).append(cmd.idempotency_key)
+        for row in parsed:
+            for cmd, _st in row:
+                if isinstance(cmd, c.CommandBase) and cmd.idempotency_key:
+                    keys.setdefault(cmd.production, []).append(cmd.idempotency_key)
+        out: list[list[Result]] = []
         pending: dict[str, _Pending] = {}
         with self._lock:
             try:
                 with self.store.write() as conn:
-                    for i, cmd in parsed:
-                        pin = actor_pins[i] if actor_pins else None
-                        results[i] = self._one(conn, cmd, pending, new_pins.get(i), pin, keys,
-                                               times[i] if times else None)
+                    for row in parsed:
+                        done: list[Result] = []
+                        for cmd, st in row:
+                            r = cmd if isinstance(cmd, Result) else self._one(
+                                conn, cmd, pending, new_pins.get(id(st)), st.actor_pin,
+                                keys, st.at)
+                            done.append(r)
+                            if not r.ok:
+                                break
+                        out.append(done)
                     for prod, p in pending.items():
                         self._flush(conn, prod, p)
             except BaseException:
@@ -198,7 +245,7 @@ class CustodyService:
                     self.pin_cache.keep_hashes(prod, p.state.size, p.pins)
                 else:
                     self.pin_cache.drop_hashes(prod)
-        return [r for r in results if r is not None]
+        return out
 
     def _one(self, conn: Connection, cmd: c.CommandBase, pending: dict[str, _Pending],
              pin_hash: str | None, actor_pin: str | None,

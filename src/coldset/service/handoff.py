@@ -1,8 +1,10 @@
 """The handoff, as ONE service operation: inspect the firearm, then issue it to the performer.
 
-The tablet's handoff page, ``POST /api/v1/productions/{production}/handoffs`` and a
-scenario's ``handoff`` step all call :func:`run_handoff` with a :class:`Handoff`;
-none of them builds the two commands itself.
+The tablet's handoff page, ``POST /api/v1/productions/{production}/handoffs`` and the
+replays (an armorer's ``inspect`` followed by their ``issue`` of the same firearm; see
+:mod:`coldset.replay.engine`) all call :func:`run_handoff` (or, without a server,
+:func:`run_handoff_sync`) with a :class:`Handoff`; none of them builds the two
+commands itself.
 
 What it writes: the same two log entries as two separate commands would (an
 ``inspect``, then an ``issue``), so the log and its readers do not change. The
@@ -12,17 +14,21 @@ refused or malformed inspection answers at once, and no issue is tried), and
 the issue carries the performer's PIN (plus any further confirmations, e.g. the
 first AD) as its confirmations.
 
-One runner call each (the same ``run(command, actor_pin)`` the rest of the web
-app uses). TODO(runner): the runners (``CommandQueue``, ``WriterProcess``) take one
-command per call; once they offer "run these in one batch, stop at the first that
-is not allowed", this operation sends both in one call and they commit in one
-transaction. Until then the inspection commits on its own first; that changes no
-outcome (the issue's rules read the inspection from the state either way).
+ONE runner call: ``run_steps([inspect, issue])``, which the writer runs as one
+operation in one transaction, in order, stopping at the first step that is not
+allowed (:meth:`~coldset.service.core.CustodyService.execute_groups`). Each step
+is still its own log entry, as before. A refused or rejected issue after an
+allowed inspection keeps the inspection's entry: the inspection happened at the
+cart, whatever the issue came to. A double submit with the same idempotency key
+answers the first handoff's two results and writes nothing (both keys are in the
+same transaction as their entries).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from coldset.service.result import Result
@@ -32,7 +38,7 @@ INSPECT_KEY, ISSUE_KEY = "-inspect", "-issue"
 
 
 class Runner(Protocol):
-    async def run(self, command: Any, actor_pin: str | None = None) -> Result: ...
+    async def run_steps(self, commands: Sequence[Any]) -> list[Result]: ...
 
 
 @dataclass(frozen=True)
@@ -87,20 +93,21 @@ def handoff_commands(h: Handoff) -> tuple[dict[str, Any], dict[str, Any]]:
     return inspect, issue
 
 
+def _result(found: list[Result]) -> HandoffResult:
+    return HandoffResult(found[0], found[1] if len(found) > 1 else None)
+
+
 async def run_handoff(runner: Runner, h: Handoff) -> HandoffResult:
-    """Inspect, then (when the inspection was allowed) issue: see the module doc."""
-    inspect, issue = handoff_commands(h)
-    first = await runner.run(inspect)
-    if not first.ok:
-        return HandoffResult(first, None)
-    return HandoffResult(first, await runner.run(issue))
+    """Inspect, then (when the inspection was allowed) issue, as one operation: see the
+    module doc."""
+    return _result(await runner.run_steps(list(handoff_commands(h))))
 
 
-def run_handoff_sync(custody: Any, h: Handoff) -> HandoffResult:
+def run_handoff_sync(custody: Any, h: Handoff,
+                     times: tuple[datetime | None, datetime | None] | None = None
+                     ) -> HandoffResult:
     """:func:`run_handoff` on a :class:`~coldset.service.core.CustodyService` directly
-    (the CLI and the replays without a server)."""
-    inspect, issue = handoff_commands(h)
-    first = custody.execute(inspect)
-    if not first.ok:
-        return HandoffResult(first, None)
-    return HandoffResult(first, custody.execute(issue))
+    (the CLI and the replays without a server); ``times``: when the inspection and the
+    issue happened (None: the service's clock)."""
+    return _result(custody.execute_steps(list(handoff_commands(h)),
+                                         times=list(times) if times else None))

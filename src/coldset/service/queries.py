@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from coldset.clock import parse_rfc3339
+from coldset.domain.state import State
 from coldset.service.findings import finding
 from coldset.store import custody_schema as t
 
@@ -148,3 +149,17 @@ def concern_for_token(conn: Connection, production: str, token: str) -> dict[str
         t.custody_records.c.production == production, t.custody_records.c.kind == "concern",
         t.custody_records.c.id == row.concern)).first()
     return json.loads(rec.detail) if rec else None
+
+
+def member_roles(state: State, person: str | None) -> set[str]:
+    """Role values of ``person`` in ``state`` (a production's) plus "handler" for any
+    handler role; empty for no one."""
+    if person is None:
+        return set()
+    p = state.people.get(person)
+    if p is None:
+        return set()
+    roles = {r.value for r in p.roles}
+    if state.is_handler(person):
+        roles.add("handler")
+    return roles

@@ -19,7 +19,7 @@ def firearms_touched(before: State, entry: dict[str, Any]) -> list[str]:
     for pf in cmd.get("firearms") or ():
         if isinstance(pf, dict) and "firearm" in pf:
             out.add(pf["firearm"])
-    if cmd.get("type") == "unlock_container":
+    if cmd.get("type") == "unlock_container" and not cmd.get("leave_inside"):
         box = before.containers.get(cmd.get("container", ""))
         if box is not None:
             out.update(box.firearms)

@@ -54,14 +54,15 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from coldset.clock import Clock
-from coldset.service.core import CommandInput, validate
+from coldset.domain.commands import CommandBase
+from coldset.service.core import CommandInput, Step, validate
 from coldset.service.result import Result
 
 log = logging.getLogger("coldset.web")
@@ -72,7 +73,7 @@ _HEADER = struct.Struct("!Q")       # every frame: its length, then its pickled 
 #: What the fork server imports once, so that each writer it starts is ready in ~0.1 s
 #: instead of importing everything again (~0.5 s with ``spawn``).
 _PRELOAD = ["coldset.service.writer_process", "coldset.service.core",
-            "coldset.service.web_support", "coldset.install", "coldset.domain.rules",
+            "coldset.service.command_queue", "coldset.install", "coldset.domain.rules",
             "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql", "argon2"]
 
 
@@ -323,6 +324,34 @@ class WriterProcess:
         checked = validate(command)
         if isinstance(checked, Result):
             return checked          # malformed: answered here, the writer never sees it
+        result: Result = await self._send(checked, actor_pin)
+        return result
+
+    async def run_steps(self, commands: Sequence[CommandInput]) -> list[Result]:
+        """Run ``commands`` as ONE operation in the writer: in order, in one transaction,
+        stopping at the first that is not allowed; the results of the steps tried (see
+        :meth:`~coldset.service.core.CustodyService.execute_groups`).
+
+        Each step is validated here first; a malformed step is answered here, and only the
+        steps before it are sent (its answer follows theirs when they were all allowed)."""
+        checked: list[CommandBase] = []
+        bad: Result | None = None
+        for command in commands:
+            found = validate(command)
+            if isinstance(found, Result):
+                bad = found
+                break
+            checked.append(found)
+        if not checked:
+            return [bad] if bad is not None else []
+        results: list[Result] = await self._send(checked, None)
+        if bad is not None and len(results) == len(checked) and results[-1].ok:
+            results.append(bad)
+        return results
+
+    async def _send(self, payload: Any, actor_pin: str | None) -> Any:
+        """Queue ``payload`` (a parsed command, or a list of them: one operation's steps)
+        in the outbox and wait for its answer."""
         if self._stopped is not None:
             raise WriterStopped(self._stopped)
         loop = asyncio.get_running_loop()
@@ -330,14 +359,14 @@ class WriterProcess:
             if self._loop is None:
                 raise WriterStopped("the writer process is starting")
             return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
-                self.run(checked, actor_pin), self._loop))
-        fut: asyncio.Future[Result] = loop.create_future()
+                self._send(payload, actor_pin), self._loop))
+        fut: asyncio.Future[Any] = loop.create_future()
         req = next(self._ids)
         self._waiters[req] = fut
         if not self._outbox:
             loop.call_soon(self._send_outbox)
         at = self.clock.now() if self.clock is not None else None
-        self._outbox.append((req, checked, actor_pin, at))
+        self._outbox.append((req, payload, actor_pin, at))
         try:
             return await fut
         finally:
@@ -549,8 +578,8 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
     from coldset.clock import SystemClock
     from coldset.config import Settings
     from coldset.install import open_install
+    from coldset.service.command_queue import CommandQueue, warm_up
     from coldset.service.core import CustodyService
-    from coldset.service.web_support import CommandQueue, warm_up
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     sock.setblocking(True)
@@ -585,8 +614,8 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
     queue = CommandQueue(custody, after_batch=flush)
     pins = ThreadPoolExecutor(max_workers=4, thread_name_prefix="coldset-pins")
 
-    def reply(req: int) -> Callable[[Future[Result]], None]:
-        def done(fut: Future[Result]) -> None:   # runs on the writer thread
+    def reply(req: int) -> Callable[[Future[Any]], None]:
+        def done(fut: Future[Any]) -> None:   # runs on the writer thread
             exc = fut.exception()
             answers.append(("ok", req, fut.result()) if exc is None
                            else ("exc", req, _portable(exc)))
@@ -594,13 +623,25 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
 
     def warm_then_submit(req: int, command: Any, pin: str | None, at: datetime | None) -> None:
         try:
-            queue.warm_pins(command, pin)
+            for one in (command if isinstance(command, list) else [command]):
+                queue.warm_pins(one, pin)
         except Exception:   # the writer checks the PINs again and decides
             log.exception("checking PINs ahead of the writer failed")
         try:
-            queue.submit(command, pin, done=reply(req), at=at)
+            submit(req, command, pin, at)
         except Exception as e:  # the queue has stopped: say so to that request
             send([("exc", req, WriterStopped(str(e)))])
+
+    def submit(req: int, command: Any, pin: str | None, at: datetime | None) -> None:
+        """A command, or (a list) one operation's steps, all at the time it arrived."""
+        if isinstance(command, list):
+            queue.submit_steps([Step(one, pin, at) for one in command], done=reply(req))
+        else:
+            queue.submit(command, pin, done=reply(req), at=at)
+
+    def needs_pins(command: Any, pin: str | None) -> bool:
+        return any(queue.needs_pin_check(one, pin)
+                   for one in (command if isinstance(command, list) else [command]))
 
     def alerts(req: int, now: datetime | None) -> None:
         try:
@@ -618,8 +659,10 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
         elif kind == "cmds":
             ready = []
             for req, command, pin, at in msg[1]:
-                if queue.needs_pin_check(command, pin):   # argon2 first, off the writer
+                if needs_pins(command, pin):   # argon2 first, off the writer
                     pins.submit(warm_then_submit, req, command, pin, at)
+                elif isinstance(command, list):
+                    submit(req, command, pin, at)
                 else:
                     ready.append((command, pin, reply(req), at))
             queue.submit_all(ready)

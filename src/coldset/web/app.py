@@ -28,8 +28,8 @@ from coldset.clock import Clock, SystemClock
 from coldset.config import ConfigError, check_key_file
 from coldset.install import Install
 from coldset.service.accounts import AccountService
+from coldset.service.command_queue import warm_up
 from coldset.service.core import CustodyService
-from coldset.service.web_support import warm_up
 from coldset.service.writer_process import WriterProcess, WriterStopped
 from coldset.web import timefmt
 from coldset.web.context import AppState, HTTPProblem, LoginNeeded, render, safe_next

@@ -1,7 +1,11 @@
-"""What every page handler gets: the services, who is logged in, CSRF, rendering.
+"""Rendering a page and answering a form: templates, the flash note, a rejected form kept
+for one minute, redirects.
 
-Built per request from ``request.app.state`` (set by the app factory); nothing
-here is global.
+The other mechanisms a page handler uses live in their own modules and are named here
+too, so a handler imports from one place: the app's services and the problem
+(:mod:`coldset.api.state`), who is logged in (:mod:`coldset.web.session`) and CSRF
+(:mod:`coldset.web.csrf`). Nothing here is global: everything is built per request from
+``request.app.state``.
 """
 
 from __future__ import annotations
@@ -9,145 +13,37 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from coldset.clock import Clock
+from coldset.api.state import AppState, HTTPProblem, app_state
 from coldset.domain.commands import COMMAND_TYPES
-from coldset.service.accounts import AccountService, Session, csrf_equal
-from coldset.service.core import CustodyService
-from coldset.service.web_support import CommandRunner, member_roles
-from coldset.web.csrf import anonymous_token_valid, new_anonymous_token
-from coldset.web.ratelimit import ConcernLimiter
+from coldset.web.csrf import ANON_CSRF_COOKIE, check_csrf, csrf_token
+from coldset.web.session import (
+    SESSION_COOKIE,
+    LoginNeeded,
+    Member,
+    member,
+    require_login,
+    secure,
+    session_of,
+)
 
-SESSION_COOKIE = "coldset_session"
-ANON_CSRF_COOKIE = "coldset_csrf"
+#: what page handlers import from here (each defined where its mechanism lives)
+__all__ = ["ANON_CSRF_COOKIE", "AGAIN_COOKIE", "FLASH_COOKIE", "SESSION_COOKIE", "AppState",
+           "HTTPProblem", "LoginNeeded", "Member", "app_state", "check_csrf", "csrf_token",
+           "finish", "member", "redirect", "remember_form", "render", "require_login",
+           "safe_next", "secure", "session_of"]
+
 FLASH_COOKIE = "coldset_flash"
 AGAIN_COOKIE = "coldset_again"
 _FIELD_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 #: form fields never sent back to a page (secrets, and what each render makes afresh)
 _NOT_AGAIN = ("csrf", "idempotency_key", "next", "pin", "confirm_pin", "override_pin",
               "password", "new_password")
-
-
-class HTTPProblem(Exception):
-    """A page-level problem shown on the error page (never a stack trace)."""
-
-    def __init__(self, status: int, title: str, message: str = "") -> None:
-        super().__init__(message or title)
-        self.status, self.title, self.message = status, title, message
-
-
-@dataclass
-class AppState:
-    custody: CustodyService
-    accounts: AccountService
-    queue: CommandRunner
-    templates: Jinja2Templates
-    clock: Clock
-    demo: bool
-    secure_cookies: bool | None       # None: Secure when the request came over HTTPS
-    install_name: str
-    csrf_secret: bytes                # signs the logged-out CSRF token (coldset.web.csrf)
-    concern_limiter: ConcernLimiter   # the anonymous concern form's rate limit
-    demo_logins: list[Any] = field(default_factory=list)
-    board_events: Any = None          # coldset.web.live.BoardEvents: the live board streams
-
-
-def app_state(request: Request) -> AppState:
-    st: AppState = request.app.state.coldset
-    return st
-
-
-def session_of(request: Request) -> Session | None:
-    if hasattr(request.state, "session"):
-        cached: Session | None = request.state.session
-        return cached
-    s = app_state(request).accounts.session(request.cookies.get(SESSION_COOKIE))
-    request.state.session = s
-    return s
-
-
-def require_login(request: Request) -> Session:
-    s = session_of(request)
-    if s is None:
-        raise LoginNeeded(request.url.path)
-    return s
-
-
-class LoginNeeded(Exception):
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
-
-
-def csrf_token(request: Request) -> str:
-    """The token a form must send back: the session's, or (logged out) the cookie's when
-    this install signed it (otherwise a new signed one, set by :func:`finish`)."""
-    s = session_of(request)
-    if s is not None:
-        return s.csrf
-    tok: str | None = getattr(request.state, "new_csrf", None)
-    if tok:
-        return tok
-    secret = app_state(request).csrf_secret
-    cookie = request.cookies.get(ANON_CSRF_COOKIE)
-    if cookie and anonymous_token_valid(secret, cookie):
-        return cookie
-    tok = new_anonymous_token(secret)
-    request.state.new_csrf = tok
-    return tok
-
-
-def check_csrf(request: Request, form: Any) -> None:
-    """Refuse (403) a form without the right token. Run for every unsafe page request by
-    :func:`coldset.web.csrf.csrf_guard`; handlers do not call it."""
-    sent = form.get("csrf")
-    s = session_of(request)
-    if s is not None:
-        ok = csrf_equal(sent, s.csrf)
-    else:
-        cookie = request.cookies.get(ANON_CSRF_COOKIE)
-        ok = csrf_equal(sent, cookie) and anonymous_token_valid(
-            app_state(request).csrf_secret, cookie)
-    if not ok:
-        raise HTTPProblem(403, "This form has expired",
-                          "The form was missing its security token or it was from an old "
-                          "page. Nothing was changed. Go back, reload the page and try again.")
-
-
-def secure(request: Request) -> bool:
-    st = app_state(request)
-    return st.secure_cookies if st.secure_cookies is not None else request.url.scheme == "https"
-
-
-@dataclass
-class Member:
-    """The logged-in account on one production: the person it acts as and their roles."""
-
-    session: Session
-    production: str
-    person: str
-    roles: set[str]
-
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles & set(roles))
-
-
-def member(request: Request, production: str) -> Member:
-    s = require_login(request)
-    person = s.account.person_on(production)
-    if person is None:
-        raise HTTPProblem(403, "Not on this production",
-                          f"Your login ({s.account.login}) is not linked to a person on "
-                          f"production {production!r}. Ask the production's admin.")
-    roles = member_roles(app_state(request).custody, production, person)
-    return Member(s, production, person, roles)
 
 
 def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:

@@ -37,11 +37,17 @@ from typing import Any
 
 from fastapi import Request
 
+from coldset.api.state import HTTPProblem, app_state
 from coldset.config import ConfigError
+from coldset.service.accounts import csrf_equal
+from coldset.web.session import session_of
 
 SECRET_FILE = "csrf.key"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LABEL = b"coldset logged-out csrf v1\x00"
+
+#: the logged-out CSRF token's cookie
+ANON_CSRF_COOKIE = "coldset_csrf"
 
 
 def load_secret(home: Path) -> bytes:
@@ -116,11 +122,44 @@ async def csrf_guard(request: Request) -> None:
     """The app-wide dependency: refuse an unsafe page request without a good token."""
     if not needs_check(request):
         return
-    from coldset.web.context import HTTPProblem, check_csrf
-
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
         raise HTTPProblem(403, "This form came from another site",
                           "Nothing was changed. Open coldset's own page and send the form "
                           "from there.")
     form: Any = await request.form()    # cached on the request: the handler reads it again
     check_csrf(request, form)
+
+
+def csrf_token(request: Request) -> str:
+    """The token a form must send back: the session's, or (logged out) the cookie's when
+    this install signed it (otherwise a new signed one, set by :func:`finish`)."""
+    s = session_of(request)
+    if s is not None:
+        return s.csrf
+    tok: str | None = getattr(request.state, "new_csrf", None)
+    if tok:
+        return tok
+    secret = app_state(request).csrf_secret
+    cookie = request.cookies.get(ANON_CSRF_COOKIE)
+    if cookie and anonymous_token_valid(secret, cookie):
+        return cookie
+    tok = new_anonymous_token(secret)
+    request.state.new_csrf = tok
+    return tok
+
+
+def check_csrf(request: Request, form: Any) -> None:
+    """Refuse (403) a form without the right token. Run for every unsafe page request by
+    :func:`coldset.web.csrf.csrf_guard`; handlers do not call it."""
+    sent = form.get("csrf")
+    s = session_of(request)
+    if s is not None:
+        ok = csrf_equal(sent, s.csrf)
+    else:
+        cookie = request.cookies.get(ANON_CSRF_COOKIE)
+        ok = csrf_equal(sent, cookie) and anonymous_token_valid(
+            app_state(request).csrf_secret, cookie)
+    if not ok:
+        raise HTTPProblem(403, "This form has expired",
+                          "The form was missing its security token or it was from an old "
+                          "page. Nothing was changed. Go back, reload the page and try again.")

@@ -8,28 +8,17 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+# defined with the API's problems (pages and the API agree); named here for the pages
+from coldset.api.errors import REJECTED_STATUS as REJECTED_STATUS
+from coldset.api.errors import status_of as status_of
 from coldset.domain.commands import public_dict
 from coldset.domain.rules.scenes import UNTIL_SIGNED
 from coldset.service.result import Result
 from coldset.web.context import redirect, remember_form, render
 
-#: HTTP status of a rejected command, by its kind (pages and the API agree).
-REJECTED_STATUS = {
-    "malformed": 422, "unknown-id": 422, "wrong-role": 403, "credential": 403,
-    "stale-state": 409, "duplicate": 409,
-}
-
 _LABELS = {"handler": "a handler (armorer, assistant armorer or property master)",
            "first_ad": "the 1st AD", "safety_contact": "the safety contact",
            "producer": "a producer", "admin": "an admin", "performer": "a performer"}
-
-
-def status_of(result: Result) -> int:
-    if result.status == "allowed":
-        return 200
-    if result.status == "refused":
-        return 409
-    return REJECTED_STATUS.get(result.error_kind or "", 422)
 
 
 def describe(result: Result) -> str:

@@ -1,58 +1,37 @@
-"""Thin helpers the web and API adapters need, over the services' public functions.
+"""The writer's queue: group commit for concurrent requests, inside the writer process.
 
-- :class:`CommandQueue`: group commit for concurrent requests. Commands that
-  arrive while a write is in progress wait and go together in ONE
-  ``execute_batch`` (one transaction, one fsync, one checkpoint), so sixteen
+- :class:`CommandQueue`: commands (and operations of several steps, e.g. a
+  handoff) that arrive while a write is in progress wait and go together in ONE
+  ``execute_groups`` (one transaction, one fsync, one checkpoint), so sixteen
   armorers' tablets do not queue sixteen fsyncs. A command that carries PINs
   first has them checked in a worker thread, off the writer (see
   :meth:`CommandQueue.warm_pins`).
-- :func:`setup_demo`: the demo production (the sample western) and one demo
-  login per person.
-- :func:`member_roles`: the roles a person has on a production (from its log).
+- :class:`CommandRunner`: what the web app needs of the writer.
 - :func:`warm_up`: load every production's state before the server listens.
+
+(The demo production's setup is :mod:`coldset.service.demo`.)
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from coldset.domain import commands as c
-from coldset.domain.sample import PEOPLE, PRODUCTION, western
 from coldset.service import pins as pinstore
-from coldset.service.accounts import AccountService
-from coldset.service.core import CommandInput, CustodyService
+from coldset.service.core import CommandInput, CustodyService, Step
 from coldset.service.result import Result
 from coldset.store.custody_schema import custody_people
 
 log = logging.getLogger("coldset.web")
-
-
-def member_roles(custody: CustodyService, production: str, person: str | None) -> set[str]:
-    """Role values of ``person`` on ``production`` plus "handler" for any handler role."""
-    if person is None:
-        return set()
-    try:
-        state = custody.state(production)
-    except LookupError:
-        return set()
-    p = state.people.get(person)
-    if p is None:
-        return set()
-    roles = {r.value for r in p.roles}
-    if state.is_handler(person):
-        roles.add("handler")
-    return roles
 
 
 def warm_up(custody: CustodyService) -> dict[str, int]:
@@ -79,6 +58,8 @@ class CommandRunner(Protocol):
     (:class:`coldset.service.writer_process.WriterProcess`)."""
 
     async def run(self, command: CommandInput, actor_pin: str | None = None) -> Result: ...
+
+    async def run_steps(self, commands: Sequence[CommandInput]) -> list[Result]: ...
 
     async def health(self) -> dict[str, Any]: ...
 
@@ -108,8 +89,9 @@ class CommandQueue:
         self._argon2_slots = threading.BoundedSemaphore(max(1, min(4, os.cpu_count() or 1)))
         self._in_flight: dict[tuple[str, str, str], threading.Event] = {}
         self._in_flight_lock = threading.Lock()
-        self._items: list[tuple[CommandInput, str | None, datetime | None,
-                                Future[Result]]] = []
+        # what waits for the writer: (the steps of one operation, its future, whether it
+        # is a plain command whose future takes its one Result rather than the list)
+        self._items: list[tuple[list[Step], Future[Any], bool]] = []
         self._cv = threading.Condition()
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="coldset-writer", daemon=True)
@@ -129,22 +111,43 @@ class CommandQueue:
         or none of them, so commands that arrived together go in one batch."""
         self._enqueue(items)
 
+    def submit_steps(self, steps: Sequence[Step], *,
+                     done: Callable[[Future[list[Result]]], None] | None = None
+                     ) -> Future[list[Result]]:
+        """Queue the steps of ONE operation (e.g. a handoff's inspect and issue): they run
+        in order in one transaction, stopping at the first that is not allowed
+        (:meth:`~coldset.service.core.CustodyService.execute_groups`); the future gets
+        the results of the steps tried."""
+        fut: Future[list[Result]] = Future()
+        if done is not None:
+            fut.add_done_callback(done)
+        self._put([(list(steps), fut, False)])
+        return fut
+
+    def execute_steps(self, steps: Sequence[Step]) -> list[Result]:
+        return self.submit_steps(steps).result()
+
     def _enqueue(self, items: Sequence[tuple[CommandInput, str | None,
                                              Callable[[Future[Result]], None] | None,
                                              datetime | None]]
                  ) -> list[Future[Result]]:
-        entries = []
+        entries: list[tuple[list[Step], Future[Any], bool]] = []
+        futures: list[Future[Result]] = []
         for command, pin, done, at in items:
             fut: Future[Result] = Future()
             if done is not None:
                 fut.add_done_callback(done)
-            entries.append((command, pin, at, fut))
+            entries.append(([Step(command, pin, at)], fut, True))
+            futures.append(fut)
+        self._put(entries)
+        return futures
+
+    def _put(self, entries: list[tuple[list[Step], Future[Any], bool]]) -> None:
         with self._cv:
             if self._stopped:
                 raise RuntimeError("the command queue is stopped")
             self._items.extend(entries)
             self._cv.notify()
-        return [e[3] for e in entries]
 
     def execute(self, command: CommandInput, actor_pin: str | None = None) -> Result:
         return self.submit(command, actor_pin).result()
@@ -234,24 +237,22 @@ class CommandQueue:
                     return
                 batch, self._items = self._items[:self.max_batch], self._items[self.max_batch:]
             try:
-                results = self.custody.execute_batch(
-                    [b[0] for b in batch], actor_pins=[b[1] for b in batch],
-                    times=[b[2] for b in batch])
+                results = self.custody.execute_groups([b[0] for b in batch])
             except BaseException as e:  # the whole batch failed: tell every caller
                 if len(batch) > 1:   # retry one by one so one bad command cannot sink others
-                    for cmd, pin, at, fut in batch:
+                    for steps, fut, single in batch:
                         try:
-                            fut.set_result(self.custody.execute_batch(
-                                [cmd], actor_pins=[pin], times=[at])[0])
+                            found = self.custody.execute_groups([steps])[0]
+                            fut.set_result(found[0] if single else found)
                         except BaseException as e1:
                             fut.set_exception(e1)
                 else:
-                    batch[0][3].set_exception(e)
+                    batch[0][1].set_exception(e)
             else:
-                for (_c, _p, _a, fut), r in zip(batch, results, strict=True):
-                    fut.set_result(r)
+                for (_s, fut, single), found in zip(batch, results, strict=True):
+                    fut.set_result(found[0] if single else found)
             self.batches += 1
-            self.commands += len(batch)
+            self.commands += sum(len(b[0]) for b in batch)
             self.last_batch_at = time.time()
             if self.after_batch is not None:
                 try:
@@ -272,35 +273,3 @@ class CommandQueue:
             self._stopped = True
             self._cv.notify_all()
         self._thread.join(timeout=5)
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    login: str
-    name: str
-    roles: list[str]
-    password: str
-    pin: str
-
-
-def setup_demo(custody: CustodyService, accounts: AccountService, day: date,
-               pins: dict[str, str] | None = None,
-               passwords: dict[str, str] | None = None) -> list[DemoLogin]:
-    """The sample western and a demo login (marked as demo) for every person in it."""
-    pins = pins or {pid: f"{secrets.randbelow(9000) + 1000}" for pid in PEOPLE}
-    passwords = passwords or {pid: f"demo-{pid}" for pid in PEOPLE}
-    results = custody.execute_batch(western(day, pins))
-    bad = [f"{r.command}: {r.error}" for r in results if not r.ok]
-    if bad:
-        raise RuntimeError("the demo production could not be set up: " + "; ".join(bad))
-    out = []
-    for pid, (name, roles) in PEOPLE.items():
-        if accounts.get(pid) is None:
-            accounts.create(pid, name, passwords[pid], demo=True, site_admin=pid == "maria")
-        accounts.link(pid, PRODUCTION, pid)
-        out.append(DemoLogin(pid, name, roles, passwords[pid], pins[pid]))
-    return out
-
-
-def command_dict(production: str, actor: str, type_: str, **fields: Any) -> dict[str, Any]:
-    return {"type": type_, "production": production, "actor": actor, **fields}
