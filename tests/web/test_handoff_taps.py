@@ -285,7 +285,8 @@ def test_collecting_back_offers_the_inspection(
         serve: Callable[[str], Served], page: Any) -> None:
     """After a handoff, scanning colt-1 again offers to collect it from Alec with the
     checklist: confirming it records the collect and the inspection, and the page is
-    ready for the next handoff."""
+    the next take's handoff with the same scene and performer pre-selected: two actions
+    beyond the PINs, as the replay's friction count says for a take after a collect."""
     s = serve("cold")
     login(page, s.url, "hana")
     page.goto(f"{s.url}/p/{PROD}/handoff?firearm=colt-1")
@@ -310,3 +311,19 @@ def test_collecting_back_offers_the_inspection(
     model = handoff_actions(s.needs["colt-1"], ("empty",) * 6, to="", scene=None,
                             collect=True)
     assert t.actions == list(model.actions)
+    # the next take: the form is open, Alec and sc-12 pre-selected
+    state = CustodyService(s.install.store, s.install.ledger, SystemClock(),
+                           pins=s.install.pins).state(PROD)
+    needs = handoff_needs(state, "colt-1", "sc-12", "alec")
+    assert page.input_value("#performer") == "alec"
+    assert page.is_checked("input[name=scene][value=sc-12]")
+    t2 = Tablet(page)
+    t2.tap("button[data-fill-record]", "confirm the positions")
+    t2.tap("input[name=barrel_clear] + span", "barrel clear")
+    t2.pin(PINS["alec"])
+    t2.pin(PINS["dave"])
+    page.wait_for_selector(".done")
+    model = handoff_actions(needs, ("empty",) * 6, to="alec", scene="sc-12",
+                            first_ad="dave", tag_scanned=False)
+    assert t2.actions == list(model.actions) and t2.pins == model.pins == 2
+    assert len(t2.actions) == 2

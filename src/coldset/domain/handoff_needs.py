@@ -66,8 +66,15 @@ def _only(xs: Sequence[str]) -> str | None:
     return xs[0] if len(xs) == 1 else None
 
 
-def handoff_needs(state: State, firearm: str, scene: str | None = None) -> HandoffNeeds:
-    """The needs of handing ``firearm`` over now (``scene``: the scene chosen, if any)."""
+def handoff_needs(state: State, firearm: str, scene: str | None = None,
+                  performer: str | None = None) -> HandoffNeeds:
+    """The needs of handing ``firearm`` over now.
+
+    ``scene`` and ``performer``: the scene it was last issued for and the performer who
+    had it, when it was just collected back from them (the next take of the same
+    scene); each is pre-selected only while it still fits (an open scene that plans the
+    firearm, a performer in its cast). Otherwise the only such scene, and the only
+    performer and 1st AD in its cast, are pre-selected."""
     scenes = tuple(s.id for s in state.scenes.values()
                    if s.wrapped_at is None and firearm in s.plan.firearm_ids())
     chosen = scene if scene in scenes else _only(scenes)
@@ -82,7 +89,8 @@ def handoff_needs(state: State, firearm: str, scene: str | None = None) -> Hando
                 ads.append(p)
     return HandoffNeeds(firearm=firearm, expected=expected_positions(state, firearm),
                         scenes=scenes, scene=chosen, performers=tuple(performers),
-                        performer=_only(performers), first_ads=tuple(ads),
+                        performer=performer if performer in performers
+                        else _only(performers), first_ads=tuple(ads),
                         first_ad=_only(ads))
 
 

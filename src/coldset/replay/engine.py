@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from coldset.replay.interactions import HANDOFFS, Interactions, derive
+from coldset.domain.handoff_needs import HandoffNeeds, handoff_needs
+from coldset.replay.interactions import HANDOFFS, Interactions, derive, handoff
 from coldset.replay.runners import ApiRunner, Outcome, Runner, ServiceRunner
 from coldset.replay.scenario import Scenario, ScenarioError, Step, fill, spaced
 
@@ -126,16 +127,69 @@ def _run(scenario: Scenario, runner: Runner) -> Replay:
     times = times[1:] if start else times
     results: list[StepResult] = []
     previous: dict[str, dict[str, Any]] = {}   # each person's last command (their tablet)
+    # each person's inspection on their tablet: (its result's index, the page's needs
+    # before it, whether its tag was scanned), until their next command
+    opened: dict[str, tuple[int, HandoffNeeds, bool]] = {}
+    # what each person's handoff page pre-selects after they collect a firearm back
+    hints: dict[str, tuple[str, str | None, str | None]] = {}
     for st, at in zip(scenario.steps, times, strict=True):
         cmd = fill(st.command, ids, f"{where}: {st.label}")
+        hint = hints.pop(st.by, None)
+        needs = None
+        if cmd["type"] == "inspect":
+            h = hint if hint is not None and hint[0] == cmd.get("firearm") else None
+            needs = _needs(runner, cmd, *(h[1:] if h else (None, None)))
+        elif cmd["type"] == "collect":
+            hints[st.by] = _collected_from(runner, cmd)
         out = runner.execute(cmd, at)
         if out.error_kind in _AUTHORING and st.expect != "rejected":
             raise ScenarioError(f"{where}: {st.label} ({st.type} by {st.by}): {out.error}")
         _remember(ids, out)
-        inter = st.interactions or derive(cmd, previous.get(st.by))
+        before = previous.get(st.by)
+        inter = st.interactions or derive(cmd, before)
+        held = opened.pop(st.by, None)
+        if (held is not None and cmd["type"] == "issue" and before is not None
+                and before.get("firearm") == cmd.get("firearm") and not st.interactions):
+            # one handoff form: counted on the page's own action model
+            i, n, scanned = held
+            inter = handoff(n, before, cmd, scanned)
+            first = results[i]
+            if not first.step.interactions:
+                results[i] = replace(first, interactions=Interactions(
+                    checklist=first.interactions.checklist))
+        if needs is not None:
+            opened[st.by] = (len(results), needs, derive(cmd, before).scans > 0)
         results.append(StepResult(st, at, cmd, out, inter, compare(st, out)))
         previous[st.by] = cmd
     return Replay(scenario, runner.via, len(scenario.setup), results)
+
+
+def _needs(runner: Runner, cmd: dict[str, Any], scene: str | None = None,
+           performer: str | None = None) -> HandoffNeeds | None:
+    """What the handoff page shows for the firearm of ``cmd`` now (None: not on the
+    production, the command will be rejected); ``scene``, ``performer``: what the page
+    was given when the firearm was just collected back."""
+    try:
+        state = runner.state(str(cmd["production"]))
+    except LookupError:
+        return None
+    fid = str(cmd.get("firearm") or "")
+    if state is None or fid not in state.firearms:
+        return None
+    return handoff_needs(state, fid, scene, performer)
+
+
+def _collected_from(runner: Runner, cmd: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """Where a firearm about to be collected was (the scene, the performer): the handoff
+    page that the collection leads to pre-selects them."""
+    fid = str(cmd.get("firearm") or "")
+    try:
+        f = runner.state(str(cmd["production"])).firearms.get(fid)
+    except LookupError:
+        f = None
+    if f is None or f.custody.kind != "person" or not f.issued_for:
+        return fid, None, None
+    return fid, f.issued_for, f.custody.ref
 
 
 def _remember(ids: dict[str, list[str]], out: Outcome) -> None:

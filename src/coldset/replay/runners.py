@@ -68,6 +68,10 @@ class Runner(Protocol):
 
     def execute(self, command: dict[str, Any], at: datetime) -> Outcome: ...
 
+    def state(self, production: str) -> Any:
+        """The production's committed state (what the tablet's pages read)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -94,6 +98,9 @@ class ServiceRunner:
     def execute(self, command: dict[str, Any], at: datetime) -> Outcome:
         self.clock.set(at)
         return Outcome.from_dict(self.service.execute(command).to_dict())
+
+    def state(self, production: str) -> Any:
+        return self.service.state(production)
 
     def close(self) -> None:
         self.install.close()
@@ -173,6 +180,9 @@ class ApiRunner:
             out.problem = (f"the API answered HTTP {r.status_code} for a command that was "
                            f"{out.status} ({out.error_kind or 'no error kind'}: {out.error})")
         return out
+
+    def state(self, production: str) -> Any:
+        return self.app.state.coldset.custody.state(production)
 
     def close(self) -> None:
         try:

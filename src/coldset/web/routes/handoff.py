@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -54,9 +55,10 @@ def find_tag(ids: Any, tag: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _handoff_view(state: State, firearm: str, scene: str | None = None) -> dict[str, Any]:
+def _handoff_view(state: State, firearm: str, scene: str | None = None,
+                  performer: str | None = None) -> dict[str, Any]:
     f = state.firearms[firearm]
-    needs = handoff_needs(state, firearm, scene)
+    needs = handoff_needs(state, firearm, scene, performer)
     scenes = [state.scenes[s] for s in needs.scenes]
     others = [s for s in state.scenes.values() if s.wrapped_at is None and s not in scenes]
     holder = f.custody.ref if f.custody.kind == "person" else None
@@ -82,7 +84,10 @@ def _recorded(expected: list[str]) -> str:
 
 
 @router.get("/p/{production}/handoff")
-def handoff_page(request: Request, production: str, firearm: str = "") -> Response:
+def handoff_page(request: Request, production: str, firearm: str = "", scene: str = "",
+                 performer: str = "") -> Response:
+    """Step 1 (scan a tag) or step 2 (the form). ``scene`` and ``performer``: where the
+    firearm was just collected back from (the next take), pre-selected if they still fit."""
     m = member(request, production)
     state = app_state(request).custody.state(production)
     typed = firearm.strip()
@@ -95,7 +100,8 @@ def handoff_page(request: Request, production: str, firearm: str = "") -> Respon
                       step=1, tag=typed, error=f"No firearm with tag {typed!r} on this "
                                                "production. Scan again or type the tag.")
     return render(request, "handoff.html", production=production, m=m, step=2, tag=tag,
-                  error=None, states=CHAMBER_STATES, **_handoff_view(state, tag))
+                  error=None, states=CHAMBER_STATES,
+                  **_handoff_view(state, tag, scene or None, performer or None))
 
 
 @router.post("/p/{production}/handoff")
@@ -157,6 +163,10 @@ async def collect_back(request: Request, production: str) -> Response:
     firearm = find_tag(state.firearms, typed) or typed
     key = str(form.get("idempotency_key") or "").strip() or None
     back = f"/p/{production}/handoff?firearm={firearm}"
+    f = state.firearms.get(firearm)
+    if f is not None and f.custody.kind == "person" and f.issued_for:
+        # the next handoff is most likely the next take: same scene, same performer
+        back += "&" + urlencode({"scene": f.issued_for, "performer": f.custody.ref})
     collect: dict[str, Any] = {"type": "collect", "production": production,
                                "actor": m.person, "firearm": firearm}
     inspect: dict[str, Any] | None = None
