@@ -132,5 +132,6 @@ def handoff(needs: HandoffNeeds, inspect: dict[str, Any], issue: dict[str, Any],
     extra = max(0, len(people) - acts.pins) + len(
         (issue.get("override") or {}).get("confirmers") or ())
     typed = sum(1 for k in _TEXT_FIELDS if issue.get(k)) + (1 if issue.get("override") else 0)
+    # the checklist items stay with the inspection step (counted once)
     return Interactions(scans=scans, taps=acts.count - scans, pins=acts.pins + extra,
-                        typed=typed, checklist=inspection_items(inspect))
+                        typed=typed)
