@@ -337,3 +337,29 @@ def test_collecting_back_offers_the_inspection(
                             first_ad="dave", tag_scanned=False)
     assert t2.actions == list(model.actions) and t2.pins == model.pins == 2
     assert len(t2.actions) == 2
+
+
+def test_the_handoff_works_without_the_script(
+        serve: Callable[[str], Served], browser: Any) -> None:
+    """Script off: every position is ticked by hand, the badges are in the form already,
+    the PINs typed; Enter in the performer's PIN does not send a form the 1st AD has not
+    confirmed (the browser's own check of the required field); "Hand over" hands over."""
+    s = serve("cold")
+    ctx = browser.new_context(viewport={"width": 768, "height": 1024},
+                              java_script_enabled=False)
+    pg = ctx.new_page()
+    try:
+        login(pg, s.url, "hana")
+        pg.goto(f"{s.url}/p/{PROD}/handoff?firearm=colt-1")
+        for i in range(1, 7):
+            pg.click(f"input[name=chamber-{i}][value=empty] + span")
+        pg.click("input[name=barrel_clear] + span")
+        pg.fill("#pin", PINS["alec"])
+        pg.press("#pin", "Enter")
+        assert pg.locator("#handoff-form").count() == 1 and s.issued("colt-1") == 0
+        pg.fill("#ad-pin", PINS["dave"])
+        pg.click("button:has-text('Hand over')")
+        pg.wait_for_selector(".done")
+        assert "colt-1 handed to alec" in pg.inner_text(".done")
+    finally:
+        ctx.close()
