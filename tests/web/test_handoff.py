@@ -197,3 +197,97 @@ def test_a_plan_not_yet_signed_points_to_the_scene_not_an_override(web: Web) -> 
     assert f'href="{P}/scenes/sc-40"' in r.text and 'id="sign-here"' in r.text
     assert 'action="/p/dusty-trail/override"' not in r.text
     assert web.state.firearms["colt-1"].custody.ref == "hana"
+
+
+def test_a_tag_in_capitals_opens_the_firearm_and_badges_ignore_case(web: Web) -> None:
+    """COLT-1 opens colt-1's checklist; a badge typed ALEC (and the 1st AD's DAVE) hands
+    it to alec."""
+    csrf = web.login("hana")
+    r = web.client.get(f"{P}/handoff", params={"firearm": "COLT-1"})
+    assert r.status_code == 200 and 'name="firearm" value="colt-1"' in r.text
+    open_safe(web, csrf)
+    form = {**handoff_form(), "firearm": "Colt-1", "performer": "ALEC",
+            "confirm_person": "DAVE"}
+    r = web.post(f"{P}/handoff", form, csrf)
+    assert r.status_code == 200 and "colt-1 handed to alec" in r.text, text_of(r.text)[-400:]
+    assert web.state.firearms["colt-1"].custody.ref == "alec"
+
+
+def test_the_form_shows_what_the_record_expects_and_preselects_the_scene_people(
+        web: Web) -> None:
+    """Each position carries what the record expects; the scene's only performer and
+    1st AD are in the form already, and the 1st AD's fields are required."""
+    web.login("hana")
+    page = web.client.get(f"{P}/handoff", params={"firearm": "colt-1"}).text
+    assert page.count('data-expected="empty"') == 6
+    assert _value(page, "performer") == "alec" and _value(page, "ad") == "dave"
+    assert re.search(r'<input id="ad-pin"[^>]*\brequired', page)
+    assert "I see what the record says: 6 empty" in page
+
+
+def test_a_difference_from_the_record_comes_back_loud(web: Web) -> None:
+    """A rejected handoff whose checklist differs from the record (a dummy seen in an empty
+    chamber) comes back with the difference named on top, without the script."""
+    csrf = web.login("hana")
+    open_safe(web, csrf)
+    sent = handoff_form(pin="9999", key="k-diff")
+    sent["chamber-2"] = "dummy"
+    page = web.post(f"{P}/handoff", sent, csrf).text
+    m = re.search(r'<section class="mismatch" id="mismatch" role="alert">(.*?)</section>',
+                  page, re.S)
+    assert m, "the banner is not shown"
+    assert "Chamber 2: you see DUMMY" in m.group(1) and "the record says empty" in m.group(1)
+
+
+def _issue_colt1(web: Web, csrf: str) -> None:
+    open_safe(web, csrf)
+    r = web.post(f"{P}/handoff", handoff_form(), csrf)
+    assert "colt-1 handed to alec" in r.text
+
+
+def test_collect_back_with_the_inspection_records_both(web: Web) -> None:
+    """colt-1 with alec: the handoff page offers to collect it with the checklist; sent,
+    it records the collect and the inspection, and leads to the next take's form with
+    sc-12 and alec pre-selected."""
+    csrf = web.login("hana")
+    _issue_colt1(web, csrf)
+    page = web.client.get(f"{P}/handoff", params={"firearm": "colt-1"}).text
+    assert 'id="collect-form"' in page and "with Alec Barrow" in page
+    before = web.size()
+    form = {"firearm": "colt-1", "with_inspection": "1", "barrel_clear": "1",
+            "idempotency_key": "c-1", **{f"chamber-{i}": "empty" for i in range(1, 7)}}
+    r = web.client.post(f"{P}/handoff/collect", data={**form, "csrf": csrf},
+                        follow_redirects=False)
+    assert r.status_code == 303, text_of(r.text)[-400:]
+    assert "scene=sc-12" in r.headers["location"] and "performer=alec" in r.headers["location"]
+    assert web.size() == before + 2
+    f = web.state.firearms["colt-1"]
+    assert f.custody.ref == "hana" and f.last_inspection is not None
+    nxt = web.client.get(r.headers["location"]).text
+    assert 'id="handoff-form"' in nxt and _value(nxt, "performer") == "alec"
+
+
+def test_collect_with_a_half_filled_checklist_changes_nothing(web: Web) -> None:
+    """"Collect and record the inspection" with a chamber not marked: 422, the form comes
+    back as sent, nothing is written (not even the collect)."""
+    csrf = web.login("hana")
+    _issue_colt1(web, csrf)
+    before = web.size()
+    form = {"firearm": "colt-1", "with_inspection": "1", "barrel_clear": "1",
+            **{f"chamber-{i}": "empty" for i in range(1, 6)}}
+    r = web.client.post(f"{P}/handoff/collect", data={**form, "csrf": csrf})
+    assert r.status_code == 422 and "The inspection is not complete" in r.text
+    assert web.size() == before
+    assert web.state.firearms["colt-1"].custody.ref == "alec"
+
+
+def test_collect_only(web: Web) -> None:
+    """"Collect only": the collect is recorded, no inspection."""
+    csrf = web.login("hana")
+    _issue_colt1(web, csrf)
+    inspected = web.state.firearms["colt-1"].last_inspection
+    r = web.client.post(f"{P}/handoff/collect", data={
+        "firearm": "colt-1", "with_inspection": "0", "csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    f = web.state.firearms["colt-1"]
+    assert f.custody.ref == "hana" and f.last_inspection == inspected

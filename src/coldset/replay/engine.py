@@ -12,11 +12,12 @@ form; the outcomes the file expects stay the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from coldset.replay.interactions import HANDOFFS, Interactions, derive
+from coldset.domain.handoff_needs import HandoffNeeds, handoff_needs
+from coldset.replay.interactions import HANDOFFS, Interactions, derive, handoff
 from coldset.replay.runners import ApiRunner, Outcome, Runner, ServiceRunner
 from coldset.replay.scenario import Scenario, ScenarioError, Step, fill, spaced
 from coldset.service.handoff import Handoff
@@ -137,28 +138,67 @@ def _run(scenario: Scenario, runner: Runner) -> Replay:
     times = times[1:] if start else times
     results: list[StepResult | None] = [None] * len(scenario.steps)
     previous: dict[str, dict[str, Any]] = {}   # each person's last command (their tablet)
-    held: dict[int, tuple[int, dict[str, Any]]] = {}   # issue step -> its inspect step
+    # each person's inspection on their tablet: (its result's index, the page's needs
+    # before it, whether its tag was scanned), until their next command
+    opened: dict[str, tuple[int, HandoffNeeds, bool]] = {}
+    # what each person's handoff page pre-selects after they collect a firearm back
+    hints: dict[str, tuple[str, str | None, str | None]] = {}
+
+    def before(st: Step, cmd: dict[str, Any]) -> HandoffNeeds | None:
+        """What the person's tablet shows before the step (the handoff page's needs)."""
+        hint = hints.pop(st.by, None)
+        if cmd["type"] == "inspect":
+            h = hint if hint is not None and hint[0] == cmd.get("firearm") else None
+            return _needs(runner, cmd, *(h[1:] if h else (None, None)))
+        if cmd["type"] == "collect":
+            hints[st.by] = _collected_from(runner, cmd)
+        return None
+
+    def record(i: int, st: Step, at: datetime, cmd: dict[str, Any], out: Outcome,
+               needs: HandoffNeeds | None) -> None:
+        if out.error_kind in _AUTHORING and st.expect != "rejected":
+            raise ScenarioError(f"{where}: {st.label} ({st.type} by {st.by}): {out.error}")
+        _remember(ids, out)
+        prev = previous.get(st.by)
+        inter = st.interactions or derive(cmd, prev)
+        held_form = opened.pop(st.by, None)
+        if (held_form is not None and cmd["type"] == "issue" and prev is not None
+                and prev.get("firearm") == cmd.get("firearm") and not st.interactions):
+            # one handoff form: counted on the page's own action model
+            j, n, scanned = held_form
+            inter = handoff(n, prev, cmd, scanned)
+            first = results[j]
+            if first is not None and not first.step.interactions:
+                results[j] = replace(first, interactions=Interactions(
+                    checklist=first.interactions.checklist))
+        if needs is not None:
+            opened[st.by] = (i, needs, derive(cmd, prev).scans > 0)
+        results[i] = StepResult(st, at, cmd, out, inter, compare(st, out))
+        previous[st.by] = cmd
+
+    held: dict[int, tuple[int, dict[str, Any], HandoffNeeds | None]] = {}  # issue -> inspect
     for i, (st, at) in enumerate(zip(scenario.steps, times, strict=True)):
         cmd = fill(st.command, ids, f"{where}: {st.label}")
         if i in held:                       # the issue of a handoff: both steps at once
-            j, inspect = held.pop(i)
+            j, inspect, inspect_needs = held.pop(i)
             h = handoff_of(inspect, cmd)
             if h is None:       # a placeholder filled in made it no handoff after all
-                _record(results, j, scenario.steps[j], at, inspect,
-                        runner.execute(inspect, at), ids, previous, where)
+                record(j, scenario.steps[j], at, inspect, runner.execute(inspect, at),
+                       inspect_needs)
             else:
                 first, second = runner.handoff(h, at)
-                _record(results, j, scenario.steps[j], at, inspect, first, ids, previous,
-                        where)
+                record(j, scenario.steps[j], at, inspect, first, inspect_needs)
                 if second is not None:
-                    _record(results, i, st, at, cmd, second, ids, previous, where)
+                    hints.pop(st.by, None)      # (what before() does for an issue)
+                    record(i, st, at, cmd, second, None)
                     continue
             # the inspection was not allowed: the handoff stopped there, and the armorer
             # tries the issue on its own (the issue form), as the file has it
         elif (k := _handoff_partner(scenario.steps, i)) is not None:
-            held[k] = (i, cmd)              # run with its issue, when that step comes
+            held[k] = (i, cmd, before(st, cmd))     # run with its issue, when that comes
             continue
-        _record(results, i, st, at, cmd, runner.execute(cmd, at), ids, previous, where)
+        needs = before(st, cmd)             # (the tablet as it was before the step)
+        record(i, st, at, cmd, runner.execute(cmd, at), needs)
     return Replay(scenario, runner.via, len(scenario.setup),
                   [r for r in results if r is not None])
 
@@ -217,15 +257,34 @@ def _handoff_partner(steps: list[Step], i: int) -> int | None:
     return None
 
 
-def _record(results: list[StepResult | None], i: int, st: Step, at: datetime,
-            cmd: dict[str, Any], out: Outcome, ids: dict[str, list[str]],
-            previous: dict[str, dict[str, Any]], where: str) -> None:
-    if out.error_kind in _AUTHORING and st.expect != "rejected":
-        raise ScenarioError(f"{where}: {st.label} ({st.type} by {st.by}): {out.error}")
-    _remember(ids, out)
-    inter = st.interactions or derive(cmd, previous.get(st.by))
-    results[i] = StepResult(st, at, cmd, out, inter, compare(st, out))
-    previous[st.by] = cmd
+
+
+def _needs(runner: Runner, cmd: dict[str, Any], scene: str | None = None,
+           performer: str | None = None) -> HandoffNeeds | None:
+    """What the handoff page shows for the firearm of ``cmd`` now (None: not on the
+    production, the command will be rejected); ``scene``, ``performer``: what the page
+    was given when the firearm was just collected back."""
+    try:
+        state = runner.state(str(cmd["production"]))
+    except LookupError:
+        return None
+    fid = str(cmd.get("firearm") or "")
+    if state is None or fid not in state.firearms:
+        return None
+    return handoff_needs(state, fid, scene, performer)
+
+
+def _collected_from(runner: Runner, cmd: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """Where a firearm about to be collected was (the scene, the performer): the handoff
+    page that the collection leads to pre-selects them."""
+    fid = str(cmd.get("firearm") or "")
+    try:
+        f = runner.state(str(cmd["production"])).firearms.get(fid)
+    except LookupError:
+        f = None
+    if f is None or f.custody.kind != "person" or not f.issued_for:
+        return fid, None, None
+    return fid, f.issued_for, f.custody.ref
 
 
 def _remember(ids: dict[str, list[str]], out: Outcome) -> None:

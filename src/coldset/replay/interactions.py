@@ -12,12 +12,23 @@ A step may say it in the scenario (``interactions: {scans: 1, taps: 1}``); other
 - an inspection is one checklist item per chamber (or magazine + chamber), one
   for the barrel and one for a function check;
 - free text (descriptions, reasons, answers) is one typed field each.
+
+A handoff (an ``inspect`` followed by the same person's ``issue`` of the same
+firearm: one form on the tablet) is counted with the page's own action model,
+:func:`coldset.domain.handoff_needs.handoff_actions`, on the state before the
+inspection (:func:`handoff`): what the page pre-selects costs nothing, each
+scan or tap it still needs costs one, each PIN (ended with its Enter) is a PIN.
+The inspection step keeps its checklist items (what is looked at) and no taps:
+they are counted with the handoff. A browser test drives the page and checks
+the same figures.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from coldset.domain.handoff_needs import HandoffNeeds, handoff_actions
 
 KINDS = ("scans", "taps", "pins", "typed", "checklist")
 HANDOFFS = frozenset({"issue", "collect", "transfer"})
@@ -81,8 +92,7 @@ def derive(command: dict[str, Any], previous: dict[str, Any] | None) -> Interact
     if t == "load":
         return Interactions(scans=gun_scan + 1, taps=1, pins=pins, typed=typed)
     if t == "inspect":
-        checklist = len(command.get("chambers") or ()) + 1 + (
-            1 if command.get("function_check") else 0)
+        checklist = inspection_items(command)
         return Interactions(scans=gun_scan, taps=1, pins=pins, typed=typed, checklist=checklist)
     if t in ("lock_container", "unlock_container", "take_from_container", "put_in_container",
              "check_in", "check_out",
@@ -101,3 +111,28 @@ def derive(command: dict[str, Any], previous: dict[str, Any] | None) -> Interact
     # office setup: every field typed once
     skip = {"type", "production", "actor", "confirmations", "override", "idempotency_key"}
     return Interactions(taps=1, pins=pins, typed=sum(1 for k in command if k not in skip))
+
+
+def inspection_items(command: dict[str, Any]) -> int:
+    """What an inspection looks at: every position, the barrel, a function check."""
+    return len(command.get("chambers") or ()) + 1 + (1 if command.get("function_check") else 0)
+
+
+def handoff(needs: HandoffNeeds, inspect: dict[str, Any], issue: dict[str, Any],
+            tag_scanned: bool) -> Interactions:
+    """The interactions of one handoff on the tablet (the inspection and the issue), from
+    the page's action model; ``needs``: :func:`~coldset.domain.handoff_needs.handoff_needs`
+    before the inspection; ``tag_scanned``: the firearm was not open on the tablet yet."""
+    confirmations = list(issue.get("confirmations") or ())
+    people = [str(c.get("person") or "") for c in confirmations if isinstance(c, dict)]
+    acts = handoff_actions(needs, list(inspect.get("chambers") or ()), to=str(issue.get("to")),
+                           scene=issue.get("scene"),
+                           first_ad=people[1] if len(people) > 1 else None,
+                           tag_scanned=tag_scanned)
+    scans = sum(1 for a in acts.actions if a.startswith("scan "))
+    extra = max(0, len(people) - acts.pins) + len(
+        (issue.get("override") or {}).get("confirmers") or ())
+    typed = sum(1 for k in _TEXT_FIELDS if issue.get(k)) + (1 if issue.get("override") else 0)
+    # the checklist items stay with the inspection step (counted once)
+    return Interactions(scans=scans, taps=acts.count - scans, pins=acts.pins + extra,
+                        typed=typed)

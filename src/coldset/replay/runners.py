@@ -75,6 +75,10 @@ class Runner(Protocol):
         """The handoff operation (inspect, then issue) at ``at``: the inspection's outcome
         and the issue's (None: not tried, the inspection was not allowed)."""
 
+    def state(self, production: str) -> Any:
+        """The production's committed state (what the tablet's pages read)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -107,6 +111,9 @@ class ServiceRunner:
         done = run_handoff_sync(self.service, h)
         return (Outcome.from_dict(done.inspection.to_dict()),
                 Outcome.from_dict(done.issue.to_dict()) if done.issue is not None else None)
+
+    def state(self, production: str) -> Any:
+        return self.service.state(production)
 
     def close(self) -> None:
         self.install.close()
@@ -246,6 +253,9 @@ class ApiRunner:
         status = outcome if outcome in ("allowed", "refused") else "rejected"
         return Outcome(status, verdicts=list(entry.get("verdicts") or []),
                        events=list(entry.get("events") or []), http_status=r.status_code)
+
+    def state(self, production: str) -> Any:
+        return self.app.state.coldset.custody.state(production)
 
     def close(self) -> None:
         try:

@@ -33,18 +33,38 @@
       e.preventDefault();
       window.history.back();
     }
-    if (e.target.closest("[data-all-empty]")) {
-      document.querySelectorAll('input[type=radio][value="empty"][name^="chamber-"]')
-        .forEach(function (r) { r.checked = true; });
+    // The checklist in one tap: "what the record says" or "all empty / blank / dummy"
+    // (each position stays on screen, with any difference from the record shown loud)
+    var all = e.target.closest("[data-all], [data-fill-record]");
+    if (all) {
+      var cform = all.form || document.getElementById(all.dataset.form);
+      if (cform) {
+        cform.querySelectorAll(".position[data-expected]").forEach(function (pos) {
+          var want = all.hasAttribute("data-fill-record") ? pos.dataset.expected
+            : all.dataset.all;
+          var r = pos.querySelector('input[type=radio][value="' + want + '"]');
+          if (r) r.checked = true;
+        });
+        checklistChanged(cform);
+      }
     }
     if (e.target.closest("[data-print]")) window.print();
   });
 
   // A handheld scanner types into the focused field and presses Enter. In a field
-  // with data-scan-next, Enter moves on to the next field instead of submitting.
+  // with data-scan-next, Enter moves on to the next field instead of submitting. In a
+  // form with data-focus-follows, Enter moves to the next field still empty (a PIN's
+  // Enter too), and sends the form only when none is left.
   document.addEventListener("keydown", function (e) {
     var el = e.target;
-    if (e.key !== "Enter" || !el.matches || !el.matches("[data-scan-next]")) return;
+    if (e.key !== "Enter" || !el.matches || !el.form) return;
+    var follows = el.form.hasAttribute("data-focus-follows");
+    if (follows && el.matches("input[type=text], input[type=password], input:not([type])")) {
+      var nx = firstEmpty(el.form, el);
+      if (nx) { e.preventDefault(); nx.focus(); }
+      return;
+    }
+    if (!el.matches("[data-scan-next]")) return;
     e.preventDefault();
     var sel = el.dataset.scanNext, next = null;
     if (sel === "next") {
@@ -53,6 +73,60 @@
       next = f[f.indexOf(el) + 1];
     } else { next = document.querySelector(sel); }
     if (next) next.focus();
+  });
+
+  // A scan into a field that holds a value (a pre-selected performer, a tag) replaces it.
+  document.addEventListener("focusin", function (e) {
+    var el = e.target;
+    if (el.matches && el.matches("input[data-scan]") && el.value) el.select();
+  });
+
+  // The typed fields of a form that are required and still empty, those after ``el``
+  // first: where the focus goes next.
+  function firstEmpty(form, el) {
+    var fields = Array.prototype.slice.call(form.querySelectorAll(
+      "input[type=text][required], input[type=password][required], input:not([type])[required]"))
+      .filter(function (x) { return !x.disabled && x !== el && !x.value; });
+    if (!el) return fields[0] || null;
+    var after = fields.filter(function (x) {
+      return el.compareDocumentPosition(x) & Node.DOCUMENT_POSITION_FOLLOWING; });
+    return after[0] || fields[0] || null;
+  }
+
+  // A position marked differently from the record: the position turns red and the
+  // banner on top (it stays in view) says which, what was seen, what the record says.
+  function checklistChanged(form) {
+    var banner = document.getElementById("mismatch"), list = document.getElementById("mismatch-list");
+    var items = [], complete = true;
+    form.querySelectorAll(".position[data-expected]").forEach(function (pos) {
+      var c = pos.querySelector("input[type=radio]:checked");
+      if (!c) { complete = false; pos.classList.remove("differs"); return; }
+      var differs = c.value !== pos.dataset.expected;
+      pos.classList.toggle("differs", differs);
+      if (differs) items.push([pos.dataset.label, c.value, pos.dataset.expected]);
+    });
+    if (banner && list) {
+      list.textContent = "";
+      items.forEach(function (it) {
+        var li = document.createElement("li"), b = document.createElement("strong");
+        if (it[1] === "live") li.className = "live";
+        b.textContent = it[0] + ": you see " + it[1].toUpperCase();
+        li.appendChild(b);
+        li.appendChild(document.createTextNode(" \u2014 the record says " + it[2] + "."));
+        list.appendChild(li);
+      });
+      banner.hidden = items.length === 0;
+    }
+    var barrel = form.querySelector("input[name=barrel_clear]");
+    if (complete && barrel && barrel.checked && form.hasAttribute("data-focus-follows")) {
+      var nx = firstEmpty(form, null); if (nx) nx.focus();
+    }
+  }
+
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.form && el.matches && (el.matches('input[type=radio][name^="chamber-"]') ||
+                                  el.name === "barrel_clear")) checklistChanged(el.form);
   });
 
   // One tap, one submission: a double tap with gloves must not send twice.
