@@ -129,8 +129,8 @@ def _step(kind: str, seed: int, w: Sim,
     if kind == "clear":
         sw = sorted(w.state.open_stop_works(), key=lambda x: x.id)
         if sw:
-            return {"type": "clear_stop_work", "actor": "hana", "stop_work": sw[0].id, "note": "checked",
-                    "confirmations": [pin("lee")]}
+            return {"type": "clear_stop_work", "actor": "hana", "stop_work": sw[0].id,
+                    "note": "checked", "confirmations": [pin("lee")]}
         kind = "live"
     if kind == "live":
         return {"type": "report_live_round", "actor": p, "lot": lid, "description": "shiny"}

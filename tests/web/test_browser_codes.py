@@ -23,15 +23,15 @@ def _decode(png: bytes) -> list[str]:
     return [b.text for b in zxingcpp.read_barcodes(img)]
 
 
-def _labels(page: Any, base: str) -> list[tuple[str, str]]:
+def _labels(pg: Any, base: str) -> list[tuple[str, str]]:
     """(what the code should hold, what zxing-cpp read) for every label on every labels
     page, as shown and as printed."""
     found: list[tuple[str, str]] = []
     for media in ("screen", "print"):
-        page.emulate_media(media=media)
+        pg.emulate_media(media=media)
         for kind in KINDS:
-            page.goto(f"{base}/p/dusty-trail/labels?kind={kind}")
-            labels = page.locator(".label")
+            pg.goto(f"{base}/p/dusty-trail/labels?kind={kind}")
+            labels = pg.locator(".label")
             assert labels.count() > 0, kind
             for i in range(labels.count()):
                 label = labels.nth(i)
@@ -40,8 +40,8 @@ def _labels(page: Any, base: str) -> list[tuple[str, str]]:
                 got = _decode(label.screenshot())
                 found.append((f"{media}/{kind}: {want}", " | ".join(got)))
                 if kind == "concern":
-                    shot(page, f"concern-poster-{media}")
-    page.emulate_media(media="screen")
+                    shot(pg, f"concern-poster-{media}")
+    pg.emulate_media(media="screen")
     return found
 
 

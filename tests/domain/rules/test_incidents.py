@@ -279,8 +279,8 @@ def test_rules_survive_nonsense(western_sim: Sim) -> None:
                 {"type": "load", "actor": "alec", "firearm": "rubber-1", "lot": "blank-45",
                  "positions": [1], "scene": "sc-14", "shot": 9},
                 {"type": "collect", "actor": "dave", "firearm": "colt-1"},
-                {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45", "note": "checked",
-                 "confirmations": [pin("lee")]},
+                {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45",
+                 "note": "checked", "confirmations": [pin("lee")]},
                 {"type": "report_incident", "actor": "alec", "kind": "squib",
                  "description": "a pop and no smoke"}):
         d = run(w, cmd)
