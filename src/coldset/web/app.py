@@ -138,13 +138,14 @@ def _routes(app: FastAPI) -> None:
         handoff,
         labels,
         pages_custody,
+        pages_day,
         pages_people,
         pages_safety,
     )
 
     api_routes.install(app)     # first: the command route is the busiest
-    for mod in (auth, board, handoff, commands, pages_custody, pages_people, pages_safety,
-                labels):
+    for mod in (auth, board, handoff, commands, pages_custody, pages_day, pages_people,
+                pages_safety, labels):
         app.include_router(mod.router)
 
 
