@@ -131,6 +131,8 @@ def step_links(production: str, command: dict[str, Any],
         step = STEP_FOR_RULE.get(rule)
         if step is None or rule in out:
             continue
+        if step[0] == "inspect" and command.get("type") == "issue":
+            continue    # the handoff form itself shows it clear: "Back to the form"
         url = page_for(step[0], production, command)
         if url is None and "{" not in STEP_PAGES[step[0]].replace("{production}", ""):
             url = STEP_PAGES[step[0]].format(production=production)
