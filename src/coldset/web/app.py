@@ -36,6 +36,7 @@ from coldset.web.csrf import csrf_guard, load_secret
 from coldset.web.headers import SecurityHeaders, add_security_headers
 from coldset.web.limits import BodyLimit
 from coldset.web.ratelimit import ConcernLimiter, ConcernLimits
+from coldset.web.words import field_words
 
 HERE = Path(__file__).parent
 log = logging.getLogger("coldset.web")
@@ -82,6 +83,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     templates.env.filters["age"] = _age
     templates.env.filters["urlunquote"] = unquote
     templates.env.filters["label"] = lambda s: str(s or "").replace("_", " ")
+    templates.env.filters["field"] = field_words
     child = WriterProcess(install.settings.home, install.settings.database_url,
                           clock=None if isinstance(clock, SystemClock) else clock,
                           alert_interval=alert_interval)
