@@ -84,7 +84,7 @@ def _kept(request: Request, firearm: str) -> dict[str, Any] | None:
         return None
 
     def one(name: str) -> str:
-        return (v.get(name) or [""])[0]
+        return str((v.get(name) or [""])[0])
 
     n = max((int(mm.group(1)) for k in v if (mm := re.fullmatch(r"chamber-(\d{1,3})", k))),
             default=0)

@@ -53,7 +53,7 @@ def concern_form(request: Request, production: str) -> Response:
     people = app_state(request).custody.state(production).people
     return render(request, "concern.html", production=production, title=title,
                   person=person, error=None,
-                  person_name=people[person].name if person in people else None)
+                  person_name=people[person].name if person and person in people else None)
 
 
 @router.post("/c/{production}")
