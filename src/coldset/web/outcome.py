@@ -55,8 +55,8 @@ def show(request: Request, result: Result, command: dict[str, Any], production: 
                           command=command, next_url=next_url, **ctx)
         return redirect(request, next_url, describe(result))
     if result.status == "refused":
-        resp = refusal(request, result, command, production, form_url or next_url,
-                       before=ctx.get("inspection"))
+        resp = refusal(request, result, command, production, next_url,
+                       before=ctx.get("inspection"), back_url=form_url)
         if form is not None and isinstance(command.get("type"), str):
             remember_form(request, resp, command["type"], form, refused_note(result))
         return resp
@@ -85,7 +85,8 @@ def refused_note(result: Result) -> str:
 
 
 def refusal(request: Request, result: Result, command: dict[str, Any], production: str,
-            next_url: str, before: Result | None = None) -> Response:
+            next_url: str, before: Result | None = None,
+            back_url: str | None = None) -> Response:
     """Every failing rule (id, reason, source) and, when all are overridable, the override form."""
     blocks = [v for v in result.verdicts if str(v.get("verdict", "")).startswith("block")]
     hard = [v for v in blocks if v.get("verdict") == "block"]
@@ -115,4 +116,4 @@ def refusal(request: Request, result: Result, command: dict[str, Any], productio
                   overridable=overridable, needed=[(r, _LABELS.get(r, r.replace("_", " ")))
                                                    for r in needed],
                   command_json=json.dumps(clean, sort_keys=True), repin=repin,
-                  next_url=next_url)
+                  next_url=next_url, back_url=back_url or next_url)
