@@ -130,7 +130,7 @@ def _step(kind: str, seed: int, w: Sim,
         sw = sorted(w.state.open_stop_works(), key=lambda x: x.id)
         if sw:
             return {"type": "clear_stop_work", "actor": "hana", "stop_work": sw[0].id,
-                    "confirmations": [pin("lee")]}
+                    "note": "checked", "confirmations": [pin("lee")]}
         kind = "live"
     if kind == "live":
         return {"type": "report_live_round", "actor": p, "lot": lid, "description": "shiny"}

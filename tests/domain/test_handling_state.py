@@ -110,7 +110,7 @@ def test_state_check_refuses_loading_a_quarantined_firearm_or_lot(
     with pytest.raises(Rejection) as err:
         _load_events(w)
     assert err.value.kind == "stale-state"
-    assert "quarantined" in err.value.message and "release_quarantine" in err.value.message
+    assert "quarantined" in err.value.message and "release it" in err.value.message
 
 
 def test_misfire_quarantined_firearm_is_not_loaded(western_sim: Sim) -> None:

@@ -32,7 +32,8 @@ def test_placeholder_takes_the_id_a_step_created(tmp_path: Path, small: dict[str
     """$stop_work names the stop-work an earlier step called; it can then be cleared."""
     small["steps"][6:] = [
         {"at": "08:20", "by": "lee", "call_stop_work": {"reason": "lightning", "unit": "main"}},
-        {"at": "08:30", "by": "hana", "clear_stop_work": {"stop_work": "$stop_work"},
+        {"at": "08:30", "by": "hana", "clear_stop_work": {"stop_work": "$stop_work",
+                                                       "note": "checked"},
          "confirm": ["lee"]},
     ]
     rep = replay(load(write(tmp_path, small)))

@@ -20,8 +20,8 @@ from sqlalchemy import event
 from coldset.domain.sample import PRODUCTION, western
 from coldset.ledger.log import Ledger
 from coldset.service import CustodyService
-from coldset.service.pins import PinCache, PinHasher
 from coldset.service.command_queue import CommandQueue
+from coldset.service.pins import PinCache, PinHasher
 from coldset.store.db import Store
 from tests.domain.conftest import DAY
 

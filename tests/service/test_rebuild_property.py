@@ -62,7 +62,7 @@ def make(kind: str, seed: int) -> dict[str, Any]:
     if kind == "stop":
         return cmd("call_stop_work", p, reason="smoke", unit=r.choice([None, "main"]))
     if kind == "clear":
-        return cmd("clear_stop_work", h, stop_work=f"sw-{r.randint(60, 90)}",
+        return cmd("clear_stop_work", h, stop_work=f"sw-{r.randint(60, 90)}", note="checked",
                    confirmations=[{"person": "lee", "pin": PINS["lee"]}])
     if kind == "concern":
         return cmd("raise_concern", r.choice(["anonymous", p]), text="worried")

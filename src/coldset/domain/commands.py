@@ -87,6 +87,9 @@ Pin = Annotated[str, _LINE, Field(pattern=r"^[0-9]{4,8}$", description="4 to 8 d
 #: Free text in plain words: several lines allowed (descriptions, reasons, answers).
 Text = Annotated[str, _LINES, Field(min_length=1, max_length=2000)]
 ShortText = Annotated[str, _LINE, Field(max_length=200)]
+#: A short reason a person must give (clearing a stop-work, releasing a quarantine): one
+#: line, never empty or only spaces (the model strips whitespace before it counts).
+Why = Annotated[str, _LINE, Field(min_length=1, max_length=200)]
 #: A name or title: required, one line (a person's, a unit's, a firearm's model or serial).
 Name = Annotated[str, _LINE, Field(min_length=1, max_length=2000)]
 #: An optional free-text reason (withdraw_consent).
@@ -94,7 +97,7 @@ Reason = Annotated[str, _LINES, Field(max_length=500)]
 #: An idempotency key: any single line up to 128 characters.
 Key = Annotated[str, _LINE, Field(min_length=1, max_length=128)]
 #: Every text type a command field may have (tests check no field uses a bare str).
-TEXT_TYPES = (Id, Pin, Text, ShortText, Name, Reason, Key)
+TEXT_TYPES = (Id, Pin, Text, ShortText, Why, Name, Reason, Key)
 Count = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
 ClockTime = Annotated[str, _LINE, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
                                         description="HH:MM, 24-hour")]
@@ -893,7 +896,8 @@ class ClearStopWork(CommandBase):
 
     type: Literal["clear_stop_work"]
     stop_work: Id = Field(description="Id of the stop-work, e.g. sw-40-0")
-    note: ShortText = Field("", description="What was done about it, in a few words")
+    note: Why = Field(description="Why it is safe to resume: what was done about it, in a "
+                                  "few words (required)")
 
 
 class ReleaseQuarantine(CommandBase):
@@ -907,7 +911,7 @@ class ReleaseQuarantine(CommandBase):
     type: Literal["release_quarantine"]
     firearm: Id | None = Field(None, description="Id of the firearm, e.g. colt-2")
     lot: Id | None = Field(None, description="Id of the lot, e.g. blank-45")
-    note: ShortText = Field("", description="Why it is safe again, in a few words")
+    note: Why = Field(description="Why it is safe again, in a few words (required)")
 
     @model_validator(mode="after")
     def _one_thing(self) -> ReleaseQuarantine:

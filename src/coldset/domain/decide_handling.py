@@ -175,10 +175,10 @@ def _load(s: State, cmd: c.Load, at: str, i: int) -> list[Event]:
         raise stale(f"firearm {f.id} is a {f.type.value.replace('_', ' ')} and cannot be loaded")
     if f.quarantined:
         raise stale(f"firearm {f.id} is quarantined: nothing is loaded into it until a handler "
-                    "and the safety contact release it (release_quarantine)")
+                    "and the safety contact release it from quarantine")
     if lot.quarantined:
         raise stale(f"lot {lot.id} is quarantined: none of its rounds is loaded until a "
-                    "handler and the safety contact release it (release_quarantine)")
+                    "handler and the safety contact release it from quarantine")
     _positions(s, f.id, cmd.positions)
     if _norm(lot.caliber) != _norm(f.caliber):
         raise stale(f"lot {lot.id} is {lot.caliber}; firearm {f.id} takes {f.caliber}")

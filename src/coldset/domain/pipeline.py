@@ -95,15 +95,19 @@ def decide_entry(state: State, cmd: c.CommandBase, now: datetime,
     if bad:
         events: list[Event] = []
         limit = state.settings.pin_lockout_failures
+        said: dict[str, str] = {}
         for person, result in sorted(bad.items()):
             if result == "wrong":
-                locks = state.recent_pin_failures(person, now) + 1 >= limit
-                events.append(event("pin_rejected", person=person, locks=locks))
-        why = "; ".join(f"{p}: " + {"wrong": "wrong PIN",
-                                    "locked": "PIN locked after too many wrong tries "
-                                              "(a handler must reset it)",
-                                    "no-pin": "has no PIN yet"}[r]
-                        for p, r in sorted(bad.items()))
+                left = limit - (state.recent_pin_failures(person, now) + 1)
+                events.append(event("pin_rejected", person=person, locks=left <= 0))
+                said[person] = ("wrong PIN: it is now locked after too many wrong tries (a "
+                                "handler must reset it)" if left <= 0 else
+                                f"wrong PIN ({left} {'try' if left == 1 else 'tries'} left "
+                                "before it locks)")
+        why = "; ".join(f"{_name(state, p)}: " + said.get(p, {
+            "wrong": "wrong PIN",
+            "locked": "PIN locked after too many wrong tries (a handler must reset it)",
+            "no-pin": "has no PIN yet"}[r]) for p, r in sorted(bad.items()))
         return Decision("rejected", entry("rejected-credential", [], events,
                                           {"kind": "credential", "message": why}),
                         error_kind="credential", error=why)
@@ -137,3 +141,9 @@ def decide_entry(state: State, cmd: c.CommandBase, now: datetime,
         events[0]["origin"] = origin
     events += consequences(state, cmd, verdicts, overridden, index)
     return Decision("allowed", entry("allowed", verdicts, events), verdicts)
+
+
+def _name(state: State, pid: str) -> str:
+    """A person as the crew knows them: their name (the id when unknown)."""
+    p = state.people.get(pid)
+    return p.name if p is not None else pid

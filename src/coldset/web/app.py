@@ -38,6 +38,7 @@ from coldset.web.headers import SecurityHeaders, add_security_headers
 from coldset.web.limits import BodyLimit
 from coldset.web.live import BoardEvents
 from coldset.web.ratelimit import ConcernLimiter, ConcernLimits
+from coldset.web.words import field_words
 
 HERE = Path(__file__).parent
 log = logging.getLogger("coldset.web")
@@ -86,6 +87,7 @@ def create_app(install: Install, *, demo: bool = False, clock: Clock | None = No
     templates.env.filters["local_s"] = timefmt.local_seconds
     templates.env.filters["urlunquote"] = unquote
     templates.env.filters["label"] = lambda s: str(s or "").replace("_", " ")
+    templates.env.filters["field"] = field_words
     child = WriterProcess(install.settings.home, install.settings.database_url,
                           clock=None if isinstance(clock, SystemClock) else clock,
                           alert_interval=alert_interval)
@@ -147,6 +149,7 @@ def _routes(app: FastAPI) -> None:
         handoff,
         labels,
         pages_custody,
+        pages_day,
         pages_people,
         pages_safety,
         search,
@@ -154,8 +157,8 @@ def _routes(app: FastAPI) -> None:
     )
 
     api_routes.install(app)     # first: the command route is the busiest
-    for mod in (auth, board, handoff, commands, pages_custody, pages_people, pages_safety,
-                labels, search, setup):
+    for mod in (auth, board, handoff, commands, pages_custody, pages_day, pages_people,
+                pages_safety, labels, search, setup):
         app.include_router(mod.router)
 
 

@@ -99,6 +99,16 @@ def remember_form(request: Request, resp: Response, command: str, form: Any,
                         secure=secure(request), path="/", max_age=60)
 
 
+def kept_form(request: Request) -> dict[str, Any] | None:
+    """What :func:`remember_form` kept for this page (command, values, why), or None."""
+    return _again_of(request)
+
+
+def forget_form(resp: Response) -> None:
+    """Drop a kept form: what it was kept for has been done another way (an override)."""
+    resp.delete_cookie(AGAIN_COOKIE, path="/")
+
+
 def _again_of(request: Request) -> dict[str, Any] | None:
     raw = request.cookies.get(AGAIN_COOKIE)
     if not raw:

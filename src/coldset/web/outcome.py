@@ -15,6 +15,7 @@ from coldset.domain.commands import public_dict
 from coldset.domain.rules.scenes import UNTIL_SIGNED
 from coldset.service.result import Result
 from coldset.web.context import redirect, remember_form, render
+from coldset.web.steps import step_links
 
 _LABELS = {"handler": "a handler (armorer, assistant armorer or property master)",
            "first_ad": "the 1st AD", "safety_contact": "the safety contact",
@@ -30,18 +31,24 @@ def describe(result: Result) -> str:
 
 def show(request: Request, result: Result, command: dict[str, Any], production: str,
          next_url: str, *, done_template: str | None = None, form: Any = None,
-         **ctx: Any) -> Response:
+         form_url: str | None = None, **ctx: Any) -> Response:
     """Allowed → back to ``next_url`` with a note (or ``done_template``); otherwise explain.
 
-    ``form``: the page form that was sent; when the command is rejected, "Back and fix"
-    shows that form again filled in (no PINs) instead of empty."""
+    ``form``: the page form that was sent; when the command is rejected or refused, going
+    back shows that form again filled in (no PINs) instead of empty. ``form_url``: the
+    page of that form, when it is not ``next_url``. ``inspection`` (in ``ctx``): an
+    inspection recorded before this command was refused, said on the refusal."""
     if result.status == "allowed":
         if done_template:
             return render(request, done_template, production=production, result=result,
                           command=command, next_url=next_url, **ctx)
         return redirect(request, next_url, describe(result))
     if result.status == "refused":
-        return refusal(request, result, command, production, next_url)
+        resp = refusal(request, result, command, production, next_url,
+                       before=ctx.get("inspection"), back_url=form_url)
+        if form is not None and isinstance(command.get("type"), str):
+            remember_form(request, resp, command["type"], form, refused_note(result))
+        return resp
     resp = render(request, "problem.html", status=status_of(result), production=production,
                   result=result, command=command, next_url=next_url,
                   title=problem_title(result), kept=form is not None)
@@ -59,8 +66,16 @@ def problem_title(r: Result) -> str:
             }.get(r.error_kind or "", "Not done")
 
 
+def refused_note(result: Result) -> str:
+    """What a form shown again after a refusal says on top (the rules, in words)."""
+    reasons = [str(v.get("reason") or "") for v in result.verdicts
+               if str(v.get("verdict", "")).startswith("block")]
+    return "Refused: " + " ".join(r for r in reasons if r)
+
+
 def refusal(request: Request, result: Result, command: dict[str, Any], production: str,
-            next_url: str) -> Response:
+            next_url: str, before: Result | None = None,
+            back_url: str | None = None) -> Response:
     """Every failing rule (id, reason, source) and, when all are overridable, the override form."""
     blocks = [v for v in result.verdicts if str(v.get("verdict", "")).startswith("block")]
     hard = [v for v in blocks if v.get("verdict") == "block"]
@@ -84,9 +99,10 @@ def refusal(request: Request, result: Result, command: dict[str, Any], productio
     sign_here = (f"/p/{production}/scenes/{scene}" if isinstance(scene, str) and any(
         v.get("rule") in UNTIL_SIGNED for v in hard) else None)
     return render(request, "refusal.html", status=409, production=production, result=result,
-                  sign_here=sign_here, sign_scene=scene,
+                  sign_here=sign_here, sign_scene=scene, before=before,
+                  steps=step_links(production, {**command, **clean}, blocks),
                   blocks=blocks, others=[v for v in result.verdicts if v not in blocks],
                   overridable=overridable, needed=[(r, _LABELS.get(r, r.replace("_", " ")))
                                                    for r in needed],
                   command_json=json.dumps(clean, sort_keys=True), repin=repin,
-                  next_url=next_url)
+                  next_url=next_url, back_url=back_url or next_url)

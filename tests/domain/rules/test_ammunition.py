@@ -110,7 +110,7 @@ def test_quarantined_lot_is_not_loaded_until_released(western_sim: Sim) -> None:
     d = run(w, load_cmd("dummy-45"))
     assert verdicts(d, "no-live-ammo") == ["block"]
     assert "quarantined" in reasons(d, "no-live-ammo")
-    ok(w, {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45",
+    ok(w, {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45", "note": "checked",
            "confirmations": [pin("lee")]})
     d = run(w, load_cmd("dummy-45"))
     assert verdicts(d, "no-live-ammo") == []
@@ -124,14 +124,14 @@ def test_firearm_quarantined_for_a_live_round_is_not_loaded(western_sim: Sim) ->
     d = ok(w, {"type": "report_live_round", "actor": "alec", "firearm": "colt-1",
                "description": "a live round fell out of colt-1"})
     (sw,) = w.state.open_stop_works()
-    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id,
+    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id, "note": "checked",
            "confirmations": [pin("lee")]})
     d = run(w, load_cmd("dummy-45"))
     assert verdicts(d, "no-live-ammo") == ["block"]
     assert "colt-1 is quarantined" in reasons(d, "no-live-ammo")
-    ok(w, {"type": "release_quarantine", "actor": "hana", "firearm": "colt-1",
+    ok(w, {"type": "release_quarantine", "actor": "hana", "firearm": "colt-1", "note": "checked",
            "confirmations": [pin("lee")]})
-    ok(w, {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45",
+    ok(w, {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45", "note": "checked",
            "confirmations": [pin("lee")]})
     d = ok(w, load_cmd("dummy-45"))
     assert verdicts(d, "no-live-ammo") == []

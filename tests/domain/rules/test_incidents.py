@@ -32,7 +32,7 @@ def inspect(w: Sim, firearm: str = "colt-2", **fields: Any) -> None:
            "barrel_clear": True, **fields})
 
 
-RELEASE = {"type": "release_quarantine", "actor": "hana", "firearm": "colt-2",
+RELEASE = {"type": "release_quarantine", "actor": "hana", "firearm": "colt-2", "note": "checked",
            "confirmations": [pin("lee")]}
 
 
@@ -90,7 +90,7 @@ def test_return_to_service_needs_barrel_inspection_and_function_check(western_si
     assert verdicts(d, "misfire-quarantine") == []
     assert not w.state.firearms["colt-2"].quarantined
     (sw,) = w.state.open_stop_works()
-    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id,
+    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id, "note": "checked",
            "confirmations": [pin("lee")]})
     show_clear(w, "colt-2", watchers=("frances", "dave"))
     d = ok(w, issue_cmd("colt-2", "frances", "sc-20"))
@@ -304,7 +304,7 @@ def test_stop_work_blocks_issue_on_the_unit_until_cleared(western_sim: Sim) -> N
     show_clear(w, "win-1", actor="sam", watchers=("jensen",))
     d = ok(w, issue_cmd("win-1", "jensen", "sc-14", actor="sam"))
     assert verdicts(d, "stop-work") == []
-    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id,
+    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id, "note": "checked",
            "confirmations": [pin("lee")]})
     d = ok(w, issue_cmd())
     assert verdicts(d, "stop-work") == []
@@ -330,7 +330,7 @@ def test_rules_survive_nonsense(western_sim: Sim) -> None:
                  "positions": [1], "scene": "sc-14", "shot": 9},
                 {"type": "collect", "actor": "dave", "firearm": "colt-1"},
                 {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45",
-                 "confirmations": [pin("lee")]},
+                 "note": "checked", "confirmations": [pin("lee")]},
                 {"type": "report_incident", "actor": "alec", "kind": "squib",
                  "description": "a pop and no smoke"}):
         d = run(w, cmd)

@@ -75,11 +75,11 @@ def _report(ctx: RuleContext, cmd: ReportIncident) -> list[Verdict]:
               + (f"{' and '.join(held)} {'is' if len(held) == 1 else 'are'} quarantined now, "
                  if held else "")
               + f"and firearm use on {_where(scope)} stops until a handler and the safety "
-              "contact clear it (clear_stop_work).")
+              "contact clear it.")
     if fid:
         reason += (f" {fid} returns to service only after a recorded barrel inspection and "
-                   "function check (inspect with barrel_clear and function_check, then "
-                   "release_quarantine).")
+                   "function check (an inspection with \"barrel clear\" and \"function "
+                   "check\" ticked), then a release by a handler and the safety contact.")
     quarantine = ([f"firearm:{fid}"] if fid else []) + ([f"lot:{lot}"] if lot else [])
     return [ctx.stop_work(reason, scope=scope, quarantine=quarantine)]
 
@@ -105,8 +105,8 @@ def _release(ctx: RuleContext, cmd: ReleaseQuarantine) -> list[Verdict]:
         return []
     return [ctx.block(f"{f.id} was quarantined after the {_incident_label(last.kind)} "
                       f"{last.id} at {local_time(state, last.at)}; it returns to service only "
-                      f"after {' and '.join(missing)} recorded since then (inspect with "
-                      "barrel_clear and function_check).")]
+                      f"after {' and '.join(missing)} recorded since then (an inspection with "
+                      "\"barrel clear\" and \"function check\" ticked).")]
 
 
 def _in_use(ctx: RuleContext, cmd: Issue | Load) -> list[Verdict]:
@@ -119,8 +119,7 @@ def _in_use(ctx: RuleContext, cmd: Issue | Load) -> list[Verdict]:
             return [ctx.block(f"{f.id} is quarantined after the {_incident_label(last.kind)} "
                               f"{last.id} at {local_time(state, last.at)}: it is not issued or "
                               "loaded until a barrel inspection and function check are recorded "
-                              "and a handler and the safety contact release it "
-                              "(release_quarantine).")]
+                              "and a handler and the safety contact release it.")]
     stops = [s for s in _stops(state, unit_for(state, cmd)) if s.rule == MISFIRE]
     if not stops:
         return []
@@ -130,8 +129,8 @@ def _in_use(ctx: RuleContext, cmd: Issue | Load) -> list[Verdict]:
              + (f" with {inc.firearm}" if inc.firearm else "")) if inc else "an incident"
     return [ctx.block(f"Firearm use on {_where(sw.scope)} is stopped since "
                       f"{local_time(state, sw.at)} after {about}: nothing is issued or loaded "
-                      f"until a handler and the safety contact clear stop-work {sw.id} "
-                      "(clear_stop_work).")]
+                      f"until a handler and the safety contact clear stop-work "
+                      f"{sw.id}.")]
 
 
 @rule(MISFIRE, applies_to=(ReportIncident, ReleaseQuarantine, Issue, Load),
@@ -286,8 +285,9 @@ def barrel_check_before_blanks(ctx: RuleContext) -> list[Verdict]:
         return []
     return [ctx.block(f"{f.id} has held dummy rounds since its last barrel check "
                       f"({local_time(state, f.barrel_checked_at)}): a dummy can leave a bullet "
-                      "in the barrel. Check the barrel for an obstruction and record it (inspect "
-                      f"with barrel_clear) before loading blanks from lot {lot.id}.")]
+                      "in the barrel. Check the barrel for an obstruction and record it (an "
+                      "inspection with \"barrel clear\" ticked) before loading blanks from lot "
+                      f"{lot.id}.")]
 
 
 # ------------------------------------------------------------------ concern-answered
@@ -374,7 +374,7 @@ def stop_work(ctx: RuleContext) -> list[Verdict]:
              f"{person_name(state, s.called_by)}: {s.reason!r}; {s.id})" for s in stops]
     return [*out, ctx.block(f"Firearm use is stopped on {'; '.join(parts)}. No firearm is "
                             "issued or loaded until a handler and the safety contact clear "
-                            "it (clear_stop_work).")]
+                            "it.")]
 
 
 #: Rules that refuse issuing and loading the firearms they quarantine, themselves.
@@ -396,5 +396,4 @@ def _quarantine_fallback(ctx: RuleContext, cmd: Issue | Load) -> list[Verdict]:
         return []    # that rule checks this command itself
     what = "issued" if isinstance(cmd, Issue) else "loaded"
     return [ctx.block(f"{f.id} is quarantined (by {owner or 'a stop-work'}): it is not {what} "
-                      "until a handler and the safety contact release it "
-                      "(release_quarantine).")]
+                      "until a handler and the safety contact release it.")]

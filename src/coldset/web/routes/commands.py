@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from coldset.api.body import BodyError, read_object
 from coldset.domain.commands import COMMAND_TYPES
 from coldset.web import outcome
-from coldset.web.context import HTTPProblem, app_state, member, safe_next
+from coldset.web.context import HTTPProblem, app_state, forget_form, member, safe_next
 from coldset.web.forms import form_to_command, pairs
 
 router = APIRouter()
@@ -56,4 +56,6 @@ async def override(request: Request, production: str) -> Response:
         cmd["idempotency_key"] = key
     next_url = safe_next(form.get("next"), production, f"/p/{production}/board")
     result = await app_state(request).queue.run(cmd)
-    return outcome.show(request, result, cmd, production, next_url)
+    resp = outcome.show(request, result, cmd, production, next_url)
+    forget_form(resp)       # the refused form is not shown again once overridden
+    return resp

@@ -28,7 +28,7 @@ from coldset.domain.state import State
 from coldset.service.handoff import Handoff, handoff_commands, run_handoff
 from coldset.service.result import Result
 from coldset.web import outcome
-from coldset.web.context import app_state, member, redirect, render
+from coldset.web.context import app_state, kept_form, member, redirect, render
 from coldset.web.forms import pairs
 
 router = APIRouter()
@@ -100,8 +100,28 @@ def handoff_page(request: Request, production: str, firearm: str = "", scene: st
                       step=1, tag=typed, error=f"No firearm with tag {typed!r} on this "
                                                "production. Scan again or type the tag.")
     return render(request, "handoff.html", production=production, m=m, step=2, tag=tag,
-                  error=None, states=CHAMBER_STATES,
+                  error=None, states=CHAMBER_STATES, values=_kept(request, tag),
                   **_handoff_view(state, tag, scene or None, performer or None))
+
+
+def _kept(request: Request, firearm: str) -> dict[str, Any] | None:
+    """The checklist as it was sent, when a refusal sent the armorer back to it (the
+    scan, the ticks and the badges are not lost; PINs are never kept)."""
+    kept = kept_form(request)
+    if kept is None or kept["command"] not in ("inspect", "issue"):
+        return None
+    v = kept["values"]
+    if v.get("firearm") != [firearm]:
+        return None
+
+    def one(name: str) -> str:
+        return str((v.get(name) or [""])[0])
+
+    n = max((int(mm.group(1)) for k in v if (mm := re.fullmatch(r"chamber-(\d{1,3})", k))),
+            default=0)
+    return {"chambers": [one(f"chamber-{i}") for i in range(1, n + 1)],
+            "barrel_clear": bool(one("barrel_clear")), "scene": one("scene"),
+            "performer": one("performer"), "confirm_person": one("confirm_person")}
 
 
 @router.post("/p/{production}/handoff")
@@ -135,11 +155,12 @@ async def handoff(request: Request, production: str) -> Response:
     if r2 is None:
         if r1.status == "rejected" and firearm in state.firearms:
             return _again(request, m, production, inspect, form, r1)
-        return outcome.show(request, r1, inspect, production, back)
+        return outcome.show(request, r1, inspect, production, back, form=form)
     if r2.status == "rejected":
         return _again(request, m, production, inspect, form, r2, inspected=r1)
     return outcome.show(request, r2, issue, production, f"/p/{production}/handoff",
-                        done_template="handoff_done.html", inspection=r1)
+                        done_template="handoff_done.html", inspection=r1, form=form,
+                        form_url=back)
 
 
 def _chambers(form: Any, capacity: int) -> list[str]:

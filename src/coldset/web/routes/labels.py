@@ -16,9 +16,12 @@ from coldset.web.context import app_state, member, render
 router = APIRouter()
 
 
-def qr_svg(data: str, scale: int = 4) -> Markup:
-    svg = segno.make(data, error="m", micro=False).svg_inline(scale=scale, border=2,
-                                                            dark="#000", light="#fff")
+def qr_svg(data: str) -> Markup:
+    """The code as inline SVG that scales to whatever box the page gives it (a viewBox, no
+    fixed size: with a fixed size, the CSS box cut off the concern poster's larger code),
+    with the 4-module quiet zone the QR standard asks for."""
+    svg = segno.make(data, error="m", micro=False).svg_inline(
+        omitsize=True, border=4, dark="#000", light="#fff", svgclass="qr")
     return Markup(svg)  # noqa: S704 - segno's own SVG markup, no user HTML in it
 
 
@@ -43,4 +46,4 @@ def labels(request: Request, production: str, kind: str = "firearms") -> Respons
     concern_url = f"{base}/c/{production}"
     return render(request, "labels.html", production=production, m=m, kind=kind,
                   labels=[(tag, title, sub, qr_svg(tag)) for tag, title, sub in items],
-                  concern_url=concern_url, concern_qr=qr_svg(concern_url, 5))
+                  concern_url=concern_url, concern_qr=qr_svg(concern_url))

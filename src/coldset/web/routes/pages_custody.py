@@ -25,6 +25,9 @@ def handling(request: Request, production: str, firearm: str = "") -> Response:
     return render(request, "handling.html", status=404 if error else 200,
                   production=production, m=m, f=f, tag=tag, error=error, lots=lots,
                   out=out, containers=sorted(state.containers.values(), key=lambda c: c.id),
+                  handlers=[(p.id, p.name) for p in sorted(state.people.values(),
+                                                           key=lambda p: p.name)
+                            if state.is_handler(p.id) and p.id != m.person],
                   scenes=[s for s in state.scenes.values() if s.wrapped_at is None])
 
 

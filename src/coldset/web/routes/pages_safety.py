@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from coldset.service.result import Result
 from coldset.web.context import (
     HTTPProblem,
     app_state,
@@ -19,6 +20,7 @@ from coldset.web.context import (
 )
 from coldset.web.outcome import status_of
 from coldset.web.ratelimit import Wait, retry_after
+from coldset.web.words import field_words
 
 router = APIRouter()
 
@@ -48,8 +50,10 @@ def concern_form(request: Request, production: str) -> Response:
     title = _production_title(request, production)
     s = session_of(request)
     person = s.account.person_on(production) if s else None
+    people = app_state(request).custody.state(production).people
     return render(request, "concern.html", production=production, title=title,
-                  person=person, error=None)
+                  person=person, error=None,
+                  person_name=people[person].name if person and person in people else None)
 
 
 @router.post("/c/{production}")
@@ -86,10 +90,21 @@ async def raise_concern(request: Request, production: str) -> Response:
         st.concern_limiter.give_back(production, address)
     if not result.ok:
         return render(request, "concern.html", status=status_of(result), production=production,
-                      title=title, person=person, error=result.error, text=cmd["text"])
+                      title=title, person=person, error=_concern_error(result, text),
+                      text=cmd["text"])
     token = result.secrets.get("concern_token")
     return render(request, "concern_sent.html", production=production, title=title,
                   token=token, replayed=result.replayed, concern=f"concern-{result.index}")
+
+
+def _concern_error(result: Result, text: str) -> str:
+    """What was wrong with a concern, once, in words (never a field name)."""
+    if any(f == "text" and "at most" in m for f, m in result.field_errors):
+        return (f"Your concern is {len(text):,} characters; the limit is 2,000. Shorten it "
+                "and send it again: your text is kept below.")
+    if result.field_errors:
+        return " ".join(f"{field_words(f).capitalize()}: {m}." for f, m in result.field_errors)
+    return result.error or "The concern was not sent."
 
 
 def _held_back(request: Request, production: str, title: str, text: str,

@@ -36,7 +36,7 @@ def setup_page(request: Request) -> Response:
     return render(request, "setup.html",
                   key_fingerprint=key_fingerprint(st.custody.ledger.signer.public_key),
                   ca_fingerprint=ca_fingerprint(pem) if pem else None,
-                  ca_url=ca_url, ca_qr=qr_svg(ca_url, scale=5) if pem else None,
+                  ca_url=ca_url, ca_qr=qr_svg(ca_url) if pem else None,
                   https=request.url.scheme == "https")
 
 

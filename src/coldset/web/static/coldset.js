@@ -157,7 +157,26 @@
 
   function onReady() {
     fillAgain();
+    counters();
     liveBoard();
+  }
+
+  // A text box with a limit says how much is left while you type (data-count: the
+  // element that shows "n / limit characters").
+  function counters() {
+    document.querySelectorAll("textarea[data-count]").forEach(function (box) {
+      var out = document.getElementById(box.dataset.count);
+      var max = parseInt(box.getAttribute("maxlength"), 10);
+      if (!out || !max) return;
+      var show = function () {
+        var n = box.value.length;
+        out.textContent = n.toLocaleString("en-US") + " / " + max.toLocaleString("en-US") +
+          " characters" + (n >= max ? " (the limit)" : "");
+        out.className = n >= max * 0.9 ? "warn" : "muted";
+      };
+      box.addEventListener("input", show);
+      show();
+    });
   }
 
   // A form the server rejected comes back filled in as it was sent (never a PIN): the
