@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
@@ -33,7 +33,10 @@ from coldset.api.schemas import (
     problem_components,
     problem_responses,
 )
+from coldset import reports
 from coldset.domain.commands import COMMAND_TYPES, CommandBase
+from coldset.reports import pdf as report_pdf
+from coldset.reports import tables as report_tables
 from coldset.service.accounts import Account
 from coldset.service.core import create_production_for
 from coldset.service.handoff import INSPECT_KEY, Handoff, run_handoff
@@ -48,6 +51,10 @@ MAX_HANDOFF_KEY = MAX_KEY - len(INSPECT_KEY)    # a handoff's key gets -inspect 
 _RES = {"model": ResultOut, "description": "allowed (also an idempotent retry: replayed)"}
 #: what every command can answer besides 200
 COMMAND_PROBLEMS = (401, 403, 409, 413, 422, 503)
+
+ReportFormat = Literal["pdf", "csv"]
+DayTable = Literal["custody", "lots", "incidents", "stop-works", "alerts", "overrides",
+                   "refusals", "meetings", "training", "open-items"]
 
 
 class Unauthenticated(Exception):
@@ -261,6 +268,53 @@ def _router() -> APIRouter:
         except LookupError as e:
             raise HTTPProblem(404, "not-found", str(e)) from None
         return {"firearm": firearm, "entries": rows}
+
+    _FILES = {200: {"description": "The report: a PDF, or one table as CSV.",
+                    "content": {"application/pdf": {"schema": {"type": "string",
+                                                               "format": "binary"}},
+                                "text/csv": {"schema": {"type": "string"}}}}}
+
+    def _report_reader(request: Request, production: str) -> None:
+        person = actor(request, production)
+        if not reports.may_read(app_state(request).custody, production, person):
+            raise HTTPProblem(403, "forbidden", "Reports are for the armorer, the safety "
+                              "contact, the 1st AD, the producer and the admin.")
+
+    def _send(data: bytes | str, fmt: str, name: str) -> Response:
+        if fmt == "pdf":
+            return Response(data, media_type="application/pdf",
+                            headers={"content-disposition": f'inline; filename="{name}.pdf"'})
+        return Response(data, media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'inline; filename="{name}.csv"'})
+
+    @r.get("/productions/{production}/reports/day/{shoot_day}", tags=["reads"],
+           response_class=Response, responses={**_FILES, **problem_responses(401, 403, 404, 422)})
+    def day_report(request: Request, production: str, shoot_day: str,
+                   format: ReportFormat = "pdf", unit: str | None = None,
+                   table: DayTable = "custody") -> Response:
+        """The day report of a shoot day (and one unit), made from the log's latest
+        signed checkpoint: PDF, or one of its tables as CSV."""
+        _report_reader(request, production)
+        try:
+            rep = reports.production_day(app_state(request).custody, production, shoot_day,
+                                         unit)
+        except reports.ReportError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+        data = report_pdf.day_pdf(rep) if format == "pdf" else report_tables.day_csv(rep, table)
+        return _send(data, format, f"{production}-{shoot_day}")
+
+    @r.get("/productions/{production}/reports/firearm/{firearm}", tags=["reads"],
+           response_class=Response, responses={**_FILES, **problem_responses(401, 403, 404, 422)})
+    def firearm_report(request: Request, production: str, firearm: str,
+                       format: ReportFormat = "pdf") -> Response:
+        """A firearm's history over the whole production, each entry with its log index."""
+        _report_reader(request, production)
+        try:
+            h = reports.production_firearm(app_state(request).custody, production, firearm)
+        except reports.ReportError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+        data = report_pdf.history_pdf(h) if format == "pdf" else report_tables.history_csv(h)
+        return _send(data, format, f"{production}-{firearm}")
 
     return r
 

@@ -140,11 +140,12 @@ def _routes(app: FastAPI) -> None:
         pages_custody,
         pages_people,
         pages_safety,
+        reports,
     )
 
     api_routes.install(app)     # first: the command route is the busiest
     for mod in (auth, board, handoff, commands, pages_custody, pages_people, pages_safety,
-                labels):
+                labels, reports):
         app.include_router(mod.router)
 
 
