@@ -82,7 +82,7 @@ def test_every_refusal_and_override_appears(rust: Replayed) -> None:
     assert [row.index for row in r.refusals] == refused
     assert [row.index for row in r.overrides] == overrides
     text = _text(pdf.day_pdf(r))
-    for i, e in _day_entries(rust, "d21"):
+    for _i, e in _day_entries(rust, "d21"):
         for v in e["verdicts"]:
             if v["verdict"] != "pass":
                 assert v["rule"] in text

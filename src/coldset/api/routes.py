@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
+from coldset import reports
 from coldset.api.body import BodyError, read_object
 from coldset.api.errors import malformed, problem, result_problem
 from coldset.api.schemas import (
@@ -33,7 +34,6 @@ from coldset.api.schemas import (
     problem_components,
     problem_responses,
 )
-from coldset import reports
 from coldset.domain.commands import COMMAND_TYPES, CommandBase
 from coldset.reports import pdf as report_pdf
 from coldset.reports import tables as report_tables
@@ -269,7 +269,8 @@ def _router() -> APIRouter:
             raise HTTPProblem(404, "not-found", str(e)) from None
         return {"firearm": firearm, "entries": rows}
 
-    _FILES = {200: {"description": "The report: a PDF, or one table as CSV.",
+    _FILES: dict[int | str, dict[str, Any]] = {200: {
+                    "description": "The report: a PDF, or one table as CSV.",
                     "content": {"application/pdf": {"schema": {"type": "string",
                                                                "format": "binary"}},
                                 "text/csv": {"schema": {"type": "string"}}}}}

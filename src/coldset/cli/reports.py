@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -18,7 +18,7 @@ report_app = typer.Typer(help="Reports made from the log: a shoot day, a firearm
 app.add_typer(report_app, name="report")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     pdf = "pdf"
     csv = "csv"
 
@@ -63,8 +63,9 @@ def day(
 ) -> None:
     """Write the day report of a shoot day (PDF, or one table as CSV).
 
-    It holds the custody of every firearm, rounds per lot with the reconciliation, incidents, stop-works, alerts, overrides, refusals, the safety
-    meeting's attendance, training and consent, open items and signature lines."""
+    It holds the custody of every firearm, rounds per lot with the reconciliation,
+    incidents, stop-works, alerts, overrides, refusals, the safety meeting's attendance,
+    training and consent, open items and signature lines."""
     if fmt is Format.csv and table not in tables.DAY_TABLES:
         raise CliError(f"no table {table!r} in a day report (tables: "
                        f"{', '.join(tables.DAY_TABLES)})")

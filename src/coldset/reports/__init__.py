@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from coldset.domain.events import parse_entry
+from coldset.ledger.log import Ledger
 from coldset.reports.facts import (
     DayReport,
     FirearmHistory,
@@ -21,7 +22,6 @@ from coldset.reports.facts import (
     day_report,
     firearm_history,
 )
-from coldset.ledger.log import Ledger
 from coldset.service.core import CustodyService
 from coldset.service.records import Records, signed_entries
 from coldset.store.db import Store

@@ -231,7 +231,7 @@ def _units_of(state: State, entry: dict[str, Any], firearms: list[str]) -> set[s
             if s is not None:
                 units.add(s.unit)
     actor = entry.get("actor")
-    if not units and actor in state.checked_in:
+    if not units and isinstance(actor, str) and actor in state.checked_in:
         units.add(state.checked_in[actor][0])
     return units
 

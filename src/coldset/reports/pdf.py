@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -31,7 +32,6 @@ from reportlab.platypus import (
     TableStyle,
 )
 from reportlab.platypus.flowables import Flowable
-from xml.sax.saxutils import escape
 
 from coldset.reports.facts import DayReport, FirearmHistory, Row, Source
 
@@ -55,18 +55,36 @@ def _p(text: str, style: ParagraphStyle = CELL) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def _cell(text: str) -> Paragraph:
-    loud = "REFUSED" in text or "LIVE" in text or "DIFFERENCE" in text or "OPEN" in text
-    return _p(text, LOUD if loud else CELL)
+_LOUD = ("REFUSED", "LIVE", "DIFFERENCE", "OPEN", "NOT ")
+
+
+def _cell(text: str, width: float) -> Paragraph | str:
+    """A wrapping paragraph, or plain text where it surely fits on one line (ReportLab
+    draws that ten times faster, and a busy day has thousands of cells)."""
+    if any(w in text for w in _LOUD):
+        return _p(text, LOUD)
+    if "\n" not in text and len(text) * 5.0 < width - 6:     # 8 pt Helvetica: < 5 pt a char
+        return text
+    return _p(text, CELL)
+
+
+#: Rows per table: a long table is cut into tables of this many rows (each repeats the
+#: header), as splitting one table of thousands of rows page by page costs more and more.
+_CHUNK = 80
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]],
-           widths: Sequence[float]) -> Table:
+           widths: Sequence[float]) -> Flowable:
+    if len(rows) > _CHUNK:
+        return _Stack([_table(header, rows[i:i + _CHUNK], widths)
+                       for i in range(0, len(rows), _CHUNK)])
     data: list[list[Any]] = [[_p(h, HEAD) for h in header]]
-    data += [[_cell(str(c)) for c in r] for r in rows]
+    data += [[_cell(str(c), w) for c, w in zip(r, widths, strict=True)] for r in rows]
     t = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     t.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, 0), _INK),
+        ("FONTNAME", (0, 1), (-1, -1), "Helvetica"), ("FONTSIZE", (0, 1), (-1, -1), 8),
+        ("LEADING", (0, 1), (-1, -1), 9.6),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.4, _RULE),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f2f4f6")]),
@@ -74,6 +92,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]],
         ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]))
     return t
+
+
+class _Stack(list):  # type: ignore[type-arg]
+    """Several tables one after the other (a story takes them as they come)."""
 
 
 def _entry_rows(rows: Sequence[Row]) -> list[list[str]]:
@@ -90,7 +112,7 @@ def _note_rows(rows: Sequence[Row]) -> list[list[str]]:
     return [[str(r.index), r.at, r.actor, r.action, r.detail] for r in rows]
 
 
-class _QR(Flowable):
+class _QR(Flowable):  # type: ignore[misc]  # (ReportLab has no type hints)
     """A QR code of ``text``, drawn as vectors (it prints sharp at any scale)."""
 
     def __init__(self, text: str, size: float = 44 * mm) -> None:
@@ -121,7 +143,7 @@ def _source_block(source: Source, kind: str) -> Table:
     return t
 
 
-class _Numbered(Canvas):
+class _Numbered(Canvas):  # type: ignore[misc]
     """A canvas that knows the page count when it writes each footer ("page 2 of 5")."""
 
     header = ""
@@ -155,7 +177,15 @@ class _Numbered(Canvas):
         self.drawRightString(w - 15 * mm, 8 * mm, f"page {self._pageNumber} of {total}")
 
 
+def _flat(story: list[Any]) -> list[Flowable]:
+    out: list[Flowable] = []
+    for f in story:
+        out.extend(_flat(f) if isinstance(f, list) else [f])
+    return out
+
+
 def _render(story: list[Flowable], header: str, footer: str, title: str) -> bytes:
+    story = _flat(story)
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=PAGE, leftMargin=15 * mm, rightMargin=15 * mm,
                             topMargin=16 * mm, bottomMargin=14 * mm, title=title,
@@ -169,7 +199,7 @@ def _render(story: list[Flowable], header: str, footer: str, title: str) -> byte
     return buf.getvalue()
 
 
-def _section(story: list[Flowable], title: str, empty: str, table: Table | None) -> None:
+def _section(story: list[Flowable], title: str, empty: str, table: Flowable | None) -> None:
     story.append(_p(title, H2))
     story.append(table if table is not None else _p(empty, BODY))
 
