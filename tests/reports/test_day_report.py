@@ -170,3 +170,54 @@ def test_csv_tables(clean_day: Replayed) -> None:
     assert tables.day_csv(r, "lots").splitlines()[0].startswith("lot,kind,caliber")
     with pytest.raises(ValueError, match="no table 'x'"):
         tables.day_csv(r, "x")
+
+
+def test_incident_report_shows_the_steps_around_it_and_what_the_rules_said(
+        rust: Replayed) -> None:
+    state = rust.runner.service.state(rust.production)
+    inc = next(iter(sorted(state.incidents)))
+    r = reports.incident(rust.records, rust.origin, inc, around=5)
+    indexes = [row.index for row in r.rows]
+    assert r.at_index in indexes and indexes == sorted(indexes)
+    assert 1 <= indexes.index(r.at_index) <= 5 and len(indexes) - indexes.index(r.at_index) > 1
+    assert all(row.rules for row in r.rows)     # each says what the rules said
+    text = _text(pdf.incident_pdf(r))
+    assert inc in text and "misfire" in text
+    with pytest.raises(ReportError, match="no incident 'inc-0'"):
+        reports.incident(rust.records, rust.origin, "inc-0")
+
+
+def test_bound_book_lists_real_firearms_with_the_regulation_fields(clean_day: Replayed,
+                                                                   rust: Replayed) -> None:
+    from coldset.reports.facts import BOUND_BOOK_COLUMNS
+    for rep in (clean_day, rust):
+        lines = reports.book(rep.records, rep.origin)
+        state = rep.runner.service.state(rep.production)
+        real = {f.id for f in state.firearms.values()
+                if f.type not in ("non_firing_replica", "rubber_resin")}
+        assert {line[-1] for line in lines} == real
+        for line in lines:
+            f = state.firearms[line[-1]]
+            assert line[:3] == (f.receipt_date, f.receipt_source, f.manufacturer)
+            assert line[5] == f.serial
+    csv_text = tables.bound_book_csv(reports.book(rust.records, rust.origin))
+    assert csv_text.splitlines()[0] == ",".join(BOUND_BOOK_COLUMNS)
+    assert "replica" not in csv_text.split("\r\n", 1)[1].lower().split(",")[6:7]
+
+
+@pytest.mark.parametrize("sheet", ["letter-30", "a4-21", "letter-round-12"])
+def test_every_label_on_every_sheet_decodes_to_its_tag(clean_day: Replayed, sheet: str) -> None:
+    from coldset.reports import labels
+    state = clean_day.runner.service.state(clean_day.production)
+    items = [it for kind in labels.KINDS for it in labels.items(state, kind)]
+    assert len(items) == 18
+    # more than a sheet, and names far too long for a label (cut, never over the edge)
+    items += [(f"extra-{n:02d}", "W" * 120, "serial " + "9" * 80) for n in range(20)]
+    data = labels.sheet_pdf(items, sheet)
+    pages = page_images(data, f"labels-{sheet}", dpi=200)
+    per_page = labels.SHEETS[sheet].columns * labels.SHEETS[sheet].rows
+    assert len(pages) == -(-len(items) // per_page)
+    found: list[str] = []
+    for page in pages:
+        found += [b.text for b in zxingcpp.read_barcodes(Image.open(page))]
+    assert sorted(found) == sorted(tag for tag, _n, _s in items)

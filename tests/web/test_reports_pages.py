@@ -124,3 +124,21 @@ def test_cli_report_errors_are_one_line_and_write_nothing(
     assert code == 1 and "no table 'nope'" in err
     code, _, err = _cli(capsys, "--home", home, "report", "firearm", "nope", "colt-1")
     assert code == 1 and "no log named 'nope'" in err
+
+
+def test_incident_bound_book_and_label_sheets_from_the_tablet_and_api(
+        web: Web, token: Any) -> None:
+    web.login("hana")
+    page = web.client.get(f"{P}/reports")
+    assert f"{P}/reports/bound-book.csv" in page.text
+    book = web.client.get(f"{P}/reports/bound-book.csv")
+    assert book.status_code == 200 and book.text.startswith("date_of_receipt,")
+    sheet = web.client.get(f"{P}/labels/firearms.pdf?sheet=a4-21")
+    assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
+    assert "labels/firearms.pdf?sheet=letter-30" in web.client.get(f"{P}/labels").text
+    assert web.client.get(f"{P}/labels/firearms.pdf?sheet=nope").status_code == 404
+    assert web.client.get(f"{P}/reports/incident/inc-0.pdf").status_code == 404
+    api = f"/api/v1/productions/{web.state.production.id}/reports"
+    r = web.client.get(f"{api}/bound-book", headers=token("hana"))
+    assert r.status_code == 200 and r.text.startswith("date_of_receipt,")
+    assert web.client.get(f"{api}/incident/inc-0", headers=token("hana")).status_code == 404

@@ -317,6 +317,32 @@ def _router() -> APIRouter:
         data = report_pdf.history_pdf(h) if format == "pdf" else report_tables.history_csv(h)
         return _send(data, format, f"{production}-{firearm}")
 
+    @r.get("/productions/{production}/reports/incident/{incident}", tags=["reads"],
+           response_class=Response, responses={**_FILES, **problem_responses(401, 403, 404, 422)})
+    def incident_report(request: Request, production: str, incident: str,
+                        format: ReportFormat = "pdf") -> Response:
+        """The entries around an incident on its unit, each with what the rules said."""
+        _report_reader(request, production)
+        try:
+            rep = reports.production_incident(app_state(request).custody, production, incident)
+        except reports.ReportError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+        data = (report_pdf.incident_pdf(rep) if format == "pdf"
+                else report_tables.incident_csv(rep))
+        return _send(data, format, f"{production}-{incident}")
+
+    @r.get("/productions/{production}/reports/bound-book", tags=["reads"],
+           response_class=Response, responses={**_FILES, **problem_responses(401, 403, 404)})
+    def bound_book(request: Request, production: str) -> Response:
+        """The acquisition and disposition record of the real firearms (CSV; the fields of
+        27 CFR 478.125(e), columns in docs/reports.md)."""
+        _report_reader(request, production)
+        try:
+            lines = reports.production_book(app_state(request).custody, production)
+        except reports.ReportError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+        return _send(report_tables.bound_book_csv(lines), "csv", f"{production}-bound-book")
+
     return r
 
 

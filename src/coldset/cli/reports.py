@@ -11,6 +11,7 @@ import typer
 from coldset import reports
 from coldset.cli.app import JSON_OPTION, CliError, app, emit_json, handled, out
 from coldset.cli.ledger import LOG_ARG, _records
+from coldset.reports import labels as label_sheets
 from coldset.reports import pdf, tables
 
 report_app = typer.Typer(help="Reports made from the log: a shoot day, a firearm's history.",
@@ -93,3 +94,67 @@ def firearm(
         h = reports.firearm(rec, log, firearm_id)
     data = pdf.history_pdf(h) if fmt is Format.pdf else tables.history_csv(h).encode()
     _write(data, output, as_json, f"history of {h.firearm}")
+
+
+@report_app.command("incident")
+@handled
+def incident(
+    ctx: typer.Context,
+    log: str = LOG_ARG,
+    incident_id: str = typer.Argument(..., metavar="INCIDENT", help="The incident's id."),
+    around: int = typer.Option(20, "--around", min=1, max=500,
+                               help="Entries before and after it on its unit."),
+    fmt: Format = FORMAT_OPTION,
+    output: Path | None = OUTPUT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Write an incident report (PDF or CSV).
+
+    The entries before and after the incident on its unit (and with its firearm), each
+    with what the rules said at that step."""
+    with _records(ctx) as rec:
+        r = reports.incident(rec, log, incident_id, around)
+    data = pdf.incident_pdf(r) if fmt is Format.pdf else tables.incident_csv(r).encode()
+    _write(data, output, as_json, f"report of incident {r.incident}")
+
+
+@report_app.command("bound-book")
+@handled
+def bound_book(
+    ctx: typer.Context,
+    log: str = LOG_ARG,
+    output: Path | None = OUTPUT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Write the acquisition and disposition record of the real firearms (CSV).
+
+    The fields of 27 CFR 478.125(e), one line per firearm in order of receipt; the
+    column order is in docs/reports.md. Replicas are not listed."""
+    with _records(ctx) as rec:
+        lines = reports.book(rec, log)
+    _write(tables.bound_book_csv(lines).encode(), output, as_json,
+           f"bound book ({len(lines)} firearms)")
+
+
+@report_app.command("labels")
+@handled
+def labels(
+    ctx: typer.Context,
+    log: str = LOG_ARG,
+    kind: str = typer.Option("firearms", "--kind",
+                             help="firearms, lots, containers or badges."),
+    sheet: str = typer.Option("letter-30", "--sheet",
+                              help="Sheet layout: " + ", ".join(label_sheets.SHEETS) + "."),
+    output: Path | None = OUTPUT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Write a sheet of QR labels (PDF; print at 100 %, never "fit to page")."""
+    if kind not in label_sheets.KINDS:
+        raise CliError(f"no label kind {kind!r} (kinds: {', '.join(label_sheets.KINDS)})")
+    if sheet not in label_sheets.SHEETS:
+        raise CliError(f"no sheet {sheet!r} (sheets: {', '.join(label_sheets.SHEETS)})")
+    with _records(ctx) as rec:
+        state = reports.state_of(rec, log)
+    items = label_sheets.items(state, kind)
+    _write(label_sheets.sheet_pdf(items, sheet), output, as_json,
+           f"{len(items)} {kind} labels ({sheet})")

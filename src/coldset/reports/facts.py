@@ -12,13 +12,13 @@ and :mod:`coldset.reports.tables` render; nothing here knows about pages.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from coldset.clock import parse_rfc3339
-from coldset.domain.model import LotCounts
+from coldset.domain.model import NON_FIRING_TYPES, LotCounts
 from coldset.domain.projection import apply_entry
 from coldset.domain.state import State
 
@@ -449,3 +449,98 @@ def firearm_history(entries: Iterable[tuple[int, dict[str, Any]]], source: Sourc
     if f.quarantined:
         hist.now.append("quarantined")
     return hist
+
+
+# ---------------------------------------------------------------------- an incident
+
+
+@dataclass
+class IncidentReport:
+    production: str
+    title: str
+    incident: str
+    summary: str                # kind, what was reported, by whom, when
+    unit: str
+    zone: str
+    source: Source
+    rows: list[Row] = field(default_factory=list)    # the entries around it, in log order
+    at_index: int = 0                                 # the incident's own entry
+
+
+def _said(entry: dict[str, Any]) -> str:
+    """What the rules said at a step: every verdict that was not a pass, with its reason."""
+    said = [f"{v['rule']} ({v['verdict']}): {v['reason']}" for v in entry["verdicts"]
+            if v["verdict"] != "pass"]
+    return " | ".join(said) or "no rule objected"
+
+
+def incident_report(entries: Iterable[tuple[int, dict[str, Any]]], source: Source,
+                    incident: str, around: int = 20) -> IncidentReport:
+    """The ``around`` entries before and after an incident on its unit (or with its
+    firearm), each with what the rules said, in log order."""
+    state = State()
+    history: list[tuple[int, dict[str, Any], State, set[str], list[str]]] = []
+    found: int | None = None
+    unit: str | None = None
+    firearm: str | None = None
+    for index, entry in entries:
+        touched = _touched(state, entry)
+        history.append((index, entry, state, _units_of(state, entry, touched), touched))
+        for ev in entry["events"]:
+            if ev["type"] == "incident_reported" and ev["incident"] == incident:
+                found, unit, firearm = len(history) - 1, ev.get("unit"), ev.get("firearm")
+                if unit is None and firearm:
+                    unit = next(iter(_units_of(state, entry, [firearm])), None)
+        state = apply_entry(state, entry)
+        if found is not None and len(history) - found > 50 * around:
+            break       # far enough past it: the rest of the log is not read
+    if found is None or state.production is None:
+        known = ", ".join(sorted(state.incidents)) or "none"
+        raise ReportError(f"no incident {incident!r} in this log (incidents: {known})")
+    zone = ZoneInfo(state.production.time_zone)
+
+    def near(item: tuple[int, dict[str, Any], State, set[str], list[str]]) -> bool:
+        _i, _e, _s, units, touched = item
+        return (firearm is not None and firearm in touched) or (
+            unit is not None and unit in units) or not units
+
+    before = [h for h in history[:found] if near(h)][-around:]
+    after = [h for h in history[found + 1:] if near(h)][:around]
+    inc = state.incidents[incident]
+    u = state.units.get(unit or "")
+    unit_name = u.name if u is not None else "the whole production"
+    summary = (f"{inc.kind} reported by {_name(state, inc.reported_by)} at "
+               f"{_local(inc.at, zone)}: {inc.description}"
+               + (f" (firearm {inc.firearm})" if inc.firearm else ""))
+    rep = IncidentReport(state.production.id, state.production.title, incident, summary,
+                         unit_name, zone.key, source, at_index=history[found][0])
+    for index, entry, st, _u, _t in [*before, history[found], *after]:
+        row = _row(st, index, entry, zone)
+        rep.rows.append(replace(row, rules=_said(entry)))
+    return rep
+
+
+# ---------------------------------------------------------------------- the bound book
+
+#: The columns of the acquisition and disposition export, in this order (27 CFR
+#: 478.125(e); docs/reports.md).
+BOUND_BOOK_COLUMNS = (
+    "date_of_receipt", "source_name_address_or_licence", "manufacturer", "importer",
+    "model", "serial", "type", "caliber_or_gauge", "date_of_disposition",
+    "recipient_name_address_or_licence", "tag")
+
+
+def bound_book(entries: Iterable[tuple[int, dict[str, Any]]]) -> list[tuple[str, ...]]:
+    """One line per real firearm the log received (replicas are not firearms), in order of
+    receipt: the fields of an acquisition and disposition record."""
+    state = State()
+    for _index, entry in entries:
+        state = apply_entry(state, entry)
+    lines: list[tuple[str, ...]] = []
+    for f in sorted(state.firearms.values(), key=lambda f: (f.receipt_date, f.id)):
+        if f.type in NON_FIRING_TYPES:
+            continue
+        lines.append((f.receipt_date, f.receipt_source, f.manufacturer, f.importer, f.model,
+                      f.serial, f.type.replace("_", " "), f.caliber, f.disposition_date or "",
+                      f.disposition_recipient or "", f.id))
+    return lines

@@ -33,7 +33,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from coldset.reports.facts import DayReport, FirearmHistory, Row, Source
+from coldset.reports.facts import DayReport, FirearmHistory, IncidentReport, Row, Source
 
 PAGE = landscape(A4)
 _SS = getSampleStyleSheet()
@@ -270,3 +270,23 @@ def history_pdf(h: FirearmHistory) -> bytes:
         _table(_ENTRY_HEAD, _entry_rows(h.rows), _ENTRY_W),
     ]
     return _render(story, header, footer, f"Firearm history {h.production} {h.firearm}")
+
+
+def incident_pdf(r: IncidentReport) -> bytes:
+    header = f"{r.title} · incident report · {r.incident} · {r.unit}"
+    footer = f"log {r.source.origin} · checkpoint size {r.source.size} · times in {r.zone}"
+    story: list[Flowable] = [
+        _p(f"Incident report: {r.incident}", H1),
+        _p(r.summary, BODY),
+        _p(f"The entries before and after it on {r.unit} (and with its firearm), each "
+           f"with what the rules said; the incident itself is log entry {r.at_index}. "
+           f"Times in {r.zone}.", BODY),
+        Spacer(1, 3 * mm), _source_block(r.source, "report"),
+        _p("Around the incident", H2),
+        _table(("Log #", "Time", "By", "What", "Details", "Outcome", "What the rules said"),
+               _entry_rows(r.rows), _INCIDENT_W),
+    ]
+    return _render(story, header, footer, f"Incident report {r.production} {r.incident}")
+
+
+_INCIDENT_W = (14 * mm, 33 * mm, 30 * mm, 25 * mm, _W - 212 * mm, 18 * mm, 92 * mm)

@@ -6,7 +6,14 @@ import csv
 import io
 from dataclasses import astuple, fields
 
-from coldset.reports.facts import DayReport, FirearmHistory, LotLine, Row
+from coldset.reports.facts import (
+    BOUND_BOOK_COLUMNS,
+    DayReport,
+    FirearmHistory,
+    IncidentReport,
+    LotLine,
+    Row,
+)
 
 #: The tables of a day report, by the name ``--table`` takes.
 DAY_TABLES = ("custody", "lots", "incidents", "stop-works", "alerts", "overrides",
@@ -49,3 +56,11 @@ def day_csv(r: DayReport, table: str = "custody") -> str:
 
 def history_csv(h: FirearmHistory) -> str:
     return _csv(_ROW_HEAD, _rows(h.rows))
+
+
+def incident_csv(r: IncidentReport) -> str:
+    return _csv([*_ROW_HEAD[:-1], "what_the_rules_said"], _rows(r.rows))
+
+
+def bound_book_csv(lines: list[tuple[str, ...]]) -> str:
+    return _csv(list(BOUND_BOOK_COLUMNS), [list(line) for line in lines])
