@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
+from coldset import reports
 from coldset.api.body import BodyError, read_object
 from coldset.api.errors import malformed, problem, result_problem, status_of
 from coldset.api.schemas import (
@@ -35,6 +36,8 @@ from coldset.api.schemas import (
 )
 from coldset.api.state import HTTPProblem, app_state
 from coldset.domain.commands import COMMAND_TYPES, CommandBase
+from coldset.reports import pdf as report_pdf
+from coldset.reports import tables as report_tables
 from coldset.service.accounts import Account
 from coldset.service.core import create_production_for
 from coldset.service.handoff import INSPECT_KEY, Handoff, run_handoff
@@ -47,6 +50,10 @@ MAX_HANDOFF_KEY = MAX_KEY - len(INSPECT_KEY)    # a handoff's key gets -inspect 
 _RES = {"model": ResultOut, "description": "allowed (also an idempotent retry: replayed)"}
 #: what every command can answer besides 200
 COMMAND_PROBLEMS = (401, 403, 409, 413, 422, 503)
+
+ReportFormat = Literal["pdf", "csv"]
+DayTable = Literal["custody", "lots", "incidents", "stop-works", "alerts", "overrides",
+                   "refusals", "meetings", "training", "open-items"]
 
 
 class Unauthenticated(Exception):
@@ -260,6 +267,80 @@ def _router() -> APIRouter:
         except LookupError as e:
             raise HTTPProblem(404, "not-found", str(e)) from None
         return {"firearm": firearm, "entries": rows}
+
+    _FILES: dict[int | str, dict[str, Any]] = {200: {
+                    "description": "The report: a PDF, or one table as CSV.",
+                    "content": {"application/pdf": {"schema": {"type": "string",
+                                                               "format": "binary"}},
+                                "text/csv": {"schema": {"type": "string"}}}}}
+
+    def _report_reader(request: Request, production: str) -> None:
+        person = actor(request, production)
+        if not reports.may_read(app_state(request).custody, production, person):
+            raise HTTPProblem(403, "forbidden", "Reports are for the armorer, the safety "
+                              "contact, the 1st AD, the producer and the admin.")
+
+    def _send(data: bytes | str, fmt: str, name: str) -> Response:
+        if fmt == "pdf":
+            return Response(data, media_type="application/pdf",
+                            headers={"content-disposition": f'inline; filename="{name}.pdf"'})
+        return Response(data, media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": f'inline; filename="{name}.csv"'})
+
+    @r.get("/productions/{production}/reports/day/{shoot_day}", tags=["reads"],
+           response_class=Response, responses={**_FILES, **problem_responses(401, 403, 404, 422)})
+    def day_report(request: Request, production: str, shoot_day: str,
+                   format: ReportFormat = "pdf", unit: str | None = None,
+                   table: DayTable = "custody") -> Response:
+        """The day report of a shoot day (and one unit), made from the log's latest
+        signed checkpoint: PDF, or one of its tables as CSV."""
+        _report_reader(request, production)
+        try:
+            rep = reports.production_day(app_state(request).custody, production, shoot_day,
+                                         unit)
+        except reports.ReportError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+        data = report_pdf.day_pdf(rep) if format == "pdf" else report_tables.day_csv(rep, table)
+        return _send(data, format, f"{production}-{shoot_day}")
+
+    @r.get("/productions/{production}/reports/firearm/{firearm}", tags=["reads"],
+           response_class=Response, responses={**_FILES, **problem_responses(401, 403, 404, 422)})
+    def firearm_report(request: Request, production: str, firearm: str,
+                       format: ReportFormat = "pdf") -> Response:
+        """A firearm's history over the whole production, each entry with its log index."""
+        _report_reader(request, production)
+        try:
+            h = reports.production_firearm(app_state(request).custody, production, firearm)
+        except reports.ReportError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+        data = report_pdf.history_pdf(h) if format == "pdf" else report_tables.history_csv(h)
+        return _send(data, format, f"{production}-{firearm}")
+
+    @r.get("/productions/{production}/reports/incident/{incident}", tags=["reads"],
+           response_class=Response, responses={**_FILES, **problem_responses(401, 403, 404, 422)})
+    def incident_report(request: Request, production: str, incident: str,
+                        format: ReportFormat = "pdf") -> Response:
+        """The entries around an incident on its unit, each with what the rules said."""
+        _report_reader(request, production)
+        try:
+            rep = reports.production_incident(app_state(request).custody, production, incident)
+        except reports.ReportError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+        data = (report_pdf.incident_pdf(rep) if format == "pdf"
+                else report_tables.incident_csv(rep))
+        return _send(data, format, f"{production}-{incident}")
+
+    @r.get("/productions/{production}/reports/bound-book", tags=["reads"],
+           response_class=Response, responses={**_FILES, **problem_responses(401, 403, 404)})
+    def bound_book(request: Request, production: str) -> Response:
+        """The acquisition and disposition record of the real firearms (CSV; the fields of
+        27 CFR 478.125(e), columns in docs/reports.md)."""
+        _report_reader(request, production)
+        try:
+            lines = reports.production_book(app_state(request).custody, production)
+        except reports.ReportError as e:
+            raise HTTPProblem(404, "not-found", str(e)) from None
+        return _send(report_tables.bound_book_csv(lines), "csv", f"{production}-bound-book")
 
     return r
 

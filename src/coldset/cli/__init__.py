@@ -9,8 +9,10 @@ import typer
 
 from coldset.cli import custody as _custody  # noqa: F401  (registers commands)
 from coldset.cli import custody_views as _views  # noqa: F401  (board, timeline, demo)
+from coldset.cli import imports as _imports  # noqa: F401  (import)
 from coldset.cli import ledger as _ledger  # noqa: F401  (registers commands)
 from coldset.cli import replay as _replay  # noqa: F401  (registers commands)
+from coldset.cli import reports as _reports  # noqa: F401  (report day, report firearm)
 from coldset.cli import serve as _serve  # noqa: F401
 from coldset.cli import setup as _setup  # noqa: F401
 from coldset.cli.app import EXIT_INPUT, app

@@ -105,8 +105,7 @@ def _intake_place(s: State, container: str, actor: str) -> str:
 
 @decides(c.ReceiveFirearm)
 def _receive_firearm(s: State, cmd: c.ReceiveFirearm, at: str, i: int) -> list[Event]:
-    if any(f.serial == cmd.serial and f.manufacturer == cmd.manufacturer and not f.disposed
-           for f in s.firearms.values()):
+    if (cmd.manufacturer, cmd.serial) in s.serials:
         raise Rejection("duplicate", f"a {cmd.manufacturer} with serial {cmd.serial} is already on "
                             "this production")
     return [event("firearm_received", firearm=cmd.firearm, manufacturer=cmd.manufacturer,

@@ -270,6 +270,7 @@ def _firearm_received(s: State, e: Event, at: str) -> None:
         owner=e.get("owner", ""), receipt_date=e["receipt_date"],
         receipt_source=e["receipt_source"], chambers=(None,) * e["capacity"],
         custody_changed_at=at, custody_changed_index=s.size))
+    s.serials = s.serials.set((e["manufacturer"], e["serial"]), fid)
     if kind == "container":
         _container(s, ref, firearms=s.containers[ref].firearms | {fid})
     s.dirty.add(("firearm", fid))
@@ -284,6 +285,8 @@ def _firearm_returned(s: State, e: Event, at: str) -> None:
         _container(s, c.id, firearms=c.firearms - {fid})
     _firearm(s, fid, disposition_date=e["disposition_date"],
              disposition_recipient=e["recipient"], custody=Custody("person", e["recipient"]))
+    if s.serials.get((f.manufacturer, f.serial)) == fid:
+        s.serials = s.serials.delete((f.manufacturer, f.serial))
 
 
 @_on("lot_received")

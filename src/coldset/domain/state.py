@@ -68,6 +68,9 @@ class State:
     scenes: Map[str, Scene] = field(default_factory=Map)
     people: Map[str, Person] = field(default_factory=Map)
     firearms: Map[str, Firearm] = field(default_factory=Map)
+    #: (manufacturer, serial) -> firearm id, of the firearms not disposed of: a serial is
+    #: unique on a production, and checking it must not read every firearm
+    serials: Map[tuple[str, str], str] = field(default_factory=Map)
     lots: Map[str, Lot] = field(default_factory=Map)
     containers: Map[str, Container] = field(default_factory=Map)
     inspections: Map[str, Inspection] = field(default_factory=Map)

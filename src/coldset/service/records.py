@@ -15,8 +15,9 @@ from pathlib import Path
 from coldset.install import Install
 from coldset.ledger import merkle, tlogproof
 from coldset.ledger.export import ExportResult, export_log
-from coldset.ledger.log import IndexOutOfRange, LogInfo, UnknownLog
+from coldset.ledger.log import IndexOutOfRange, Ledger, LogInfo, SignedCheckpoint, UnknownLog
 from coldset.ledger.verify import VerifyReport, verify_log
+from coldset.store.db import Store
 
 Progress = Callable[[int, int], None]
 
@@ -33,6 +34,15 @@ class Receipt:
         return {"origin": self.origin, "index": self.index, "tree_size": self.tree_size,
                 "leaf_hash": base64.b64encode(self.leaf_hash).decode(),
                 "tlog_proof": self.text}
+
+
+def signed_entries(store: Store, ledger: Ledger, origin: str
+                   ) -> tuple[SignedCheckpoint, list[tuple[int, bytes]]]:
+    """The latest signed checkpoint and every entry it covers, read in one transaction
+    (what a report is made from: the two always agree)."""
+    with store.read() as conn:
+        cp = ledger.latest_checkpoint(conn, origin)
+        return cp, list(ledger.entries(conn, origin, 0, cp.size))
 
 
 class Records:
@@ -67,6 +77,9 @@ class Records:
             path = self.ledger.inclusion_proof(conn, origin, index, cp.size)
             leaf = self.ledger.leaf_hash_at(conn, origin, index)
         return Receipt(origin, index, cp.size, leaf, tlogproof.format_proof(index, path, cp.note))
+
+    def signed_entries(self, origin: str) -> tuple[SignedCheckpoint, list[tuple[int, bytes]]]:
+        return signed_entries(self.store, self.ledger, origin)
 
     def entry(self, origin: str, index: int) -> bytes:
         with self.store.read() as conn:

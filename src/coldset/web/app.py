@@ -152,13 +152,14 @@ def _routes(app: FastAPI) -> None:
         pages_day,
         pages_people,
         pages_safety,
+        reports,
         search,
         setup,
     )
 
     api_routes.install(app)     # first: the command route is the busiest
     for mod in (auth, board, handoff, commands, pages_custody, pages_day, pages_people,
-                pages_safety, labels, search, setup):
+                pages_safety, labels, reports, search, setup):
         app.include_router(mod.router)
 
 

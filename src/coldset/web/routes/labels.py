@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
+from coldset.reports import labels as label_sheets
 from coldset.web.context import app_state, member, render
 
 router = APIRouter()
@@ -29,19 +30,7 @@ def qr_svg(data: str) -> Markup:
 def labels(request: Request, production: str, kind: str = "firearms") -> Response:
     m = member(request, production)
     state = app_state(request).custody.state(production)
-    items: list[tuple[str, str, str]] = []   # (tag, title, subtitle)
-    if kind == "firearms":
-        items = [(f.id, f"{f.manufacturer} {f.model}", f"serial {f.serial} · {f.caliber}")
-                 for f in sorted(state.firearms.values(), key=lambda f: f.id) if not f.disposed]
-    elif kind == "lots":
-        items = [(lt.id, f"{lt.kind.value} · {lt.caliber}", lt.maker)
-                 for lt in sorted(state.lots.values(), key=lambda lt: lt.id)]
-    elif kind == "containers":
-        items = [(c.id, c.name, c.kind.value.replace("_", " "))
-                 for c in sorted(state.containers.values(), key=lambda c: c.id)]
-    elif kind == "badges":
-        items = [(p.id, p.name, ", ".join(sorted(r.value.replace("_", " ") for r in p.roles)))
-                 for p in sorted(state.people.values(), key=lambda p: p.id)]
+    items = label_sheets.items(state, kind) if kind in label_sheets.KINDS else []
     base = str(request.base_url).rstrip("/")
     concern_url = f"{base}/c/{production}"
     return render(request, "labels.html", production=production, m=m, kind=kind,
