@@ -20,9 +20,10 @@ run: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-## lint: ruff, mypy --strict and lint-imports (layers, no import circles); part of make test
+## lint: ruff (check and format), mypy --strict and lint-imports (layers, no import circles); part of make test
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -92,17 +92,24 @@ def start_server(home: Path) -> Server:
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
     accounts = AccountService(install.store, clock)
-    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
-               accounts, day,
-               pins=PINS, passwords=PASSWORDS)
-    for who in PEOPLE:      # real passwords: a production server refuses demo logins
+    setup_demo(
+        CustodyService(install.store, install.ledger, clock, pins=install.pins),
+        accounts,
+        day,
+        pins=PINS,
+        passwords=PASSWORDS,
+    )
+    for who in PEOPLE:  # real passwords: a production server refuses demo logins
         accounts.set_password(who, PASSWORDS[who] + "-real")
     tokens = {who: accounts.create_token(who, "hostile") for who in ("hana", "lee", "alec")}
     install.close()
     port = _free_port()
     exe = Path(sys.executable).with_name("coldset")
-    proc = subprocess.Popen([str(exe), "--home", str(home), "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(exe), "--home", str(home), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -111,8 +118,7 @@ def start_server(home: Path) -> Server:
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise SystemExit("the server stopped: "
-                             + proc.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
+            raise SystemExit("the server stopped: " + proc.stderr.read().decode()[-2000:])  # type: ignore[union-attr]
         time.sleep(0.1)
     proc.kill()
     raise SystemExit("the server did not start within 60 s")
@@ -145,9 +151,11 @@ class Bystander:
             while not self._stop.is_set():
                 i += 1
                 try:
-                    r = client.post(f"{CMD}/raise_concern", headers={
-                        **h, "Idempotency-Key": f"bystander-{os.getpid()}-{i}"},
-                        json={"text": f"bystander check {i}: the cart is locked"})
+                    r = client.post(
+                        f"{CMD}/raise_concern",
+                        headers={**h, "Idempotency-Key": f"bystander-{os.getpid()}-{i}"},
+                        json={"text": f"bystander check {i}: the cart is locked"},
+                    )
                     self.codes[r.status_code] += 1
                     if r.status_code != 200:
                         self.failures.append(f"{r.status_code} {r.text[:160]}")
@@ -170,26 +178,52 @@ class Bystander:
 Attack = Callable[[httpx.Client, Server], int]
 
 
-def _api(client: httpx.Client, server: Server, type_: str, content: bytes | Any,
-         who: str = "alec", headers: dict[str, str] | None = None) -> int:
-    h = {"Authorization": "Bearer " + server.tokens[who], "Content-Type": "application/json",
-         **(headers or {})}
+def _api(
+    client: httpx.Client,
+    server: Server,
+    type_: str,
+    content: bytes | Any,
+    who: str = "alec",
+    headers: dict[str, str] | None = None,
+) -> int:
+    h = {
+        "Authorization": "Bearer " + server.tokens[who],
+        "Content-Type": "application/json",
+        **(headers or {}),
+    }
     body = content if isinstance(content, (bytes, bytearray)) else json.dumps(content).encode()
     return client.post(f"{CMD}/{type_}", content=body, headers=h).status_code
 
 
 def malformed_pins() -> list[tuple[str, Attack]]:
     """Every command that takes confirmations, with a PIN list of every wrong shape."""
-    shapes: list[Any] = [True, 5, 1.5, "1234", [1, 2], [None], [{"person": 1, "pin": 2}],
-                         {"person": "alec", "pin": "1234"}]
+    shapes: list[Any] = [
+        True,
+        5,
+        1.5,
+        "1234",
+        [1, 2],
+        [None],
+        [{"person": 1, "pin": 2}],
+        {"person": "alec", "pin": "1234"},
+    ]
     out: list[tuple[str, Attack]] = []
     for type_ in ("raise_concern", "issue", "call_stop_work", "inspect"):
         for shape in shapes:
-            out.append((f"{type_} confirmations={shape!r}", lambda c, s, t=type_, v=shape:
-                        _api(c, s, t, {"text": "t", "confirmations": v})))
-            out.append((f"{type_} override.confirmers={shape!r}", lambda c, s, t=type_, v=shape:
-                        _api(c, s, t, {"text": "t", "override": {
-                            "reason": "r", "confirmers": v}})))
+            out.append(
+                (
+                    f"{type_} confirmations={shape!r}",
+                    lambda c, s, t=type_, v=shape: _api(c, s, t, {"text": "t", "confirmations": v}),
+                )
+            )
+            out.append(
+                (
+                    f"{type_} override.confirmers={shape!r}",
+                    lambda c, s, t=type_, v=shape: _api(
+                        c, s, t, {"text": "t", "override": {"reason": "r", "confirmers": v}}
+                    ),
+                )
+            )
     return out
 
 
@@ -197,12 +231,12 @@ def big_bodies(n_form: int, n_api: int) -> list[tuple[str, Attack]]:
     def concern_form(client: httpx.Client, server: Server) -> int:
         page = client.get(f"/c/{PRODUCTION}")
         csrf = page.text.split('name="csrf" value="', 1)[-1].split('"', 1)[0]
-        return client.post(f"/c/{PRODUCTION}", data={"text": "x" * 900_000,
-                                                     "csrf": csrf}).status_code
+        return client.post(
+            f"/c/{PRODUCTION}", data={"text": "x" * 900_000, "csrf": csrf}
+        ).status_code
 
     def api_declared(client: httpx.Client, server: Server) -> int:
-        return _api(client, server, "raise_concern",
-                    b'{"text": "' + b"x" * 1_000_000 + b'"}')
+        return _api(client, server, "raise_concern", b'{"text": "' + b"x" * 1_000_000 + b'"}')
 
     def api_chunked(client: httpx.Client, server: Server) -> int:
         def gen() -> Any:
@@ -210,16 +244,18 @@ def big_bodies(n_form: int, n_api: int) -> list[tuple[str, Attack]]:
             for _ in range(80):
                 yield b"x" * 65536
             yield b'"}'
-        h = {"Authorization": "Bearer " + server.tokens["alec"],
-             "Content-Type": "application/json"}
+
+        h = {"Authorization": "Bearer " + server.tokens["alec"], "Content-Type": "application/json"}
         try:
             return client.post(f"{CMD}/raise_concern", content=gen(), headers=h).status_code
-        except httpx.HTTPError:     # the server closed the connection mid-body: refused
+        except httpx.HTTPError:  # the server closed the connection mid-body: refused
             return 413
 
-    return ([("900 KB concern form", concern_form)] * n_form
-            + [("1 MB API body", api_declared)] * n_api
-            + [("5 MB chunked API body", api_chunked)] * max(1, n_api // 2))
+    return (
+        [("900 KB concern form", concern_form)] * n_form
+        + [("1 MB API body", api_declared)] * n_api
+        + [("5 MB chunked API body", api_chunked)] * max(1, n_api // 2)
+    )
 
 
 def odd_bodies() -> list[tuple[str, Attack]]:
@@ -239,22 +275,50 @@ def odd_bodies() -> list[tuple[str, Attack]]:
         ("lone surrogate", b'{"text": "\\ud800"}'),
     ]
     out: list[tuple[str, Attack]] = [
-        (name, lambda c, s, b=body: _api(c, s, "raise_concern", b)) for name, body in cases]
-    out.append(("NUL in a person's name", lambda c, s: _api(
-        c, s, "add_person", {"person": "nul-1", "name": "A\u0000B", "roles": ["performer"]},
-        who="hana")))
-    out.append(("NUL in the URL", lambda c, s: c.get(
-        "/api/v1/productions/dusty%00trail/board",
-        headers={"Authorization": "Bearer " + s.tokens["alec"]}).status_code))
-    out.append(("no login", lambda c, s: c.post(f"{CMD}/call_stop_work",
-                                                 json={"reason": "x"}).status_code))
-    out.append(("wrong token", lambda c, s: c.post(
-        f"{CMD}/call_stop_work", json={"reason": "x"},
-        headers={"Authorization": "Bearer cst_nope"}).status_code))
+        (name, lambda c, s, b=body: _api(c, s, "raise_concern", b)) for name, body in cases
+    ]
+    out.append(
+        (
+            "NUL in a person's name",
+            lambda c, s: _api(
+                c,
+                s,
+                "add_person",
+                {"person": "nul-1", "name": "A\u0000B", "roles": ["performer"]},
+                who="hana",
+            ),
+        )
+    )
+    out.append(
+        (
+            "NUL in the URL",
+            lambda c, s: (
+                c.get(
+                    "/api/v1/productions/dusty%00trail/board",
+                    headers={"Authorization": "Bearer " + s.tokens["alec"]},
+                ).status_code
+            ),
+        )
+    )
+    out.append(
+        ("no login", lambda c, s: c.post(f"{CMD}/call_stop_work", json={"reason": "x"}).status_code)
+    )
+    out.append(
+        (
+            "wrong token",
+            lambda c, s: (
+                c.post(
+                    f"{CMD}/call_stop_work",
+                    json={"reason": "x"},
+                    headers={"Authorization": "Bearer cst_nope"},
+                ).status_code
+            ),
+        )
+    )
+
     def forged_csrf(client: httpx.Client, server: Server) -> int:
         with httpx.Client(base_url=server.base, cookies={"coldset_csrf": "forged"}) as other:
-            return other.post(f"/c/{PRODUCTION}",
-                              data={"text": "x", "csrf": "forged"}).status_code
+            return other.post(f"/c/{PRODUCTION}", data={"text": "x", "csrf": "forged"}).status_code
 
     out.append(("forged CSRF", forged_csrf))
     return out
@@ -267,34 +331,48 @@ def fuzzed(examples: int) -> list[tuple[str, Attack]]:
     from hypothesis import strategies as st
 
     json_values = st.recursive(
-        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
         | st.text(max_size=40),
-        lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=10),
-                                                                  kids, max_size=4),
-        max_leaves=20)
+        lambda kids: (
+            st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=10), kids, max_size=4)
+        ),
+        max_leaves=20,
+    )
     types = sorted(COMMAND_TYPES)
-    fields = sorted({f for cls in COMMAND_TYPES.values() for f in cls.model_fields}
-                    - {"type", "production", "actor"})
+    fields = sorted(
+        {f for cls in COMMAND_TYPES.values() for f in cls.model_fields}
+        - {"type", "production", "actor"}
+    )
 
     def run(client: httpx.Client, server: Server) -> int:
         worst = [0]
 
-        @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(st.sampled_from(types), st.dictionaries(st.sampled_from(fields), json_values,
-                                                       max_size=6))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(
+            st.sampled_from(types),
+            st.dictionaries(st.sampled_from(fields), json_values, max_size=6),
+        )
         def one(type_: str, body: dict[str, Any]) -> None:
             worst.append(_api(client, server, type_, body, who="hana"))
 
         one()
-        return max(worst)       # the highest status seen: a 5xx if there was any
+        return max(worst)  # the highest status seen: a 5xx if there was any
 
     return [(f"Hypothesis: {examples} random bodies over every command", run)]
 
 
 def hostile_set(quick: bool) -> list[tuple[str, Attack]]:
     if quick:
-        return (malformed_pins()[::3] + big_bodies(2, 2) + odd_bodies() + fuzzed(40))
+        return malformed_pins()[::3] + big_bodies(2, 2) + odd_bodies() + fuzzed(40)
     return malformed_pins() + big_bodies(8, 5) + odd_bodies() + fuzzed(400)
 
 
@@ -335,13 +413,16 @@ def replay(server: Server, quick: bool, concurrency: int = 4) -> dict[str, Any]:
     health = server.health()
     server_errors = [(n, c) for n, c in results if c >= 500 or c < 0]
     return {
-        "attacks": len(results), "seconds": round(seconds, 1),
+        "attacks": len(results),
+        "seconds": round(seconds, 1),
         "answers": dict(Counter(c for _n, c in results)),
         "server_errors": server_errors,
-        "bystander_sent": bystander.sent, "bystander_recorded": bystander.ok,
+        "bystander_sent": bystander.sent,
+        "bystander_recorded": bystander.ok,
         "bystander_success": round(100.0 * bystander.ok / max(1, bystander.sent), 2),
         "bystander_failures": bystander.failures[:5],
-        "writer_restarts": health.get("restarts"), "writer_ok": health.get("ok"),
+        "writer_restarts": health.get("restarts"),
+        "writer_ok": health.get("ok"),
     }
 
 
@@ -359,18 +440,26 @@ def main() -> int:
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"hostile requests: {out['attacks']} in {out['seconds']} s; answers "
-              + ", ".join(f"{k}: {v}" for k, v in sorted(out["answers"].items())))
+        print(
+            f"hostile requests: {out['attacks']} in {out['seconds']} s; answers "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(out["answers"].items()))
+        )
         print(f"server errors (5xx or no answer): {len(out['server_errors'])}")
         for name, code in out["server_errors"]:
             print(f"  {code}  {name}")
-        print(f"bystander: {out['bystander_recorded']} of {out['bystander_sent']} commands "
-              f"recorded ({out['bystander_success']} %)")
+        print(
+            f"bystander: {out['bystander_recorded']} of {out['bystander_sent']} commands "
+            f"recorded ({out['bystander_success']} %)"
+        )
         for f in out["bystander_failures"]:
             print(f"  {f}")
         print(f"writer restarts: {out['writer_restarts']}")
-    good = (out["bystander_recorded"] == out["bystander_sent"] and out["bystander_sent"] > 0
-            and out["writer_restarts"] == 0 and not out["server_errors"])
+    good = (
+        out["bystander_recorded"] == out["bystander_sent"]
+        and out["bystander_sent"] > 0
+        and out["writer_restarts"] == 0
+        and not out["server_errors"]
+    )
     return 0 if good else 1
 
 

@@ -83,11 +83,21 @@ def child_verify(home: str, origin: str, workers: int) -> None:
         t0 = time.perf_counter()
         rep = verify_log(conn, origin, inst.ledger.verifier, workers=workers or None)
         secs = time.perf_counter() - t0
-    print(json.dumps({"ok": rep.ok, "seconds": secs, "entries": rep.entries,
-                      "checkpoints": rep.checkpoints, "node_rows": rep.node_rows,
-                      "workers": rep.workers, "parent_mb": _vm_hwm_mb(),
-                      "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-                      "problems": [p.message for p in rep.problems[:3]]}))
+    print(
+        json.dumps(
+            {
+                "ok": rep.ok,
+                "seconds": secs,
+                "entries": rep.entries,
+                "checkpoints": rep.checkpoints,
+                "node_rows": rep.node_rows,
+                "workers": rep.workers,
+                "parent_mb": _vm_hwm_mb(),
+                "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "problems": [p.message for p in rep.problems[:3]],
+            }
+        )
+    )
 
 
 def baseline_sha256(n: int) -> float:
@@ -111,8 +121,12 @@ def build_log(inst, slug: str, total: int, batch: int) -> tuple[str, list[float]
 
 
 def run_verify(home: Path, origin: str, workers: int) -> dict:
-    res = subprocess.run([sys.executable, __file__, "--child-verify", str(home), origin,
-                          str(workers)], capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, __file__, "--child-verify", str(home), origin, str(workers)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = json.loads(res.stdout)
     if not out["ok"]:
         raise SystemExit(f"verify reported problems: {out['problems']}")
@@ -123,13 +137,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--entries", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=100)
-    ap.add_argument("--big-batch", type=int, default=1000,
-                    help="batch size of the second log (fewer checkpoints to verify)")
+    ap.add_argument(
+        "--big-batch",
+        type=int,
+        default=1000,
+        help="batch size of the second log (fewer checkpoints to verify)",
+    )
     ap.add_argument("--verify-runs", type=int, default=3)
     ap.add_argument("--proofs", type=int, default=2000)
     ap.add_argument("--dir", help="keep the install here (default: a temporary directory)")
-    ap.add_argument("--child-verify", nargs=3, metavar=("HOME", "ORIGIN", "WORKERS"),
-                    help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--child-verify", nargs=3, metavar=("HOME", "ORIGIN", "WORKERS"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
     if args.child_verify:
         home_, origin_, workers_ = args.child_verify
@@ -148,19 +167,23 @@ def main() -> None:
     inst = open_install(settings)
     n = args.entries
     mb = n * ENTRY_SIZE / 1e6
-    print(f"coldset ledger benchmark: {n:,} entries of {ENTRY_SIZE} bytes, SQLite "
-          f"synchronous=FULL, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(
+        f"coldset ledger benchmark: {n:,} entries of {ENTRY_SIZE} bytes, SQLite "
+        f"synchronous=FULL, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    )
     print(f"database: {settings.database_url}")
 
     # 1. Durable append; the logs verified below are built this way.
     origin, rates = build_log(inst, f"b{args.batch}-{os.getpid()}", n, args.batch)
-    print(f"append, batches of {args.batch}: median {statistics.median(rates):,.0f} entries/s "
-          f"over {len(rates)} runs of 10,000 (min {min(rates):,.0f}, max {max(rates):,.0f}); "
-          "target >= 20,000")
-    origin_big, rates_big = build_log(inst, f"b{args.big_batch}-{os.getpid()}", n,
-                                      args.big_batch)
-    print(f"append, batches of {args.big_batch}: median {statistics.median(rates_big):,.0f} "
-          "entries/s")
+    print(
+        f"append, batches of {args.batch}: median {statistics.median(rates):,.0f} entries/s "
+        f"over {len(rates)} runs of 10,000 (min {min(rates):,.0f}, max {max(rates):,.0f}); "
+        "target >= 20,000"
+    )
+    origin_big, rates_big = build_log(inst, f"b{args.big_batch}-{os.getpid()}", n, args.big_batch)
+    print(
+        f"append, batches of {args.big_batch}: median {statistics.median(rates_big):,.0f} entries/s"
+    )
 
     # 2. Verify vs the plain-hash limit, alternating to share the machine's noise.
     base: list[float] = []
@@ -175,14 +198,20 @@ def main() -> None:
     for key, batch in (("small", args.batch), ("big", args.big_batch)):
         v = statistics.median(r["seconds"] for r in runs[key])
         last = runs[key][-1]
-        print(f"verify, log appended in batches of {batch} ({last['checkpoints']:,} signed "
-              f"checkpoints, {last['node_rows']:,} node rows), {last['workers']} processes: "
-              f"median {v:.3f} s ({n / v:,.0f} entries/s); ratio to plain sha256: {b / v:.3f} "
-              "(target >= 0.2)")
-        print(f"  peak memory: {last['parent_mb']:.0f} MB in the main process, "
-              f"{last['worker_mb']:.0f} MB the largest worker (target <= 100 MB)")
-    print(f"verify in one process, batches of {args.batch}: {single['seconds']:.3f} s, ratio "
-          f"{b / single['seconds']:.3f}, peak memory {single['parent_mb']:.0f} MB")
+        print(
+            f"verify, log appended in batches of {batch} ({last['checkpoints']:,} signed "
+            f"checkpoints, {last['node_rows']:,} node rows), {last['workers']} processes: "
+            f"median {v:.3f} s ({n / v:,.0f} entries/s); ratio to plain sha256: {b / v:.3f} "
+            "(target >= 0.2)"
+        )
+        print(
+            f"  peak memory: {last['parent_mb']:.0f} MB in the main process, "
+            f"{last['worker_mb']:.0f} MB the largest worker (target <= 100 MB)"
+        )
+    print(
+        f"verify in one process, batches of {args.batch}: {single['seconds']:.3f} s, ratio "
+        f"{b / single['seconds']:.3f}, peak memory {single['parent_mb']:.0f} MB"
+    )
 
     # 3. Proofs at full size.
     rnd = random.Random(7)
@@ -201,10 +230,14 @@ def main() -> None:
     def ms(xs: list[float], q: float) -> float:
         return sorted(xs)[int(q * (len(xs) - 1))] * 1000
 
-    print(f"inclusion proof at {n:,}: median {statistics.median(inc) * 1000:.3f} ms, "
-          f"p99 {ms(inc, 0.99):.3f} ms (target median <= 1 ms)")
-    print(f"consistency proof at {n:,}: median {statistics.median(con) * 1000:.3f} ms, "
-          f"p99 {ms(con, 0.99):.3f} ms (target median <= 1 ms)")
+    print(
+        f"inclusion proof at {n:,}: median {statistics.median(inc) * 1000:.3f} ms, "
+        f"p99 {ms(inc, 0.99):.3f} ms (target median <= 1 ms)"
+    )
+    print(
+        f"consistency proof at {n:,}: median {statistics.median(con) * 1000:.3f} ms, "
+        f"p99 {ms(con, 0.99):.3f} ms (target median <= 1 ms)"
+    )
     inst.close()
     if tmp is not None:
         tmp.cleanup()

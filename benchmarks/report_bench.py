@@ -53,10 +53,11 @@ def _rename(value: Any, names: dict[str, str]) -> Any:
 
 def _copy(step: Step, names: dict[str, str], shift: timedelta = timedelta(0)) -> Step:
     cmd = _rename(step.command, names)
-    if cmd.get("type") == "receive_firearm":     # serials are unique on a production
+    if cmd.get("type") == "receive_firearm":  # serials are unique on a production
         cmd["serial"] = names.get(cmd["firearm"], cmd["firearm"]) + "-" + cmd["serial"]
     if shift and cmd.get("type") == "add_shoot_day":
         from datetime import date
+
         cmd["date"] = (date.fromisoformat(cmd["date"]) + shift).isoformat()
     return replace(step, command=cmd, by=names.get(step.by, step.by), at=step.at + shift)
 
@@ -73,10 +74,16 @@ def _mentions(value: Any, ids: set[str]) -> bool:
 
 def _ids(sc: Scenario, kinds: tuple[str, ...]) -> set[str]:
     found: set[str] = set()
-    keys = {"shoot_days": ("add_shoot_day", "shoot_day"), "scenes": ("schedule_scene", "scene"),
-            "lots": ("receive_lot", "lot"), "firearms": ("receive_firearm", "firearm"),
-            "containers": ("add_container", "container"), "units": ("add_unit", "unit"),
-            "sets": ("add_set", "set"), "people": ("add_person", "person")}
+    keys = {
+        "shoot_days": ("add_shoot_day", "shoot_day"),
+        "scenes": ("schedule_scene", "scene"),
+        "lots": ("receive_lot", "lot"),
+        "firearms": ("receive_firearm", "firearm"),
+        "containers": ("add_container", "container"),
+        "units": ("add_unit", "unit"),
+        "sets": ("add_set", "set"),
+        "people": ("add_person", "person"),
+    }
     for kind in kinds:
         ctype, field = keys[kind]
         found |= {s.command[field] for s in sc.setup if s.command.get("type") == ctype}
@@ -103,13 +110,17 @@ def busy_day(sc: Scenario, crews: int) -> tuple[Scenario, dict[int, int]]:
     crew_of: dict[int, int] = {}
     ids = _ids(sc, ("scenes", "lots", "firearms", "containers", "units", "sets", "people"))
     ids.discard(sc.admin)
-    setup = [s for s in sc.setup if not _mentions(s.command, ids) or
-             s.command.get("type") == "grant_role" and s.command.get("person") == sc.admin]
+    setup = [
+        s
+        for s in sc.setup
+        if not _mentions(s.command, ids)
+        or s.command.get("type") == "grant_role"
+        and s.command.get("person") == sc.admin
+    ]
     steps: list[Step] = []
     for k in range(crews):
         names = {i: f"{i}-c{k + 1}" for i in ids}
-        setup += [_copy(s, names) for s in sc.setup
-                  if _mentions(s.command, ids) and s not in setup]
+        setup += [_copy(s, names) for s in sc.setup if _mentions(s.command, ids) and s not in setup]
         copies = [_copy(s, names) for s in sc.steps]
         crew_of.update({id(s): k for s in copies})
         steps += copies
@@ -128,6 +139,7 @@ def run_crews(sc: Scenario, runner: ServiceRunner, crew_of: dict[int, int]) -> l
     interleave in time; a crew's "$stop_work" is its own stop-work, not another's)."""
     from coldset.replay.engine import _remember
     from coldset.replay.scenario import fill, spaced
+
     ids: dict[int, dict[str, list[str]]] = {}
     for st, at in zip(sc.setup, spaced([s.at for s in sc.setup]), strict=True):
         runner.execute(fill(st.command, {}, st.label), at)
@@ -163,19 +175,28 @@ def main() -> int:
 
     busy, crews = busy_day(clean, args.crews)
     for name, sc, crew_of, make in (
-            ("busy day report", busy, crews,
-             lambda rec, origin: pdf.day_pdf(reports.day(rec, origin, "d1"))),
-            (f"firearm history, {args.days}-day production", long_production(clean, args.days),
-             {}, lambda rec, origin: pdf.history_pdf(reports.firearm(rec, origin, "colt-1")))):
+        (
+            "busy day report",
+            busy,
+            crews,
+            lambda rec, origin: pdf.day_pdf(reports.day(rec, origin, "d1")),
+        ),
+        (
+            f"firearm history, {args.days}-day production",
+            long_production(clean, args.days),
+            {},
+            lambda rec, origin: pdf.history_pdf(reports.firearm(rec, origin, "colt-1")),
+        ),
+    ):
         runner = ServiceRunner()
         try:
             t0 = time.perf_counter()
             outs = run_crews(sc, runner, crew_of)
             build = time.perf_counter() - t0
-            handoffs = sum(1 for st, out in outs
-                           if st.type in HANDOFFS and out.status == "allowed")
-            refused = [(st.label, out.blocking or out.error) for st, out in outs
-                       if out.status != "allowed"]
+            handoffs = sum(1 for st, out in outs if st.type in HANDOFFS and out.status == "allowed")
+            refused = [
+                (st.label, out.blocking or out.error) for st, out in outs if out.status != "allowed"
+            ]
             rec = Records(runner.install)
             origin = rec.logs()[0].origin
             times, data = _timed(lambda: make(rec, origin), args.runs)  # noqa: B023
@@ -183,17 +204,26 @@ def main() -> int:
         finally:
             runner.close()
         med = statistics.median(times)
-        results[name] = {"log_entries": entries, "handoffs_allowed": handoffs,
-                         "steps_not_allowed": len(refused),
-                         "build_s": round(build, 1), "median_s": round(med, 3),
-                         "min_s": round(min(times), 3), "max_s": round(max(times), 3),
-                         "pdf_bytes": len(data), "target_s": 2.0, "met": med <= 2.0}
+        results[name] = {
+            "log_entries": entries,
+            "handoffs_allowed": handoffs,
+            "steps_not_allowed": len(refused),
+            "build_s": round(build, 1),
+            "median_s": round(med, 3),
+            "min_s": round(min(times), 3),
+            "max_s": round(max(times), 3),
+            "pdf_bytes": len(data),
+            "target_s": 2.0,
+            "met": med <= 2.0,
+        }
         if not args.json:
-            print(f"{name}: {entries:,} log entries, {handoffs} handoffs allowed "
-                  f"({len(refused)} steps not allowed; log built in {build:.0f} s); "
-                  f"report median {med:.3f} s "
-                  f"(min {min(times):.3f}, max {max(times):.3f}, {args.runs} runs), "
-                  f"{len(data):,} bytes — target <= 2 s: {'met' if med <= 2 else 'NOT met'}")
+            print(
+                f"{name}: {entries:,} log entries, {handoffs} handoffs allowed "
+                f"({len(refused)} steps not allowed; log built in {build:.0f} s); "
+                f"report median {med:.3f} s "
+                f"(min {min(times):.3f}, max {max(times):.3f}, {args.runs} runs), "
+                f"{len(data):,} bytes — target <= 2 s: {'met' if med <= 2 else 'NOT met'}"
+            )
     if args.json:
         print(json.dumps(results, indent=2))
     return 0 if all(r["met"] for r in results.values()) else 1

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from custody_bench import cycle, scene_and_open, setup  # noqa: E402
 
 FIREARMS, PERFORMERS = 500, 40
-IN_SCENE = 50          # a scene plans at most 50 firearms; the cycles use those
+IN_SCENE = 50  # a scene plans at most 50 firearms; the cycles use those
 
 
 def run_one(state: State, raw: dict[str, Any], now: datetime) -> tuple[State, dict[str, Any]]:
@@ -53,7 +53,7 @@ def build(entries: int) -> tuple[State, list[dict[str, Any]], datetime]:
         log.append(e)
     k = 0
     while state.size < entries:
-        raw = cycle(k, IN_SCENE, PERFORMERS)[0]        # an inspection by the armorer
+        raw = cycle(k, IN_SCENE, PERFORMERS)[0]  # an inspection by the armorer
         now += timedelta(milliseconds=10)
         state, e = run_one(state, raw, now)
         log.append(e)
@@ -69,8 +69,10 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     state, log, now = build(args.entries)
-    print(f"built: {state.size:,} entries, {len(state.firearms)} firearms, "
-          f"{len(state.inspections):,} inspections ({time.perf_counter() - t0:.0f} s)")
+    print(
+        f"built: {state.size:,} entries, {len(state.firearms)} firearms, "
+        f"{len(state.inspections):,} inspections ({time.perf_counter() - t0:.0f} s)"
+    )
 
     cmds = [x for k in range(args.cycles) for x in cycle(k, IN_SCENE, PERFORMERS)]
     parsed = []
@@ -89,22 +91,31 @@ def main() -> None:
         decide_s += t2 - t1
         fold_s += t3 - t2
     n = len(parsed)
-    print(f"writer, per command of a handoff cycle ({n} commands): decide "
-          f"{1e6 * decide_s / n:.1f} us, fold {1e6 * fold_s / n:.1f} us")
+    print(
+        f"writer, per command of a handoff cycle ({n} commands): decide "
+        f"{1e6 * decide_s / n:.1f} us, fold {1e6 * fold_s / n:.1f} us"
+    )
 
     def labels() -> int:
-        return len([(f.id, f.model, f.serial)
-                    for f in sorted(state.firearms.values(), key=lambda f: f.id)
-                    if not f.disposed])
+        return len(
+            [
+                (f.id, f.model, f.serial)
+                for f in sorted(state.firearms.values(), key=lambda f: f.id)
+                if not f.disposed
+            ]
+        )
 
-    names = [f.name for f in fields(State) if f.name not in ("production", "size",
-                                                             "last_at", "dirty")]
+    names = [
+        f.name for f in fields(State) if f.name not in ("production", "size", "last_at", "dirty")
+    ]
 
     def every() -> int:
         return sum(1 for name in names for _ in getattr(state, name).items())
 
-    for what, fn in (("labels page pass (firearms)", labels),
-                     ("pass over every collection", every)):
+    for what, fn in (
+        ("labels page pass (firearms)", labels),
+        ("pass over every collection", every),
+    ):
         times = []
         for _ in range(20):
             t1 = time.perf_counter()

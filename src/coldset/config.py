@@ -47,8 +47,10 @@ class Settings:
     @classmethod
     def load(cls, home: str | Path | None = None, database_url: str | None = None) -> Settings:
         h = Path(home or os.environ.get("COLDSET_HOME") or DEFAULT_HOME).absolute()
-        url = database_url or os.environ.get("COLDSET_DATABASE_URL") or (
-            f"sqlite:///{h / 'coldset.sqlite'}"
+        url = (
+            database_url
+            or os.environ.get("COLDSET_DATABASE_URL")
+            or (f"sqlite:///{h / 'coldset.sqlite'}")
         )
         return cls(home=h, database_url=url)
 
@@ -109,18 +111,27 @@ def check_home_modes(home: Path) -> None:
     try:
         st = home.stat()
     except FileNotFoundError:
-        raise ConfigError(f"no coldset install in {home}: run `coldset init` first "
-                          "(or pass --home / set COLDSET_HOME)") from None
+        raise ConfigError(
+            f"no coldset install in {home}: run `coldset init` first "
+            "(or pass --home / set COLDSET_HOME)"
+        ) from None
     fixes: list[str] = []
     if _exposed(st.st_mode):
         fixes.append(f"chmod 700 {home}")
-    loose = sorted(str(f) for f in home.iterdir()
-                   if f.is_file() and not f.is_symlink() and _exposed(f.stat().st_mode))
+    loose = sorted(
+        str(f)
+        for f in home.iterdir()
+        if f.is_file() and not f.is_symlink() and _exposed(f.stat().st_mode)
+    )
     if loose:
         fixes.append("chmod 600 " + " ".join(loose))
     if fixes:
-        what = ("data directory " + str(home) + " is open to other users"
-                if _exposed(st.st_mode) else f"{len(loose)} file(s) in {home} are readable "
-                "by other users")
-        raise ConfigError(f"{what} (it holds the database with the PIN hashes and the "
-                          f"keys); run `{' && '.join(fixes)}`")
+        what = (
+            "data directory " + str(home) + " is open to other users"
+            if _exposed(st.st_mode)
+            else f"{len(loose)} file(s) in {home} are readable by other users"
+        )
+        raise ConfigError(
+            f"{what} (it holds the database with the PIN hashes and the "
+            f"keys); run `{' && '.join(fixes)}`"
+        )

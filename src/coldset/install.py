@@ -76,7 +76,7 @@ def _write_private(path: Path, text: str, *, exclusive: bool = False) -> None:
 
 def _sqlite_path(url: str) -> Path | None:
     prefix = "sqlite:///"
-    return Path(url[len(prefix):]) if url.startswith(prefix) and url != prefix else None
+    return Path(url[len(prefix) :]) if url.startswith(prefix) and url != prefix else None
 
 
 def init_install(settings: Settings, name: str) -> Signer:
@@ -95,8 +95,10 @@ def init_install(settings: Settings, name: str) -> Signer:
         _write_private(settings.key_path, signer.to_text() + "\n", exclusive=True)
         _write_private(settings.pepper_path, new_pepper().hex() + "\n", exclusive=True)
         _write_private(settings.verifier_path, signer.verifier_text + "\n")
-        _write_private(settings.install_path, json.dumps(
-            {"name": name, "verifier_key": signer.verifier_text}, indent=2) + "\n")
+        _write_private(
+            settings.install_path,
+            json.dumps({"name": name, "verifier_key": signer.verifier_text}, indent=2) + "\n",
+        )
         db = _sqlite_path(settings.database_url)
         if db is not None and not db.exists():
             # SQLite makes the -wal and -shm files with the database file's mode
@@ -129,9 +131,11 @@ def pinned_verifier(settings: Settings) -> Verifier:
         try:
             text = settings.verifier_path.read_text().strip()
         except FileNotFoundError:
-            raise ConfigError(f"{settings.install_path} pins no public key and "
-                              f"{settings.verifier_path} is missing: restore it from your "
-                              "backup of the data directory") from None
+            raise ConfigError(
+                f"{settings.install_path} pins no public key and "
+                f"{settings.verifier_path} is missing: restore it from your "
+                "backup of the data directory"
+            ) from None
         record["verifier_key"] = text
         with _private_files():
             _write_private(settings.install_path, json.dumps(record, indent=2) + "\n")
@@ -139,8 +143,9 @@ def pinned_verifier(settings: Settings) -> Verifier:
     try:
         return Verifier.from_text(text)
     except NoteError as e:
-        raise ConfigError(f"the public key pinned in {settings.install_path} is not valid: "
-                          f"{e}") from None
+        raise ConfigError(
+            f"the public key pinned in {settings.install_path} is not valid: {e}"
+        ) from None
 
 
 def load_pins(settings: Settings, store: Store) -> PinHasher:
@@ -156,7 +161,8 @@ def load_pins(settings: Settings, store: Store) -> PinHasher:
                 f"the PIN pepper {path} is missing, but PINs were set with it: restore it "
                 "from the backup you keep with signing.key (see docs/backups.md). If it is "
                 "lost for good, make a new one (`openssl rand -hex 32 > "
-                f"{path} && chmod 600 {path}`) and reset every person's PIN") from None
+                f"{path} && chmod 600 {path}`) and reset every person's PIN"
+            ) from None
         with _private_files():
             _write_private(path, new_pepper().hex() + "\n", exclusive=True)
         log.warning("made the PIN pepper %s (back it up with signing.key)", path)
@@ -166,8 +172,9 @@ def load_pins(settings: Settings, store: Store) -> PinHasher:
         if len(pepper) != PEPPER_BYTES:
             raise ValueError
     except ValueError:
-        raise ConfigError(f"the PIN pepper {path} is not {PEPPER_BYTES} bytes of hex: restore "
-                          "it from your backup") from None
+        raise ConfigError(
+            f"the PIN pepper {path} is not {PEPPER_BYTES} bytes of hex: restore it from your backup"
+        ) from None
     return PinHasher(pepper)
 
 
@@ -178,22 +185,24 @@ def _check_signed_by(store: Store, ledger: Ledger, verifier: Verifier) -> None:
             try:
                 note = ledger.latest_checkpoint(conn, info.origin).note
             except LedgerError:
-                continue    # an empty log has no checkpoint yet
+                continue  # an empty log has no checkpoint yet
             try:
                 open_note(note, [verifier])
             except NoteError:
                 raise ConfigError(
                     f"log {info.origin} in the database is not signed by this install's key "
                     f"({verifier.name}+{verifier.key_id.hex()}): the database or install.json "
-                    "was replaced; run `coldset verify` and restore from your backup") from None
+                    "was replaced; run `coldset verify` and restore from your backup"
+                ) from None
 
 
 def _key_id(signer: Signer) -> str:
     return Verifier.from_text(signer.verifier_text).key_id.hex()
 
 
-def open_install(settings: Settings, *, background_checkpoints: bool = False,
-                 signing: bool = True) -> Install:
+def open_install(
+    settings: Settings, *, background_checkpoints: bool = False, signing: bool = True
+) -> Install:
     """Open an existing install for use (CLI commands, the server).
 
     ``background_checkpoints``: see :meth:`coldset.store.db.Store.open` (the server's
@@ -209,7 +218,8 @@ def open_install(settings: Settings, *, background_checkpoints: bool = False,
             f"signing key {settings.key_path} ({signer.name}+{_key_id(signer)}) is "
             f"not this install's key ({verifier.name}+{verifier.key_id.hex()}, pinned in "
             f"{settings.install_path} at init): the key file was replaced; restore the "
-            "original from your backup (coldset will not sign with another key)")
+            "original from your backup (coldset will not sign with another key)"
+        )
     with _private_files():
         store = Store.open(settings.database_url, background_checkpoints=background_checkpoints)
         try:

@@ -47,18 +47,22 @@ def _reason(ch: str, multiline: bool, at: int) -> TextError:
     n = ord(ch)
     where = f"(U+{n:04X} at character {at + 1})"
     if 0xD800 <= n <= 0xDFFF:
-        return TextError("text_surrogate", "must be valid Unicode text: it contains half of a "
-                                           f"surrogate pair, which cannot be stored {where}")
+        return TextError(
+            "text_surrogate",
+            "must be valid Unicode text: it contains half of a "
+            f"surrogate pair, which cannot be stored {where}",
+        )
     if not multiline and ch in "\t\n\r\x0b\x0c\x85\u2028\u2029":
-        return TextError("text_single_line", f"must be a single line: no line breaks or tabs "
-                                             f"{where}")
+        return TextError(
+            "text_single_line", f"must be a single line: no line breaks or tabs {where}"
+        )
     return TextError("text_control", f"must not contain control characters {where}")
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
     """``value`` as it is kept (ends stripped, NFC), or :class:`TextError` saying why not."""
     if value.isascii() and value.isprintable():
-        return value.strip(" ")     # the common case: nothing to refuse, already NFC
+        return value.strip(" ")  # the common case: nothing to refuse, already NFC
     if multiline and "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = value.strip(_ENDS)

@@ -38,7 +38,7 @@ CA_KEY_FILE = "tls-ca.key"
 CERT_FILE = "tls-server.pem"
 KEY_FILE = "tls-server.key"
 CA_YEARS = 10
-CERT_DAYS = 825     # the longest validity Apple devices accept for a server certificate
+CERT_DAYS = 825  # the longest validity Apple devices accept for a server certificate
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -65,7 +65,7 @@ def lan_addresses() -> list[str]:
     except OSError:
         pass
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:        # a UDP "connect" sends no packet; it only picks the outgoing interface
+    try:  # a UDP "connect" sends no packet; it only picks the outgoing interface
         s.connect(("10.255.255.255", 1))
         found.add(str(s.getsockname()[0]))
     except OSError:
@@ -87,8 +87,9 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _names(hosts: list[str], ips: list[str]) -> tuple[list[str], list[IpAddress]]:
@@ -101,11 +102,18 @@ def _names(hosts: list[str], ips: list[str]) -> tuple[list[str], list[IpAddress]
             continue
         except ValueError:
             pass
-        if not h or len(h) > 253 or not all(
+        if (
+            not h
+            or len(h) > 253
+            or not all(
                 part and len(part) <= 63 and part.replace("-", "").isalnum()
-                for part in h.split(".")):
-            raise TlsError(f"{h!r} is not a host name a certificate can name "
-                           "(letters, digits, hyphens and dots)")
+                for part in h.split(".")
+            )
+        ):
+            raise TlsError(
+                f"{h!r} is not a host name a certificate can name "
+                "(letters, digits, hyphens and dots)"
+            )
         names.add(h)
     for a in ips:
         try:
@@ -117,40 +125,67 @@ def _names(hosts: list[str], ips: list[str]) -> tuple[list[str], list[IpAddress]
 
 def _make_ca(home: Path, install_name: str, now: dt.datetime) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                            f"coldset set CA ({install_name})"[:64])])
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=365 * CA_YEARS))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True,
-                                         crl_sign=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False,
-                                         decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
+    subject = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, f"coldset set CA ({install_name})"[:64])]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365 * CA_YEARS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     _write(home / CA_KEY_FILE, _key_pem(key))
     _write(home / CA_FILE, cert.public_bytes(serialization.Encoding.PEM))
 
 
-def _covers(cert: x509.Certificate, names: list[str], addresses: list[IpAddress],
-            ca: x509.Certificate, now: dt.datetime) -> bool:
+def _covers(
+    cert: x509.Certificate,
+    names: list[str],
+    addresses: list[IpAddress],
+    ca: x509.Certificate,
+    now: dt.datetime,
+) -> bool:
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return False
-    return (cert.issuer == ca.subject
-            and cert.not_valid_after_utc > now + dt.timedelta(days=30)
-            and set(names) <= set(san.get_values_for_type(x509.DNSName))
-            and set(addresses) <= set(san.get_values_for_type(x509.IPAddress)))
+    return (
+        cert.issuer == ca.subject
+        and cert.not_valid_after_utc > now + dt.timedelta(days=30)
+        and set(names) <= set(san.get_values_for_type(x509.DNSName))
+        and set(addresses) <= set(san.get_values_for_type(x509.IPAddress))
+    )
 
 
-def ensure(home: Path, install_name: str, hosts: list[str] | None = None,
-           ips: list[str] | None = None, *, lan: bool = True,
-           now: dt.datetime | None = None) -> TlsFiles:
+def ensure(
+    home: Path,
+    install_name: str,
+    hosts: list[str] | None = None,
+    ips: list[str] | None = None,
+    *,
+    lan: bool = True,
+    now: dt.datetime | None = None,
+) -> TlsFiles:
     """The CA (made once) and a server certificate covering ``hosts`` and ``ips``
     (plus localhost, the host name and, with ``lan``, the LAN addresses found now).
 
@@ -170,21 +205,27 @@ def ensure(home: Path, install_name: str, hosts: list[str] | None = None,
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
         raise TlsError(f"{home / CA_KEY_FILE} is not the key coldset made")
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-            .issuer_name(ca.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=CERT_DAYS))
-            .add_extension(x509.SubjectAlternativeName(
-                [*(x509.DNSName(n) for n in names), *(x509.IPAddress(a) for a in addresses)]),
-                critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=CERT_DAYS))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [*(x509.DNSName(n) for n in names), *(x509.IPAddress(a) for a in addresses)]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     _write(key_path, _key_pem(key))
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return _files(home, cert)
@@ -192,9 +233,13 @@ def ensure(home: Path, install_name: str, hosts: list[str] | None = None,
 
 def _files(home: Path, cert: x509.Certificate) -> TlsFiles:
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    return TlsFiles(home / CA_FILE, home / CERT_FILE, home / KEY_FILE,
-                    tuple(san.get_values_for_type(x509.DNSName)),
-                    tuple(str(a) for a in san.get_values_for_type(x509.IPAddress)))
+    return TlsFiles(
+        home / CA_FILE,
+        home / CERT_FILE,
+        home / KEY_FILE,
+        tuple(san.get_values_for_type(x509.DNSName)),
+        tuple(str(a) for a in san.get_values_for_type(x509.IPAddress)),
+    )
 
 
 def ca_pem(home: Path) -> bytes | None:

@@ -51,10 +51,28 @@ def test_demo_prints_every_pin_once_and_says_it_is_a_demo(tmp_path: Path) -> Non
 
 def test_refusal_prints_rule_reason_source_and_exits_2(home: dict[str, str]) -> None:
     """A live lot is refused: one line with the rule id, reason and source; exit 2."""
-    code, out = run(home, "receive-lot", "--as", "hana", "--lot", "live-1", "--kind", "live",
-                    "--caliber", ".45 Colt", "--maker", "X", "--count", "10",
-                    "--receipt-date", "2025-03-01", "--receipt-source", "X",
-                    "--container", "safe-main")
+    code, out = run(
+        home,
+        "receive-lot",
+        "--as",
+        "hana",
+        "--lot",
+        "live-1",
+        "--kind",
+        "live",
+        "--caliber",
+        ".45 Colt",
+        "--maker",
+        "X",
+        "--count",
+        "10",
+        "--receipt-date",
+        "2025-03-01",
+        "--receipt-source",
+        "X",
+        "--container",
+        "safe-main",
+    )
     assert code == 2
     assert "no-live-ammo:" in out and "source:" in out
 
@@ -83,8 +101,18 @@ def test_command_json_output_and_timeline(home: dict[str, str]) -> None:
 
 def test_wrong_pin_exits_2_and_is_recorded(home: dict[str, str]) -> None:
     """A wrong confirmation PIN is refused (exit 2) and says it was recorded."""
-    code, out = run({**home, "COLDSET_PIN_ALEC": "00000"}, "record-consent", "--as", "hana",
-                    "--performer", "alec", "--weapon-type", "shotgun", "--confirm", "alec")
+    code, out = run(
+        {**home, "COLDSET_PIN_ALEC": "00000"},
+        "record-consent",
+        "--as",
+        "hana",
+        "--performer",
+        "alec",
+        "--weapon-type",
+        "shotgun",
+        "--confirm",
+        "alec",
+    )
     assert code == 2 and "wrong PIN" in out and "recorded as entry" in out
 
 
@@ -96,8 +124,9 @@ def test_rebuild_reports_the_entries(home: dict[str, str]) -> None:
 
 def test_every_service_command_has_a_cli_command() -> None:
     """Each command type is a CLI command with a dashed name (docs cannot drift)."""
-    names = {c.name or c.callback.__name__ for c in app.registered_commands
-             if c.callback is not None}
+    names = {
+        c.name or c.callback.__name__ for c in app.registered_commands if c.callback is not None
+    }
     missing = [t for t in COMMAND_TYPES if t.replace("_", "-") not in names]
     assert not missing
     assert {"board", "timeline", "rebuild", "demo"} <= names
@@ -112,8 +141,9 @@ def test_take_one_firearm_out_of_the_safe_and_relock(home: dict[str, str]) -> No
     assert len(inside) >= 2, out
     code, out = run(home, "unlock-container", "--container", "safe-main", "--leave-inside", *p)
     assert code == 0, out
-    code, out = run(home, "take-from-container", "--container", "safe-main", "--firearms",
-                    inside[0], *p)
+    code, out = run(
+        home, "take-from-container", "--container", "safe-main", "--firearms", inside[0], *p
+    )
     assert code == 0, out
     code, out = run(home, "lock-container", "--container", "safe-main", *p)
     assert code == 0, out

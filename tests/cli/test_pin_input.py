@@ -43,16 +43,20 @@ def log_size(env: dict[str, str]) -> int:
     return int(json.loads(out)[0]["size"])
 
 
-@pytest.mark.parametrize("args", [
-    (*CONSENT, "--confirm", "alec:{alec}"),
-    ("add-person", "--as", "maria", "--person", "zed", "--name", "Zed", "--pin", "{alec}"),
-    ("set-pin", "--as", "alec", "--person", "alec", "--pin", "{alec}"),
-    ("reset-pin", "--as", "hana", "--person", "alec", "--pin", "{alec}"),
-    (*CONSENT, "--data", '{{"confirmations": [{{"person": "alec", "pin": "{alec}"}}]}}'),
-    (*CONSENT, "--override-reason", "r", "--override-confirm", "alec:{alec}"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (*CONSENT, "--confirm", "alec:{alec}"),
+        ("add-person", "--as", "maria", "--person", "zed", "--name", "Zed", "--pin", "{alec}"),
+        ("set-pin", "--as", "alec", "--person", "alec", "--pin", "{alec}"),
+        ("reset-pin", "--as", "hana", "--person", "alec", "--pin", "{alec}"),
+        (*CONSENT, "--data", '{{"confirmations": [{{"person": "alec", "pin": "{alec}"}}]}}'),
+        (*CONSENT, "--override-reason", "r", "--override-confirm", "alec:{alec}"),
+    ],
+)
 def test_a_pin_on_the_command_line_is_refused_saying_how_to_give_it(
-        home: tuple[dict[str, str], dict[str, str]], args: tuple[str, ...]) -> None:
+    home: tuple[dict[str, str], dict[str, str]], args: tuple[str, ...]
+) -> None:
     """PERSON:PIN, --pin or a PIN inside --data: exit 1, nothing written, the message says
     how to give it now and never repeats the PIN."""
     env, pins = home
@@ -65,7 +69,8 @@ def test_a_pin_on_the_command_line_is_refused_saying_how_to_give_it(
 
 
 def test_confirm_names_the_person_and_the_pin_comes_from_the_environment(
-        home: tuple[dict[str, str], dict[str, str]]) -> None:
+    home: tuple[dict[str, str], dict[str, str]],
+) -> None:
     """--confirm alec with COLDSET_PIN_ALEC: allowed; a wrong one is a recorded wrong PIN."""
     env, pins = home
     code, out = run({**env, "COLDSET_PIN_ALEC": pins["alec"]}, *CONSENT, "--confirm", "alec")
@@ -77,15 +82,22 @@ def test_confirm_names_the_person_and_the_pin_comes_from_the_environment(
 def test_pins_from_stdin_one_person_a_line(home: tuple[dict[str, str], dict[str, str]]) -> None:
     """--pins-from-stdin reads PERSON:PIN lines, for confirmers and override confirmers."""
     env, pins = home
-    code, out = run(env, *CONSENT, "--confirm", "alec", "--pins-from-stdin",
-                    stdin=f"dave:{pins['dave']}\nalec:{pins['alec']}\n")
+    code, out = run(
+        env,
+        *CONSENT,
+        "--confirm",
+        "alec",
+        "--pins-from-stdin",
+        stdin=f"dave:{pins['dave']}\nalec:{pins['alec']}\n",
+    )
     assert code == 0, out
     code, out = run(env, *CONSENT, "--confirm", "alec", "--pins-from-stdin", stdin="alec\n")
     assert code == 1 and "line 1 of standard input" in out
 
 
 def test_no_pin_anywhere_is_refused_before_anything_is_written(
-        home: tuple[dict[str, str], dict[str, str]]) -> None:
+    home: tuple[dict[str, str], dict[str, str]],
+) -> None:
     """Standard input is no terminal, no variable, no --pins-from-stdin: exit 1 naming the
     three ways, nothing recorded (not even a wrong-PIN refusal)."""
     env, _ = home
@@ -96,38 +108,69 @@ def test_no_pin_anywhere_is_refused_before_anything_is_written(
 
 
 def test_a_new_pin_comes_from_stdin_or_the_environment(
-        home: tuple[dict[str, str], dict[str, str]]) -> None:
+    home: tuple[dict[str, str], dict[str, str]],
+) -> None:
     """set-pin reads +new:PIN from standard input; add-person --with-pin reads
     COLDSET_NEW_PIN; each new PIN then confirms."""
     env, _ = home
-    code, out = run(env, "set-pin", "--as", "alec", "--person", "alec", "--pins-from-stdin",
-                    stdin="+new:2468\n")
+    code, out = run(
+        env, "set-pin", "--as", "alec", "--person", "alec", "--pins-from-stdin", stdin="+new:2468\n"
+    )
     assert code == 0, out
     assert run({**env, "COLDSET_PIN_ALEC": "2468"}, *CONSENT, "--confirm", "alec")[0] == 0
-    code, out = run({**env, "COLDSET_NEW_PIN": "1357"}, "add-person", "--as", "maria",
-                    "--person", "zed", "--name", "Zed Roe", "--roles", "performer",
-                    "--with-pin")
+    code, out = run(
+        {**env, "COLDSET_NEW_PIN": "1357"},
+        "add-person",
+        "--as",
+        "maria",
+        "--person",
+        "zed",
+        "--name",
+        "Zed Roe",
+        "--roles",
+        "performer",
+        "--with-pin",
+    )
     assert code == 0, out
-    code, out = run({**env, "COLDSET_PIN_ZED": "1357"}, "record-consent", "--as", "hana",
-                    "--performer", "zed", "--weapon-type", "shotgun", "--confirm", "zed")
+    code, out = run(
+        {**env, "COLDSET_PIN_ZED": "1357"},
+        "record-consent",
+        "--as",
+        "hana",
+        "--performer",
+        "zed",
+        "--weapon-type",
+        "shotgun",
+        "--confirm",
+        "zed",
+    )
     assert code == 0, out
     code, out = run(env, "set-pin", "--as", "alec", "--person", "alec")
     assert code == 1 and "no new PIN for alec" in out
 
 
 def test_passwords_come_from_stdin_or_the_environment_never_the_command_line(
-        home: tuple[dict[str, str], dict[str, str]]) -> None:
+    home: tuple[dict[str, str], dict[str, str]],
+) -> None:
     """account add/password: --password VALUE is refused without echoing it; the first
     line of standard input or COLDSET_PASSWORD sets it."""
     env, _ = home
-    code, out = run(env, "account", "add", "bob", "--name", "Bob", "--password",
-                    "correct-horse-battery")
+    code, out = run(
+        env, "account", "add", "bob", "--name", "Bob", "--password", "correct-horse-battery"
+    )
     assert code == 1 and "visible to every user" in out and "correct-horse" not in out
-    code, out = run(env, "account", "add", "bob", "--name", "Bob", "--password-from-stdin",
-                    stdin="correct-horse-battery\n")
+    code, out = run(
+        env,
+        "account",
+        "add",
+        "bob",
+        "--name",
+        "Bob",
+        "--password-from-stdin",
+        stdin="correct-horse-battery\n",
+    )
     assert code == 0, out
-    code, out = run({**env, "COLDSET_PASSWORD": "staple-of-battery"}, "account", "password",
-                    "bob")
+    code, out = run({**env, "COLDSET_PASSWORD": "staple-of-battery"}, "account", "password", "bob")
     assert code == 0, out
     code, out = run(env, "account", "password", "bob")
     assert code == 1 and "COLDSET_PASSWORD" in out
@@ -136,7 +179,7 @@ def test_passwords_come_from_stdin_or_the_environment_never_the_command_line(
 def _on_a_terminal(env: dict[str, str], args: list[str], answers: list[str]) -> tuple[int, str]:
     """Run the CLI with a pseudo-terminal as its terminal; answer each prompt in turn."""
     pid, fd = pty.fork()
-    if pid == 0:   # the child: the real entry point, the terminal as stdin/stdout/stderr
+    if pid == 0:  # the child: the real entry point, the terminal as stdin/stdout/stderr
         os.environ.update(env)
         os.environ["PYTHONPATH"] = str(Path(__file__).parents[2] / "src")
         try:
@@ -165,11 +208,10 @@ def _on_a_terminal(env: dict[str, str], args: list[str], answers: list[str]) -> 
 
 
 def test_on_a_terminal_the_pin_is_asked_for_and_not_shown(
-        home: tuple[dict[str, str], dict[str, str]]) -> None:
+    home: tuple[dict[str, str], dict[str, str]],
+) -> None:
     """On a terminal, --confirm alec asks for alec's PIN with the input hidden."""
     env, pins = home
     code, seen = _on_a_terminal(env, [*CONSENT, "--confirm", "alec"], [pins["alec"]])
     assert code == 0, seen
     assert "PIN of alec" in seen and pins["alec"] not in seen and "allowed" in seen
-
-

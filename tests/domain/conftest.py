@@ -29,14 +29,20 @@ def unbalanced_books(state: State) -> list[str]:
     """
     out = []
     for lid, lot in sorted(state.lots.items()):
-        in_chambers = sum(1 for f in state.firearms.values() for ch in f.chambers
-                          if ch is not None and ch.lot == lid and not ch.spent)
+        in_chambers = sum(
+            1
+            for f in state.firearms.values()
+            for ch in f.chambers
+            if ch is not None and ch.lot == lid and not ch.spent
+        )
         c = lot.counts
         if any(n <= 0 for n in lot.where.values()):
             out.append(f"{lid}: a place with no rounds left: {lot.where}")
         if sum(lot.where.values()) != c.expected_stock:
-            out.append(f"{lid}: where {lot.where} adds up to {sum(lot.where.values())}, "
-                       f"expected stock {c.expected_stock}")
+            out.append(
+                f"{lid}: where {lot.where} adds up to {sum(lot.where.values())}, "
+                f"expected stock {c.expected_stock}"
+            )
         if in_chambers != c.in_firearms:
             out.append(f"{lid}: {in_chambers} rounds in chambers, counts say {c.in_firearms}")
     return out
@@ -50,18 +56,18 @@ class Sim:
         self.clock = FixedClock(start or datetime(2025, 3, 3, 15, 0, tzinfo=UTC))
         self.entries: list[dict[str, Any]] = []
 
-    def run(self, cmd: dict[str, Any], pins: dict[str, PinResult] | None = None
-            ) -> Decision:
+    def run(self, cmd: dict[str, Any], pins: dict[str, PinResult] | None = None) -> Decision:
         parsed = parse_command({"production": PRODUCTION, **cmd})
         results: dict[str, PinResult] = {
-            x.person: "ok" for x in confirmers(parsed) if x.person in self.state.people}
+            x.person: "ok" for x in confirmers(parsed) if x.person in self.state.people
+        }
         results.update(pins or {})
         d = decide_entry(self.state, parsed, self.clock.now(), results, origin="test/western")
         if d.entry is not None:
             entry = canonical.loads(canonical.dumps(d.entry))  # exactly what the log keeps
             self.entries.append(entry)
             self.state = apply_entry(self.state, entry)
-            bad = unbalanced_books(self.state)   # every scenario keeps the books straight
+            bad = unbalanced_books(self.state)  # every scenario keeps the books straight
             assert not bad, (cmd["type"], bad)
         return d
 

@@ -19,20 +19,24 @@ class Kind(StrEnum):
 
 
 def test_sorted_keys_no_spaces_utf8() -> None:
-    assert canonical.dumps({"b": [1, True, None], "a": "é"}) == \
-        '{"a":"é","b":[1,true,null]}'.encode()
+    assert (
+        canonical.dumps({"b": [1, True, None], "a": "é"}) == '{"a":"é","b":[1,true,null]}'.encode()
+    )
 
 
 def test_an_enum_value_is_its_text() -> None:
     assert canonical.dumps({"k": [Kind.dummy]}) == b'{"k":["dummy"]}'
 
 
-@pytest.mark.parametrize(("value", "where"), [
-    ({"a": {"b": [1, 2.5]}}, r"\$\.a\.b\[1\]: floats"),
-    ({"a": [{1: "x"}]}, r"\$\.a\[0\]: object keys must be strings"),
-    ({"a": ({"b": object()},)}, r"\$\.a\[0\]\.b: object cannot go into an entry"),
-    (float("nan"), r"\$: floats"),
-])
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ({"a": {"b": [1, 2.5]}}, r"\$\.a\.b\[1\]: floats"),
+        ({"a": [{1: "x"}]}, r"\$\.a\[0\]: object keys must be strings"),
+        ({"a": ({"b": object()},)}, r"\$\.a\[0\]\.b: object cannot go into an entry"),
+        (float("nan"), r"\$: floats"),
+    ],
+)
 def test_refused_values_name_where(value: object, where: str) -> None:
     with pytest.raises(canonical.CanonicalError, match=where):
         canonical.dumps(value)
@@ -40,15 +44,17 @@ def test_refused_values_name_where(value: object, where: str) -> None:
 
 _plain = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
-                                                                 max_size=4),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 @given(_plain)
 def test_fast_path_accepts_what_the_full_check_accepts(value: object) -> None:
-    canonical._check(value, "$")           # the full check passes...
-    assert canonical._plain(value)         # ...and so does the fast one
+    canonical._check(value, "$")  # the full check passes...
+    assert canonical._plain(value)  # ...and so does the fast one
     assert canonical.loads(canonical.dumps(value)) == value
 
 
@@ -62,7 +68,8 @@ def test_a_float_anywhere_is_refused(value: object, f: float) -> None:
 def test_the_bytes_are_what_json_dumps_gives_with_the_canonical_options(value: object) -> None:
     """The encoder built once writes exactly what json.dumps did (entries already in logs
     keep their hashes), checked or not."""
-    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False).encode("utf-8")
+    expected = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
     assert canonical.dumps(value) == expected
     assert canonical.dumps(value, checked=True) == expected

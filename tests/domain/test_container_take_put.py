@@ -14,8 +14,16 @@ from .rules import ok, run
 
 
 def _open(w: Sim, **kw: Any) -> None:
-    ok(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main",
-           "leave_inside": True, **kw})
+    ok(
+        w,
+        {
+            "type": "unlock_container",
+            "actor": "hana",
+            "container": "safe-main",
+            "leave_inside": True,
+            **kw,
+        },
+    )
 
 
 def _alerts(w: Sim) -> list[str]:
@@ -31,12 +39,19 @@ def test_take_one_revolver_out_and_relock(western_sim: Sim) -> None:
     _open(w)
     assert w.state.firearms["colt-1"].custody.kind == "container"
     assert w.state.held_by("hana") == []
-    ok(w, {"type": "take_from_container", "actor": "hana", "container": "safe-main",
-           "firearms": ["colt-1"]})
+    ok(
+        w,
+        {
+            "type": "take_from_container",
+            "actor": "hana",
+            "container": "safe-main",
+            "firearms": ["colt-1"],
+        },
+    )
     assert w.state.held_by("hana") == ["colt-1"]
     ok(w, {"type": "lock_container", "actor": "hana", "container": "safe-main"})
     st = w.state
-    assert st.held_by("hana") == ["colt-1"]     # nothing named: what was taken out stays out
+    assert st.held_by("hana") == ["colt-1"]  # nothing named: what was taken out stays out
     assert st.containers["safe-main"].locked
     assert "colt-2" in st.containers["safe-main"].firearms
     assert "colt-1" not in st.containers["safe-main"].firearms
@@ -54,8 +69,16 @@ def test_the_old_open_still_takes_everything(western_sim: Sim) -> None:
     w = western_sim
     ok(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})
     assert "colt-1" in w.state.held_by("hana")
-    ok(w, {"type": "lock_container", "actor": "hana", "container": "safe-main",
-           "firearms": ["colt-2"], "rounds": {}})
+    ok(
+        w,
+        {
+            "type": "lock_container",
+            "actor": "hana",
+            "container": "safe-main",
+            "firearms": ["colt-2"],
+            "rounds": {},
+        },
+    )
     assert w.state.unsecured_rounds() != {}
     w.clock.advance(minutes=30)
     assert "ammo-secured" in _alerts(w)
@@ -74,14 +97,29 @@ def test_put_in_then_lock(western_sim: Sim) -> None:
     """Put a firearm and rounds back into the open container, then lock: all locked away."""
     w = western_sim
     _open(w)
-    ok(w, {"type": "take_from_container", "actor": "hana", "container": "safe-main",
-           "firearms": ["colt-1"], "rounds": {"dummy-45": 6}})
+    ok(
+        w,
+        {
+            "type": "take_from_container",
+            "actor": "hana",
+            "container": "safe-main",
+            "firearms": ["colt-1"],
+            "rounds": {"dummy-45": 6},
+        },
+    )
     assert w.state.lots["dummy-45"].where.get("person:hana") == 6
-    ok(w, {"type": "put_in_container", "actor": "hana", "container": "safe-main",
-           "firearms": ["colt-1"], "rounds": {"dummy-45": 6}})
+    ok(
+        w,
+        {
+            "type": "put_in_container",
+            "actor": "hana",
+            "container": "safe-main",
+            "firearms": ["colt-1"],
+            "rounds": {"dummy-45": 6},
+        },
+    )
     assert not w.state.lots["dummy-45"].where.get("person:hana")
-    ok(w, {"type": "lock_container", "actor": "hana", "container": "safe-main",
-           "firearms": []})
+    ok(w, {"type": "lock_container", "actor": "hana", "container": "safe-main", "firearms": []})
     assert w.state.held_by("hana") == [] and w.state.unsecured_rounds() == {}
 
 
@@ -90,8 +128,12 @@ def test_take_and_put_refuse_what_cannot_be(western_sim: Sim) -> None:
     holds, putting in what you do not hold, naming nothing, or a non-handler taking:
     each refused with a reason, and nothing changes."""
     w = western_sim
-    take = {"type": "take_from_container", "actor": "hana", "container": "safe-main",
-            "firearms": ["colt-1"]}
+    take = {
+        "type": "take_from_container",
+        "actor": "hana",
+        "container": "safe-main",
+        "firearms": ["colt-1"],
+    }
     before = w.state
     assert "locked" in (run(w, take).error or "")
     _open(w)
@@ -100,8 +142,15 @@ def test_take_and_put_refuse_what_cannot_be(western_sim: Sim) -> None:
         ({**take, "rounds": {"dummy-45": 10_000}}, "holds"),
         ({**take, "firearms": []}, "name the firearms"),
         ({**take, "firearms": ["colt-1", "colt-1"]}, "twice"),
-        ({"type": "put_in_container", "actor": "hana", "container": "safe-main",
-          "firearms": ["colt-1"]}, "colt-1"),
+        (
+            {
+                "type": "put_in_container",
+                "actor": "hana",
+                "container": "safe-main",
+                "firearms": ["colt-1"],
+            },
+            "colt-1",
+        ),
     ]:
         d = run(w, bad)
         assert d.status == "rejected" and words in (d.error or ""), (bad, d.error)
@@ -114,11 +163,22 @@ def test_take_and_put_refuse_what_cannot_be(western_sim: Sim) -> None:
 def test_old_unlock_entries_read_as_taking_everything(western_sim: Sim) -> None:
     """A container_unlocked event written before version 2 (no took_all) is upcast to
     took_all=True, so an old log folds as it did; a new one carries its version."""
-    assert EVENTS.current({"type": "container_unlocked", "container": "safe-main",
-                           "by": "hana"}, 1)["took_all"] is True
+    assert (
+        EVENTS.current({"type": "container_unlocked", "container": "safe-main", "by": "hana"}, 1)[
+            "took_all"
+        ]
+        is True
+    )
     w = western_sim
-    d = ok(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main",
-               "leave_inside": True})
+    d = ok(
+        w,
+        {
+            "type": "unlock_container",
+            "actor": "hana",
+            "container": "safe-main",
+            "leave_inside": True,
+        },
+    )
     assert d.entry is not None
     e = d.entry["events"][0]
     assert e["v"] == 2 and e["took_all"] is False

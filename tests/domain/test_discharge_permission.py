@@ -17,14 +17,40 @@ from .conftest import PINS, Sim
 def _issued_and_loaded(w: Sim) -> None:
     """colt-2 shown clear, issued to Frances for sc-20 and loaded with three blanks."""
     w.ok({"type": "unlock_container", "actor": "hana", "container": "safe-main"})
-    w.ok({"type": "inspect", "actor": "hana", "firearm": "colt-2",
-          "chambers": ["empty"] * 6, "barrel_clear": True,
-          "confirmations": [{"person": "frances", "pin": PINS["frances"]},
-                            {"person": "dave", "pin": PINS["dave"]}]})
-    w.ok({"type": "issue", "actor": "hana", "firearm": "colt-2", "to": "frances",
-          "scene": "sc-20", "confirmations": [{"person": "frances", "pin": PINS["frances"]}]})
-    w.ok({"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-          "positions": [1, 2, 3], "scene": "sc-20", "shot": 1})
+    w.ok(
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+            "confirmations": [
+                {"person": "frances", "pin": PINS["frances"]},
+                {"person": "dave", "pin": PINS["dave"]},
+            ],
+        }
+    )
+    w.ok(
+        {
+            "type": "issue",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "to": "frances",
+            "scene": "sc-20",
+            "confirmations": [{"person": "frances", "pin": PINS["frances"]}],
+        }
+    )
+    w.ok(
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "positions": [1, 2, 3],
+            "scene": "sc-20",
+            "shot": 1,
+        }
+    )
 
 
 def _fired(w: Sim) -> int:
@@ -47,7 +73,7 @@ def test_nobody_but_holder_or_handler_records_a_discharge(western_sim: Sim, acto
     assert not w.state.firearms["colt-2"].chambers[0].spent
     msg = d.error or ""
     assert msg.startswith("Only Frances Fisher-Kahn, who holds colt-2, or a handler")
-    assert "can record its discharge" in msg and "report" in msg   # what to do instead
+    assert "can record its discharge" in msg and "report" in msg  # what to do instead
 
 
 def test_the_holder_records_their_discharge(western_sim: Sim) -> None:
@@ -60,7 +86,8 @@ def test_the_holder_records_their_discharge(western_sim: Sim) -> None:
 
 @pytest.mark.parametrize("handler", ["hana", "sam"])
 def test_a_handler_records_a_discharge_of_a_firearm_a_performer_holds(
-        western_sim: Sim, handler: str) -> None:
+    western_sim: Sim, handler: str
+) -> None:
     """The armorer or the assistant armorer records the discharge for the performer."""
     w = western_sim
     _issued_and_loaded(w)
@@ -69,8 +96,7 @@ def test_a_handler_records_a_discharge_of_a_firearm_a_performer_holds(
     assert fold(w.entries) == w.state
 
 
-def test_after_collect_the_former_holder_is_refused_naming_the_armorer(
-        western_sim: Sim) -> None:
+def test_after_collect_the_former_holder_is_refused_naming_the_armorer(western_sim: Sim) -> None:
     """Once the armorer has collected the firearm, the performer who had it no longer
     records its discharge, nor does the 1st AD: the reason names the armorer."""
     w = western_sim
@@ -98,7 +124,8 @@ def test_a_firearm_in_a_container_is_nobodys_to_fire(western_sim: Sim) -> None:
 
 
 def test_a_performer_cannot_record_the_barrel_check_of_the_firearm_they_hold(
-        western_sim: Sim) -> None:
+    western_sim: Sim,
+) -> None:
     """An inspection is the handler's record: the barrel check that blanks after dummies
     need (barrel-check-before-blanks) and the check a quarantined firearm needs before
     release (misfire-quarantine). A performer holding the firearm cannot record one
@@ -106,14 +133,28 @@ def test_a_performer_cannot_record_the_barrel_check_of_the_firearm_they_hold(
     w = western_sim
     _issued_and_loaded(w)
     before = w.state.firearms["colt-2"].last_inspection
-    d = w.run({"type": "inspect", "actor": "frances", "firearm": "colt-2",
-               "chambers": ["blank"] * 3 + ["empty"] * 3, "barrel_clear": True,
-               "function_check": True})
+    d = w.run(
+        {
+            "type": "inspect",
+            "actor": "frances",
+            "firearm": "colt-2",
+            "chambers": ["blank"] * 3 + ["empty"] * 3,
+            "barrel_clear": True,
+            "function_check": True,
+        }
+    )
     assert d.status == "rejected" and d.error_kind == "wrong-role"
     assert d.entry is not None and not d.events
     assert (d.error or "").startswith("Only a handler")
     assert "Frances Fisher-Kahn" in (d.error or "")
     assert w.state.firearms["colt-2"].last_inspection == before
     w.ok({"type": "collect", "actor": "hana", "firearm": "colt-2"})
-    w.ok({"type": "inspect", "actor": "hana", "firearm": "colt-2",
-          "chambers": ["blank"] * 3 + ["empty"] * 3, "barrel_clear": True})
+    w.ok(
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "chambers": ["blank"] * 3 + ["empty"] * 3,
+            "barrel_clear": True,
+        }
+    )

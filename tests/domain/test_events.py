@@ -57,7 +57,8 @@ def shipped_logs() -> dict[str, list[bytes]]:
 
 
 def test_every_event_the_decide_code_writes_fits_its_model(
-        shipped_logs: dict[str, list[bytes]]) -> None:
+    shipped_logs: dict[str, list[bytes]],
+) -> None:
     """Every event in the shipped replays' logs and the western's validates against its
     model, field by field (run on the raw bytes, not through parse_entry)."""
     seen: set[str] = set()
@@ -68,16 +69,22 @@ def test_every_event_the_decide_code_writes_fits_its_model(
                 assert model is not None, f"{name} #{i}: no model for {e['type']}"
                 assert e.get("v", 1) == model.version, f"{name} #{i}: {e['type']}"
                 facts = {k: x for k, x in e.items() if k != "v"}
-                model.model_validate(facts)    # raises, naming the field, if it does not fit
+                model.model_validate(facts)  # raises, naming the field, if it does not fit
                 seen.add(e["type"])
     # the replays reach the handling events, not only setup
-    assert {"firearm_inspected", "firearm_issued", "firearm_loaded", "rounds_fired",
-            "stop_work_called", "alert_raised", "production_created"} <= seen
+    assert {
+        "firearm_inspected",
+        "firearm_issued",
+        "firearm_loaded",
+        "rounds_fired",
+        "stop_work_called",
+        "alert_raised",
+        "production_created",
+    } <= seen
 
 
 def _without_v(env: dict[str, Any]) -> dict[str, Any]:
-    return {**env, "events": [{k: x for k, x in e.items() if k != "v"}
-                              for e in env["events"]]}
+    return {**env, "events": [{k: x for k, x in e.items() if k != "v"} for e in env["events"]]}
 
 
 def test_reading_todays_log_changes_no_fact(shipped_logs: dict[str, list[bytes]]) -> None:
@@ -109,16 +116,17 @@ def test_docs_list_every_event_with_the_facts_of_its_model() -> None:
     """docs/domain.md's event table is the models' field lists, exactly (regenerate it with
     `python -m coldset.cli.docgen --events`)."""
     assert _doc_table() == ev.events_markdown(), (
-        "docs/domain.md's event table is out of date: run "
-        "`python -m coldset.cli.docgen --events`")
+        "docs/domain.md's event table is out of date: run `python -m coldset.cli.docgen --events`"
+    )
 
 
 def test_a_produced_event_that_does_not_fit_its_model_is_refused() -> None:
     """A decider that writes a fact of the wrong type (or one its model lacks) fails when
     the event is made, before any entry is written."""
     with pytest.raises(EntryError, match="positions"):
-        ev.event("firearm_loaded", firearm="colt-1", lot="blank-45", positions="1",
-                 place="person:hana")
+        ev.event(
+            "firearm_loaded", firearm="colt-1", lot="blank-45", positions="1", place="person:hana"
+        )
     with pytest.raises(EntryError, match="colour: Extra inputs"):
         ev.event("unit_added", unit="main", name="Main", colour="red")
     with pytest.raises(EntryError, match="barrel_clear"):
@@ -144,7 +152,7 @@ class FirearmInspectedV2(EventModel):
 
 
 def _v1_to_v2(e: dict[str, Any]) -> dict[str, Any]:
-    return {**e, "bore_light": False}     # v1 inspections did not record it: no light
+    return {**e, "bore_light": False}  # v1 inspections did not record it: no light
 
 
 NEXT_YEAR = EVENTS.evolve([FirearmInspectedV2], {("firearm_inspected", 1): _v1_to_v2})
@@ -152,8 +160,15 @@ NEXT_YEAR = EVENTS.evolve([FirearmInspectedV2], {("firearm_inspected", 1): _v1_t
 
 def _inspected(western_sim: Sim) -> list[bytes]:
     western_sim.ok({"type": "unlock_container", "actor": "hana", "container": "safe-main"})
-    western_sim.ok({"type": "inspect", "actor": "hana", "firearm": "colt-1",
-                    "chambers": ["empty"] * 6, "barrel_clear": True})
+    western_sim.ok(
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+        }
+    )
     return [canonical.dumps(e) for e in western_sim.entries]
 
 
@@ -162,8 +177,7 @@ def test_an_old_v1_entry_is_upcast_and_folds_with_next_years_code(western_sim: S
     v1 log reads: the inspection gains the fact, and the whole log folds to today's state."""
     log = _inspected(western_sim)
     read = [parse_entry(d, NEXT_YEAR) for d in log]
-    inspections = [e for entry in read for e in entry["events"]
-                   if e["type"] == "firearm_inspected"]
+    inspections = [e for entry in read for e in entry["events"] if e["type"] == "firearm_inspected"]
     assert inspections and all(e["bore_light"] is False for e in inspections)
     for e in inspections:
         FirearmInspectedV2.model_validate(e)
@@ -209,36 +223,68 @@ def test_a_new_version_is_written_with_its_version() -> None:
     (took_all) are at v2 and every other
     event at v1."""
     assert {t for t, m in EVENT_TYPES.items() if m.version > 1} == {
-        "scene_scheduled", "shoot_day_added", "container_unlocked"}
+        "scene_scheduled",
+        "shoot_day_added",
+        "container_unlocked",
+    }
     e = {"type": "firearm_inspected", "v": 2}
-    env = ev.envelope(at="t", production="p", actor="a", command={}, outcome="allowed",
-                      verdicts=[], events=[e])
+    env = ev.envelope(
+        at="t", production="p", actor="a", command={}, outcome="allowed", verdicts=[], events=[e]
+    )
     assert env["v"] == 2
-    env = ev.envelope(at="t", production="p", actor="a", command={}, outcome="allowed",
-                      verdicts=[], events=[{"type": "scene_wrapped", "scene": "s"}])
+    env = ev.envelope(
+        at="t",
+        production="p",
+        actor="a",
+        command={},
+        outcome="allowed",
+        verdicts=[],
+        events=[{"type": "scene_wrapped", "scene": "s"}],
+    )
     assert env["v"] == 1
-
 
 
 def test_a_v1_scene_with_free_text_mitigations_reads_as_v2() -> None:
     """scene_scheduled v1 held mitigations as free text; read today, each becomes the kind
     its first words name (``other`` when they name none), with the text as its note, and
     the projection folds the old entry to the same plan."""
-    v1 = {"type": "scene_scheduled", "scene": "sc-1", "shoot_day": "d1", "unit": "main",
-          "set": "church", "title": "t",
-          "mitigations": ["cheated angle: 15 degrees off", "non-firing replica",
-                          "everyone behind the camera line"]}
-    entry = {"v": 1, "at": "2025-03-03T15:00:00.000Z", "production": "p", "actor": "a",
-             "command": {}, "outcome": "allowed", "verdicts": [], "events": [v1]}
+    v1 = {
+        "type": "scene_scheduled",
+        "scene": "sc-1",
+        "shoot_day": "d1",
+        "unit": "main",
+        "set": "church",
+        "title": "t",
+        "mitigations": [
+            "cheated angle: 15 degrees off",
+            "non-firing replica",
+            "everyone behind the camera line",
+        ],
+    }
+    entry = {
+        "v": 1,
+        "at": "2025-03-03T15:00:00.000Z",
+        "production": "p",
+        "actor": "a",
+        "command": {},
+        "outcome": "allowed",
+        "verdicts": [],
+        "events": [v1],
+    }
     read = parse_entry(canonical.dumps(entry))
     assert read["events"][0]["mitigations"] == [
         {"kind": "offset_angle", "note": "cheated angle: 15 degrees off"},
         {"kind": "replica", "note": "non-firing replica"},
-        {"kind": "other", "note": "everyone behind the camera line"}]
+        {"kind": "other", "note": "everyone behind the camera line"},
+    ]
     # the projection reads the raw v1 event the same way (a log folded without parse_entry)
     from coldset.domain.model import MitigationKind
     from coldset.domain.projection import apply_entry
     from coldset.domain.state import State
+
     st = apply_entry(State(), entry)
     assert [m.kind for m in st.scenes["sc-1"].plan.mitigations] == [
-        MitigationKind.offset_angle, MitigationKind.replica, MitigationKind.other]
+        MitigationKind.offset_angle,
+        MitigationKind.replica,
+        MitigationKind.other,
+    ]

@@ -20,8 +20,16 @@ from .rules import ok, run, take_out
 
 
 def _load(**fields: Any) -> dict[str, Any]:
-    return {"type": "load", "actor": "hana", "firearm": "colt-1", "lot": "dummy-45",
-            "positions": [1, 2], "scene": "sc-12", "shot": 2, **fields}
+    return {
+        "type": "load",
+        "actor": "hana",
+        "firearm": "colt-1",
+        "lot": "dummy-45",
+        "positions": [1, 2],
+        "scene": "sc-12",
+        "shot": 2,
+        **fields,
+    }
 
 
 def _stale(d: Any, *words: str) -> None:
@@ -36,12 +44,12 @@ def _stale(d: Any, *words: str) -> None:
 def test_load_from_a_locked_container_is_stale(western_sim: Sim) -> None:
     """Loading with container= a locked safe is refused as stale state; nothing moves."""
     w = western_sim
-    take_out(w)                                    # colt-1 out, the safe locked again
+    take_out(w)  # colt-1 out, the safe locked again
     before = dict(w.state.lots["dummy-45"].where)
     assert w.state.containers["safe-main"].locked and before == {"container:safe-main": 50}
     d = run(w, _load(container="safe-main"))
     _stale(d, "safe-main is locked", "Unlock it first")
-    assert d.entry is not None and d.entry["events"] == []      # recorded, nothing done
+    assert d.entry is not None and d.entry["events"] == []  # recorded, nothing done
     assert w.state.lots["dummy-45"].where == before
     assert w.state.firearms["colt-1"].chambers == (None,) * 6
 
@@ -60,8 +68,7 @@ def test_unload_into_a_locked_container_is_stale(western_sim: Sim) -> None:
     w = western_sim
     take_out(w, keep={"dummy-45": 2})
     ok(w, _load())
-    d = run(w, {"type": "unload", "actor": "hana", "firearm": "colt-1",
-                "container": "safe-main"})
+    d = run(w, {"type": "unload", "actor": "hana", "firearm": "colt-1", "container": "safe-main"})
     _stale(d, "safe-main is locked")
     assert w.state.firearms["colt-1"].loaded
     assert w.state.lots["dummy-45"].where == {"container:safe-main": 48}
@@ -76,8 +83,14 @@ def test_unload_into_a_locked_container_is_stale(western_sim: Sim) -> None:
 def test_return_lot_from_a_locked_container_is_stale(western_sim: Sim) -> None:
     """Returning rounds to the supplier takes them out of a container too: unlock first."""
     w = western_sim
-    cmd = {"type": "return_lot", "actor": "hana", "lot": "blank-45", "count": 10,
-           "recipient": "Stembridge Gun Rentals", "container": "safe-main"}
+    cmd = {
+        "type": "return_lot",
+        "actor": "hana",
+        "lot": "blank-45",
+        "count": 10,
+        "recipient": "Stembridge Gun Rentals",
+        "container": "safe-main",
+    }
     _stale(run(w, cmd), "safe-main is locked")
     assert w.state.lots["blank-45"].counts.disposed == 0
     ok(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})
@@ -96,17 +109,20 @@ def _load_events(w: Sim, **fields: Any) -> list[Any]:
 
 @pytest.mark.parametrize("subject", ["firearm", "lot"])
 def test_state_check_refuses_loading_a_quarantined_firearm_or_lot(
-        western_sim: Sim, subject: str) -> None:
+    western_sim: Sim, subject: str
+) -> None:
     """Even if no rule caught it, the state check refuses a quarantined firearm or lot."""
     w = western_sim
     take_out(w, keep={"dummy-45": 2})
-    assert _load_events(w)                          # loadable as it stands
+    assert _load_events(w)  # loadable as it stands
     if subject == "firearm":
         w.state.firearms = w.state.firearms.set(
-            "colt-1", replace(w.state.firearms["colt-1"], quarantined=True))
+            "colt-1", replace(w.state.firearms["colt-1"], quarantined=True)
+        )
     else:
         w.state.lots = w.state.lots.set(
-            "dummy-45", replace(w.state.lots["dummy-45"], quarantined=True))
+            "dummy-45", replace(w.state.lots["dummy-45"], quarantined=True)
+        )
     with pytest.raises(Rejection) as err:
         _load_events(w)
     assert err.value.kind == "stale-state"
@@ -118,8 +134,16 @@ def test_misfire_quarantined_firearm_is_not_loaded(western_sim: Sim) -> None:
     is released, with the stop-work cleared."""
     w = western_sim
     take_out(w, keep={"dummy-45": 2})
-    ok(w, {"type": "report_incident", "actor": "hana", "kind": "misfire", "firearm": "colt-1",
-           "description": "click, no bang"})
+    ok(
+        w,
+        {
+            "type": "report_incident",
+            "actor": "hana",
+            "kind": "misfire",
+            "firearm": "colt-1",
+            "description": "click, no bang",
+        },
+    )
     assert w.state.firearms["colt-1"].quarantined
     d = run(w, _load())
     assert d.status in ("refused", "rejected")

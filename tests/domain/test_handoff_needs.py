@@ -21,14 +21,28 @@ def test_expected_positions_follow_the_load_and_discharge_records(western_sim: S
     s = western_sim
     assert expected_positions(s.state, "win-1") == ("empty",) * 11
     s.ok(_cmd("sam", "unlock_container", container="safe-second"))
-    s.ok(_cmd("sam", "load", firearm="win-1", lot="blank-4440", positions=[1, 2],
-              scene="sc-14", shot=1))
+    s.ok(
+        _cmd(
+            "sam",
+            "load",
+            firearm="win-1",
+            lot="blank-4440",
+            positions=[1, 2],
+            scene="sc-14",
+            shot=1,
+        )
+    )
     assert expected_positions(s.state, "win-1") == ("blank", "blank") + ("empty",) * 9
     s.ok(_cmd("hana", "unlock_container", container="safe-main"))
-    s.ok(_cmd("hana", "load", firearm="colt-1", lot="dummy-45", positions=[2, 4],
-              scene="sc-12"))
+    s.ok(_cmd("hana", "load", firearm="colt-1", lot="dummy-45", positions=[2, 4], scene="sc-12"))
     assert expected_positions(s.state, "colt-1") == (
-        "empty", "dummy", "empty", "dummy", "empty", "empty")
+        "empty",
+        "dummy",
+        "empty",
+        "dummy",
+        "empty",
+        "empty",
+    )
     assert expected_positions(s.state, "rubber-1") == ()
 
 
@@ -38,8 +52,7 @@ def test_the_only_scene_performer_and_first_ad_are_preselected(western_sim: Sim)
     firearm was just collected back from one of them."""
     st = western_sim.state
     n = handoff_needs(st, "colt-1")
-    assert (n.scene, n.performer, n.first_ad, n.needs_first_ad) == (
-        "sc-12", "alec", "dave", True)
+    assert (n.scene, n.performer, n.first_ad, n.needs_first_ad) == ("sc-12", "alec", "dave", True)
     n2 = handoff_needs(st, "colt-2")
     assert (n2.scene, n2.performer, n2.first_ad) == ("sc-20", None, "dave")
     assert set(n2.performers) == {"frances", "alec"}
@@ -70,8 +83,7 @@ def test_handoff_actions_count_only_what_is_not_preselected(western_sim: Sim) ->
     assert a.pins == 2
     b = handoff_actions(n, cold, to="jensen", scene="sc-12", first_ad="dave")
     assert b.count == 4 and b.actions[-1] == "scan the performer's badge"
-    c = handoff_actions(n, cold, to="alec", scene="sc-12", first_ad="dave",
-                        tag_scanned=False)
+    c = handoff_actions(n, cold, to="alec", scene="sc-12", first_ad="dave", tag_scanned=False)
     assert c.count == 2
     d = handoff_actions(n, cold, to="", scene=None, collect=True)
     assert d.actions[-1] == "collect" and d.pins == 0

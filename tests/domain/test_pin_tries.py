@@ -9,8 +9,13 @@ from tests.domain.conftest import Sim
 def test_a_wrong_pin_says_how_many_tries_are_left(western_sim: Sim) -> None:
     """Five wrong tries lock a PIN: 4, 3, 2, 1 left, then "now locked"; the person is named
     by name, not login."""
-    cmd = {"type": "record_consent", "actor": "hana", "performer": "alec",
-           "weapon_type": "shotgun", "confirmations": [{"person": "alec", "pin": "9999"}]}
+    cmd = {
+        "type": "record_consent",
+        "actor": "hana",
+        "performer": "alec",
+        "weapon_type": "shotgun",
+        "confirmations": [{"person": "alec", "pin": "9999"}],
+    }
     name = western_sim.state.people["alec"].name
     said = [western_sim.run(cmd, pins={"alec": "wrong"}).error or "" for _ in range(5)]
     assert all(s.startswith(f"{name}: wrong PIN") for s in said), said

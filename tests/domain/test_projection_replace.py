@@ -18,8 +18,12 @@ def _state_classes() -> list[type]:
     found = []
     for mod in (model, state, rules):
         for obj in vars(mod).values():
-            if isinstance(obj, type) and dataclasses.is_dataclass(obj) and \
-                    obj.__module__ == mod.__name__ and obj.__dataclass_params__.frozen:
+            if (
+                isinstance(obj, type)
+                and dataclasses.is_dataclass(obj)
+                and obj.__module__ == mod.__name__
+                and obj.__dataclass_params__.frozen
+            ):
                 found.append(obj)
     return found
 
@@ -36,8 +40,9 @@ def _instances(s: Any) -> list[Any]:
     out = []
     for value in vars(s).values():
         if isinstance(value, Mapping):
-            out += [v for v in value.values() if dataclasses.is_dataclass(v)
-                    and not isinstance(v, type)]
+            out += [
+                v for v in value.values() if dataclasses.is_dataclass(v) and not isinstance(v, type)
+            ]
     return out
 
 

@@ -22,8 +22,9 @@ REQUIRED = [
 
 @pytest.mark.parametrize(("cmd", "field"), REQUIRED)
 @pytest.mark.parametrize("value", [None, "", "   ", "\t"])
-def test_an_empty_or_blank_reason_is_refused(cmd: dict[str, Any], field: str,
-                                             value: str | None) -> None:
+def test_an_empty_or_blank_reason_is_refused(
+    cmd: dict[str, Any], field: str, value: str | None
+) -> None:
     """Left out, empty, spaces or a tab: the command does not parse, and the error names
     the field."""
     data = {**BASE, **cmd}

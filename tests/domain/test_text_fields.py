@@ -47,8 +47,13 @@ def _str_leaves(annotation: Any, metadata: tuple[Any, ...] = ()) -> list[tuple[A
 
 def _models() -> list[type[BaseModel]]:
     seen: list[type[BaseModel]] = []
-    todo: list[type[BaseModel]] = [*c.COMMAND_TYPES.values(), c.Confirmation,
-                                   c.OverrideRequest, c.ShotIn, c.PlanFirearmIn]
+    todo: list[type[BaseModel]] = [
+        *c.COMMAND_TYPES.values(),
+        c.Confirmation,
+        c.OverrideRequest,
+        c.ShotIn,
+        c.PlanFirearmIn,
+    ]
     for m in todo:
         if m not in seen:
             seen.append(m)
@@ -64,30 +69,51 @@ def test_every_text_field_of_every_command_uses_the_one_rule() -> None:
         for name, info in model.model_fields.items():
             if name == "type":
                 continue
-            leaves = (_str_leaves(info.annotation, tuple(info.metadata))
-                      if info.annotation is not str else [tuple(info.metadata)])
+            leaves = (
+                _str_leaves(info.annotation, tuple(info.metadata))
+                if info.annotation is not str
+                else [tuple(info.metadata)]
+            )
             for meta in leaves:
                 if not any(m in checks for m in meta):
                     missing.append(f"{model.__name__}.{name}")
     assert not missing, missing
 
 
-@pytest.mark.parametrize("ch", [chr(n) for n in [*range(0x20), 0x7F, *range(0x80, 0xA0)]
-                                if chr(n) not in "\t\n\r"] + ["\ud800", "\udfff"])
+@pytest.mark.parametrize(
+    "ch",
+    [chr(n) for n in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(n) not in "\t\n\r"]
+    + ["\ud800", "\udfff"],
+)
 def test_no_control_character_or_surrogate_anywhere(ch: str) -> None:
     """Every C0 and C1 control, DEL and a lone surrogate is refused inside a name, a short
     text, an id, a PIN and free text, with a plain reason naming the character."""
-    errors = dict(_bad({"type": "add_person", "person": f"al{ch}ec", "name": f"Alec{ch}B",
-                        "pin": f"12{ch}34"}))
+    errors = dict(
+        _bad(
+            {"type": "add_person", "person": f"al{ch}ec", "name": f"Alec{ch}B", "pin": f"12{ch}34"}
+        )
+    )
     assert set(errors) == {"person", "name", "pin"}
-    errors |= dict(_bad({"type": "report_incident", "kind": "misfire",
-                         "description": f"click{ch}no bang"}))
-    errors |= dict(_bad({"type": "add_set", "set": "barn", "unit": "main", "name": "Barn",
-                         "location": f"Ranch{ch}"}))
+    errors |= dict(
+        _bad({"type": "report_incident", "kind": "misfire", "description": f"click{ch}no bang"})
+    )
+    errors |= dict(
+        _bad(
+            {
+                "type": "add_set",
+                "set": "barn",
+                "unit": "main",
+                "name": "Barn",
+                "location": f"Ranch{ch}",
+            }
+        )
+    )
     for field, msg in errors.items():
         assert f"U+{ord(ch):04X}" in msg, field
-        assert ("control characters" in msg or "single line" in msg
-                or "valid Unicode" in msg), (field, msg)
+        assert "control characters" in msg or "single line" in msg or "valid Unicode" in msg, (
+            field,
+            msg,
+        )
 
 
 @pytest.mark.parametrize("ch", ["\n", "\t", "\r", "\u2028", "\u2029", "\x85", "\x0b"])
@@ -107,24 +133,40 @@ def test_what_is_kept() -> None:
     cmd = parse_command({**BASE, "type": "add_unit", "unit": " third\n", "name": "\tCafe\u0301 "})
     assert isinstance(cmd, c.AddUnit)
     assert (cmd.unit, cmd.name) == ("third", "Caf\u00e9")
-    cmd = parse_command({**BASE, "type": "raise_concern", "actor": "anonymous",
-                         "text": "one\r\ntwo\rthree\n\tfour\r\n"})
+    cmd = parse_command(
+        {
+            **BASE,
+            "type": "raise_concern",
+            "actor": "anonymous",
+            "text": "one\r\ntwo\rthree\n\tfour\r\n",
+        }
+    )
     assert isinstance(cmd, c.RaiseConcern) and cmd.text == "one\ntwo\nthree\n\tfour"
     # 2,000 combining sequences that NFC makes 2,000 characters are within the limit
-    assert len(parse_command({**BASE, "type": "add_unit", "unit": "u",
-                              "name": "e\u0301" * 2000}).name) == 2000   # type: ignore[attr-defined]
-    assert "at most 2000" in dict(_bad({"type": "add_unit", "unit": "u",
-                                        "name": "x" * 2001}))["name"]
+    assert (
+        len(parse_command({**BASE, "type": "add_unit", "unit": "u", "name": "e\u0301" * 2000}).name)
+        == 2000
+    )  # type: ignore[attr-defined]
+    assert (
+        "at most 2000" in dict(_bad({"type": "add_unit", "unit": "u", "name": "x" * 2001}))["name"]
+    )
     assert dict(_bad({"type": "add_unit", "unit": "u", "name": " \n "}))["name"]
 
 
 def test_idempotency_key_and_withdraw_reason_follow_the_rule() -> None:
     """The two fields that had their own inline types use the rule too."""
-    errors = dict(_bad({"type": "add_unit", "unit": "u", "name": "U",
-                        "idempotency_key": "k\x00"}))
+    errors = dict(_bad({"type": "add_unit", "unit": "u", "name": "U", "idempotency_key": "k\x00"}))
     assert "control characters" in errors["idempotency_key"]
-    errors = dict(_bad({"type": "withdraw_consent", "performer": "alec",
-                        "weapon_type": "single_action_revolver", "reason": "no\x00"}))
+    errors = dict(
+        _bad(
+            {
+                "type": "withdraw_consent",
+                "performer": "alec",
+                "weapon_type": "single_action_revolver",
+                "reason": "no\x00",
+            }
+        )
+    )
     assert "control characters" in errors["reason"]
 
 

@@ -11,8 +11,16 @@ from coldset.domain.state import State
 
 
 def _create(tz: str) -> c.CreateProduction:
-    cmd = c.parse_command({"type": "create_production", "production": "p1", "actor": "maria",
-                            "title": "P", "actor_name": "Maria Ortega", "time_zone": tz})
+    cmd = c.parse_command(
+        {
+            "type": "create_production",
+            "production": "p1",
+            "actor": "maria",
+            "title": "P",
+            "actor_name": "Maria Ortega",
+            "time_zone": tz,
+        }
+    )
     assert isinstance(cmd, c.CreateProduction)
     return cmd
 
@@ -34,8 +42,16 @@ def test_a_known_zone_is_kept() -> None:
 
 def test_reason_times_name_the_zone() -> None:
     """A time in a reason is the production's wall clock with the zone's abbreviation."""
-    s = State(production=Production(id="p1", title="P", origin="", time_zone="America/Denver",
-                                    exemption=Exemption.none, settings=ProductionSettings(),
-                                    created_at=""))
+    s = State(
+        production=Production(
+            id="p1",
+            title="P",
+            origin="",
+            time_zone="America/Denver",
+            exemption=Exemption.none,
+            settings=ProductionSettings(),
+            created_at="",
+        )
+    )
     assert local_time(s, "2025-03-03T15:00:00.000Z") == "2025-03-03 08:00 MST"
     assert local_time(s, "2025-07-03T15:00:00.000Z") == "2025-07-03 09:00 MDT"

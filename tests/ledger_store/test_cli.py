@@ -80,8 +80,9 @@ def test_verify_names_the_first_bad_entry(home: Path, capsys: pytest.CaptureFixt
     assert code == 2 and "FAILED" in out and "entry 7 " in out
 
 
-def test_proof_prints_a_receipt_that_verifies(home: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_proof_prints_a_receipt_that_verifies(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`proof` prints a c2sp.org/tlog-proof@v1 that checks against `entry`'s bytes."""
     code, receipt, _ = cli(capsys, "--home", str(home), "proof", "western", "12")
     assert code == 0 and receipt.startswith("c2sp.org/tlog-proof@v1\n")
@@ -94,45 +95,73 @@ def test_proof_prints_a_receipt_that_verifies(home: Path,
 
 def test_entry_prints_exact_bytes(home: Path) -> None:
     """`entry` writes the stored bytes and nothing else (checked through a real process)."""
-    res = subprocess.run([sys.executable, "-m", "coldset.cli", "--home", str(home), "entry",
-                          "cli.test/western", "3"], capture_output=True, timeout=60,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "coldset.cli",
+            "--home",
+            str(home),
+            "entry",
+            "cli.test/western",
+            "3",
+        ],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout == entries(1, 3)[0]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["proof", "western", "abc"], "index 'abc' is not a number"),
-    (["proof", "western", "-1"], "No such option: -1"),
-    (["proof", "western", "--", "-1"], "is negative"),
-    (["proof", "western", "25"], "out of range"),
-    (["entry", "nope", "0"], "no log named 'nope'"),
-    (["entry", "western", "99"], "out of range"),
-    (["verify", "nope"], "no log named 'nope'"),
-    (["proof", "western"], "Missing argument"),
-])
-def test_bad_input_is_one_line_and_exit_1(home: Path, capsys: pytest.CaptureFixture[str],
-                                          args: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["proof", "western", "abc"], "index 'abc' is not a number"),
+        (["proof", "western", "-1"], "No such option: -1"),
+        (["proof", "western", "--", "-1"], "is negative"),
+        (["proof", "western", "25"], "out of range"),
+        (["entry", "nope", "0"], "no log named 'nope'"),
+        (["entry", "western", "99"], "out of range"),
+        (["verify", "nope"], "no log named 'nope'"),
+        (["proof", "western"], "Missing argument"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(
+    home: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     """Malformed or unknown input: exit 1, one clear line, no traceback."""
     code, out, err = cli(capsys, "--home", str(home), *args)
     assert code == 1
     assert message in err and "Traceback" not in out + err
 
 
-def test_export_then_standalone_verify(home: Path, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_then_standalone_verify(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`export` writes a bundle whose verify.py passes with the verifier key file."""
     code, out, _ = cli(capsys, "--home", str(home), "export", "western", str(tmp_path / "b"))
     assert code == 0 and "25 entries" in out
-    res = subprocess.run([sys.executable, "-I", str(tmp_path / "b" / "verify.py"),
-                          str(tmp_path / "b"), "--key", str(home / "verifier.key")],
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            str(tmp_path / "b" / "verify.py"),
+            str(tmp_path / "b"),
+            "--key",
+            str(home / "verifier.key"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 0 and "RESULT: OK" in res.stdout
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o000])
-def test_commands_refuse_an_exposed_or_unreadable_key(home: Path, mode: int,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_commands_refuse_an_exposed_or_unreadable_key(
+    home: Path, mode: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A signing key readable by others, or unreadable, stops every command with the fix."""
     if mode == 0 and os.geteuid() == 0:
         pytest.skip("root reads a mode-000 file; the group/other check is what applies")

@@ -66,9 +66,16 @@ def _service(inst: Install) -> CustodyService:
 
 
 def _consent(svc: CustodyService, pin: str) -> bool:
-    return svc.execute({"type": "record_consent", "production": PRODUCTION, "actor": "hana",
-                        "performer": "alec", "weapon_type": "shotgun",
-                        "confirmations": [{"person": "alec", "pin": pin}]}).ok
+    return svc.execute(
+        {
+            "type": "record_consent",
+            "production": PRODUCTION,
+            "actor": "hana",
+            "performer": "alec",
+            "weapon_type": "shotgun",
+            "confirmations": [{"person": "alec", "pin": pin}],
+        }
+    ).ok
 
 
 def _stored(inst: Install, person: str) -> str:
@@ -83,25 +90,35 @@ def test_init_makes_the_directory_0700_and_every_file_0600(settings: Settings) -
     """Under umask 022, init and use leave the directory 0700 and every file in it (the
     database and its -wal and -shm files included) 0600."""
     _western(settings)
-    inst = open_install(settings)      # the database is open: its -wal and -shm exist
+    inst = open_install(settings)  # the database is open: its -wal and -shm exist
     try:
         assert stat.S_IMODE(settings.home.stat().st_mode) == 0o700
         files = {f.name: stat.S_IMODE(f.stat().st_mode) for f in settings.home.iterdir()}
-        assert {"coldset.sqlite", "coldset.sqlite-wal", "coldset.sqlite-shm", "signing.key",
-                "pin.pepper", "install.json", "verifier.key"} <= set(files)
+        assert {
+            "coldset.sqlite",
+            "coldset.sqlite-wal",
+            "coldset.sqlite-shm",
+            "signing.key",
+            "pin.pepper",
+            "install.json",
+            "verifier.key",
+        } <= set(files)
         assert {n: m for n, m in files.items() if m != 0o600} == {}
     finally:
         inst.close()
 
 
-@pytest.mark.parametrize(("target", "mode", "fix"), [
-    ("coldset.sqlite", 0o644, "chmod 600 {home}/coldset.sqlite"),
-    ("pin.pepper", 0o640, "chmod 600 {home}/pin.pepper"),
-    (".", 0o755, "chmod 700 {home}"),
-])
+@pytest.mark.parametrize(
+    ("target", "mode", "fix"),
+    [
+        ("coldset.sqlite", 0o644, "chmod 600 {home}/coldset.sqlite"),
+        ("pin.pepper", 0o640, "chmod 600 {home}/pin.pepper"),
+        (".", 0o755, "chmod 700 {home}"),
+    ],
+)
 def test_every_command_refuses_a_directory_or_file_others_can_read(
-        settings: Settings, capsys: pytest.CaptureFixture[str], target: str, mode: int,
-        fix: str) -> None:
+    settings: Settings, capsys: pytest.CaptureFixture[str], target: str, mode: int, fix: str
+) -> None:
     """A readable database, pepper or data directory stops every command (and the server,
     which opens the install the same way) with one line giving the exact chmod."""
     (settings.home / target).chmod(mode)
@@ -133,26 +150,35 @@ def test_a_copied_database_alone_cannot_check_a_pin(settings: Settings) -> None:
         assert inst.pins.verify(stored, PRODUCTION, "alec", PINS["alec"])
         pepper = settings.pepper_path.read_text()
         assert len(bytes.fromhex(pepper.strip())) == 32
-        with inst.store.read() as conn:   # the pepper is nowhere in the database
+        with inst.store.read() as conn:  # the pepper is nowhere in the database
             assert pepper.strip() not in "".join(
-                str(r) for r in conn.exec_driver_sql("SELECT * FROM custody_pins"))
+                str(r) for r in conn.exec_driver_sql("SELECT * FROM custody_pins")
+            )
     finally:
         inst.close()
 
 
 def test_an_old_unkeyed_hash_still_verifies_and_is_keyed_at_the_next_pin_set(
-        settings: Settings) -> None:
+    settings: Settings,
+) -> None:
     """A hash stored before the pepper (bare argon2id of the PIN) checks as before; the
     person's next set-pin stores a keyed one."""
     _western(settings)
     inst = open_install(settings)
     try:
-        with inst.store.write() as conn:     # what an install from before the pepper holds
+        with inst.store.write() as conn:  # what an install from before the pepper holds
             pinstore.store_pin(conn, PRODUCTION, "alec", PasswordHasher().hash("2468"))
         svc = _service(inst)
         assert _consent(svc, "2468") and not _consent(svc, "1357")
-        assert svc.execute({"type": "set_pin", "production": PRODUCTION, "actor": "alec",
-                            "person": "alec", "pin": "8642"}).ok
+        assert svc.execute(
+            {
+                "type": "set_pin",
+                "production": PRODUCTION,
+                "actor": "alec",
+                "person": "alec",
+                "pin": "8642",
+            }
+        ).ok
         assert _stored(inst, "alec").startswith("pin2$")
         assert _consent(_service(inst), "8642") and not _consent(_service(inst), "2468")
     finally:
@@ -196,15 +222,24 @@ def test_init_pins_the_public_key(settings: Settings) -> None:
 
 
 def test_a_swapped_signing_key_stops_every_signing_command(
-        settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Another valid signing.key: opening to sign refuses, a custody command exits 1 with
     one line, and nothing is written."""
     _western(settings)
     _swap_key(settings)
     with pytest.raises(ConfigError, match="not this install's key"):
         open_install(settings)
-    code, out, err = cli(capsys, "--home", str(settings.home), "unlock-container",
-                         "--as", "hana", "--container", "safe-main")
+    code, out, err = cli(
+        capsys,
+        "--home",
+        str(settings.home),
+        "unlock-container",
+        "--as",
+        "hana",
+        "--container",
+        "safe-main",
+    )
     assert code == 1 and "not this install's key" in err and "restore" in err
     assert len(err.strip().splitlines()) == 1
     inst = open_install(settings, signing=False)
@@ -220,15 +255,20 @@ def test_the_server_refuses_a_swapped_signing_key(settings: Settings) -> None:
     """`coldset serve` exits at once with the reason instead of serving."""
     _swap_key(settings)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
-    res = subprocess.run([sys.executable, "-m", "coldset.cli", "--home", str(settings.home),
-                          "serve", "--port", "0"], capture_output=True, text=True,
-                         timeout=60, env=env)
+    res = subprocess.run(
+        [sys.executable, "-m", "coldset.cli", "--home", str(settings.home), "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert res.returncode == 1, res.stdout + res.stderr
     assert "not this install's key" in res.stderr
 
 
 def test_verify_checks_the_pinned_key_not_signing_key(
-        settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A log signed throughout by a swapped key fails `coldset verify` (it checks the key
     pinned at init), even though every checkpoint matches the key in signing.key."""
     other = _swap_key(settings)
@@ -253,14 +293,14 @@ def test_a_replaced_install_json_is_caught_by_the_database(settings: Settings) -
     _western(settings)
     other = _swap_key(settings)
     settings.verifier_path.write_text(other.verifier_text + "\n")
-    settings.install_path.write_text(json.dumps({"name": "secrets.test",
-                                                 "verifier_key": other.verifier_text}))
+    settings.install_path.write_text(
+        json.dumps({"name": "secrets.test", "verifier_key": other.verifier_text})
+    )
     with pytest.raises(ConfigError, match="not signed by this install's key"):
         open_install(settings)
 
 
-def test_an_install_from_before_pinning_pins_verifier_key_on_first_open(
-        settings: Settings) -> None:
+def test_an_install_from_before_pinning_pins_verifier_key_on_first_open(settings: Settings) -> None:
     """install.json without a pinned key: the first open pins verifier.key's key."""
     settings.install_path.write_text(json.dumps({"name": "secrets.test"}))
     settings.install_path.chmod(0o600)

@@ -41,11 +41,13 @@ def test_indices_are_assigned_in_order_across_batches(install: Install) -> None:
         assert install.ledger.entry(conn, origin, 3) == entries(1, 3)[0]
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(batches=st.lists(st.integers(1, 70), min_size=1, max_size=8), data=st.data())
-def test_roots_and_proofs_match_the_reference_tree(install: Install, batches: list[int],
-                                                   data: st.DataObject) -> None:
+def test_roots_and_proofs_match_the_reference_tree(
+    install: Install, batches: list[int], data: st.DataObject
+) -> None:
     """Stored roots, inclusion and consistency proofs verify against the reference root."""
     slug = f"h{next(_fresh)}"
     all_entries: list[bytes] = []
@@ -93,7 +95,8 @@ def test_a_rolled_back_append_leaves_nothing_and_the_next_append_is_right(
     with install.store.read() as conn:
         assert install.ledger.size(conn, origin) == 5
         assert install.ledger.root(conn, origin) == merkle.root_of(
-            [merkle.leaf_hash(e) for e in entries(5)])
+            [merkle.leaf_hash(e) for e in entries(5)]
+        )
         assert [c.size for c in install.ledger.checkpoints(conn, origin)] == [3, 5]
 
 
@@ -107,7 +110,8 @@ def test_a_second_writer_instance_continues_the_same_tree(install: Install) -> N
         install.ledger.append(conn, origin, entries(5, 307))
     with install.store.read() as conn:
         assert install.ledger.root(conn, origin) == merkle.root_of(
-            [merkle.leaf_hash(e) for e in entries(312)])
+            [merkle.leaf_hash(e) for e in entries(312)]
+        )
 
 
 def test_refuses_to_sign_a_checkpoint_inconsistent_with_the_last(install: Install) -> None:
@@ -116,13 +120,13 @@ def test_refuses_to_sign_a_checkpoint_inconsistent_with_the_last(install: Instal
     forged = b"\x07" * 32
     # Someone rewrites history: the subtree over entries 0..3 and the stored root.
     with install.store.write() as conn:
-        conn.execute(update(ledger_nodes).where(ledger_nodes.c.level == 2)
-                     .values(hashes=forged))
-        conn.execute(update(ledger_logs).where(ledger_logs.c.origin == origin)
-                     .values(root=forged))
+        conn.execute(update(ledger_nodes).where(ledger_nodes.c.level == 2).values(hashes=forged))
+        conn.execute(update(ledger_logs).where(ledger_logs.c.origin == origin).values(root=forged))
     fresh = Ledger(install.signer)
-    with pytest.raises(InconsistentCheckpoint, match="not consistent"), \
-            install.store.write() as conn:
+    with (
+        pytest.raises(InconsistentCheckpoint, match="not consistent"),
+        install.store.write() as conn,
+    ):
         fresh.append(conn, origin, entries(1, 4))
     with install.store.read() as conn:
         assert [c.size for c in install.ledger.checkpoints(conn, origin)] == [4]
@@ -133,10 +137,13 @@ def test_a_stored_root_that_disagrees_with_the_nodes_stops_the_append(install: I
     """An append never builds on a frontier that does not give the stored root."""
     origin = make_log(install, "root", [entries(4)])
     with install.store.write() as conn:
-        conn.execute(update(ledger_logs).where(ledger_logs.c.origin == origin)
-                     .values(root=b"\x00" * 32))
-    with pytest.raises(LedgerError, match="do not give the stored root"), \
-            install.store.write() as conn:
+        conn.execute(
+            update(ledger_logs).where(ledger_logs.c.origin == origin).values(root=b"\x00" * 32)
+        )
+    with (
+        pytest.raises(LedgerError, match="do not give the stored root"),
+        install.store.write() as conn,
+    ):
         Ledger(install.signer).append(conn, origin, entries(1, 4))
 
 

@@ -25,9 +25,11 @@ from coldset.store.schema import ledger_checkpoints, ledger_entries, ledger_logs
 from .conftest import entries, make_log
 
 _fresh = itertools.count()
-SLOW = settings(max_examples=int(os.environ.get("COLDSET_HYPOTHESIS_EXAMPLES", "30")),
-                deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+SLOW = settings(
+    max_examples=int(os.environ.get("COLDSET_HYPOTHESIS_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.fixture(params=["inline", "parallel"], autouse=True)
@@ -71,23 +73,31 @@ def test_an_untouched_log_verifies(install: Install, mode: str) -> None:
     assert rep.ok, rep.problems
     assert (rep.entries, rep.checkpoints) == (2129, 7)
     assert rep.workers == (2 if mode == "parallel" else 1)
-    assert rep.node_rows == sum(-(-(2129 >> lvl) // 256) for lvl in range(2129 .bit_length()))
+    assert rep.node_rows == sum(-(-(2129 >> lvl) // 256) for lvl in range((2129).bit_length()))
 
 
 @SLOW
 @given(sizes=st.lists(st.integers(1, 700), min_size=1, max_size=5), data=st.data())
-def test_any_changed_entry_byte_is_named(install: Install, sizes: list[int],
-                                         data: st.DataObject) -> None:
+def test_any_changed_entry_byte_is_named(
+    install: Install, sizes: list[int], data: st.DataObject
+) -> None:
     """Flipping one bit of any entry makes verify fail and name that entry first."""
     origin = _log(install, sizes)
     idx = data.draw(st.integers(0, sum(sizes) - 1))
     pos = data.draw(st.integers(0, 10_000))
     with install.store.write() as conn:
-        old = conn.execute(select(ledger_entries.c.data).where(ledger_entries.c.idx == idx,
-            ledger_entries.c.log_id == select(ledger_logs.c.id).where(
-                ledger_logs.c.origin == origin).scalar_subquery())).scalar_one()
-        conn.execute(update(ledger_entries).where(ledger_entries.c.idx == idx,
-                     ledger_entries.c.data == old).values(data=_flip(old, pos)))
+        old = conn.execute(
+            select(ledger_entries.c.data).where(
+                ledger_entries.c.idx == idx,
+                ledger_entries.c.log_id
+                == select(ledger_logs.c.id).where(ledger_logs.c.origin == origin).scalar_subquery(),
+            )
+        ).scalar_one()
+        conn.execute(
+            update(ledger_entries)
+            .where(ledger_entries.c.idx == idx, ledger_entries.c.data == old)
+            .values(data=_flip(old, pos))
+        )
     rep = _verify(install, origin)
     assert not rep.ok
     assert rep.problems[0].kind == "entry" and rep.problems[0].index == idx
@@ -95,21 +105,30 @@ def test_any_changed_entry_byte_is_named(install: Install, sizes: list[int],
 
 @SLOW
 @given(sizes=st.lists(st.integers(1, 700), min_size=1, max_size=5), data=st.data())
-def test_any_changed_node_byte_is_caught(install: Install, sizes: list[int],
-                                         data: st.DataObject) -> None:
+def test_any_changed_node_byte_is_caught(
+    install: Install, sizes: list[int], data: st.DataObject
+) -> None:
     """Flipping one bit of any stored node row makes verify fail."""
     origin = _log(install, sizes)
     with install.store.write() as conn:
-        log_id = conn.execute(select(ledger_logs.c.id).where(
-            ledger_logs.c.origin == origin)).scalar_one()
-        rows = conn.execute(select(ledger_nodes.c.level, ledger_nodes.c.chunk,
-                                   ledger_nodes.c.hashes).where(
-            ledger_nodes.c.log_id == log_id)).all()
+        log_id = conn.execute(
+            select(ledger_logs.c.id).where(ledger_logs.c.origin == origin)
+        ).scalar_one()
+        rows = conn.execute(
+            select(ledger_nodes.c.level, ledger_nodes.c.chunk, ledger_nodes.c.hashes).where(
+                ledger_nodes.c.log_id == log_id
+            )
+        ).all()
         level, chunk, blob = data.draw(st.sampled_from(rows))
-        conn.execute(update(ledger_nodes).where(
-            ledger_nodes.c.log_id == log_id, ledger_nodes.c.level == level,
-            ledger_nodes.c.chunk == chunk).values(
-            hashes=_flip(blob, data.draw(st.integers(0, 10_000)))))
+        conn.execute(
+            update(ledger_nodes)
+            .where(
+                ledger_nodes.c.log_id == log_id,
+                ledger_nodes.c.level == level,
+                ledger_nodes.c.chunk == chunk,
+            )
+            .values(hashes=_flip(blob, data.draw(st.integers(0, 10_000))))
+        )
     rep = _verify(install, origin)
     assert not rep.ok
     assert rep.problems[0].kind in ("entry", "node")
@@ -118,21 +137,26 @@ def test_any_changed_node_byte_is_caught(install: Install, sizes: list[int],
 
 @SLOW
 @given(sizes=st.lists(st.integers(1, 40), min_size=1, max_size=4), data=st.data())
-def test_any_changed_checkpoint_byte_is_caught(install: Install, sizes: list[int],
-                                               data: st.DataObject) -> None:
+def test_any_changed_checkpoint_byte_is_caught(
+    install: Install, sizes: list[int], data: st.DataObject
+) -> None:
     """Changing any character of any stored signed checkpoint makes verify fail."""
     origin = _log(install, sizes)
     with install.store.write() as conn:
         seq = data.draw(st.integers(0, len(sizes) - 1))
-        note = conn.execute(select(ledger_checkpoints.c.note).where(
-            ledger_checkpoints.c.seq == seq, ledger_checkpoints.c.log_id == select(
-                ledger_logs.c.id).where(ledger_logs.c.origin == origin).scalar_subquery())
+        note = conn.execute(
+            select(ledger_checkpoints.c.note).where(
+                ledger_checkpoints.c.seq == seq,
+                ledger_checkpoints.c.log_id
+                == select(ledger_logs.c.id).where(ledger_logs.c.origin == origin).scalar_subquery(),
+            )
         ).scalar_one()
         pos = data.draw(st.integers(0, 10_000)) % len(note)
         ch = note[pos]
-        forged = note[:pos] + ("A" if ch != "A" else "B") + note[pos + 1:]
-        conn.execute(update(ledger_checkpoints).where(ledger_checkpoints.c.note == note)
-                     .values(note=forged))
+        forged = note[:pos] + ("A" if ch != "A" else "B") + note[pos + 1 :]
+        conn.execute(
+            update(ledger_checkpoints).where(ledger_checkpoints.c.note == note).values(note=forged)
+        )
     rep = _verify(install, origin)
     assert not rep.ok
     assert rep.problems[0].kind == "checkpoint"
@@ -143,24 +167,31 @@ def test_truncation_drop_and_reorder_are_caught(install: Install) -> None:
     for damage in ("truncate", "drop", "swap"):
         origin = _log(install, [20, 13])
         with install.store.write() as conn:
-            log_id = conn.execute(select(ledger_logs.c.id).where(
-                ledger_logs.c.origin == origin)).scalar_one()
+            log_id = conn.execute(
+                select(ledger_logs.c.id).where(ledger_logs.c.origin == origin)
+            ).scalar_one()
             e = ledger_entries.c
             if damage == "truncate":
                 conn.execute(delete(ledger_entries).where(e.log_id == log_id, e.idx == 32))
-                conn.execute(update(ledger_logs).where(ledger_logs.c.id == log_id)
-                             .values(size=32))
+                conn.execute(update(ledger_logs).where(ledger_logs.c.id == log_id).values(size=32))
             elif damage == "drop":
                 conn.execute(delete(ledger_entries).where(e.log_id == log_id, e.idx == 5))
-                conn.execute(update(ledger_entries).where(e.log_id == log_id, e.idx > 5)
-                             .values(idx=e.idx - 1))
+                conn.execute(
+                    update(ledger_entries)
+                    .where(e.log_id == log_id, e.idx > 5)
+                    .values(idx=e.idx - 1)
+                )
             else:
-                a, b = (conn.execute(select(e.data).where(e.log_id == log_id, e.idx == i))
-                        .scalar_one() for i in (3, 4))
-                conn.execute(update(ledger_entries).where(e.log_id == log_id, e.idx == 3)
-                             .values(data=b))
-                conn.execute(update(ledger_entries).where(e.log_id == log_id, e.idx == 4)
-                             .values(data=a))
+                a, b = (
+                    conn.execute(select(e.data).where(e.log_id == log_id, e.idx == i)).scalar_one()
+                    for i in (3, 4)
+                )
+                conn.execute(
+                    update(ledger_entries).where(e.log_id == log_id, e.idx == 3).values(data=b)
+                )
+                conn.execute(
+                    update(ledger_entries).where(e.log_id == log_id, e.idx == 4).values(data=a)
+                )
         rep = _verify(install, origin)
         assert not rep.ok, damage
 
@@ -173,8 +204,12 @@ def _export(inst: Install, origin: str, d: Path) -> Path:
 
 def _run_standalone(bundle: Path, key: str) -> subprocess.CompletedProcess[str]:
     """Run the bundle's verify.py in isolated mode: no coldset on the path."""
-    return subprocess.run([sys.executable, "-I", str(bundle / "verify.py"), str(bundle),
-                           "--key", key], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-I", str(bundle / "verify.py"), str(bundle), "--key", key],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_standalone_verifier_accepts_an_honest_export(install: Install, tmp_path: Path) -> None:
@@ -190,8 +225,9 @@ def test_standalone_verifier_accepts_an_honest_export(install: Install, tmp_path
 
 @SLOW
 @given(data=st.data())
-def test_standalone_verifier_catches_any_changed_byte(install: Install, tmp_path_factory,
-                                                      data: st.DataObject) -> None:
+def test_standalone_verifier_catches_any_changed_byte(
+    install: Install, tmp_path_factory, data: st.DataObject
+) -> None:
     """One changed byte in entries, checkpoints or proofs of an export fails the check."""
     origin = _log(install, [7, 9, 30])
     bundle = _export(install, origin, tmp_path_factory.mktemp("b") / "bundle")
@@ -200,10 +236,10 @@ def test_standalone_verifier_catches_any_changed_byte(install: Install, tmp_path
     pos = data.draw(st.integers(0, 100_000)) % len(raw)
     # A changed byte that leaves the file's JSON framing intact is the hard case;
     # newline changes are truncation and are covered below.
-    new = b"A" if raw[pos:pos + 1] != b"A" else b"B"
-    if raw[pos:pos + 1] == b"\n":
+    new = b"A" if raw[pos : pos + 1] != b"A" else b"B"
+    if raw[pos : pos + 1] == b"\n":
         return
-    (bundle / name).write_bytes(raw[:pos] + new + raw[pos + 1:])
+    (bundle / name).write_bytes(raw[:pos] + new + raw[pos + 1 :])
     try:
         rep = check_bundle(str(bundle), install.signer.verifier_text)
         assert not rep.ok

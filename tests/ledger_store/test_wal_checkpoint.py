@@ -32,7 +32,7 @@ def test_commits_leave_the_wal_to_the_checkpointer(tmp_path: Path) -> None:
     store = _store(tmp_path / "bg.sqlite", background=True)
     try:
         assert store.checkpointer is not None
-        store.checkpointer.stop()       # no timer: this test calls it by hand
+        store.checkpointer.stop()  # no timer: this test calls it by hand
         with store.write() as conn:
             assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
             assert conn.execute(text("PRAGMA synchronous")).scalar() == 2
@@ -43,7 +43,7 @@ def test_commits_leave_the_wal_to_the_checkpointer(tmp_path: Path) -> None:
         _append(store, ledger, "test.local/a", 40)
         busy, frames, copied = store.checkpointer.checkpoint()  # type: ignore[misc]
         assert busy == 0 and frames > 0 and copied == frames
-        with store.read() as conn:      # everything is still there, in the database file
+        with store.read() as conn:  # everything is still there, in the database file
             assert ledger.size(conn, "test.local/a") == 200
     finally:
         store.dispose()

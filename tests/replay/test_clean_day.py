@@ -21,8 +21,7 @@ def test_zero_refusals_one_answered_concern_alert(day: Replay) -> None:
     s = summary(day)
     assert s["ok"] and s["refused"] == 0 and s["rejected"] == 0
     assert s["alerts"] == 1
-    alerting = [r for r in day.results
-                if any(v["verdict"] == "alert" for v in r.outcome.verdicts)]
+    alerting = [r for r in day.results if any(v["verdict"] == "alert" for v in r.outcome.verdicts)]
     assert [r.step.type for r in alerting] == ["raise_concern"]
     answer = next(r for r in day.results if r.step.type == "acknowledge_concern")
     assert "alert_resolved" in [e["type"] for e in answer.outcome.events]
@@ -35,8 +34,7 @@ def test_busy_enough(day: Replay) -> None:
     assert {c["scene"] for c in cmds if c["type"] == "issue"} == {"sc-12", "sc-14", "sc-20"}
     assert {c["unit"] for c in cmds if c["type"] == "start_meal_break"} == {"main", "second"}
     assert any(c["type"] == "report_incident" and c["kind"] == "misfire" for c in cmds)
-    assert {c["lot"] for c in cmds if c["type"] == "load"} >= {"blank-45", "dummy-45",
-                                                               "blank-4440"}
+    assert {c["lot"] for c in cmds if c["type"] == "load"} >= {"blank-45", "dummy-45", "blank-4440"}
 
 
 def test_misfire_handled_by_the_book(day: Replay) -> None:
@@ -46,14 +44,23 @@ def test_misfire_handled_by_the_book(day: Replay) -> None:
     i = types.index("report_incident")
     assert second[i].outcome.raised == ("misfire-quarantine",)
     after = types[i:]
-    assert after.index("inspect") < after.index("release_quarantine") < after.index(
-        "clear_stop_work") < after.index("issue")
+    assert (
+        after.index("inspect")
+        < after.index("release_quarantine")
+        < after.index("clear_stop_work")
+        < after.index("issue")
+    )
 
 
 def test_wrap_reconciles_every_lot(day: Replay) -> None:
     """Every lot is counted at wrap and each count matches the books."""
-    recs = [e for r in day.results if r.step.type == "reconcile_counts"
-            for e in r.outcome.events if e["type"] == "counts_reconciled"]
+    recs = [
+        e
+        for r in day.results
+        if r.step.type == "reconcile_counts"
+        for e in r.outcome.events
+        if e["type"] == "counts_reconciled"
+    ]
     assert {e["lot"] for e in recs} == {"blank-45", "dummy-45", "blank-4440"}
     assert all(e["counted"] == e["expected"] for e in recs)
 
@@ -67,15 +74,21 @@ def test_interactions_per_handoff_within_target(day: Replay) -> None:
     i = summary(day)["interactions"]
     assert 0 < i["scans_taps_per_handoff"] <= 3
     assert i["max_scans_taps_per_handoff"] == 5 and not i["within_target"]
-    assert i["pins_per_issue"] == 2          # the performer and the 1st AD
+    assert i["pins_per_issue"] == 2  # the performer and the 1st AD
     assert i["checklist_per_inspection"] > 0
     assert i["all_interactions_per_handoff"] > i["scans_taps_per_handoff"]
-    sc12 = [r.interactions for r in day.results
-            if r.step.type == "issue" and r.command["scene"] == "sc-12"]
+    sc12 = [
+        r.interactions
+        for r in day.results
+        if r.step.type == "issue" and r.command["scene"] == "sc-12"
+    ]
     # the first of the day: the tag, both scenes open, so the scene and the badge too
     assert sc12[0].scans_taps == 5
     # every later take: collected back from Alec, the form opens on the next take
     assert len(sc12) >= 5 and all(x.scans_taps == 2 and x.pins == 2 for x in sc12[1:])
-    inspections = [r.interactions for r in day.results if r.step.type == "inspect"
-                   and r.command["firearm"] == "colt-1"]
+    inspections = [
+        r.interactions
+        for r in day.results
+        if r.step.type == "inspect" and r.command["firearm"] == "colt-1"
+    ]
     assert all(x.scans_taps == 0 and x.checklist == 7 for x in inspections)

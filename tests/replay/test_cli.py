@@ -24,8 +24,16 @@ def test_report_step_by_step_and_summary(tmp_path: Path, small: dict[str, Any]) 
     """The text report lists time, who, what, outcome and rules, then the summary; exit 0."""
     code, out = replay_cli(str(write(tmp_path, small)))
     assert code == 0, out
-    for text in ("08:03", "dave", "issue colt", "refused", "armorer-only-handoff",
-                 "Fatal handoff", "never reached", "OK"):
+    for text in (
+        "08:03",
+        "dave",
+        "issue colt",
+        "refused",
+        "armorer-only-handoff",
+        "Fatal handoff",
+        "never reached",
+        "OK",
+    ):
         assert text in out
 
 
@@ -40,7 +48,8 @@ def test_json_output(tmp_path: Path, small: dict[str, Any]) -> None:
 
 
 def test_allowed_when_refusal_expected_exits_2_naming_the_step(
-        tmp_path: Path, small: dict[str, Any]) -> None:
+    tmp_path: Path, small: dict[str, Any]
+) -> None:
     """A step the file says is refused but that is allowed: exit 2, the step named."""
     small["steps"][5].update(expect="refused", rules=["muzzle-plan"])
     code, out = replay_cli(str(write(tmp_path, small)))
@@ -85,24 +94,30 @@ def test_known_gap_does_not_fail(tmp_path: Path, small: dict[str, Any]) -> None:
     assert code == 0 and "Known gap" in out and "not caught yet" in out
 
 
-@pytest.mark.parametrize(("change", "where"), [
-    (lambda s: s["steps"][2].update(colour="red"), "step 3, field 'colour'"),
-    (lambda s: s["steps"][3].update(rules=["no-such-rule"]), "step 4, field 'rules'"),
-    (lambda s: s["steps"][1].pop("by"), "step 2, field 'by'"),
-    (lambda s: s["steps"][4]["inspect"].pop("barrel_clear"),
-     "step 5, field 'inspect.barrel_clear'"),
-    (lambda s: s["steps"][4].update(at="07:00"), "step 5, field 'at'"),
-    (lambda s: s["steps"][4].update(at="25:99"), "step 5, field 'at'"),
-    (lambda s: s["steps"][3].update(confirm=["nobody"]), "step 4, field 'confirm.0'"),
-    (lambda s: s["steps"][3].update(expect="maybe"), "step 4, field 'expect'"),
-    (lambda s: s["steps"][6].update(load={"firearm": "colt"}), "step 7"),
-    (lambda s: s["people"]["alec"].pop("name"), "field 'people.alec'"),
-    (lambda s: s["production"].pop("setup_at"), "field 'production.setup_at'"),
-    (lambda s: s["steps"][2]["unlock_container"].update(container="nowhere"), "step 3"),
-    (lambda s: s["steps"][5]["issue"].update(scene="$stop_work"), "step 6"),
-])
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda s: s["steps"][2].update(colour="red"), "step 3, field 'colour'"),
+        (lambda s: s["steps"][3].update(rules=["no-such-rule"]), "step 4, field 'rules'"),
+        (lambda s: s["steps"][1].pop("by"), "step 2, field 'by'"),
+        (
+            lambda s: s["steps"][4]["inspect"].pop("barrel_clear"),
+            "step 5, field 'inspect.barrel_clear'",
+        ),
+        (lambda s: s["steps"][4].update(at="07:00"), "step 5, field 'at'"),
+        (lambda s: s["steps"][4].update(at="25:99"), "step 5, field 'at'"),
+        (lambda s: s["steps"][3].update(confirm=["nobody"]), "step 4, field 'confirm.0'"),
+        (lambda s: s["steps"][3].update(expect="maybe"), "step 4, field 'expect'"),
+        (lambda s: s["steps"][6].update(load={"firearm": "colt"}), "step 7"),
+        (lambda s: s["people"]["alec"].pop("name"), "field 'people.alec'"),
+        (lambda s: s["production"].pop("setup_at"), "field 'production.setup_at'"),
+        (lambda s: s["steps"][2]["unlock_container"].update(container="nowhere"), "step 3"),
+        (lambda s: s["steps"][5]["issue"].update(scene="$stop_work"), "step 6"),
+    ],
+)
 def test_malformed_scenario_exits_1_naming_file_step_field(
-        tmp_path: Path, small: dict[str, Any], change: Any, where: str) -> None:
+    tmp_path: Path, small: dict[str, Any], change: Any, where: str
+) -> None:
     """A malformed scenario: exit 1, and the message names the file, the step and the field."""
     change(small)
     path = write(tmp_path, small)

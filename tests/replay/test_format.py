@@ -32,9 +32,12 @@ def test_placeholder_takes_the_id_a_step_created(tmp_path: Path, small: dict[str
     """$stop_work names the stop-work an earlier step called; it can then be cleared."""
     small["steps"][6:] = [
         {"at": "08:20", "by": "lee", "call_stop_work": {"reason": "lightning", "unit": "main"}},
-        {"at": "08:30", "by": "hana", "clear_stop_work": {"stop_work": "$stop_work",
-                                                       "note": "checked"},
-         "confirm": ["lee"]},
+        {
+            "at": "08:30",
+            "by": "hana",
+            "clear_stop_work": {"stop_work": "$stop_work", "note": "checked"},
+            "confirm": ["lee"],
+        },
     ]
     rep = replay(load(write(tmp_path, small)))
     assert all(r.matched for r in rep.results), [r.problems for r in rep.results]
@@ -43,14 +46,14 @@ def test_placeholder_takes_the_id_a_step_created(tmp_path: Path, small: dict[str
 
 def test_placeholder_before_anything_created(tmp_path: Path, small: dict[str, Any]) -> None:
     """$concern before any concern exists is a scenario error naming the step."""
-    small["steps"].append({"at": "09:00", "by": "lee", "acknowledge_concern": {
-        "concern": "$concern", "answer": "ok"}})
+    small["steps"].append(
+        {"at": "09:00", "by": "lee", "acknowledge_concern": {"concern": "$concern", "answer": "ok"}}
+    )
     with pytest.raises(ScenarioError, match="step 8.*concern"):
         replay(load(write(tmp_path, small)))
 
 
-def test_each_replay_starts_from_an_empty_database(tmp_path: Path,
-                                                   small: dict[str, Any]) -> None:
+def test_each_replay_starts_from_an_empty_database(tmp_path: Path, small: dict[str, Any]) -> None:
     """Two replays of one file both succeed: the production is created afresh each time."""
     sc = load(write(tmp_path, small))
     assert all(r.matched for r in replay(sc).results)
@@ -59,10 +62,20 @@ def test_each_replay_starts_from_an_empty_database(tmp_path: Path,
 
 def test_interactions_derived_from_the_command() -> None:
     """An issue right after the same handler's show-clear scans only the performer's badge."""
-    insp = {"type": "inspect", "actor": "hana", "firearm": "colt",
-            "chambers": ["empty"] * 6, "barrel_clear": True}
-    issue = {"type": "issue", "actor": "hana", "firearm": "colt", "to": "alec",
-             "confirmations": [{"person": "alec", "pin": "1"}, {"person": "dave", "pin": "2"}]}
+    insp = {
+        "type": "inspect",
+        "actor": "hana",
+        "firearm": "colt",
+        "chambers": ["empty"] * 6,
+        "barrel_clear": True,
+    }
+    issue = {
+        "type": "issue",
+        "actor": "hana",
+        "firearm": "colt",
+        "to": "alec",
+        "confirmations": [{"person": "alec", "pin": "1"}, {"person": "dave", "pin": "2"}],
+    }
     assert derive(insp, None).checklist == 7
     i = derive(issue, insp)
     assert (i.scans, i.taps, i.pins) == (1, 1, 2)
@@ -81,9 +94,17 @@ def test_interactions_written_in_the_file_win(tmp_path: Path, small: dict[str, A
 def test_anonymous_concern_step(tmp_path: Path, small: dict[str, Any], via: str) -> None:
     """A step ``by: anonymous`` raises a concern with nobody's name on it, as the service
     (and the public concern form) accept; it alerts the safety contact at once."""
-    small["steps"].append({"at": "09:00", "by": "anonymous", "raise_concern": {
-        "text": "The revolver was left on the cart at lunch.", "unit": "main"},
-        "raises": ["concern-answered"]})
+    small["steps"].append(
+        {
+            "at": "09:00",
+            "by": "anonymous",
+            "raise_concern": {
+                "text": "The revolver was left on the cart at lunch.",
+                "unit": "main",
+            },
+            "raises": ["concern-answered"],
+        }
+    )
     rep = replay(load(write(tmp_path, small)), via=via)
     assert all(r.matched for r in rep.results), [r.problems for r in rep.results]
     (raised,) = [e for e in rep.results[-1].outcome.events if e["type"] == "concern_raised"]
@@ -103,8 +124,12 @@ def test_summary_counts_an_open_alert_once(tmp_path: Path, small: dict[str, Any]
     from coldset.replay.report import summary
 
     small["steps"] += [
-        {"at": "09:00", "by": "alec", "raise_concern": {"text": "Cart left open."},
-         "raises": ["concern-answered"]},
+        {
+            "at": "09:00",
+            "by": "alec",
+            "raise_concern": {"text": "Cart left open."},
+            "raises": ["concern-answered"],
+        },
         {"at": "13:30", "by": "lee", "check_alerts": {}, "raises": ["concern-answered"]},
     ]
     rep = replay(load(write(tmp_path, small)))

@@ -24,8 +24,11 @@ def test_zero_refusals_zero_alerts(night: Replay) -> None:
     s = summary(night)
     assert s["ok"] and s["refused"] == 0 and s["rejected"] == 0
     assert s["alerts"] == 0 and s["stop_works"] == 0
-    assert all(v["verdict"] not in ("alert", "stop_work")
-               for r in night.results for v in r.outcome.verdicts)
+    assert all(
+        v["verdict"] not in ("alert", "stop_work")
+        for r in night.results
+        for v in r.outcome.verdicts
+    )
 
 
 def test_three_units_sixty_handoffs_across_midnight(night: Replay) -> None:
@@ -43,8 +46,9 @@ def test_three_units_sixty_handoffs_across_midnight(night: Replay) -> None:
 def test_the_file_is_what_the_generator_writes() -> None:
     """scenarios/night-exterior.yaml is exactly scenarios/make_night_exterior.py's output
     (edit the script and run it, never the file)."""
-    spec = importlib.util.spec_from_file_location("make_night", SCENARIOS /
-                                                  "make_night_exterior.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_night", SCENARIOS / "make_night_exterior.py"
+    )
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

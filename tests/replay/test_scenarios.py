@@ -17,13 +17,17 @@ FILES = sorted(SCENARIOS.glob("*.yaml"))
 def _problems(path: Path, via: str) -> list[str]:
     s = summary(replay(load(path), via))
     return [f"{m['label']}: {'; '.join(m['problems'])}" for m in s["mismatches"]] + [
-        f"step {g['step']}: gap closed, remove its gap mark" for g in s["gaps_closed"]]
+        f"step {g['step']}: gap closed, remove its gap mark" for g in s["gaps_closed"]
+    ]
 
 
 def test_the_three_scenarios_exist() -> None:
     """scenarios/ holds Rust 2021, The Crow 1993 and the clean shoot day."""
-    assert {p.name for p in FILES} >= {"rust-2021.yaml", "the-crow-1993.yaml",
-                                       "clean-shoot-day.yaml"}
+    assert {p.name for p in FILES} >= {
+        "rust-2021.yaml",
+        "the-crow-1993.yaml",
+        "clean-shoot-day.yaml",
+    }
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -47,12 +51,25 @@ def test_rust_fatal_handoff_never_reached_and_each_failure_stopped() -> None:
     assert s["fatal_handoff"]["attempts"] >= 5
     assert not s["fatal_handoff"]["reached"]
     assert s["fatal_handoff"]["refused"] == s["fatal_handoff"]["attempts"]
-    stopped = {rule for tries in s["failure_chain"].values() for t in tries
-               for rule in t["rules"] + t["raised"]}
-    assert {"no-live-ammo", "dummy-verified", "ammo-secured", "armorer-dedicated",
-            "single-custody", "armorer-only-handoff", "show-clear-before-issue",
-            "recheck-after-break", "muzzle-plan", "misfire-quarantine",
-            "concern-answered"} <= stopped
+    stopped = {
+        rule
+        for tries in s["failure_chain"].values()
+        for t in tries
+        for rule in t["rules"] + t["raised"]
+    }
+    assert {
+        "no-live-ammo",
+        "dummy-verified",
+        "ammo-secured",
+        "armorer-dedicated",
+        "single-custody",
+        "armorer-only-handoff",
+        "show-clear-before-issue",
+        "recheck-after-break",
+        "muzzle-plan",
+        "misfire-quarantine",
+        "concern-answered",
+    } <= stopped
     assert len(s["failure_chain"]) >= 9
 
 
@@ -61,8 +78,14 @@ def test_crow_fatal_handoff_never_reached() -> None:
     s = summary(replay(load(SCENARIOS / "the-crow-1993.yaml")))
     assert s["fatal_handoff"]["attempts"] >= 2 and not s["fatal_handoff"]["reached"]
     rules = {r for tries in s["failure_chain"].values() for t in tries for r in t["rules"]}
-    assert {"dummy-verified", "no-live-ammo", "single-custody", "armorer-only-handoff",
-            "handler-present", "misfire-quarantine"} <= rules
+    assert {
+        "dummy-verified",
+        "no-live-ammo",
+        "single-custody",
+        "armorer-only-handoff",
+        "handler-present",
+        "misfire-quarantine",
+    } <= rules
 
 
 def test_replays_hand_over_through_the_handoff_operation() -> None:

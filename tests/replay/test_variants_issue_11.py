@@ -13,13 +13,18 @@ def test_every_variant_is_stopped_by_its_rule() -> None:
     fatal attempt is allowed, and every step goes as the file expects."""
     s = summary(replay(load(SCENARIOS / "variants-issue-11.yaml")))
     assert s["mismatches"] == []
-    chain = {label: {r for t in tries for r in t["rules"] + t["raised"]}
-             for label, tries in s["failure_chain"].items()}
+    chain = {
+        label: {r for t in tries for r in t["rules"] + t["raised"]}
+        for label, tries in s["failure_chain"].items()
+    }
     assert chain == {
         "a meeting that is not that day's": {"safety-meeting"},
         "other duties on the same unit": {"armorer-dedicated"},
-        "who may receive a firearm": {"handler-credentials", "no-performer-transfer",
-                                      "armorer-only-handoff"},
+        "who may receive a firearm": {
+            "handler-credentials",
+            "no-performer-transfer",
+            "armorer-only-handoff",
+        },
         "one person signing twice": {"muzzle-plan"},
         "a mitigation that does not match the firearm": {"muzzle-plan"},
         "a discharge outside a take": {"unplanned-discharge"},

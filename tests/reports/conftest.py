@@ -29,6 +29,7 @@ class Replayed:
 
     def entries(self) -> list[tuple[int, dict[str, Any]]]:
         from coldset.domain.events import parse_entry
+
         _cp, raw = self.records.signed_entries(self.origin)
         return [(i, parse_entry(d)) for i, d in raw]
 
@@ -73,6 +74,7 @@ def page_images(pdf: bytes, name: str, dpi: int = 110) -> list[Path]:
     src.write_bytes(pdf)
     for old in ARTIFACTS.glob(f"{name}-*.png"):
         old.unlink()
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(src), str(ARTIFACTS / name)],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", str(src), str(ARTIFACTS / name)], check=True
+    )
     return sorted(ARTIFACTS.glob(f"{name}-*.png"))

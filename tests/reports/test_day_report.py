@@ -35,19 +35,24 @@ def _day_entries(rep: Replayed, shoot_day: str) -> list[tuple[int, dict]]:
     from zoneinfo import ZoneInfo
 
     from coldset.clock import parse_rfc3339
+
     state = rep.runner.service.state(rep.production)
     day = date.fromisoformat(state.shoot_days[shoot_day].date)
     zone = ZoneInfo(state.production.time_zone)
-    return [(i, e) for i, e in rep.entries()
-            if parse_rfc3339(e["at"]).astimezone(zone).date() == day]
+    return [
+        (i, e) for i, e in rep.entries() if parse_rfc3339(e["at"]).astimezone(zone).date() == day
+    ]
 
 
 def test_every_handoff_of_the_day_is_in_the_custody_chain(clean_day: Replayed) -> None:
     r = reports.day(clean_day.records, clean_day.origin, "d1")
     in_report = Counter(row.index for rows in r.custody.values() for row in rows)
-    expected = [i for i, e in _day_entries(clean_day, "d1")
-                if e["command"]["type"] in HANDOFF_TYPES and e["outcome"] == "allowed"]
-    assert len(expected) > 100      # the clean day is busy: this is not an empty check
+    expected = [
+        i
+        for i, e in _day_entries(clean_day, "d1")
+        if e["command"]["type"] in HANDOFF_TYPES and e["outcome"] == "allowed"
+    ]
+    assert len(expected) > 100  # the clean day is busy: this is not an empty check
     missing = [i for i in expected if i not in in_report]
     assert missing == []
 
@@ -76,8 +81,11 @@ def test_rounds_per_lot_match_the_log(clean_day: Replayed) -> None:
 def test_every_refusal_and_override_appears(rust: Replayed) -> None:
     r = reports.day(rust.records, rust.origin, "d21")
     refused = [i for i, e in _day_entries(rust, "d21") if e["outcome"] != "allowed"]
-    overrides = [i for i, e in _day_entries(rust, "d21")
-                 if any(ev["type"] == "override_recorded" for ev in e["events"])]
+    overrides = [
+        i
+        for i, e in _day_entries(rust, "d21")
+        if any(ev["type"] == "override_recorded" for ev in e["events"])
+    ]
     assert len(refused) >= 10
     assert [row.index for row in r.refusals] == refused
     assert [row.index for row in r.overrides] == overrides
@@ -88,8 +96,7 @@ def test_every_refusal_and_override_appears(rust: Replayed) -> None:
                 assert v["rule"] in text
 
 
-def test_a_count_that_comes_up_short_is_shown(short_count: Replayed,
-                                              clean_day: Replayed) -> None:
+def test_a_count_that_comes_up_short_is_shown(short_count: Replayed, clean_day: Replayed) -> None:
     short = reports.day(short_count.records, short_count.origin, "d1")
     line = next(ln for ln in short.lots if ln.lot == "blank-45")
     assert line.discrepancy == -2
@@ -102,7 +109,8 @@ def test_a_count_that_comes_up_short_is_shown(short_count: Replayed,
 
 
 def test_the_pdf_names_its_checkpoint_and_its_qr_code_is_that_signed_checkpoint(
-        clean_day: Replayed) -> None:
+    clean_day: Replayed,
+) -> None:
     r = reports.day(clean_day.records, clean_day.origin, "d1")
     data = pdf.day_pdf(r)
     text = _text(data)
@@ -131,8 +139,7 @@ def test_firearm_history_lists_every_entry_of_that_firearm(clean_day: Replayed) 
     assert [row.index for row in h.rows] == expected
     data = pdf.history_pdf(h)
     pages = page_images(data, "firearm-history-colt-1")
-    assert [b.text for b in zxingcpp.read_barcodes(Image.open(pages[0]))] == [
-        h.source.checkpoint]
+    assert [b.text for b in zxingcpp.read_barcodes(Image.open(pages[0]))] == [h.source.checkpoint]
     csv_text = tables.history_csv(h)
     assert csv_text.count("\r\n") == len(expected) + 1
 
@@ -172,29 +179,33 @@ def test_csv_tables(clean_day: Replayed) -> None:
         tables.day_csv(r, "x")
 
 
-def test_incident_report_shows_the_steps_around_it_and_what_the_rules_said(
-        rust: Replayed) -> None:
+def test_incident_report_shows_the_steps_around_it_and_what_the_rules_said(rust: Replayed) -> None:
     state = rust.runner.service.state(rust.production)
     inc = next(iter(sorted(state.incidents)))
     r = reports.incident(rust.records, rust.origin, inc, around=5)
     indexes = [row.index for row in r.rows]
     assert r.at_index in indexes and indexes == sorted(indexes)
     assert 1 <= indexes.index(r.at_index) <= 5 and len(indexes) - indexes.index(r.at_index) > 1
-    assert all(row.rules for row in r.rows)     # each says what the rules said
+    assert all(row.rules for row in r.rows)  # each says what the rules said
     text = _text(pdf.incident_pdf(r))
     assert inc in text and "misfire" in text
     with pytest.raises(ReportError, match="no incident 'inc-0'"):
         reports.incident(rust.records, rust.origin, "inc-0")
 
 
-def test_bound_book_lists_real_firearms_with_the_regulation_fields(clean_day: Replayed,
-                                                                   rust: Replayed) -> None:
+def test_bound_book_lists_real_firearms_with_the_regulation_fields(
+    clean_day: Replayed, rust: Replayed
+) -> None:
     from coldset.reports.facts import BOUND_BOOK_COLUMNS
+
     for rep in (clean_day, rust):
         lines = reports.book(rep.records, rep.origin)
         state = rep.runner.service.state(rep.production)
-        real = {f.id for f in state.firearms.values()
-                if f.type not in ("non_firing_replica", "rubber_resin")}
+        real = {
+            f.id
+            for f in state.firearms.values()
+            if f.type not in ("non_firing_replica", "rubber_resin")
+        }
         assert {line[-1] for line in lines} == real
         for line in lines:
             f = state.firearms[line[-1]]
@@ -208,6 +219,7 @@ def test_bound_book_lists_real_firearms_with_the_regulation_fields(clean_day: Re
 @pytest.mark.parametrize("sheet", ["letter-30", "a4-21", "letter-round-12"])
 def test_every_label_on_every_sheet_decodes_to_its_tag(clean_day: Replayed, sheet: str) -> None:
     from coldset.reports import labels
+
     state = clean_day.runner.service.state(clean_day.production)
     items = [it for kind in labels.KINDS for it in labels.items(state, kind)]
     assert len(items) == 18

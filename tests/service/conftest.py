@@ -25,8 +25,12 @@ PEPPER = bytes(range(32))
 def make_service(path: Path, clock: FixedClock | None = None) -> CustodyService:
     store = Store.open(f"sqlite:///{path}")
     store.create_all()
-    return CustodyService(store, Ledger(Signer.generate("test.local")),
-                          clock or FixedClock(START), pins=PinHasher(PEPPER))
+    return CustodyService(
+        store,
+        Ledger(Signer.generate("test.local")),
+        clock or FixedClock(START),
+        pins=PinHasher(PEPPER),
+    )
 
 
 @pytest.fixture

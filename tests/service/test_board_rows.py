@@ -19,8 +19,9 @@ def test_ages_move_with_the_clock_while_the_log_stays(western_service: CustodySe
     own time (the kept rows are not changed by the second read)."""
     svc = western_service
     assert svc.execute(cmd("unlock_container", "hana", container="safe-main")).ok
-    assert svc.execute(cmd("inspect", "hana", firearm="colt-1", chambers=["empty"] * 6,
-                           barrel_clear=True)).ok
+    assert svc.execute(
+        cmd("inspect", "hana", firearm="colt-1", chambers=["empty"] * 6, barrel_clear=True)
+    ).ok
     first = svc.board(PRODUCTION)
     clock = svc.clock
     assert isinstance(clock, FixedClock)
@@ -33,16 +34,26 @@ def test_ages_move_with_the_clock_while_the_log_stays(western_service: CustodySe
 
 
 def test_a_new_entry_shows_at_once_also_from_another_process(
-        western_service: CustodyService) -> None:
+    western_service: CustodyService,
+) -> None:
     """An entry this service recorded, and one another service on the same database
     recorded (the server's writer process), both show on the next read."""
     svc = western_service
-    assert next(c for c in svc.board(PRODUCTION)["containers"]  # type: ignore[attr-defined]
-                if c["id"] == "safe-main")["locked"]
+    assert next(
+        c
+        for c in svc.board(PRODUCTION)["containers"]  # type: ignore[attr-defined]
+        if c["id"] == "safe-main"
+    )["locked"]
     assert svc.execute(cmd("unlock_container", "hana", container="safe-main")).ok
-    assert not next(c for c in svc.board(PRODUCTION)["containers"]  # type: ignore[attr-defined]
-                    if c["id"] == "safe-main")["locked"]
+    assert not next(
+        c
+        for c in svc.board(PRODUCTION)["containers"]  # type: ignore[attr-defined]
+        if c["id"] == "safe-main"
+    )["locked"]
     other = CustodyService(svc.store, svc.ledger, svc.clock, pins=PinHasher(PEPPER))
     assert other.execute(cmd("lock_container", "hana", container="safe-main")).ok
-    assert next(c for c in svc.board(PRODUCTION)["containers"]  # type: ignore[attr-defined]
-                if c["id"] == "safe-main")["locked"]
+    assert next(
+        c
+        for c in svc.board(PRODUCTION)["containers"]  # type: ignore[attr-defined]
+        if c["id"] == "safe-main"
+    )["locked"]

@@ -17,8 +17,15 @@ from coldset.store.accounts_schema import account_members
 
 
 def _create(**kw: Any) -> dict[str, Any]:
-    return {"type": "create_production", "production": "new-show", "actor": "maria",
-            "title": "New show", "actor_name": "Maria Ortega", "pin": "4321", **kw}
+    return {
+        "type": "create_production",
+        "production": "new-show",
+        "actor": "maria",
+        "title": "New show",
+        "actor_name": "Maria Ortega",
+        "pin": "4321",
+        **kw,
+    }
 
 
 def _members(service: CustodyService) -> list[tuple[str, str, str]]:
@@ -28,15 +35,20 @@ def _members(service: CustodyService) -> list[tuple[str, str, str]]:
 
 def test_create_links_the_creator_in_the_same_write(service: CustodyService) -> None:
     """An existing login: the production is created AND the login acts as its admin."""
-    AccountService(service.store, service.clock).create("maria", "Maria Ortega",
-                                                        "a long password")
+    AccountService(service.store, service.clock).create("maria", "Maria Ortega", "a long password")
     cmd = create_production_for(_create(), "maria")
     assert not isinstance(cmd, Result)
     r = service.execute(cmd)
     assert r.ok, r.error
     assert _members(service) == [("maria", "new-show", "maria")]
-    assert AccountService(service.store, service.clock).get("maria").person_on(  # type: ignore[union-attr]
-        "new-show") == "maria"
+    assert (
+        AccountService(service.store, service.clock)
+        .get("maria")
+        .person_on(  # type: ignore[union-attr]
+            "new-show"
+        )
+        == "maria"
+    )
 
 
 def test_a_link_that_cannot_be_made_leaves_no_production(service: CustodyService) -> None:
@@ -56,12 +68,10 @@ def test_an_idempotent_retry_does_not_link_again(service: CustodyService) -> Non
     second link (nor changes the first)."""
     accounts = AccountService(service.store, service.clock)
     accounts.create("maria", "Maria Ortega", "a long password")
-    first = service.execute(create_production_for(_create(idempotency_key="c-1"),
-                                                  "maria"))  # type: ignore[arg-type]
+    first = service.execute(create_production_for(_create(idempotency_key="c-1"), "maria"))  # type: ignore[arg-type]
     assert first.ok
-    accounts.link("maria", "new-show", "someone-else")      # changed since, on purpose
-    again = service.execute(create_production_for(_create(idempotency_key="c-1"),
-                                                  "maria"))  # type: ignore[arg-type]
+    accounts.link("maria", "new-show", "someone-else")  # changed since, on purpose
+    again = service.execute(create_production_for(_create(idempotency_key="c-1"), "maria"))  # type: ignore[arg-type]
     assert again.ok and again.replayed
     assert _members(service) == [("maria", "new-show", "someone-else")]
 

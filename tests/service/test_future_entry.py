@@ -14,7 +14,8 @@ from coldset.store import custody_schema as t
 
 
 def test_rebuild_refuses_a_future_entry_and_changes_nothing(
-        western_service: CustodyService) -> None:
+    western_service: CustodyService,
+) -> None:
     """An envelope v2 entry with a firearm_inspected at version 2 (written by a newer
     coldset) makes rebuild fail with "upgrade coldset", and the firearm rows remain."""
     svc = western_service
@@ -22,9 +23,22 @@ def test_rebuild_refuses_a_future_entry_and_changes_nothing(
     with svc.store.read() as conn:
         last = canonical.loads(svc.ledger.entry(conn, origin, svc.state(PRODUCTION).size - 1))
         before = conn.execute(select(func.count()).select_from(t.custody_firearms)).scalar()
-    future = {**last, "v": 2, "events": [
-        {"type": "firearm_inspected", "v": 2, "inspection": "insp-99", "firearm": "colt-1",
-         "by": "hana", "chambers": ["empty"] * 6, "barrel_clear": True, "bore_light": True}]}
+    future = {
+        **last,
+        "v": 2,
+        "events": [
+            {
+                "type": "firearm_inspected",
+                "v": 2,
+                "inspection": "insp-99",
+                "firearm": "colt-1",
+                "by": "hana",
+                "chambers": ["empty"] * 6,
+                "barrel_clear": True,
+                "bore_light": True,
+            }
+        ],
+    }
     with svc.store.write() as conn:
         svc.ledger.append(conn, origin, [canonical.dumps(future)])
     with pytest.raises(EntryError, match=r"firearm_inspected event at version 2.*upgrade"):

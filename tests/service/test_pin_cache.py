@@ -30,13 +30,25 @@ from .conftest import PEPPER, PINS, cmd, make_service
 
 def consent(service: CustodyService, person: str, pin_: str) -> Any:
     """A command that needs ``person``'s PIN as a confirmation (repeatable)."""
-    return service.execute(cmd("record_consent", "hana", performer=person, weapon_type="shotgun",
-                               confirmations=[{"person": person, "pin": pin_}]))
+    return service.execute(
+        cmd(
+            "record_consent",
+            "hana",
+            performer=person,
+            weapon_type="shotgun",
+            confirmations=[{"person": person, "pin": pin_}],
+        )
+    )
 
 
 def consent_cmd(person: str, pin_: str) -> dict[str, object]:
-    return cmd("record_consent", "hana", performer=person, weapon_type="shotgun",
-               confirmations=[{"person": person, "pin": pin_}])
+    return cmd(
+        "record_consent",
+        "hana",
+        performer=person,
+        weapon_type="shotgun",
+        confirmations=[{"person": person, "pin": pin_}],
+    )
 
 
 @contextmanager
@@ -69,7 +81,7 @@ def test_a_known_pin_is_not_read_again(western_service: CustodyService) -> None:
 
 def test_reset_pin_refuses_the_old_pin_at_once(western_service: CustodyService) -> None:
     svc = western_service
-    assert consent(svc, "alec", PINS["alec"]).ok          # cached now
+    assert consent(svc, "alec", PINS["alec"]).ok  # cached now
     assert svc.execute(cmd("reset_pin", "hana", person="alec", pin="5555")).ok
     r = consent(svc, "alec", PINS["alec"])
     assert r.error_kind == "credential"
@@ -85,15 +97,18 @@ def test_set_pin_refuses_the_old_pin_at_once(western_service: CustodyService) ->
 
 
 def test_a_reset_inside_the_batch_counts_for_the_rest_of_the_batch(
-        western_service: CustodyService) -> None:
+    western_service: CustodyService,
+) -> None:
     svc = western_service
     assert consent(svc, "alec", PINS["alec"]).ok
-    rs = svc.execute_batch([
-        consent_cmd("alec", PINS["alec"]),
-        cmd("reset_pin", "hana", person="alec", pin="5555"),
-        consent_cmd("alec", PINS["alec"]),
-        consent_cmd("alec", "5555"),
-    ])
+    rs = svc.execute_batch(
+        [
+            consent_cmd("alec", PINS["alec"]),
+            cmd("reset_pin", "hana", person="alec", pin="5555"),
+            consent_cmd("alec", PINS["alec"]),
+            consent_cmd("alec", "5555"),
+        ]
+    )
     assert [r.status for r in rs[:2]] == ["allowed", "allowed"]
     assert rs[2].error_kind == "credential"
     assert rs[3].ok
@@ -130,8 +145,13 @@ def test_another_process_resets(tmp_path: Path) -> None:
     assert all(r.ok for r in svc.execute_batch(western(DAY, PINS)))
     assert consent(svc, "alec", PINS["alec"]).ok
     store2 = Store.open(f"sqlite:///{path}")
-    other = CustodyService(store2, Ledger(svc.ledger.signer), svc.clock,
-                           pins=PinHasher(PEPPER), origin_prefix=svc.origin_prefix)
+    other = CustodyService(
+        store2,
+        Ledger(svc.ledger.signer),
+        svc.clock,
+        pins=PinHasher(PEPPER),
+        origin_prefix=svc.origin_prefix,
+    )
     try:
         assert other.execute(cmd("reset_pin", "hana", person="alec", pin="5555")).ok
         assert consent(svc, "alec", PINS["alec"]).error_kind == "credential"
@@ -145,8 +165,9 @@ def test_another_process_resets(tmp_path: Path) -> None:
         svc.store.dispose()
 
 
-def test_a_rolled_back_reset_leaves_the_old_pin(western_service: CustodyService,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rolled_back_reset_leaves_the_old_pin(
+    western_service: CustodyService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A batch that fails after storing a new hash must not leave that hash cached."""
     svc = western_service
     assert consent(svc, "alec", PINS["alec"]).ok
@@ -157,8 +178,9 @@ def test_a_rolled_back_reset_leaves_the_old_pin(western_service: CustodyService,
     with monkeypatch.context() as m:
         m.setattr(svc, "_flush", boom)
         with pytest.raises(RuntimeError):
-            svc.execute_batch([cmd("reset_pin", "hana", person="alec", pin="5555"),
-                               consent_cmd("alec", "5555")])
+            svc.execute_batch(
+                [cmd("reset_pin", "hana", person="alec", pin="5555"), consent_cmd("alec", "5555")]
+            )
     assert consent(svc, "alec", "5555").error_kind == "credential"
     assert consent(svc, "alec", PINS["alec"]).ok
 
@@ -166,8 +188,9 @@ def test_a_rolled_back_reset_leaves_the_old_pin(western_service: CustodyService,
 def test_a_new_person_has_no_pin_until_one_is_set(western_service: CustodyService) -> None:
     """'No PIN' is cached too, and forgotten when the PIN is set."""
     svc = western_service
-    assert svc.execute(cmd("add_person", "maria", person="newbie", name="New",
-                           roles=["performer"])).ok
+    assert svc.execute(
+        cmd("add_person", "maria", person="newbie", name="New", roles=["performer"])
+    ).ok
     assert consent(svc, "newbie", "1234").error_kind == "credential"
     assert svc.execute(cmd("set_pin", "maria", person="newbie", pin="1234")).ok
     assert consent(svc, "newbie", "1234").ok
@@ -202,6 +225,7 @@ def test_there_is_one_pin_cache_and_the_hasher_has_none(western_service: Custody
     hasher = _CountingHasher(PEPPER)
     with svc.store.read() as conn:
         from coldset.service.pins import stored_hashes
+
         stored = stored_hashes(conn, PRODUCTION, ["alec"])["alec"]
     assert stored is not None
     assert hasher.verify(stored, PRODUCTION, "alec", PINS["alec"])
@@ -220,7 +244,8 @@ def test_there_is_one_pin_cache_and_the_hasher_has_none(western_service: Custody
 
 
 def test_a_changed_pin_needs_argon2_again_before_the_writer(
-        western_service: CustodyService) -> None:
+    western_service: CustodyService,
+) -> None:
     """After a PIN reset the old PIN is no longer "known" to the queue's warm-up: it is
     checked off the writer again (before, the queue's own cache still called it known)."""
     from coldset.domain.commands import parse_command

@@ -23,9 +23,27 @@ LIDS = [lot["lot"] for lot in LOTS]
 PERFORMERS = ["alec", "jensen", "frances"]
 HANDLERS = ["hana", "sam"]
 CONTAINERS = ["safe-main", "safe-second", "cart-main"]
-KINDS = ["unlock", "lock", "inspect", "issue", "collect", "transfer", "load", "discharge",
-         "unload", "misfire", "live", "stop", "clear", "concern", "meal", "reconcile",
-         "wrong_pin", "consent", "checkout"]
+KINDS = [
+    "unlock",
+    "lock",
+    "inspect",
+    "issue",
+    "collect",
+    "transfer",
+    "load",
+    "discharge",
+    "unload",
+    "misfire",
+    "live",
+    "stop",
+    "clear",
+    "concern",
+    "meal",
+    "reconcile",
+    "wrong_pin",
+    "consent",
+    "checkout",
+]
 
 
 def make(kind: str, seed: int) -> dict[str, Any]:
@@ -38,23 +56,39 @@ def make(kind: str, seed: int) -> dict[str, Any]:
         return cmd("lock_container", h, container=r.choice(CONTAINERS))
     if kind == "inspect":
         cap = next(x["capacity"] for x in FIREARMS if x["firearm"] == f)
-        return cmd("inspect", h, firearm=f, chambers=["empty"] * cap,
-                   barrel_clear=r.random() < 0.8, confirmations=conf)
+        return cmd(
+            "inspect",
+            h,
+            firearm=f,
+            chambers=["empty"] * cap,
+            barrel_clear=r.random() < 0.8,
+            confirmations=conf,
+        )
     if kind == "issue":
-        return cmd("issue", h, firearm=f, to=p, scene=r.choice(["sc-12", "sc-14", "sc-20"]),
-                   confirmations=conf)
+        return cmd(
+            "issue",
+            h,
+            firearm=f,
+            to=p,
+            scene=r.choice(["sc-12", "sc-14", "sc-20"]),
+            confirmations=conf,
+        )
     if kind == "collect":
         return cmd("collect", h, firearm=f)
     if kind == "transfer":
         return cmd("transfer", r.choice([h, p]), firearm=f, to=r.choice(HANDLERS + PERFORMERS))
     if kind == "load":
-        return cmd("load", h, firearm=f, lot=r.choice(LIDS),
-                   positions=sorted(r.sample(range(1, 7), r.randint(1, 3))))
+        return cmd(
+            "load",
+            h,
+            firearm=f,
+            lot=r.choice(LIDS),
+            positions=sorted(r.sample(range(1, 7), r.randint(1, 3))),
+        )
     if kind == "discharge":
         return cmd("discharge", h, firearm=f, positions=[r.randint(1, 6)])
     if kind == "unload":
-        return cmd("unload", h, firearm=f,
-                   container=r.choice([None, "safe-main"]) or None)
+        return cmd("unload", h, firearm=f, container=r.choice([None, "safe-main"]) or None)
     if kind == "misfire":
         return cmd("report_incident", p, kind="misfire", firearm=f, description="click")
     if kind == "live":
@@ -62,22 +96,31 @@ def make(kind: str, seed: int) -> dict[str, Any]:
     if kind == "stop":
         return cmd("call_stop_work", p, reason="smoke", unit=r.choice([None, "main"]))
     if kind == "clear":
-        return cmd("clear_stop_work", h, stop_work=f"sw-{r.randint(60, 90)}", note="checked",
-                   confirmations=[{"person": "lee", "pin": PINS["lee"]}])
+        return cmd(
+            "clear_stop_work",
+            h,
+            stop_work=f"sw-{r.randint(60, 90)}",
+            note="checked",
+            confirmations=[{"person": "lee", "pin": PINS["lee"]}],
+        )
     if kind == "concern":
         return cmd("raise_concern", r.choice(["anonymous", p]), text="worried")
     if kind == "meal":
         return cmd(r.choice(["start_meal_break", "end_meal_break"]), "dave", unit="main")
     if kind == "reconcile":
-        return cmd("reconcile_counts", h, lot=r.choice(LIDS), counted=r.randint(40, 100),
-                   explanation=r.choice(["", "miscount"]),
-                   confirmations=[{"person": "lee", "pin": PINS["lee"]}])
+        return cmd(
+            "reconcile_counts",
+            h,
+            lot=r.choice(LIDS),
+            counted=r.randint(40, 100),
+            explanation=r.choice(["", "miscount"]),
+            confirmations=[{"person": "lee", "pin": PINS["lee"]}],
+        )
     if kind == "wrong_pin":
         return cmd("issue", h, firearm=f, to=p, confirmations=[{"person": p, "pin": "0000"}])
     if kind == "consent":
         wt = r.choice(["single_action_revolver", "lever_action", "shotgun"])
-        return cmd(r.choice(["withdraw_consent", "record_consent"]), p, performer=p,
-                   weapon_type=wt)
+        return cmd(r.choice(["withdraw_consent", "record_consent"]), p, performer=p, weapon_type=wt)
     return cmd("check_out", h, unit=r.choice(["main", "second"]))
 
 
@@ -85,10 +128,16 @@ def _strip_none(c: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in c.items() if v is not None}
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 10_000),
-                          st.booleans(), st.integers(0, 20)), min_size=1, max_size=40))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(KINDS), st.integers(0, 10_000), st.booleans(), st.integers(0, 20)
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_rebuild_equals_incremental_state(steps: list[tuple[str, int, bool, int]]) -> None:
     """Random command sequences (single and batched): rebuild == incremental, rows and state."""
     with tempfile.TemporaryDirectory() as d:
@@ -111,8 +160,9 @@ def test_rebuild_equals_incremental_state(steps: list[tuple[str, int, bool, int]
             incremental_rows = snapshot(svc)
             incremental = svc.state(PRODUCTION)
             with svc.store.read() as conn:
-                entries = [parse_entry(x) for _i, x in svc.ledger.entries(
-                    conn, svc.origin(PRODUCTION))]
+                entries = [
+                    parse_entry(x) for _i, x in svc.ledger.entries(conn, svc.origin(PRODUCTION))
+                ]
             assert fold(entries) == incremental
             assert unbalanced_books(incremental) == []
             assert svc.rebuild(PRODUCTION) == incremental

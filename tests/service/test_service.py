@@ -30,7 +30,8 @@ def snapshot(svc: CustodyService) -> dict[str, list[tuple[object, ...]]]:
 
 
 def test_allowed_command_appends_one_entry_and_updates_the_board(
-        western_service: CustodyService) -> None:
+    western_service: CustodyService,
+) -> None:
     """An allowed unlock is one entry, and the board shows the opener holding the firearms."""
     before = size(western_service)
     r = western_service.execute(cmd("unlock_container", "hana", container="safe-main"))
@@ -44,9 +45,20 @@ def test_allowed_command_appends_one_entry_and_updates_the_board(
 def test_refused_command_writes_only_its_refusal(western_service: CustodyService) -> None:
     """A live lot is refused: one refusal entry, projection tables untouched."""
     before, tables = size(western_service), snapshot(western_service)
-    r = western_service.execute(cmd(
-        "receive_lot", "hana", lot="live-1", kind="live", caliber=".45 Colt", maker="X",
-        count=50, receipt_date="2025-03-01", receipt_source="X", container="safe-main"))
+    r = western_service.execute(
+        cmd(
+            "receive_lot",
+            "hana",
+            lot="live-1",
+            kind="live",
+            caliber=".45 Colt",
+            maker="X",
+            count=50,
+            receipt_date="2025-03-01",
+            receipt_source="X",
+            container="safe-main",
+        )
+    )
     assert r.status == "refused" and r.rules == ["no-live-ammo"]
     assert r.verdicts[0]["source"] and r.verdicts[0]["reason"]
     assert size(western_service) == before + 1
@@ -58,8 +70,15 @@ def test_refused_command_writes_only_its_refusal(western_service: CustodyService
 def test_malformed_input_writes_nothing(western_service: CustodyService) -> None:
     """Malformed input is rejected with one message per field and nothing is written."""
     before = size(western_service)
-    r = western_service.execute({"type": "issue", "production": PRODUCTION, "actor": "hana",
-                                 "firearm": "colt 1", "extra": 1})
+    r = western_service.execute(
+        {
+            "type": "issue",
+            "production": PRODUCTION,
+            "actor": "hana",
+            "firearm": "colt 1",
+            "extra": 1,
+        }
+    )
     assert r.status == "rejected" and r.error_kind == "malformed" and r.index is None
     fields = {f for f, _ in r.field_errors}
     assert {"firearm", "to", "extra"} <= fields
@@ -76,8 +95,9 @@ def test_unknown_ids_are_named_and_nothing_is_written(western_service: CustodySe
 
 def test_unknown_production_is_named(service: CustodyService) -> None:
     """A command for a production that does not exist says so and writes nothing."""
-    r = service.execute({"type": "add_unit", "production": "nope", "actor": "x",
-                         "unit": "u", "name": "U"})
+    r = service.execute(
+        {"type": "add_unit", "production": "nope", "actor": "x", "unit": "u", "name": "U"}
+    )
     assert r.error_kind == "unknown-id" and "nope" in (r.error or "")
 
 
@@ -112,8 +132,9 @@ def test_idempotency_key_returns_the_first_result(western_service: CustodyServic
     again = western_service.execute(c)
     assert again.replayed and again.index == first.index and again.status == "allowed"
     assert size(western_service) == n
-    other = western_service.execute(cmd("unlock_container", "hana", container="cart-main",
-                                        idempotency_key="tab-1-0001"))
+    other = western_service.execute(
+        cmd("unlock_container", "hana", container="cart-main", idempotency_key="tab-1-0001")
+    )
     assert other.error_kind == "duplicate" and size(western_service) == n
 
 
@@ -132,19 +153,35 @@ def test_idempotency_survives_a_new_service(tmp_path: Path) -> None:
 
 def test_wrong_pins_are_recorded_and_lock_after_five(western_service: CustodyService) -> None:
     """Five wrong PINs in 15 minutes lock the PIN; the right PIN then fails until a reset."""
-    bad = cmd("record_consent", "hana", performer="alec", weapon_type="shotgun",
-              confirmations=[{"person": "alec", "pin": "0000"}])
+    bad = cmd(
+        "record_consent",
+        "hana",
+        performer="alec",
+        weapon_type="shotgun",
+        confirmations=[{"person": "alec", "pin": "0000"}],
+    )
     for _ in range(5):
         r = western_service.execute(bad)
         assert r.error_kind == "credential" and r.index is not None
-    good = cmd("record_consent", "hana", performer="alec", weapon_type="shotgun",
-               confirmations=[pin("alec")])
+    good = cmd(
+        "record_consent",
+        "hana",
+        performer="alec",
+        weapon_type="shotgun",
+        confirmations=[pin("alec")],
+    )
     r = western_service.execute(good)
     assert r.error_kind == "credential" and "locked" in (r.error or "")
     assert western_service.execute(cmd("reset_pin", "hana", person="alec", pin="5555")).ok
-    ok = western_service.execute(cmd("record_consent", "hana", performer="alec",
-                                     weapon_type="shotgun",
-                                     confirmations=[{"person": "alec", "pin": "5555"}]))
+    ok = western_service.execute(
+        cmd(
+            "record_consent",
+            "hana",
+            performer="alec",
+            weapon_type="shotgun",
+            confirmations=[{"person": "alec", "pin": "5555"}],
+        )
+    )
     assert ok.ok
 
 
@@ -152,8 +189,9 @@ def test_pins_never_reach_the_log(western_service: CustodyService) -> None:
     """No PIN, and no PIN hash, appears in any ledger entry."""
     western_service.execute(cmd("set_pin", "alec", person="alec", pin="86420"))
     with western_service.store.read() as conn:
-        blob = b"".join(d for _i, d in western_service.ledger.entries(
-            conn, western_service.origin(PRODUCTION)))
+        blob = b"".join(
+            d for _i, d in western_service.ledger.entries(conn, western_service.origin(PRODUCTION))
+        )
     assert b"86420" not in blob and b"argon2" not in blob
     for p in PINS.values():
         assert f'"pin":"{p}"'.encode() not in blob
@@ -164,8 +202,12 @@ def test_batch_is_one_transaction_and_one_checkpoint(western_service: CustodySer
     svc = western_service
     with svc.store.read() as conn:
         before = svc.ledger.checkpoint_count(conn, svc.origin(PRODUCTION))
-    rs = svc.execute_batch([cmd("unlock_container", "hana", container="safe-main"),
-                            cmd("unlock_container", "sam", container="safe-second")])
+    rs = svc.execute_batch(
+        [
+            cmd("unlock_container", "hana", container="safe-main"),
+            cmd("unlock_container", "sam", container="safe-second"),
+        ]
+    )
     assert all(r.ok for r in rs) and rs[1].index == rs[0].index + 1
     with svc.store.read() as conn:
         assert svc.ledger.checkpoint_count(conn, svc.origin(PRODUCTION)) == before + 1
@@ -184,8 +226,16 @@ def test_rebuild_reproduces_the_tables(western_service: CustodyService) -> None:
     """Clearing and rebuilding from the log gives exactly the incremental tables."""
     svc = western_service
     svc.execute(cmd("unlock_container", "hana", container="safe-main"))
-    svc.execute(cmd("inspect", "hana", firearm="colt-2", chambers=["empty"] * 6,
-                    barrel_clear=True, confirmations=[pin("frances")]))
+    svc.execute(
+        cmd(
+            "inspect",
+            "hana",
+            firearm="colt-2",
+            chambers=["empty"] * 6,
+            barrel_clear=True,
+            confirmations=[pin("frances")],
+        )
+    )
     svc.execute(cmd("report_live_round", "alec", lot="dummy-45", description="primer"))
     before = snapshot(svc)
     state = svc.state(PRODUCTION)
@@ -200,8 +250,14 @@ def test_concern_token_opens_only_its_concern(western_service: CustodyService) -
     token = r.secrets["concern_token"]
     concern = r.events[0]["concern"]
     assert "raised_by" not in r.events[0]
-    assert svc.execute(cmd("acknowledge_concern", "lee", concern=concern,
-                           answer="Lunch lock-up is now checked by the 1st AD")).ok
+    assert svc.execute(
+        cmd(
+            "acknowledge_concern",
+            "lee",
+            concern=concern,
+            answer="Lunch lock-up is now checked by the 1st AD",
+        )
+    ).ok
     seen = svc.concern_for_token(PRODUCTION, token)
     assert seen is not None and seen["answer"].startswith("Lunch lock-up")
     assert svc.concern_for_token(PRODUCTION, "not-the-token") is None
@@ -210,8 +266,11 @@ def test_concern_token_opens_only_its_concern(western_service: CustodyService) -
 def test_timeline_lists_refusals_too(western_service: CustodyService) -> None:
     """The firearm's timeline has allowed and refused attempts with who and what."""
     svc = western_service
-    svc.execute(cmd("issue", "hana", firearm="colt-1", to="alec", scene="sc-12",
-                    confirmations=[pin("alec")]))
+    svc.execute(
+        cmd(
+            "issue", "hana", firearm="colt-1", to="alec", scene="sc-12", confirmations=[pin("alec")]
+        )
+    )
     rows = svc.timeline(PRODUCTION, "colt-1")
     assert rows[0]["command"] == "receive_firearm"
     assert rows[-1]["outcome"] in ("refused", "rejected") and rows[-1]["actor"] == "hana"

@@ -28,20 +28,30 @@ from coldset.store.custody_schema import custody_timeline
 from .conftest import cmd, make_service
 
 #: The State fields that hold collections (every one a page may iterate).
-COLLECTIONS = [f.name for f in fields(State) if f.name not in ("production", "size",
-                                                                  "last_at", "dirty")]
+COLLECTIONS = [
+    f.name for f in fields(State) if f.name not in ("production", "size", "last_at", "dirty")
+]
 
 
 def receive(n: int) -> dict[str, object]:
-    return cmd("receive_firearm", "hana", firearm=f"snap-{n}", manufacturer="Colt",
-               model="SAA", serial=f"S-{n}", firearm_type="single_action_revolver",
-               caliber=".45 Colt", capacity=6, receipt_date="2025-03-01",
-               receipt_source="Rentals", container="safe-main")
+    return cmd(
+        "receive_firearm",
+        "hana",
+        firearm=f"snap-{n}",
+        manufacturer="Colt",
+        model="SAA",
+        serial=f"S-{n}",
+        firearm_type="single_action_revolver",
+        caliber=".45 Colt",
+        capacity=6,
+        receipt_date="2025-03-01",
+        receipt_source="Rentals",
+        container="safe-main",
+    )
 
 
 def inspect(n: int) -> dict[str, object]:
-    return cmd("inspect", "hana", firearm=f"snap-{n}", chambers=["empty"] * 6,
-               barrel_clear=True)
+    return cmd("inspect", "hana", firearm=f"snap-{n}", chambers=["empty"] * 6, barrel_clear=True)
 
 
 def fingerprint(state: State) -> tuple[Any, ...]:
@@ -54,8 +64,7 @@ def fingerprint(state: State) -> tuple[Any, ...]:
 
 def committed(svc: CustodyService) -> list[dict[str, Any]]:
     with svc.store.read() as conn:
-        return [parse_entry(data)
-                for _i, data in svc.ledger.entries(conn, svc.origin(PRODUCTION))]
+        return [parse_entry(data) for _i, data in svc.ledger.entries(conn, svc.origin(PRODUCTION))]
 
 
 @pytest.fixture
@@ -67,8 +76,7 @@ def fast_switches() -> Iterator[None]:
     sys.setswitchinterval(old)
 
 
-def test_a_snapshot_does_not_change_when_a_command_commits(
-        western_service: CustodyService) -> None:
+def test_a_snapshot_does_not_change_when_a_command_commits(western_service: CustodyService) -> None:
     """A state read before a command is the same object, unchanged, after it; the next
     read shows the command."""
     svc = western_service
@@ -94,7 +102,8 @@ def test_a_snapshot_cannot_be_changed_by_its_reader(western_service: CustodyServ
 
 
 def test_another_process_appending_does_not_change_a_snapshot(
-        western_service: CustodyService, tmp_path: Path) -> None:
+    western_service: CustodyService, tmp_path: Path
+) -> None:
     """The web process's service catches up with what the writer process committed by
     building a new snapshot, never by folding into the one a page is reading."""
     writer = western_service
@@ -119,10 +128,20 @@ def test_a_failed_batch_is_never_visible(western_service: CustodyService) -> Non
     assert svc.execute(receive(1)).ok
     before = svc.state(PRODUCTION)
     seen = fingerprint(before)
-    with svc.store.write() as conn:     # a row where the inspection's own row will go
-        conn.execute(insert(custody_timeline).values(
-            production=PRODUCTION, firearm="snap-1", idx=before.size + 1, at=before.last_at,
-            actor="hana", command="planted", outcome="allowed", rules="[]", summary=""))
+    with svc.store.write() as conn:  # a row where the inspection's own row will go
+        conn.execute(
+            insert(custody_timeline).values(
+                production=PRODUCTION,
+                firearm="snap-1",
+                idx=before.size + 1,
+                at=before.last_at,
+                actor="hana",
+                command="planted",
+                outcome="allowed",
+                rules="[]",
+                summary="",
+            )
+        )
     with pytest.raises(Exception, match="UNIQUE|unique|duplicate"):
         svc.execute_batch([receive(2), inspect(1)])
     assert fingerprint(before) == seen
@@ -132,7 +151,8 @@ def test_a_failed_batch_is_never_visible(western_service: CustodyService) -> Non
 
 
 def test_readers_iterating_while_the_writer_writes_see_committed_states(
-        western_service: CustodyService, fast_switches: None) -> None:
+    western_service: CustodyService, fast_switches: None
+) -> None:
     """Four threads read ``state()`` and iterate every collection of it (as the labels
     page does) while another thread runs 300 commands through the service: no reader
     raises, and every state a reader saw equals the log folded up to the size it showed."""
@@ -149,7 +169,7 @@ def test_readers_iterating_while_the_writer_writes_see_committed_states(
                 size = state.size
                 seen.append((size, fingerprint(state)))
                 assert state.size == size
-        except BaseException as e:    # noqa: BLE001 - reported by the test below
+        except BaseException as e:  # noqa: BLE001 - reported by the test below
             errors.append(e)
 
     def write() -> None:
@@ -157,7 +177,7 @@ def test_readers_iterating_while_the_writer_writes_see_committed_states(
             for n in range(150):
                 assert svc.execute(receive(n)).ok
                 assert svc.execute(inspect(n)).ok
-        except BaseException as e:    # noqa: BLE001
+        except BaseException as e:  # noqa: BLE001
             errors.append(e)
         finally:
             done.set()

@@ -21,20 +21,37 @@ SAFE = cmd("unlock_container", "hana", container="safe-main")
 
 
 def _inspect(**kw: Any) -> dict[str, Any]:
-    return cmd("inspect", "hana", **{"firearm": "colt-1", "chambers": ["empty"] * 6,
-                                     "barrel_clear": True, **kw})
+    return cmd(
+        "inspect",
+        "hana",
+        **{"firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True, **kw},
+    )
 
 
 def _issue(performer_pin: str | None = None) -> dict[str, Any]:
-    return cmd("issue", "hana", firearm="colt-1", to="alec", scene="sc-12",
-               confirmations=[{"person": "alec", "pin": performer_pin or PINS["alec"]},
-                              pin("dave")])
+    return cmd(
+        "issue",
+        "hana",
+        firearm="colt-1",
+        to="alec",
+        scene="sc-12",
+        confirmations=[{"person": "alec", "pin": performer_pin or PINS["alec"]}, pin("dave")],
+    )
 
 
 def _handoff(**kw: Any) -> Handoff:
-    return Handoff(production="dusty-trail", actor="hana", firearm="colt-1",
-                   chambers=["empty"] * 6, barrel_clear=True, to="alec", pin=PINS["alec"],
-                   scene="sc-12", confirmations=[pin("dave")], **kw)
+    return Handoff(
+        production="dusty-trail",
+        actor="hana",
+        firearm="colt-1",
+        chambers=["empty"] * 6,
+        barrel_clear=True,
+        to="alec",
+        pin=PINS["alec"],
+        scene="sc-12",
+        confirmations=[pin("dave")],
+        **kw,
+    )
 
 
 @pytest.fixture
@@ -106,13 +123,14 @@ def test_a_double_submit_writes_one_handoff(ready: CustodyService) -> None:
     again = run_handoff_sync(ready, _handoff(idempotency_key="tap-1"))
     assert first.ok and again.ok
     assert again.inspection.replayed and again.issue is not None and again.issue.replayed
-    assert (again.inspection.index, again.issue.index) == (first.inspection.index,
-                                                           first.issue.index)
+    assert (again.inspection.index, again.issue.index) == (
+        first.inspection.index,
+        first.issue.index,
+    )
     assert ready.state("dusty-trail").size == size
 
 
-def test_the_queue_runs_steps_in_one_batch_with_other_commands(
-        ready: CustodyService) -> None:
+def test_the_queue_runs_steps_in_one_batch_with_other_commands(ready: CustodyService) -> None:
     """The group-commit queue takes an operation's steps as one item: it can share a
     batch with other commands and still gets its own results, in order."""
     q = CommandQueue(ready)

@@ -38,17 +38,24 @@ def test_append_proofs_and_checkpoints(tmp_path: Path, database_url: str) -> Non
     for n in (1, 255, 2, 300):
         with inst.store.write() as conn:
             assert inst.ledger.append(conn, origin, _entries(n, total)) == list(
-                range(total, total + n))
+                range(total, total + n)
+            )
         total += n
     leaves = [merkle.leaf_hash(e) for e in _entries(total)]
     with inst.store.read() as conn:
         assert inst.ledger.root(conn, origin) == merkle.root_of(leaves)
         for i, size in ((0, 1), (256, 300), (557, 558)):
             root = merkle.root_of(leaves[:size])
-            merkle.verify_inclusion(leaves[i], i, size,
-                                    inst.ledger.inclusion_proof(conn, origin, i, size), root)
-        merkle.verify_consistency(256, 558, inst.ledger.consistency_proof(conn, origin, 256, 558),
-                                  merkle.root_of(leaves[:256]), merkle.root_of(leaves))
+            merkle.verify_inclusion(
+                leaves[i], i, size, inst.ledger.inclusion_proof(conn, origin, i, size), root
+            )
+        merkle.verify_consistency(
+            256,
+            558,
+            inst.ledger.consistency_proof(conn, origin, 256, 558),
+            merkle.root_of(leaves[:256]),
+            merkle.root_of(leaves),
+        )
         assert [c.size for c in inst.ledger.checkpoints(conn, origin)] == [1, 256, 258, 558]
     inst.close()
 
@@ -79,8 +86,16 @@ def test_custody_service_rebuild_equals_incremental(tmp_path: Path, database_url
     svc = CustodyService(inst.store, inst.ledger, FixedClock(START), pins=inst.pins)
     results = svc.execute_batch(western(DAY, PINS))
     assert all(r.ok for r in results), [(r.command, r.error, r.rules) for r in results if not r.ok]
-    refused = svc.execute({"type": "issue", "production": PRODUCTION, "actor": "dave",
-                           "firearm": "colt-2", "to": "jensen", "scene": "sc-12"})
+    refused = svc.execute(
+        {
+            "type": "issue",
+            "production": PRODUCTION,
+            "actor": "dave",
+            "firearm": "colt-2",
+            "to": "jensen",
+            "scene": "sc-12",
+        }
+    )
     assert refused.status == "refused" and "armorer-only-handoff" in refused.rules
     before = svc.board(PRODUCTION)
     svc.rebuild(PRODUCTION)
@@ -107,10 +122,24 @@ def test_the_servers_writer_process_on_every_backend(tmp_path: Path, database_ur
     try:
         assert w.wait_ready(timeout=60) == {PRODUCTION: size}
         w.listen()
-        r1 = w.execute({"type": "unlock_container", "production": PRODUCTION,
-                        "actor": "hana", "container": "safe-main"})
-        r2 = w.execute({"type": "inspect", "production": PRODUCTION, "actor": "hana",
-                        "firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True})
+        r1 = w.execute(
+            {
+                "type": "unlock_container",
+                "production": PRODUCTION,
+                "actor": "hana",
+                "container": "safe-main",
+            }
+        )
+        r2 = w.execute(
+            {
+                "type": "inspect",
+                "production": PRODUCTION,
+                "actor": "hana",
+                "firearm": "colt-1",
+                "chambers": ["empty"] * 6,
+                "barrel_clear": True,
+            }
+        )
         assert r1.ok and r2.ok and (r1.index, r2.index) == (size, size + 1)
     finally:
         w.stop()

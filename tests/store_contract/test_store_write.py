@@ -22,7 +22,7 @@ def test_writes_share_one_connection_and_a_failure_replaces_it(database_url: str
     with store.write() as conn:
         first = _driver(conn)
         conn.execute(insert(numbers).values(n=1))
-    with store.read() as conn:              # a reader in between takes a pooled one
+    with store.read() as conn:  # a reader in between takes a pooled one
         assert _driver(conn) is not first
     with store.write() as conn:
         assert _driver(conn) is first
@@ -31,10 +31,9 @@ def test_writes_share_one_connection_and_a_failure_replaces_it(database_url: str
         conn.execute(insert(numbers).values(n=3))
         raise RuntimeError("the batch failed")
     with store.write() as conn:
-        assert _driver(conn) is not first   # not reused after a failure
+        assert _driver(conn) is not first  # not reused after a failure
         conn.execute(insert(numbers).values(n=4))
     with store.read() as conn:
-        assert [r.n for r in conn.execute(select(numbers.c.n).order_by(numbers.c.n))] == \
-            [1, 2, 4]
+        assert [r.n for r in conn.execute(select(numbers.c.n).order_by(numbers.c.n))] == [1, 2, 4]
     store.dispose()
     assert store._write_conn is None

@@ -24,7 +24,7 @@ from coldset.service.demo import setup_demo
 from coldset.web import create_app
 
 DAY = date(2025, 3, 3)
-START = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)      # 08:00 in Denver, on the shoot day
+START = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)  # 08:00 in Denver, on the shoot day
 PINS = {pid: f"{2000 + i}" for i, pid in enumerate(sorted(PEOPLE))}
 PASSWORDS = {pid: f"pw-{pid}-demo" for pid in PEOPLE}
 P = f"/p/{PRODUCTION}"
@@ -37,8 +37,13 @@ def make_install(home: Path) -> Install:
 
 
 def seed(install: Install, clock: FixedClock) -> None:
-    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
-               AccountService(install.store, clock), DAY, pins=PINS, passwords=PASSWORDS)
+    setup_demo(
+        CustodyService(install.store, install.ledger, clock, pins=install.pins),
+        AccountService(install.store, clock),
+        DAY,
+        pins=PINS,
+        passwords=PASSWORDS,
+    )
 
 
 @dataclass
@@ -55,8 +60,10 @@ class Web:
     def login(self, who: str, client: TestClient | None = None) -> str:
         c = client or self.client
         r = c.get("/login")
-        r = c.post("/login", data={"login": who, "password": PASSWORDS[who],
-                                   "csrf": csrf_of(r.text), "next": "/"})
+        r = c.post(
+            "/login",
+            data={"login": who, "password": PASSWORDS[who], "csrf": csrf_of(r.text), "next": "/"},
+        )
         assert r.status_code == 200, r.text
         return csrf_of(c.get(f"{P}/board").text)
 
@@ -96,12 +103,23 @@ def web(install: Install) -> Iterator[Web]:
         yield Web(app, client, clock, install)
 
 
-def handoff_form(firearm: str = "colt-1", performer: str = "alec", pin: str | None = None,
-                 scene: str = "sc-12", capacity: int = 6, ad: bool = True,
-                 key: str = "k-1") -> dict[str, Any]:
-    data: dict[str, Any] = {"firearm": firearm, "barrel_clear": "1", "performer": performer,
-                            "pin": PINS[performer] if pin is None else pin, "scene": scene,
-                            "idempotency_key": key}
+def handoff_form(
+    firearm: str = "colt-1",
+    performer: str = "alec",
+    pin: str | None = None,
+    scene: str = "sc-12",
+    capacity: int = 6,
+    ad: bool = True,
+    key: str = "k-1",
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "firearm": firearm,
+        "barrel_clear": "1",
+        "performer": performer,
+        "pin": PINS[performer] if pin is None else pin,
+        "scene": scene,
+        "idempotency_key": key,
+    }
     for i in range(1, capacity + 1):
         data[f"chamber-{i}"] = "empty"
     if ad:
@@ -111,6 +129,5 @@ def handoff_form(firearm: str = "colt-1", performer: str = "alec", pin: str | No
 
 
 def open_safe(web: Web, csrf: str, container: str = "safe-main") -> None:
-    r = web.post(f"{P}/do/unlock_container", {"container": container,
-                                              "next": f"{P}/board"}, csrf)
+    r = web.post(f"{P}/do/unlock_container", {"container": container, "next": f"{P}/board"}, csrf)
     assert r.status_code == 200, text_of(r.text)[-400:]

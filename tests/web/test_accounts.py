@@ -19,8 +19,11 @@ from tests.web.conftest import PASSWORDS, START, P, Web, csrf_of, make_install, 
 def test_session_cookie_is_httponly_and_samesite(web: Web) -> None:
     """The session cookie is HttpOnly and SameSite=Lax (not Secure over plain HTTP)."""
     r = web.client.get("/login")
-    r = web.client.post("/login", follow_redirects=False, data={
-        "login": "hana", "password": PASSWORDS["hana"], "csrf": csrf_of(r.text)})
+    r = web.client.post(
+        "/login",
+        follow_redirects=False,
+        data={"login": "hana", "password": PASSWORDS["hana"], "csrf": csrf_of(r.text)},
+    )
     cookie = r.headers["set-cookie"]
     assert "coldset_session=" in cookie and "HttpOnly" in cookie
     assert "samesite=lax" in cookie.lower() and "Secure" not in cookie
@@ -30,16 +33,20 @@ def test_session_cookie_is_secure_over_https(web: Web) -> None:
     """Over HTTPS the cookie is also Secure."""
     with TestClient(web.app, base_url="https://testserver") as c:
         r = c.get("/login")
-        r = c.post("/login", follow_redirects=False, data={
-            "login": "hana", "password": PASSWORDS["hana"], "csrf": csrf_of(r.text)})
+        r = c.post(
+            "/login",
+            follow_redirects=False,
+            data={"login": "hana", "password": PASSWORDS["hana"], "csrf": csrf_of(r.text)},
+        )
         assert "Secure" in r.headers["set-cookie"]
 
 
 def test_wrong_password_is_401_and_login_without_csrf_is_403(web: Web) -> None:
     """A wrong password shows the form again (401); a login post without CSRF is 403."""
     r = web.client.get("/login")
-    r = web.client.post("/login", data={"login": "hana", "password": "nope",
-                                        "csrf": csrf_of(r.text)})
+    r = web.client.post(
+        "/login", data={"login": "hana", "password": "nope", "csrf": csrf_of(r.text)}
+    )
     assert r.status_code == 401 and "wrong login or password" in r.text
     r = web.client.post("/login", data={"login": "hana", "password": PASSWORDS["hana"]})
     assert r.status_code == 403

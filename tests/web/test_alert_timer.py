@@ -23,12 +23,25 @@ def test_an_overdue_concern_alerts_without_anyone_asking(tmp_path: Path) -> None
     app = create_app(install, demo=True, clock=clock, alert_interval=0.05)
     custody = app.state.coldset.custody
     with TestClient(app):
-        r = custody.execute({"type": "raise_concern", "production": PRODUCTION,
-                             "actor": "anonymous", "text": "the ammo box was open at lunch"})
+        r = custody.execute(
+            {
+                "type": "raise_concern",
+                "production": PRODUCTION,
+                "actor": "anonymous",
+                "text": "the ammo box was open at lunch",
+            }
+        )
         assert r.ok
-        (first,) = custody.state(PRODUCTION).open_alerts()     # at once, to the safety contact
-        r = custody.execute({"type": "resolve_alert", "production": PRODUCTION, "actor": "lee",
-                             "alert": first.id, "resolution": "seen, looking into it"})
+        (first,) = custody.state(PRODUCTION).open_alerts()  # at once, to the safety contact
+        r = custody.execute(
+            {
+                "type": "resolve_alert",
+                "production": PRODUCTION,
+                "actor": "lee",
+                "alert": first.id,
+                "resolution": "seen, looking into it",
+            }
+        )
         assert r.ok
         time.sleep(0.3)
         assert not custody.state(PRODUCTION).open_alerts()  # not due yet: nothing recorded
@@ -50,8 +63,9 @@ def test_no_timer_unless_asked(tmp_path: Path) -> None:
     app = create_app(install, demo=True, clock=clock)
     with TestClient(app):
         custody = app.state.coldset.custody
-        custody.execute({"type": "raise_concern", "production": PRODUCTION,
-                         "actor": "anonymous", "text": "x"})
+        custody.execute(
+            {"type": "raise_concern", "production": PRODUCTION, "actor": "anonymous", "text": "x"}
+        )
         size = custody.state(PRODUCTION).size
         clock.advance(hours=5)
         time.sleep(0.2)

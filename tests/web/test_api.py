@@ -25,16 +25,26 @@ def _inspect(**kw: Any) -> dict[str, Any]:
 
 
 def _issue(**kw: Any) -> dict[str, Any]:
-    return {"firearm": "colt-1", "to": "alec", "scene": "sc-12",
-            "confirmations": [{"person": "alec", "pin": PINS["alec"]},
-                              {"person": "dave", "pin": PINS["dave"]}], **kw}
+    return {
+        "firearm": "colt-1",
+        "to": "alec",
+        "scene": "sc-12",
+        "confirmations": [
+            {"person": "alec", "pin": PINS["alec"]},
+            {"person": "dave", "pin": PINS["dave"]},
+        ],
+        **kw,
+    }
 
 
 def test_handoff_through_the_api(web: Web, token: Any) -> None:
     """unlock, inspect, issue: each 200 with its ledger index; the board shows alec."""
     h = token("hana")
-    for path, body in (("unlock_container", {"container": "safe-main"}),
-                       ("inspect", _inspect()), ("issue", _issue())):
+    for path, body in (
+        ("unlock_container", {"container": "safe-main"}),
+        ("inspect", _inspect()),
+        ("issue", _issue()),
+    ):
         r = web.client.post(f"{A}/{path}", json=body, headers=h)
         assert r.status_code == 200, r.json()
         assert r.json()["status"] == "allowed" and isinstance(r.json()["index"], int)
@@ -45,9 +55,20 @@ def test_handoff_through_the_api(web: Web, token: Any) -> None:
 
 def test_refusal_is_409_with_every_verdict(web: Web, token: Any) -> None:
     """A live lot is refused: 409, verdicts with rule id, reason and source."""
-    r = web.client.post(f"{A}/receive_lot", headers=token("hana"), json={
-        "lot": "live-1", "kind": "live", "caliber": ".45 Colt", "maker": "X", "count": 10,
-        "receipt_date": "2025-03-01", "receipt_source": "someone", "container": "safe-main"})
+    r = web.client.post(
+        f"{A}/receive_lot",
+        headers=token("hana"),
+        json={
+            "lot": "live-1",
+            "kind": "live",
+            "caliber": ".45 Colt",
+            "maker": "X",
+            "count": 10,
+            "receipt_date": "2025-03-01",
+            "receipt_source": "someone",
+            "container": "safe-main",
+        },
+    )
     assert r.status_code == 409
     body = r.json()
     assert body["outcome"] == "refused" and body["status"] == 409
@@ -58,8 +79,9 @@ def test_refusal_is_409_with_every_verdict(web: Web, token: Any) -> None:
 def test_malformed_is_422_naming_each_field(web: Web, token: Any) -> None:
     """Missing and wrong-typed fields: 422 with one entry per field; nothing written."""
     before = web.size()
-    r = web.client.post(f"{A}/inspect", headers=token("hana"),
-                        json={"firearm": "colt 1", "barrel_clear": "maybe"})
+    r = web.client.post(
+        f"{A}/inspect", headers=token("hana"), json={"firearm": "colt 1", "barrel_clear": "maybe"}
+    )
     assert r.status_code == 422
     fields = {e["field"] for e in r.json()["field_errors"]}
     assert {"firearm", "barrel_clear"} <= fields
@@ -69,16 +91,17 @@ def test_malformed_is_422_naming_each_field(web: Web, token: Any) -> None:
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b""])
 def test_body_that_is_not_an_object_is_422(web: Web, token: Any, body: bytes) -> None:
     """A body that is not a JSON object: 422 saying so."""
-    r = web.client.post(f"{A}/collect", headers={**token("hana"),
-                                                 "Content-Type": "application/json"},
-                        content=body)
+    r = web.client.post(
+        f"{A}/collect", headers={**token("hana"), "Content-Type": "application/json"}, content=body
+    )
     assert r.status_code == 422 and r.json()["field_errors"][0]["field"] == "body"
 
 
 def test_actor_and_production_come_from_the_token_and_url(web: Web, token: Any) -> None:
     """A body naming actor or production is refused (422): nobody acts as someone else."""
-    r = web.client.post(f"{A}/collect", headers=token("hana"),
-                        json={"firearm": "colt-1", "actor": "alec"})
+    r = web.client.post(
+        f"{A}/collect", headers=token("hana"), json={"firearm": "colt-1", "actor": "alec"}
+    )
     assert r.status_code == 422 and "actor" in r.text
 
 
@@ -108,8 +131,9 @@ def test_revoked_token_is_401(web: Web) -> None:
 
 def test_wrong_role_is_403(web: Web, token: Any) -> None:
     """A performer cannot receive firearms: 403 wrong-role."""
-    r = web.client.post(f"{A}/add_unit", headers=token("alec"),
-                        json={"unit": "third", "name": "Third unit"})
+    r = web.client.post(
+        f"{A}/add_unit", headers=token("alec"), json={"unit": "third", "name": "Third unit"}
+    )
     assert r.status_code == 403 and r.json()["error_kind"] == "wrong-role"
 
 
@@ -118,8 +142,9 @@ def test_account_not_on_production_is_403(web: Web) -> None:
     accounts = web.app.state.coldset.accounts
     accounts.create("outsider", "Out Sider", "long-enough-pw")
     tok = accounts.create_token("outsider", "t")
-    r = web.client.post(f"{A}/collect", json={"firearm": "colt-1"},
-                        headers={"Authorization": f"Bearer {tok}"})
+    r = web.client.post(
+        f"{A}/collect", json={"firearm": "colt-1"}, headers={"Authorization": f"Bearer {tok}"}
+    )
     assert r.status_code == 403
 
 
@@ -157,9 +182,11 @@ def test_key_reused_for_another_command_is_409(web: Web, token: Any) -> None:
 
 def test_header_and_body_keys_must_agree(web: Web, token: Any) -> None:
     """Idempotency-Key header and idempotency_key field that differ: 422."""
-    r = web.client.post(f"{A}/unlock_container", headers={**token("hana"),
-                                                          "Idempotency-Key": "a"},
-                        json={"container": "safe-main", "idempotency_key": "b"})
+    r = web.client.post(
+        f"{A}/unlock_container",
+        headers={**token("hana"), "Idempotency-Key": "a"},
+        json={"container": "safe-main", "idempotency_key": "b"},
+    )
     assert r.status_code == 422
 
 
@@ -197,7 +224,8 @@ def test_timeline_and_productions_reads(web: Web, token: Any) -> None:
     """Reads: the token's productions; a firearm's timeline; an unknown firearm is 404."""
     h = token("hana")
     assert web.client.get("/api/v1/productions", headers=h).json()["productions"] == [
-        {"production": "dusty-trail", "person": "hana"}]
+        {"production": "dusty-trail", "person": "hana"}
+    ]
     r = web.client.get("/api/v1/productions/dusty-trail/firearms/colt-1/timeline", headers=h)
     assert r.status_code == 200 and r.json()["entries"]
     r = web.client.get("/api/v1/productions/dusty-trail/firearms/nope/timeline", headers=h)
@@ -212,8 +240,11 @@ def test_site_admin_creates_a_production_and_acts_on_it(web: Web, token: Any) ->
     assert web.client.post(url, json=body, headers=token("hana")).status_code == 403
     r = web.client.post(url, json=body, headers=token("maria"))
     assert r.status_code == 200, r.json()
-    r = web.client.post("/api/v1/productions/second-show/commands/add_unit",
-                        json={"unit": "main", "name": "Main"}, headers=token("maria"))
+    r = web.client.post(
+        "/api/v1/productions/second-show/commands/add_unit",
+        json={"unit": "main", "name": "Main"},
+        headers=token("maria"),
+    )
     assert r.status_code == 200, r.json()
 
 
@@ -222,7 +253,6 @@ def test_health_needs_no_login_and_counts_what_the_writer_did(web: Web, token: A
     assert before.status_code == 200
     body = before.json()
     assert body["ok"] is True and body["writer"] == "process" and body["running"] is True
-    web.client.post(f"{A}/unlock_container", json={"container": "safe-main"},
-                    headers=token("hana"))
+    web.client.post(f"{A}/unlock_container", json={"container": "safe-main"}, headers=token("hana"))
     after = web.client.get("/api/v1/health").json()
     assert after["commands"] == body["commands"] + 1 and after["waiting"] == 0

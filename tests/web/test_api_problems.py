@@ -13,8 +13,17 @@ from tests.web.conftest import PINS, Web
 
 A = "/api/v1/productions/dusty-trail/commands"
 PROBLEM = "application/problem+json"
-RESULT_MEMBERS = {"outcome", "production", "command", "at", "index", "events", "verdicts",
-                  "field_errors", "replayed"}
+RESULT_MEMBERS = {
+    "outcome",
+    "production",
+    "command",
+    "at",
+    "index",
+    "events",
+    "verdicts",
+    "field_errors",
+    "replayed",
+}
 
 
 @pytest.fixture
@@ -36,8 +45,9 @@ def _problem(r: Any, status: int, kind: str) -> dict[str, Any]:
 
 
 def _post(web: Web, h: dict[str, str], path: str, content: bytes) -> Any:
-    return web.client.post(f"{A}/{path}", content=content,
-                           headers={**h, "Content-Type": "application/json"})
+    return web.client.post(
+        f"{A}/{path}", content=content, headers={**h, "Content-Type": "application/json"}
+    )
 
 
 HOSTILE = {
@@ -62,8 +72,9 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
-def test_a_hostile_body_is_a_422_problem_and_writes_nothing(web: Web, token: Any,
-                                                            name: str) -> None:
+def test_a_hostile_body_is_a_422_problem_and_writes_nothing(
+    web: Web, token: Any, name: str
+) -> None:
     """Each body is a 422 malformed problem naming the body, never a 500; the log does
     not grow; the same token still records a command afterwards."""
     h = token("hana")
@@ -91,13 +102,13 @@ def test_brackets_inside_strings_do_not_count_as_nesting(web: Web, token: Any) -
     assert r.status_code == 200, r.text
 
 
-def test_missing_and_wrong_fields_are_a_problem_with_one_entry_each(web: Web,
-                                                                    token: Any) -> None:
+def test_missing_and_wrong_fields_are_a_problem_with_one_entry_each(web: Web, token: Any) -> None:
     """A missing field and a wrong type: 422 problem, rejected, one field_errors entry
     per field, every member of the command's result, nothing written."""
     before = web.size()
-    r = web.client.post(f"{A}/inspect", headers=token("hana"),
-                        json={"chambers": "six", "barrel_clear": "maybe"})
+    r = web.client.post(
+        f"{A}/inspect", headers=token("hana"), json={"chambers": "six", "barrel_clear": "maybe"}
+    )
     body = _problem(r, 422, "malformed")
     assert set(body) >= RESULT_MEMBERS
     assert body["outcome"] == "rejected" and body["command"] == "inspect"
@@ -106,14 +117,24 @@ def test_missing_and_wrong_fields_are_a_problem_with_one_entry_each(web: Web,
     assert web.size() == before
 
 
-def test_a_refusal_is_a_409_problem_with_its_verdicts_and_log_index(web: Web,
-                                                                    token: Any) -> None:
+def test_a_refusal_is_a_409_problem_with_its_verdicts_and_log_index(web: Web, token: Any) -> None:
     """A live lot is refused: 409 problem, outcome refused, every verdict (rule, reason,
     source), and the index of the refusal the log recorded."""
     before = web.size()
-    r = web.client.post(f"{A}/receive_lot", headers=token("hana"), json={
-        "lot": "live-1", "kind": "live", "caliber": ".45 Colt", "maker": "X", "count": 10,
-        "receipt_date": "2025-03-01", "receipt_source": "someone", "container": "safe-main"})
+    r = web.client.post(
+        f"{A}/receive_lot",
+        headers=token("hana"),
+        json={
+            "lot": "live-1",
+            "kind": "live",
+            "caliber": ".45 Colt",
+            "maker": "X",
+            "count": 10,
+            "receipt_date": "2025-03-01",
+            "receipt_source": "someone",
+            "container": "safe-main",
+        },
+    )
     body = _problem(r, 409, "refused")
     assert set(body) >= RESULT_MEMBERS
     assert body["outcome"] == "refused" and body["command"] == "receive_lot"
@@ -125,21 +146,44 @@ def test_a_refusal_is_a_409_problem_with_its_verdicts_and_log_index(web: Web,
 
 def test_wrong_role_unknown_id_and_credential_are_problems(web: Web, token: Any) -> None:
     """403 wrong-role, 422 unknown-id and 403 credential carry the command's result."""
-    body = _problem(web.client.post(f"{A}/add_unit", headers=token("alec"),
-                                    json={"unit": "third", "name": "Third unit"}),
-                    403, "wrong-role")
+    body = _problem(
+        web.client.post(
+            f"{A}/add_unit", headers=token("alec"), json={"unit": "third", "name": "Third unit"}
+        ),
+        403,
+        "wrong-role",
+    )
     assert body["outcome"] == "rejected" and body["command"] == "add_unit"
-    body = _problem(web.client.post(f"{A}/collect", headers=token("hana"),
-                                    json={"firearm": "ghost-1"}), 422, "unknown-id")
+    body = _problem(
+        web.client.post(f"{A}/collect", headers=token("hana"), json={"firearm": "ghost-1"}),
+        422,
+        "unknown-id",
+    )
     assert body["outcome"] == "rejected" and body["index"] is None
     h = token("hana")
     web.client.post(f"{A}/unlock_container", json={"container": "safe-main"}, headers=h)
-    web.client.post(f"{A}/inspect", headers=h, json={
-        "firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True})
-    body = _problem(web.client.post(f"{A}/issue", headers=h, json={
-        "firearm": "colt-1", "to": "alec", "scene": "sc-12",
-        "confirmations": [{"person": "alec", "pin": "0000"},
-                          {"person": "dave", "pin": PINS["dave"]}]}), 403, "credential")
+    web.client.post(
+        f"{A}/inspect",
+        headers=h,
+        json={"firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True},
+    )
+    body = _problem(
+        web.client.post(
+            f"{A}/issue",
+            headers=h,
+            json={
+                "firearm": "colt-1",
+                "to": "alec",
+                "scene": "sc-12",
+                "confirmations": [
+                    {"person": "alec", "pin": "0000"},
+                    {"person": "dave", "pin": PINS["dave"]},
+                ],
+            },
+        ),
+        403,
+        "credential",
+    )
     assert body["outcome"] == "rejected"
 
 
@@ -149,20 +193,31 @@ def test_401_403_404_and_405_are_problems(web: Web, token: Any) -> None:
     r = web.client.post(f"{A}/collect", json={"firearm": "colt-1"})
     _problem(r, 401, "unauthenticated")
     assert r.headers["www-authenticate"] == "Bearer"
-    _problem(web.client.get("/api/v1/productions", headers={"Authorization": "Bearer x"}),
-             401, "unauthenticated")
+    _problem(
+        web.client.get("/api/v1/productions", headers={"Authorization": "Bearer x"}),
+        401,
+        "unauthenticated",
+    )
     accounts = web.app.state.coldset.accounts
     accounts.create("outsider", "Out Sider", "long-enough-pw")
     out = {"Authorization": f"Bearer {accounts.create_token('outsider', 't')}"}
-    _problem(web.client.post(f"{A}/collect", json={"firearm": "colt-1"}, headers=out),
-             403, "forbidden")
-    _problem(web.client.get("/api/v1/productions/dusty-trail/board", headers=out),
-             403, "forbidden")
-    _problem(web.client.post("/api/v1/productions/x/commands/create_production",
-                             json={}, headers=token("hana")), 403, "forbidden")
+    _problem(
+        web.client.post(f"{A}/collect", json={"firearm": "colt-1"}, headers=out), 403, "forbidden"
+    )
+    _problem(web.client.get("/api/v1/productions/dusty-trail/board", headers=out), 403, "forbidden")
+    _problem(
+        web.client.post(
+            "/api/v1/productions/x/commands/create_production", json={}, headers=token("hana")
+        ),
+        403,
+        "forbidden",
+    )
     h = token("hana")
-    _problem(web.client.get("/api/v1/productions/dusty-trail/firearms/nope/timeline",
-                            headers=h), 404, "not-found")
+    _problem(
+        web.client.get("/api/v1/productions/dusty-trail/firearms/nope/timeline", headers=h),
+        404,
+        "not-found",
+    )
     _problem(web.client.post(f"{A}/no_such_command", json={}, headers=h), 404, "not-found")
     r = web.client.get(f"{A}/collect", headers=h)
     _problem(r, 405, "method-not-allowed")
@@ -175,20 +230,25 @@ def test_pages_keep_their_html_error_pages(web: Web) -> None:
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
 
 
-def test_an_empty_idempotency_key_is_a_422_that_names_the_header(web: Web,
-                                                                 token: Any) -> None:
+def test_an_empty_idempotency_key_is_a_422_that_names_the_header(web: Web, token: Any) -> None:
     """An empty Idempotency-Key (the document says minLength 1) and one of 129
     characters: 422 naming the header; nothing written. 128 characters are taken."""
     h = token("hana")
     before = web.size()
     for key in ("", "k" * 129):
-        r = web.client.post(f"{A}/unlock_container", json={"container": "safe-main"},
-                            headers={**h, "Idempotency-Key": key})
+        r = web.client.post(
+            f"{A}/unlock_container",
+            json={"container": "safe-main"},
+            headers={**h, "Idempotency-Key": key},
+        )
         body = _problem(r, 422, "malformed")
         assert [e["field"] for e in body["field_errors"]] == ["Idempotency-Key"], body
     assert web.size() == before
-    r = web.client.post(f"{A}/unlock_container", json={"container": "safe-main"},
-                        headers={**h, "Idempotency-Key": "k" * 128})
+    r = web.client.post(
+        f"{A}/unlock_container",
+        json={"container": "safe-main"},
+        headers={**h, "Idempotency-Key": "k" * 128},
+    )
     assert r.status_code == 200, r.text
     doc = web.client.get("/api/openapi.json").json()
     op = doc["paths"]["/api/v1/productions/{production}/commands/unlock_container"]["post"]
@@ -202,11 +262,14 @@ def test_the_document_lists_every_status_with_its_media_type(web: Web) -> None:
     doc = web.client.get("/api/openapi.json").json()
     assert "ProblemOut" in doc["components"]["schemas"]
     assert "HTTPValidationError" not in doc["components"]["schemas"]
-    expect = {"/commands/": {"200", "401", "403", "409", "413", "422", "503"},
-              "/handoffs": {"200", "401", "403", "409", "413", "422", "503"},
-              "/board": {"200", "401", "403", "404"}, "/timeline": {"200", "401", "403",
-                                                                   "404"},
-              "/health": {"200", "503"}, "/productions": {"200", "401"}}
+    expect = {
+        "/commands/": {"200", "401", "403", "409", "413", "422", "503"},
+        "/handoffs": {"200", "401", "403", "409", "413", "422", "503"},
+        "/board": {"200", "401", "403", "404"},
+        "/timeline": {"200", "401", "403", "404"},
+        "/health": {"200", "503"},
+        "/productions": {"200", "401"},
+    }
     for path, ops in doc["paths"].items():
         for op in ops.values():
             want = next(v for k, v in expect.items() if k in path or path.endswith(k))
@@ -215,8 +278,9 @@ def test_the_document_lists_every_status_with_its_media_type(web: Web) -> None:
                 if status == "200":
                     assert list(resp["content"]) == ["application/json"], (path, status)
                 else:
-                    assert resp["content"] == {PROBLEM: {"schema": {
-                        "$ref": "#/components/schemas/ProblemOut"}}}, (path, status)
+                    assert resp["content"] == {
+                        PROBLEM: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
+                    }, (path, status)
 
 
 def test_pages_read_hostile_json_without_a_500(web: Web) -> None:
@@ -225,12 +289,20 @@ def test_pages_read_hostile_json_without_a_500(web: Web) -> None:
     ignored; neither is a 500 and nothing is written."""
     csrf = web.login("hana")
     before = web.size()
-    r = web.post("/p/dusty-trail/override", {
-        "command": "[" * 1000 + "]" * 1000, "override_reason": "x"}, csrf)
+    r = web.post(
+        "/p/dusty-trail/override",
+        {"command": "[" * 1000 + "]" * 1000, "override_reason": "x"},
+        csrf,
+    )
     assert r.status_code == 422 and "Nothing to override" in r.text
-    r = web.post("/p/dusty-trail/override", {
-        "command": '{"production": "dusty-trail", "x": ' + "[" * 1000 + "]" * 1000 + "}",
-        "override_reason": "x"}, csrf)
+    r = web.post(
+        "/p/dusty-trail/override",
+        {
+            "command": '{"production": "dusty-trail", "x": ' + "[" * 1000 + "]" * 1000 + "}",
+            "override_reason": "x",
+        },
+        csrf,
+    )
     assert r.status_code == 422 and "Nothing to override" in r.text
     web.client.cookies.set("coldset_again", "%5B" * 1500)
     r = web.client.get("/p/dusty-trail/board")
@@ -245,12 +317,21 @@ def test_problem_builds_any_status_the_middleware_needs() -> None:
 
     from coldset.api.errors import problem
 
-    r = problem(413, "too-large", "This route takes bodies up to 64 KB.",
-                headers={"Connection": "close"}, limit=65536)
+    r = problem(
+        413,
+        "too-large",
+        "This route takes bodies up to 64 KB.",
+        headers={"Connection": "close"},
+        limit=65536,
+    )
     assert r.status_code == 413 and r.media_type == PROBLEM
     assert r.headers["connection"] == "close"
     assert json.loads(r.body) == {
-        "type": "urn:coldset:problem:too-large", "title": "Body too large", "status": 413,
-        "detail": "This route takes bodies up to 64 KB.", "error_kind": "too-large",
-        "limit": 65536}
+        "type": "urn:coldset:problem:too-large",
+        "title": "Body too large",
+        "status": 413,
+        "detail": "This route takes bodies up to 64 KB.",
+        "error_kind": "too-large",
+        "limit": 65536,
+    }
     assert problem(401, "unauthenticated", "x").headers["www-authenticate"] == "Bearer"

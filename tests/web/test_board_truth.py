@@ -7,9 +7,12 @@ from tests.web.conftest import P, Web, handoff_form, open_safe, text_of
 
 
 def _collect_and_inspect(web: Web, csrf: str, chambers: str, firearm: str = "colt-1") -> None:
-    open_safe(web, csrf)        # (an open safe puts what it holds in the armorer's hands)
-    r = web.post(f"{P}/do/inspect", {"firearm": firearm, "chambers": chambers,
-                                     "barrel_clear": "1", "next": f"{P}/board"}, csrf)
+    open_safe(web, csrf)  # (an open safe puts what it holds in the armorer's hands)
+    r = web.post(
+        f"{P}/do/inspect",
+        {"firearm": firearm, "chambers": chambers, "barrel_clear": "1", "next": f"{P}/board"},
+        csrf,
+    )
     assert r.status_code == 200, text_of(r.text)[-400:]
 
 
@@ -20,18 +23,21 @@ def test_a_live_round_found_is_on_the_board_row_and_the_timeline(web: Web) -> No
     csrf = web.login("hana")
     _collect_and_inspect(web, csrf, "live,empty,blank,dummy,spent,obstructed")
     html = web.client.get(f"{P}/board").text
-    row = html[html.index('id="row-colt-1"'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index('id="row-colt-1"') :]
+    row = row[: row.index("</tr>")]
     text = text_of(row)
     assert "LIVE ROUND" in text and "chamber 1" in text.lower(), text
     assert "pill ok" not in row, "a green pill on a firearm with a live round found"
     assert "chamber 3 blank" in text.lower() and "chamber 6 obstructed" in text.lower(), text
-    top = text_of(html[:html.index('id="row-colt-1"')])
+    top = text_of(html[: html.index('id="row-colt-1"')])
     assert "LIVE ROUND FOUND" in top and "colt-1" in top, top[-600:]
-    assert html.index("LIVE ROUND FOUND") < html.index("STOP-WORK IN FORCE") \
-        if "STOP-WORK IN FORCE" in html else True
+    assert (
+        html.index("LIVE ROUND FOUND") < html.index("STOP-WORK IN FORCE")
+        if "STOP-WORK IN FORCE" in html
+        else True
+    )
     tl_html = web.client.get(f"{P}/firearms/colt-1").text
-    assert "found-danger" in tl_html        # the entry is marked, not one line among many
+    assert "found-danger" in tl_html  # the entry is marked, not one line among many
     tl = text_of(tl_html)
     assert "found chamber 1 LIVE" in tl, tl[-800:]
     assert "chamber 6 obstructed" in tl and "barrel clear" in tl, tl[-800:]
@@ -43,8 +49,8 @@ def test_a_clean_inspection_says_all_empty(web: Web) -> None:
     csrf = web.login("hana")
     _collect_and_inspect(web, csrf, ",".join(["empty"] * 6))
     html = web.client.get(f"{P}/board").text
-    row = html[html.index('id="row-colt-1"'):]
-    text = text_of(row[:row.index("</tr>")])
+    row = html[html.index('id="row-colt-1"') :]
+    text = text_of(row[: row.index("</tr>")])
     assert "all 6 empty" in text, text
     assert "LIVE ROUND" not in html
 
@@ -54,8 +60,11 @@ def test_times_are_in_the_production_zone_and_say_it(web: Web) -> None:
     08:00 MST on the board and the safety page, never as UTC, and the refusal of a
     handoff during it says "since 2025-03-03 08:00 MST" (the zone named in the reason)."""
     csrf = web.login("jensen")
-    r = web.post(f"{P}/do/call_stop_work", {"scope": "production", "reason": "smoke",
-                                            "next": f"{P}/board"}, csrf)
+    r = web.post(
+        f"{P}/do/call_stop_work",
+        {"scope": "production", "reason": "smoke", "next": f"{P}/board"},
+        csrf,
+    )
     assert r.status_code == 200, text_of(r.text)[-400:]
     for page in ("board", "safety"):
         text = text_of(web.client.get(f"{P}/{page}").text)
@@ -95,8 +104,9 @@ def test_the_person_page_says_what_they_hold_right_now(web: Web) -> None:
     csrf = web.login("hana")
     open_safe(web, csrf)
     html = web.client.get(f"{P}/people/hana").text
-    holds = text_of(html[html.index('id="holds"'):html.index("</section>",
-                                                             html.index('id="holds"'))])
+    holds = text_of(
+        html[html.index('id="holds"') : html.index("</section>", html.index('id="holds"'))]
+    )
     assert "colt-1" in holds and "colt-2" in holds, holds
     assert "dummy-45" in holds and "50 dummy rounds" in holds, holds
     assert "safe-main opened" in holds, holds

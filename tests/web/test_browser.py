@@ -27,15 +27,25 @@ from tests.web.conftest import PASSWORDS, PINS, make_install
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PORTRAIT = {"width": 768, "height": 1024}
 LANDSCAPE = {"width": 1280, "height": 800}
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
-                       "(/usr/bin/chromium); apt-get install chromium to run browser tests"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed "
+        "(/usr/bin/chromium); apt-get install chromium to run browser tests",
+    ),
 ]
 
 
@@ -54,8 +64,13 @@ def server(tmp_path: Path) -> Iterator[str]:
     install: Install = make_install(tmp_path / "home")
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
-    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
-               AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
+    setup_demo(
+        CustodyService(install.store, install.ledger, clock, pins=install.pins),
+        AccountService(install.store, clock),
+        day,
+        pins=PINS,
+        passwords=PASSWORDS,
+    )
     # the writer in a process of its own, as `coldset serve` runs it (the wall clock)
     app = create_app(install, demo=True)
     port = _free_port()
@@ -148,8 +163,9 @@ def login(page: Any, base: str, who: str) -> None:
 def open_container(page: Any, base: str, container: str) -> None:
     """Open a container (tests share one server: it may be open already)."""
     page.goto(f"{base}/p/dusty-trail/inventory")
-    button = page.locator("form", has=page.locator(f"input[name=container][value={container}]")
-                          ).get_by_role("button", name="Open")
+    button = page.locator(
+        "form", has=page.locator(f"input[name=container][value={container}]")
+    ).get_by_role("button", name="Open")
     if button.count():
         button.click()
         page.wait_for_url(f"{base}/p/dusty-trail/inventory")
@@ -180,7 +196,7 @@ def test_full_handoff_with_a_scanned_tag(server: str, page: Any) -> None:
     fill_checklist(page)
     shot(page, "handoff-checklist")
     scan(page, "#performer", "alec")
-    assert page.evaluate("document.activeElement.id") == "pin"   # Enter moved on, no submit
+    assert page.evaluate("document.activeElement.id") == "pin"  # Enter moved on, no submit
     page.keyboard.type(PINS["alec"])
     page.click("button[data-value=dave]")
     page.fill("#ad-pin", PINS["dave"])
@@ -339,10 +355,24 @@ def test_targets_are_at_least_48px(server: str, page: Any) -> None:
     assert small == []
 
 
-MAIN_PAGES = ("board", "handoff", "handoff?firearm=colt-1", "handling",
-              "handling?firearm=colt-1", "inventory", "scenes", "scenes/sc-12", "meeting",
-              "training", "people", "people/alec", "labels", "labels?kind=concern", "safety",
-              "firearms/colt-1")
+MAIN_PAGES = (
+    "board",
+    "handoff",
+    "handoff?firearm=colt-1",
+    "handling",
+    "handling?firearm=colt-1",
+    "inventory",
+    "scenes",
+    "scenes/sc-12",
+    "meeting",
+    "training",
+    "people",
+    "people/alec",
+    "labels",
+    "labels?kind=concern",
+    "safety",
+    "firearms/colt-1",
+)
 
 
 def test_pages_run_their_own_script_under_the_csp(server: str, page: Any) -> None:
@@ -392,4 +422,3 @@ def test_pages_run_their_own_script_under_the_csp(server: str, page: Any) -> Non
     page.wait_for_url("**/safety")
     assert page.evaluate("document.referrer") == f"{server}/p/dusty-trail/labels"
     assert violations(page) == []
-

@@ -15,7 +15,7 @@ from tests.web import test_browser as tb
 from tests.web.conftest import PASSWORDS
 from tests.web.test_browser import CHROMIUM, LANDSCAPE, MAIN_PAGES, PORTRAIT, shot
 
-server = tb.server          # the fixtures: a demo server, one Chromium
+server = tb.server  # the fixtures: a demo server, one Chromium
 browser = tb.browser
 
 pytestmark = [
@@ -86,27 +86,29 @@ def _do(page: Any, base: str, command: str, **fields: str) -> None:
     """Send a form as the logged-in tablet does (its session and CSRF token)."""
     page.goto(f"{base}{B}/board")
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")
-    r = page.request.post(f"{base}{B}/do/{command}",
-                          form={"csrf": csrf, "next": f"{B}/board", **fields})
+    r = page.request.post(
+        f"{base}{B}/do/{command}", form={"csrf": csrf, "next": f"{B}/board", **fields}
+    )
     text = " ".join(re.sub(r"<[^>]+>", " ", r.text()).split())
     assert r.status < 400, (command, r.status, text[-900:])
 
 
-def _contexts(browser: Any, base: str, viewport: dict[str, int] = PORTRAIT
-              ) -> dict[str, Any]:
+def _contexts(browser: Any, base: str, viewport: dict[str, int] = PORTRAIT) -> dict[str, Any]:
     """A logged-in tablet in each colour scheme (the system's, as a tablet sets it)."""
     pages = {}
     for scheme in ("light", "dark"):
-        ctx = browser.new_context(viewport=viewport, device_scale_factor=1,
-                                  color_scheme=scheme, reduced_motion="reduce")
+        ctx = browser.new_context(
+            viewport=viewport, device_scale_factor=1, color_scheme=scheme, reduced_motion="reduce"
+        )
         pg = ctx.new_page()
         _login(pg, base)
         pages[scheme] = pg
     return pages
 
 
-def _low_contrast(pages: dict[str, Any], base: str, paths: tuple[str, ...],
-                  state: str) -> list[str]:
+def _low_contrast(
+    pages: dict[str, Any], base: str, paths: tuple[str, ...], state: str
+) -> list[str]:
     found = []
     for scheme, pg in pages.items():
         for path in paths:
@@ -125,8 +127,7 @@ def _live_round_state(page: Any, base: str) -> None:
     _do(page, base, "load", firearm="colt-1", lot="dummy-45", positions="1,2,3,4")
 
 
-def test_contrast_on_every_page_and_board_state_day_and_night(server: str,
-                                                              browser: Any) -> None:
+def test_contrast_on_every_page_and_board_state_day_and_night(server: str, browser: Any) -> None:
     """Every visible text, on every main page and the board and timeline in each state
     (all cold and locked; out and loaded; a live round found, quarantined with rounds
     in; stop-work in force), in day and in night colours, reaches 4.5:1 (3:1 large)."""
@@ -136,15 +137,20 @@ def test_contrast_on_every_page_and_board_state_day_and_night(server: str,
     armorer = pages["light"]
     _live_round_state(armorer, server)
     low += _low_contrast(pages, server, board, "loaded")
-    _do(armorer, server, "inspect", firearm="colt-1",
-        chambers="dummy,dummy,dummy,dummy,live,empty", barrel_clear="1")
+    _do(
+        armorer,
+        server,
+        "inspect",
+        firearm="colt-1",
+        chambers="dummy,dummy,dummy,dummy,live,empty",
+        barrel_clear="1",
+    )
     low += _low_contrast(pages, server, board, "live round found")
     _do(armorer, server, "call_stop_work", reason="Live round found in colt-1")
     for scheme, pg in pages.items():
         pg.goto(f"{server}{B}/board")
         shot(pg, f"board-stop-work-{'day' if scheme == 'light' else 'night'}")
-        shot(pg, f"board-stop-work-{'day' if scheme == 'light' else 'night'}-full",
-             full_page=True)
+        shot(pg, f"board-stop-work-{'day' if scheme == 'light' else 'night'}-full", full_page=True)
     low += _low_contrast(pages, server, tuple(f"{B}/{p}" for p in PAGES), "stop-work")
     for pg in pages.values():
         pg.context.clear_cookies()
@@ -162,8 +168,14 @@ def test_no_page_scrolls_sideways_at_768(server: str, browser: Any) -> None:
     pages["dark"].context.close()
     word = "x" * 2000
     _live_round_state(pg, server)
-    _do(pg, server, "inspect", firearm="colt-1",
-        chambers="dummy,dummy,dummy,dummy,live,empty", barrel_clear="1")
+    _do(
+        pg,
+        server,
+        "inspect",
+        firearm="colt-1",
+        chambers="dummy,dummy,dummy,dummy,live,empty",
+        barrel_clear="1",
+    )
     _do(pg, server, "call_stop_work", reason=word)
     _do(pg, server, "raise_concern", text=word)
     wide = []
@@ -177,16 +189,23 @@ def test_no_page_scrolls_sideways_at_768(server: str, browser: Any) -> None:
 
 
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["768x1024", "1280x800"])
-def test_firearms_stay_above_the_fold_during_a_stop_work(server: str, browser: Any,
-                                                         viewport: dict[str, int]) -> None:
+def test_firearms_stay_above_the_fold_during_a_stop_work(
+    server: str, browser: Any, viewport: dict[str, int]
+) -> None:
     """A stop-work in force, a live round found and open alerts: the firearm with the
     live round and the first rows of the firearms table are on the first screen."""
     pages = _contexts(browser, server, viewport)
     pages["dark"].context.close()
     pg = pages["light"]
     _live_round_state(pg, server)
-    _do(pg, server, "inspect", firearm="colt-1",
-        chambers="dummy,dummy,dummy,dummy,live,empty", barrel_clear="1")
+    _do(
+        pg,
+        server,
+        "inspect",
+        firearm="colt-1",
+        chambers="dummy,dummy,dummy,dummy,live,empty",
+        barrel_clear="1",
+    )
     _do(pg, server, "call_stop_work", reason="Live round found in colt-1 during the show-clear")
     pg.goto(f"{server}{B}/board")
     assert pg.locator(".alarm").count() >= 1

@@ -35,8 +35,11 @@ def _labels(pg: Any, base: str) -> list[tuple[str, str]]:
             assert labels.count() > 0, kind
             for i in range(labels.count()):
                 label = labels.nth(i)
-                want = (label.locator("small").inner_text().strip() if kind == "concern"
-                        else label.locator(".tag").inner_text().strip())
+                want = (
+                    label.locator("small").inner_text().strip()
+                    if kind == "concern"
+                    else label.locator(".tag").inner_text().strip()
+                )
                 got = _decode(label.screenshot())
                 found.append((f"{media}/{kind}: {want}", " | ".join(got)))
                 if kind == "concern":

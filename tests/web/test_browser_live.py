@@ -44,8 +44,11 @@ from tests.web.test_browser import (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
-                       "(/usr/bin/chromium); apt-get install chromium to run browser tests"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed "
+        "(/usr/bin/chromium); apt-get install chromium to run browser tests",
+    ),
 ]
 
 
@@ -57,8 +60,9 @@ class Running:
     install: Install
 
     def service(self) -> CustodyService:
-        return CustodyService(self.install.store, self.install.ledger, SystemClock(),
-                              pins=self.install.pins)
+        return CustodyService(
+            self.install.store, self.install.ledger, SystemClock(), pins=self.install.pins
+        )
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -73,8 +77,13 @@ def running(tmp_path: Path) -> Iterator[Running]:
     install = make_install(tmp_path / "home")
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
-    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
-               AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
+    setup_demo(
+        CustodyService(install.store, install.ledger, clock, pins=install.pins),
+        AccountService(install.store, clock),
+        day,
+        pins=PINS,
+        passwords=PASSWORDS,
+    )
     app = create_app(install, demo=True)
     port = _free_port()
     srv = Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -120,8 +129,7 @@ def status(page: Any) -> tuple[str, str]:
     return el.get_attribute("data-state"), " ".join(el.inner_text().split())
 
 
-def test_the_board_says_when_it_is_offline_and_since_when(running: Running,
-                                                          page: Any) -> None:
+def test_the_board_says_when_it_is_offline_and_since_when(running: Running, page: Any) -> None:
     """Live, the status line says so and gives the time of the last update. When the
     server stops, it turns into a loud OFFLINE line that keeps the time of the last
     update, and seven minutes later says "7 min ago" (the page's clock is moved)."""
@@ -139,12 +147,12 @@ def test_the_board_says_when_it_is_offline_and_since_when(running: Running,
     shot(page, "board-offline")
     page.clock.fast_forward("07:00")
     page.wait_for_function(
-        "document.getElementById('board-status').innerText.includes('7 min ago')",
-        timeout=5000)
+        "document.getElementById('board-status').innerText.includes('7 min ago')", timeout=5000
+    )
     assert status(page)[0] == "offline"
     assert page.locator("#board-status").evaluate(
-        "e => getComputedStyle(e).backgroundColor") != page.locator("main").evaluate(
-        "e => getComputedStyle(e).backgroundColor")
+        "e => getComputedStyle(e).backgroundColor"
+    ) != page.locator("main").evaluate("e => getComputedStyle(e).backgroundColor")
 
 
 def test_a_silent_connection_counts_as_offline(running: Running, page: Any) -> None:
@@ -154,7 +162,7 @@ def test_a_silent_connection_counts_as_offline(running: Running, page: Any) -> N
     answers again."""
     login(page, running.base, "hana")
     page.wait_for_selector("#board-status[data-state=live]")
-    page.clock.pause_at(time.time() * 1000 + 1000)     # no real ping reaches the page
+    page.clock.pause_at(time.time() * 1000 + 1000)  # no real ping reaches the page
     page.clock.fast_forward("00:45")
     page.wait_for_selector("#board-status[data-state=offline]", timeout=5000)
     page.clock.resume()
@@ -165,22 +173,42 @@ def test_relative_times_move_on_by_themselves(running: Running, page: Any) -> No
     """colt-1 inspected a moment ago reads "... s ago"; with no new entry and no reload,
     two minutes later it reads "2 min ago" and an hour later "1 h 0 min ago"."""
     svc = running.service()
-    assert svc.execute({"type": "unlock_container", "production": PRODUCTION,
-                        "actor": "hana", "container": "safe-main"}).ok
-    r = svc.execute({"type": "inspect", "production": PRODUCTION, "actor": "hana",
-                     "firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True})
+    assert svc.execute(
+        {
+            "type": "unlock_container",
+            "production": PRODUCTION,
+            "actor": "hana",
+            "container": "safe-main",
+        }
+    ).ok
+    r = svc.execute(
+        {
+            "type": "inspect",
+            "production": PRODUCTION,
+            "actor": "hana",
+            "firearm": "colt-1",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+        }
+    )
     assert r.ok, r.error
     login(page, running.base, "hana")
     cell = page.locator("tr", has_text="colt-1").locator("[data-age-s]")
     assert re.fullmatch(r"\d+ s ago", cell.inner_text()), cell.inner_text()
     page.clock.fast_forward("02:00")
-    page.wait_for_function("""() => [...document.querySelectorAll('tr')]
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('tr')]
         .find(r => r.innerText.includes('colt-1'))
-        .querySelector('[data-age-s]').innerText === '2 min ago'""", timeout=7000)
+        .querySelector('[data-age-s]').innerText === '2 min ago'""",
+        timeout=7000,
+    )
     page.clock.fast_forward("58:00")
-    page.wait_for_function("""() => [...document.querySelectorAll('tr')]
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('tr')]
         .find(r => r.innerText.includes('colt-1'))
-        .querySelector('[data-age-s]').innerText === '1 h 0 min ago'""", timeout=7000)
+        .querySelector('[data-age-s]').innerText === '1 h 0 min ago'""",
+        timeout=7000,
+    )
 
 
 def test_the_board_updates_without_polling(running: Running, page: Any) -> None:
@@ -197,8 +225,9 @@ def test_the_board_updates_without_polling(running: Running, page: Any) -> None:
     other = page.context.new_page()
     t0 = time.monotonic()
     open_container(other, running.base, "safe-main")
-    page.wait_for_function("document.getElementById('board').innerText.includes('open by')",
-                           timeout=2500)
+    page.wait_for_function(
+        "document.getElementById('board').innerText.includes('open by')", timeout=2500
+    )
     assert time.monotonic() - t0 < 2.5
     assert [u for u in asked if "/board/fragment" in u], asked
     assert status(page)[0] == "live"

@@ -44,7 +44,7 @@ def test_a_refused_handoff_keeps_the_scan_and_the_checklist(server: str, page: A
     assert radios.count() == 6
     assert page.locator("input[name=barrel_clear]").is_checked()
     assert page.input_value("#performer") == "alec"
-    assert page.input_value("#pin") == ""          # PINs are typed again, never kept
+    assert page.input_value("#pin") == ""  # PINs are typed again, never kept
     shot(page, "handoff-after-refusal")
 
 
@@ -61,8 +61,9 @@ def test_a_refused_page_form_comes_back_with_its_reason(server: str, page: Any) 
     form.get_by_role("button").click()
     page.wait_for_url("**/board")
     page.goto(f"{server}/p/dusty-trail/safety")
-    release = page.locator('form[action$="/do/release_quarantine"]',
-                           has=page.locator("input[value=colt-2]"))
+    release = page.locator(
+        'form[action$="/do/release_quarantine"]', has=page.locator("input[value=colt-2]")
+    )
     release.locator("input[name=note]").fill("looked fine to me")
     release.locator("input[name=confirm_person]").fill("lee")
     release.locator("input[name=confirm_pin]").fill(PINS["lee"])
@@ -72,8 +73,9 @@ def test_a_refused_page_form_comes_back_with_its_reason(server: str, page: Any) 
     shot(page, "release-refused")
     page.locator("main a.btn", has_text="Back").last.click()
     page.wait_for_url("**/safety")
-    release = page.locator('form[action$="/do/release_quarantine"]',
-                           has=page.locator("input[value=colt-2]"))
+    release = page.locator(
+        'form[action$="/do/release_quarantine"]', has=page.locator("input[value=colt-2]")
+    )
     assert release.locator("input[name=note]").input_value() == "looked fine to me"
     assert release.locator("input[name=confirm_person]").input_value() == "lee"
     assert release.locator("input[name=confirm_pin]").input_value() == ""

@@ -10,8 +10,9 @@ from tests.web.conftest import P, Web, csrf_of
 def _raise(web: Web, text: str = "The cart was left open at lunch") -> str:
     page = web.client.get("/c/dusty-trail")
     assert page.status_code == 200
-    r = web.client.post("/c/dusty-trail", data={"text": text, "csrf": csrf_of(page.text),
-                                                "idempotency_key": "c-1"})
+    r = web.client.post(
+        "/c/dusty-trail", data={"text": text, "csrf": csrf_of(page.text), "idempotency_key": "c-1"}
+    )
     assert r.status_code == 200, r.text
     m = re.search(r'href="(/c/dusty-trail/answer/[^"]+)"', r.text)
     assert m
@@ -26,9 +27,11 @@ def test_anonymous_concern_and_private_answer(web: Web) -> None:
     concern = next(iter(web.state.concerns.values()))
     assert concern.raised_by is None
     csrf = web.login("lee")
-    r = web.post(f"{P}/do/acknowledge_concern", {"concern": concern.id,
-                                                 "answer": "Cart locked; armorer briefed"},
-                 csrf)
+    r = web.post(
+        f"{P}/do/acknowledge_concern",
+        {"concern": concern.id, "answer": "Cart locked; armorer briefed"},
+        csrf,
+    )
     assert r.status_code == 200
     web.client.cookies.clear()
     assert "Cart locked; armorer briefed" in web.client.get(link).text

@@ -58,13 +58,11 @@ def test_a_flood_from_one_address_is_held_back_and_told_when(web: Web, crowd: An
     words = text_of(r.text)
     assert f"try again in {wait} seconds" in words
     assert "Your concern was not sent yet" in words
-    assert re.search(r'<textarea name="text"[^>]*>The cart was left open again</textarea>',
-                     r.text)
+    assert re.search(r'<textarea name="text"[^>]*>The cart was left open again</textarea>', r.text)
     assert web.size() == before + 5
     web.clock.advance(seconds=wait)
     # the page it got is a working form: sending it as it is goes through
-    r2 = c.post(CONCERN, data={"text": "The cart was left open again",
-                               "csrf": csrf_of(r.text)})
+    r2 = c.post(CONCERN, data={"text": "The cart was left open again", "csrf": csrf_of(r.text)})
     assert r2.status_code == 200 and web.size() == before + 6
 
 
@@ -73,7 +71,7 @@ def test_several_people_on_one_set_wifi_each_send_one(web: Web, crowd: Any) -> N
     every one of their concerns is recorded."""
     before = web.size()
     for i in range(5):
-        phone = client_at(web, "192.168.7.1")       # no lifespan: the app runs already
+        phone = client_at(web, "192.168.7.1")  # no lifespan: the app runs already
         assert send(phone, f"person {i} worried").status_code == 200
         phone.close()
     assert web.size() == before + 5
@@ -135,10 +133,15 @@ def test_members_of_the_production_are_never_held_back(web: Web) -> None:
 def test_the_limits_are_settings(install: Any) -> None:
     """create_app takes the limits; a lower one holds back sooner."""
     from tests.web.conftest import seed
+
     clock = FixedClock(START)
     seed(install, clock)
-    app = create_app(install, demo=True, clock=clock,
-                     concern_limits=ConcernLimits(per_address=2, per_production=3))
+    app = create_app(
+        install,
+        demo=True,
+        clock=clock,
+        concern_limits=ConcernLimits(per_address=2, per_production=3),
+    )
     with TestClient(app, client=("10.5.0.1", 1)) as c:
         assert [send(c).status_code for _ in range(3)] == [200, 200, 429]
         other = TestClient(app, client=("10.5.0.2", 1))
@@ -149,6 +152,7 @@ def test_the_limits_are_settings(install: Any) -> None:
 def test_serve_has_the_limit_options() -> None:
     """`coldset serve` sets the two limits (per minute) on the command line."""
     from coldset.cli.docgen import render  # the CLI's own help, as docs/cli.md
+
     out = render()
     assert "`--concerns-per-address`" in out and "`--concerns-per-production`" in out
 
@@ -166,9 +170,9 @@ def test_the_buckets_refill_and_forget_idle_addresses() -> None:
     clock.advance(seconds=12)
     assert lim.take("show", "a") is None
     for i in range(20_000):
-        lim.take("show", f"x{i}")        # the production bucket is empty: all held back
+        lim.take("show", f"x{i}")  # the production bucket is empty: all held back
     assert len(lim._buckets) < 100
-    summary = lim.held_back("show")         # 29 of the 20,000 went through
+    summary = lim.held_back("show")  # 29 of the 20,000 went through
     assert summary.count == 1 + 20_000 - 29
     assert summary.addresses == 1000 and summary.more_addresses
     with pytest.raises(ValueError):

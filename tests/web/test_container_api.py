@@ -33,12 +33,22 @@ def test_take_one_out_relock_and_hand_over(web: Web) -> None:
     size = web.size()
     r = _post(web, h, "take_from_container", container="safe-main", firearms=["colt-2"])
     assert r.status_code in (409, 422) and "locked" in r.json()["detail"]
-    assert web.size() in (size, size + 1) and web.state.firearms["colt-2"].custody.kind == \
-        "container"
-    r = web.client.post("/api/v1/productions/dusty-trail/handoffs", headers=h, json={
-        "firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True, "to": "alec",
-        "pin": PINS["alec"], "scene": "sc-12",
-        "confirmations": [{"person": "dave", "pin": PINS["dave"]}]})
+    assert (
+        web.size() in (size, size + 1) and web.state.firearms["colt-2"].custody.kind == "container"
+    )
+    r = web.client.post(
+        "/api/v1/productions/dusty-trail/handoffs",
+        headers=h,
+        json={
+            "firearm": "colt-1",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+            "to": "alec",
+            "pin": PINS["alec"],
+            "scene": "sc-12",
+            "confirmations": [{"person": "dave", "pin": PINS["dave"]}],
+        },
+    )
     assert r.status_code == 200, r.json()
     assert web.state.firearms["colt-1"].custody.ref == "alec"
 
@@ -52,18 +62,25 @@ def test_inventory_page_opens_leaving_contents_and_takes_one_out(web: Web) -> No
     csrf = web.login("hana")
     page = web.client.get(f"{P}/inventory")
     assert "Unlock, leave contents inside" in page.text
-    r = web.post(f"{P}/do/unlock_container", {"container": "safe-main",
-                                               "leave_inside": "true",
-                                               "next": f"{P}/inventory"}, csrf)
+    r = web.post(
+        f"{P}/do/unlock_container",
+        {"container": "safe-main", "leave_inside": "true", "next": f"{P}/inventory"},
+        csrf,
+    )
     assert r.status_code == 200
     assert "Take colt-1 out" in r.text
     csrf = csrf_of(r.text)
-    r = web.post(f"{P}/do/take_from_container", {"container": "safe-main",
-                                                  "firearms": "colt-1",
-                                                  "next": f"{P}/inventory"}, csrf)
+    r = web.post(
+        f"{P}/do/take_from_container",
+        {"container": "safe-main", "firearms": "colt-1", "next": f"{P}/inventory"},
+        csrf,
+    )
     assert r.status_code == 200
-    r = web.post(f"{P}/do/lock_container", {"container": "safe-main",
-                                             "next": f"{P}/inventory"}, csrf_of(r.text))
+    r = web.post(
+        f"{P}/do/lock_container",
+        {"container": "safe-main", "next": f"{P}/inventory"},
+        csrf_of(r.text),
+    )
     assert r.status_code == 200
     st = web.state
     assert st.containers["safe-main"].locked

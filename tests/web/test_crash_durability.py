@@ -47,10 +47,13 @@ def test_kill_9_loses_no_acknowledged_command(tmp_path: Path) -> None:
                     return
                 key = f"t{n}-{i}"
                 try:
-                    r = client.post(f"{CMD}/raise_concern", headers={
-                        **h, "Idempotency-Key": key}, json={"text": f"tablet {n} note {i}"})
+                    r = client.post(
+                        f"{CMD}/raise_concern",
+                        headers={**h, "Idempotency-Key": key},
+                        json={"text": f"tablet {n} note {i}"},
+                    )
                 except httpx.HTTPError:
-                    return          # the server is gone
+                    return  # the server is gone
                 if r.status_code == 200:
                     with lock:
                         acked[key] = r.json()["index"]
@@ -62,7 +65,7 @@ def test_kill_9_loses_no_acknowledged_command(tmp_path: Path) -> None:
         time.sleep(random.uniform(1.0, 2.0))
         writers = _children(server.proc.pid)
         assert writers, "the writer runs in a child process"
-        for pid in writers:                     # the recorder first, mid-batch
+        for pid in writers:  # the recorder first, mid-batch
             os.kill(pid, signal.SIGKILL)
         os.kill(server.proc.pid, signal.SIGKILL)
         server.proc.wait(10)
@@ -80,8 +83,10 @@ def test_kill_9_loses_no_acknowledged_command(tmp_path: Path) -> None:
         report = records.verify(origin)
         assert report.ok, report.problems
         with install.store.read() as conn:
-            stored = {json.loads(data)["command"].get("idempotency_key"): idx
-                      for idx, data in install.ledger.entries(conn, origin)}
+            stored = {
+                json.loads(data)["command"].get("idempotency_key"): idx
+                for idx, data in install.ledger.entries(conn, origin)
+            }
     finally:
         install.close()
     lost = {k: i for k, i in acked.items() if stored.get(k) != i}

@@ -32,8 +32,13 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 PATH_VALUES = {"production": "dusty-trail", "command": "call_stop_work", "person": "alec"}
 #: one body that every form route would act on if its CSRF check let it through
 BODY: dict[str, Any] = {
-    **handoff_form(), "reason": "Smoke near the cart", "text": "Cart left open",
-    "login": "hana", "password": PASSWORDS["hana"], "label": "script", "next": f"{P}/board",
+    **handoff_form(),
+    "reason": "Smoke near the cart",
+    "text": "Cart left open",
+    "login": "hana",
+    "password": PASSWORDS["hana"],
+    "label": "script",
+    "next": f"{P}/board",
     "command": '{"type": "call_stop_work", "production": "dusty-trail", "reason": "x"}',
     "override_reason": "because",
 }
@@ -41,13 +46,16 @@ BODY: dict[str, Any] = {
 
 def all_routes(app: FastAPI) -> list[tuple[str, set[str], Any]]:
     """(path, methods, route) of every route of the app, included routers flattened."""
-    try:                                    # FastAPI keeps included routers nested
+    try:  # FastAPI keeps included routers nested
         from fastapi.routing import iter_route_contexts
-    except ImportError:                     # older FastAPI: a flat list
-        return [(getattr(r, "path", ""), set(getattr(r, "methods", None) or ()), r)
-                for r in app.routes]
-    return [(rc.path or "", set(rc.methods or ()), rc.original_route)
-            for rc in iter_route_contexts(app.routes)]
+    except ImportError:  # older FastAPI: a flat list
+        return [
+            (getattr(r, "path", ""), set(getattr(r, "methods", None) or ()), r) for r in app.routes
+        ]
+    return [
+        (rc.path or "", set(rc.methods or ()), rc.original_route)
+        for rc in iter_route_contexts(app.routes)
+    ]
 
 
 def form_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -70,17 +78,26 @@ def fill(path: str) -> str:
 def written(web: Web) -> tuple[int, list[Any]]:
     """The log size and every account row: what a form could have changed."""
     with web.install.store.read() as conn:
-        rows = [sorted(tuple(r) for r in conn.execute(select(t)))
-                for t in (account_logins, account_members, account_sessions, account_tokens)]
+        rows = [
+            sorted(tuple(r) for r in conn.execute(select(t)))
+            for t in (account_logins, account_members, account_sessions, account_tokens)
+        ]
     return web.size(), rows
 
 
 def test_the_route_list_has_every_known_form(web: Web) -> None:
     """The enumeration below finds the app's forms (so a new one is covered by itself)."""
     paths = {p for _m, p in form_routes(web.app)}
-    assert {"/login", "/logout", "/account/tokens", "/c/{production}",
-            "/p/{production}/do/{command}", "/p/{production}/override",
-            "/p/{production}/handoff", "/p/{production}/people/{person}/login"} <= paths
+    assert {
+        "/login",
+        "/logout",
+        "/account/tokens",
+        "/c/{production}",
+        "/p/{production}/do/{command}",
+        "/p/{production}/override",
+        "/p/{production}/handoff",
+        "/p/{production}/people/{person}/login",
+    } <= paths
 
 
 @pytest.mark.parametrize("who", [None, "maria"], ids=["logged-out", "logged-in"])
@@ -133,11 +150,17 @@ def test_a_cross_site_post_is_refused_even_with_a_good_token(web: Web) -> None:
     site is refused even when it carries a valid token."""
     csrf = web.login("hana")
     before = web.size()
-    r = web.client.post(f"{P}/do/call_stop_work", data={"reason": "x", "csrf": csrf},
-                        headers={"Sec-Fetch-Site": "cross-site"})
+    r = web.client.post(
+        f"{P}/do/call_stop_work",
+        data={"reason": "x", "csrf": csrf},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
     assert r.status_code == 403 and web.size() == before
-    r = web.client.post(f"{P}/do/call_stop_work", data={"reason": "x", "csrf": csrf},
-                        headers={"Sec-Fetch-Site": "same-origin"})
+    r = web.client.post(
+        f"{P}/do/call_stop_work",
+        data={"reason": "x", "csrf": csrf},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
     assert r.status_code == 200 and web.size() == before + 1
 
 
@@ -145,12 +168,16 @@ def test_the_api_is_not_under_the_form_check(web: Web) -> None:
     """The JSON API authenticates with a Bearer token a browser never adds by itself, so
     it needs no CSRF token (and a session cookie opens nothing there)."""
     csrf = web.login("hana")
-    r = web.client.post("/api/v1/productions/dusty-trail/commands/call_stop_work",
-                        json={"reason": "x"})
-    assert r.status_code == 401          # the session cookie is not an API login
+    r = web.client.post(
+        "/api/v1/productions/dusty-trail/commands/call_stop_work", json={"reason": "x"}
+    )
+    assert r.status_code == 401  # the session cookie is not an API login
     token = web.app.state.coldset.accounts.create_token("hana", "t")
-    r = web.client.post("/api/v1/productions/dusty-trail/commands/call_stop_work",
-                        json={"reason": "x"}, headers={"Authorization": f"Bearer {token}"})
+    r = web.client.post(
+        "/api/v1/productions/dusty-trail/commands/call_stop_work",
+        json={"reason": "x"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 200, r.text
     assert csrf
 
@@ -164,18 +191,20 @@ def test_a_cookie_and_field_pair_the_attacker_made_up_is_refused(web: Web) -> No
     entry."""
     before = web.size()
     web.client.cookies.set(ANON_CSRF_COOKIE, "attacker-chosen-value")
-    r = web.client.post("/login", data={"login": "hana", "password": PASSWORDS["hana"],
-                                        "csrf": "attacker-chosen-value"},
-                        follow_redirects=False)
+    r = web.client.post(
+        "/login",
+        data={"login": "hana", "password": PASSWORDS["hana"], "csrf": "attacker-chosen-value"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
     assert SESSION_COOKIE not in r.headers.get("set-cookie", "")
-    r = web.client.post("/c/dusty-trail", data={"text": "spam", "csrf":
-                                                "attacker-chosen-value"})
+    r = web.client.post("/c/dusty-trail", data={"text": "spam", "csrf": "attacker-chosen-value"})
     assert r.status_code == 403 and web.size() == before
 
 
 def test_a_token_with_a_changed_part_or_from_another_install_is_refused(
-        web: Web, tmp_path: Path) -> None:
+    web: Web, tmp_path: Path
+) -> None:
     """The token is random plus a MAC under the install's secret: changing the random part,
     or bringing a pair made by another install, is refused."""
     good = csrf_of(web.client.get("/c/dusty-trail").text)
@@ -183,9 +212,9 @@ def test_a_token_with_a_changed_part_or_from_another_install_is_refused(
     rand, mac = good.rsplit(".", 1)
     other = ("A" if rand[0] != "A" else "B") + rand[1:] + "." + mac
     web.client.cookies.set(ANON_CSRF_COOKIE, other)
-    assert web.client.post("/c/dusty-trail", data={"text": "t", "csrf": other}
-                           ).status_code == 403
+    assert web.client.post("/c/dusty-trail", data={"text": "t", "csrf": other}).status_code == 403
     from tests.web.conftest import make_install
+
     inst2 = make_install(tmp_path / "other")
     try:
         with TestClient(create_app(inst2, demo=True)) as c2:
@@ -193,8 +222,7 @@ def test_a_token_with_a_changed_part_or_from_another_install_is_refused(
     finally:
         inst2.close()
     web.client.cookies.set(ANON_CSRF_COOKIE, foreign)
-    assert web.client.post("/c/dusty-trail", data={"text": "t", "csrf": foreign}
-                           ).status_code == 403
+    assert web.client.post("/c/dusty-trail", data={"text": "t", "csrf": foreign}).status_code == 403
 
 
 def test_an_old_unsigned_cookie_is_replaced_and_the_form_works(web: Web) -> None:
@@ -205,7 +233,7 @@ def test_an_old_unsigned_cookie_is_replaced_and_the_form_works(web: Web) -> None
     token = csrf_of(page.text)
     assert token != "old-unsigned-token-from-before"
     assert f"{ANON_CSRF_COOKIE}={token}" in page.headers["set-cookie"]
-    web.client.cookies.clear()          # what the browser does with the new cookie
+    web.client.cookies.clear()  # what the browser does with the new cookie
     web.client.cookies.set(ANON_CSRF_COOKIE, token)
     r = web.client.post("/c/dusty-trail", data={"text": "The cart was open", "csrf": token})
     assert r.status_code == 200 and "private link" in r.text.lower()
@@ -218,10 +246,12 @@ def test_the_secret_is_a_private_file_kept_across_restarts(web: Web) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     token = csrf_of(web.client.get("/login").text)
     cookies = dict(web.client.cookies)
-    with TestClient(create_app(web.install, demo=True, clock=web.clock),
-                    cookies=cookies) as c2:
-        r = c2.post("/login", data={"login": "hana", "password": PASSWORDS["hana"],
-                                    "csrf": token}, follow_redirects=False)
+    with TestClient(create_app(web.install, demo=True, clock=web.clock), cookies=cookies) as c2:
+        r = c2.post(
+            "/login",
+            data={"login": "hana", "password": PASSWORDS["hana"], "csrf": token},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
 
 

@@ -81,16 +81,21 @@ def test_a_rejected_handoff_comes_back_filled_in_and_goes_through_when_fixed(web
     assert r.status_code == 403
     page = r.text
     assert "PIN not accepted" in page and "the firearm was not handed over" in page
-    assert [_checked(page, f"chamber-{i}") for i in range(1, 7)] == \
-        ["empty", "dummy", "empty", "empty", "empty", "empty"]
+    assert [_checked(page, f"chamber-{i}") for i in range(1, 7)] == [
+        "empty",
+        "dummy",
+        "empty",
+        "empty",
+        "empty",
+        "empty",
+    ]
     assert 'name="barrel_clear" value="1" required checked' in page
     assert 'name="scene" value="sc-12" checked' in page
     assert _value(page, "performer") == "alec" and _value(page, "ad") == "dave"
     assert "9999" not in page and PINS["dave"] not in page
     new_key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert new_key != "k-wrong"
-    again = {**sent, "pin": PINS["alec"], "idempotency_key": new_key,
-             "confirm_pin": PINS["dave"]}
+    again = {**sent, "pin": PINS["alec"], "idempotency_key": new_key, "confirm_pin": PINS["dave"]}
     r = web.post(f"{P}/handoff", again, csrf_of(page))
     assert r.status_code == 200 and "colt-1 handed to alec" in r.text, text_of(r.text)[-400:]
     assert web.state.firearms["colt-1"].custody.ref == "alec"
@@ -105,7 +110,7 @@ def test_refusal_screen_lists_each_failing_rule(web: Web) -> None:
     assert r.status_code == 409
     t = text_of(r.text)
     assert "REFUSED" in t and "show-clear-before-issue" in t and "Source:" in t
-    assert 'id="sign-here"' not in r.text      # not a plan's sign-offs: no link to them
+    assert 'id="sign-here"' not in r.text  # not a plan's sign-offs: no link to them
     assert web.state.firearms["colt-1"].custody.ref == "hana"
 
 
@@ -119,8 +124,14 @@ def test_missing_checklist_entry_is_malformed(web: Web) -> None:
     assert r.status_code == 422 and "chambers" in r.text
     assert web.state.firearms["colt-1"].custody.ref == "hana"
     # the form comes back with the five ticked chambers kept and chamber 3 to tick
-    assert [_checked(r.text, f"chamber-{i}") for i in range(1, 7)] == \
-        ["empty", "empty", None, "empty", "empty", "empty"]
+    assert [_checked(r.text, f"chamber-{i}") for i in range(1, 7)] == [
+        "empty",
+        "empty",
+        None,
+        "empty",
+        "empty",
+        "empty",
+    ]
     assert "Nothing was changed" in r.text or "recorded" in r.text
 
 
@@ -150,10 +161,16 @@ def test_override_path_is_offered_and_works(web: Web) -> None:
     r = web.post(f"{P}/handoff", handoff_form(scene="sc-20"), csrf)
     assert r.status_code == 409, text_of(r.text)[-500:]
     assert "scene-bound" in r.text and 'action="/p/dusty-trail/override"' in r.text
-    override = {"command": _hidden(r.text, "command"), "override_reason": "insert shot",
-                "confirm_person": "alec", "confirm_pin": PINS["alec"],
-                "override_person": ["lee"], "override_pin": [PINS["lee"]],
-                "idempotency_key": "ovr-1", "csrf": csrf_of(r.text)}
+    override = {
+        "command": _hidden(r.text, "command"),
+        "override_reason": "insert shot",
+        "confirm_person": "alec",
+        "confirm_pin": PINS["alec"],
+        "override_person": ["lee"],
+        "override_pin": [PINS["lee"]],
+        "idempotency_key": "ovr-1",
+        "csrf": csrf_of(r.text),
+    }
     # the 1st AD confirmation also has to be given again
     override["confirm_person"] = ["alec", "dave"]
     override["confirm_pin"] = [PINS["alec"], PINS["dave"]]
@@ -177,17 +194,40 @@ def test_a_plan_not_yet_signed_points_to_the_scene_not_an_override(web: Web) -> 
     no sign-offs; the handoff is refused and the refusal screen sends the armorer to the
     scene's plan and sign-offs instead of offering an override."""
     custody = web.app.state.coldset.custody
-    r = custody.execute({
-        "type": "schedule_scene", "production": "dusty-trail", "actor": "dave",
-        "scene": "sc-40", "shoot_day": "day-1", "unit": "main", "set": "church",
-        "title": "Close on the barrel", "firearms": [{"firearm": "colt-1", "rounds": "dummy"}],
-        "shots": [{"number": 1, "kind": "take", "muzzle": "camera", "target": "lens",
-                   "closest_distance_ft": 8}],
-        "cast_crew": ["alec", "dave", "hana", "lee"]})
+    r = custody.execute(
+        {
+            "type": "schedule_scene",
+            "production": "dusty-trail",
+            "actor": "dave",
+            "scene": "sc-40",
+            "shoot_day": "day-1",
+            "unit": "main",
+            "set": "church",
+            "title": "Close on the barrel",
+            "firearms": [{"firearm": "colt-1", "rounds": "dummy"}],
+            "shots": [
+                {
+                    "number": 1,
+                    "kind": "take",
+                    "muzzle": "camera",
+                    "target": "lens",
+                    "closest_distance_ft": 8,
+                }
+            ],
+            "cast_crew": ["alec", "dave", "hana", "lee"],
+        }
+    )
     assert r.ok, r.error
-    assert custody.execute({"type": "hold_safety_meeting", "production": "dusty-trail",
-                            "actor": "dave", "shoot_day": "day-1", "scene": "sc-40",
-                            "attendees": ["alec", "dave", "hana", "lee"]}).ok
+    assert custody.execute(
+        {
+            "type": "hold_safety_meeting",
+            "production": "dusty-trail",
+            "actor": "dave",
+            "shoot_day": "day-1",
+            "scene": "sc-40",
+            "attendees": ["alec", "dave", "hana", "lee"],
+        }
+    ).ok
     csrf = web.login("hana")
     open_safe(web, csrf)
     r = web.post(f"{P}/handoff", handoff_form(scene="sc-40"), csrf)
@@ -206,15 +246,13 @@ def test_a_tag_in_capitals_opens_the_firearm_and_badges_ignore_case(web: Web) ->
     r = web.client.get(f"{P}/handoff", params={"firearm": "COLT-1"})
     assert r.status_code == 200 and 'name="firearm" value="colt-1"' in r.text
     open_safe(web, csrf)
-    form = {**handoff_form(), "firearm": "Colt-1", "performer": "ALEC",
-            "confirm_person": "DAVE"}
+    form = {**handoff_form(), "firearm": "Colt-1", "performer": "ALEC", "confirm_person": "DAVE"}
     r = web.post(f"{P}/handoff", form, csrf)
     assert r.status_code == 200 and "colt-1 handed to alec" in r.text, text_of(r.text)[-400:]
     assert web.state.firearms["colt-1"].custody.ref == "alec"
 
 
-def test_the_form_shows_what_the_record_expects_and_preselects_the_scene_people(
-        web: Web) -> None:
+def test_the_form_shows_what_the_record_expects_and_preselects_the_scene_people(web: Web) -> None:
     """Each position carries what the record expects; the scene's only performer and
     1st AD are in the form already, and the 1st AD's fields are required."""
     web.login("hana")
@@ -233,8 +271,9 @@ def test_a_difference_from_the_record_comes_back_loud(web: Web) -> None:
     sent = handoff_form(pin="9999", key="k-diff")
     sent["chamber-2"] = "dummy"
     page = web.post(f"{P}/handoff", sent, csrf).text
-    m = re.search(r'<section class="mismatch" id="mismatch" role="alert">(.*?)</section>',
-                  page, re.S)
+    m = re.search(
+        r'<section class="mismatch" id="mismatch" role="alert">(.*?)</section>', page, re.S
+    )
     assert m, "the banner is not shown"
     assert "Chamber 2: you see DUMMY" in m.group(1) and "the record says empty" in m.group(1)
 
@@ -254,10 +293,14 @@ def test_collect_back_with_the_inspection_records_both(web: Web) -> None:
     page = web.client.get(f"{P}/handoff", params={"firearm": "colt-1"}).text
     assert 'id="collect-form"' in page and "with Alec Barrow" in page
     before = web.size()
-    form = {"firearm": "colt-1", "with_inspection": "1", "barrel_clear": "1",
-            "idempotency_key": "c-1", **{f"chamber-{i}": "empty" for i in range(1, 7)}}
-    r = web.client.post(f"{P}/handoff/collect", data={**form, "csrf": csrf},
-                        follow_redirects=False)
+    form = {
+        "firearm": "colt-1",
+        "with_inspection": "1",
+        "barrel_clear": "1",
+        "idempotency_key": "c-1",
+        **{f"chamber-{i}": "empty" for i in range(1, 7)},
+    }
+    r = web.client.post(f"{P}/handoff/collect", data={**form, "csrf": csrf}, follow_redirects=False)
     assert r.status_code == 303, text_of(r.text)[-400:]
     assert "scene=sc-12" in r.headers["location"] and "performer=alec" in r.headers["location"]
     assert web.size() == before + 2
@@ -268,13 +311,17 @@ def test_collect_back_with_the_inspection_records_both(web: Web) -> None:
 
 
 def test_collect_with_a_half_filled_checklist_changes_nothing(web: Web) -> None:
-    """"Collect and record the inspection" with a chamber not marked: 422, the form comes
+    """ "Collect and record the inspection" with a chamber not marked: 422, the form comes
     back as sent, nothing is written (not even the collect)."""
     csrf = web.login("hana")
     _issue_colt1(web, csrf)
     before = web.size()
-    form = {"firearm": "colt-1", "with_inspection": "1", "barrel_clear": "1",
-            **{f"chamber-{i}": "empty" for i in range(1, 6)}}
+    form = {
+        "firearm": "colt-1",
+        "with_inspection": "1",
+        "barrel_clear": "1",
+        **{f"chamber-{i}": "empty" for i in range(1, 6)},
+    }
     r = web.client.post(f"{P}/handoff/collect", data={**form, "csrf": csrf})
     assert r.status_code == 422 and "The inspection is not complete" in r.text
     assert web.size() == before
@@ -282,12 +329,15 @@ def test_collect_with_a_half_filled_checklist_changes_nothing(web: Web) -> None:
 
 
 def test_collect_only(web: Web) -> None:
-    """"Collect only": the collect is recorded, no inspection."""
+    """ "Collect only": the collect is recorded, no inspection."""
     csrf = web.login("hana")
     _issue_colt1(web, csrf)
     inspected = web.state.firearms["colt-1"].last_inspection
-    r = web.client.post(f"{P}/handoff/collect", data={
-        "firearm": "colt-1", "with_inspection": "0", "csrf": csrf}, follow_redirects=False)
+    r = web.client.post(
+        f"{P}/handoff/collect",
+        data={"firearm": "colt-1", "with_inspection": "0", "csrf": csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     f = web.state.firearms["colt-1"]
     assert f.custody.ref == "hana" and f.last_inspection == inspected

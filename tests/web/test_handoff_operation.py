@@ -22,22 +22,34 @@ def token(web: Web) -> Any:
 
 
 def _body(**kw: Any) -> dict[str, Any]:
-    return {"firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True,
-            "to": "alec", "pin": PINS["alec"], "scene": "sc-12",
-            "confirmations": [{"person": "dave", "pin": PINS["dave"]}], **kw}
+    return {
+        "firearm": "colt-1",
+        "chambers": ["empty"] * 6,
+        "barrel_clear": True,
+        "to": "alec",
+        "pin": PINS["alec"],
+        "scene": "sc-12",
+        "confirmations": [{"person": "dave", "pin": PINS["dave"]}],
+        **kw,
+    }
 
 
 def _unlock(web: Web, h: dict[str, str]) -> None:
-    r = web.client.post("/api/v1/productions/dusty-trail/commands/unlock_container",
-                        json={"container": "safe-main"}, headers=h)
+    r = web.client.post(
+        "/api/v1/productions/dusty-trail/commands/unlock_container",
+        json={"container": "safe-main"},
+        headers=h,
+    )
     assert r.status_code == 200, r.json()
 
 
 def _types(web: Web, start: int) -> list[str]:
     custody = web.app.state.coldset.custody
     with custody.store.read() as conn:
-        return [parse_entry(d)["command"]["type"] for _i, d in custody.ledger.entries(
-            conn, custody.origin("dusty-trail"), start=start)]
+        return [
+            parse_entry(d)["command"]["type"]
+            for _i, d in custody.ledger.entries(conn, custody.origin("dusty-trail"), start=start)
+        ]
 
 
 def test_api_handoff_inspects_then_issues(web: Web, token: Any) -> None:
@@ -98,8 +110,9 @@ def test_api_handoff_retry_with_the_same_key_writes_nothing(web: Web, token: Any
     """The same Idempotency-Key twice: the second answers the first (replayed), no entry."""
     h = token("hana")
     _unlock(web, h)
-    assert web.client.post(H, json=_body(), headers={**h, "Idempotency-Key": "t-1"}
-                           ).status_code == 200
+    assert (
+        web.client.post(H, json=_body(), headers={**h, "Idempotency-Key": "t-1"}).status_code == 200
+    )
     size = web.size()
     r = web.client.post(H, json=_body(), headers={**h, "Idempotency-Key": "t-1"})
     assert r.status_code == 200 and r.json()["issue"]["replayed"] is True
@@ -115,12 +128,24 @@ def test_page_and_api_build_the_same_commands(web: Web) -> None:
     assert r.status_code == 200
     custody = web.app.state.coldset.custody
     with custody.store.read() as conn:
-        logged = [parse_entry(d)["command"] for _i, d in custody.ledger.entries(
-            conn, custody.origin("dusty-trail"), start=before)]
-    want = handoff_commands(Handoff(
-        production="dusty-trail", actor="hana", firearm="colt-1", chambers=["empty"] * 6,
-        barrel_clear=True, to="alec", pin=PINS["alec"], scene="sc-12",
-        confirmations=[{"person": "dave", "pin": PINS["dave"]}], idempotency_key="same-1"))
+        logged = [
+            parse_entry(d)["command"]
+            for _i, d in custody.ledger.entries(conn, custody.origin("dusty-trail"), start=before)
+        ]
+    want = handoff_commands(
+        Handoff(
+            production="dusty-trail",
+            actor="hana",
+            firearm="colt-1",
+            chambers=["empty"] * 6,
+            barrel_clear=True,
+            to="alec",
+            pin=PINS["alec"],
+            scene="sc-12",
+            confirmations=[{"person": "dave", "pin": PINS["dave"]}],
+            idempotency_key="same-1",
+        )
+    )
     for got, cmd in zip(logged, want, strict=True):
         public = {k: v for k, v in cmd.items() if k != "confirmations"}
         assert {k: got[k] for k in public} == public
@@ -129,13 +154,29 @@ def test_page_and_api_build_the_same_commands(web: Web) -> None:
 def test_service_handoff_without_a_server(web: Web) -> None:
     """``run_handoff_sync`` on the custody service (the replays' path) does the same."""
     custody = web.app.state.coldset.custody
-    r = custody.execute({"type": "unlock_container", "production": "dusty-trail",
-                         "actor": "hana", "container": "safe-main"})
+    r = custody.execute(
+        {
+            "type": "unlock_container",
+            "production": "dusty-trail",
+            "actor": "hana",
+            "container": "safe-main",
+        }
+    )
     assert r.ok
-    done = run_handoff_sync(custody, Handoff(
-        production="dusty-trail", actor="hana", firearm="colt-1", chambers=["empty"] * 6,
-        barrel_clear=True, to="alec", pin=PINS["alec"], scene="sc-12",
-        confirmations=[{"person": "dave", "pin": PINS["dave"]}]))
+    done = run_handoff_sync(
+        custody,
+        Handoff(
+            production="dusty-trail",
+            actor="hana",
+            firearm="colt-1",
+            chambers=["empty"] * 6,
+            barrel_clear=True,
+            to="alec",
+            pin=PINS["alec"],
+            scene="sc-12",
+            confirmations=[{"person": "dave", "pin": PINS["dave"]}],
+        ),
+    )
     assert done.ok and done.last.command == "issue"
 
 
@@ -161,8 +202,7 @@ def test_api_double_submit_at_once_gives_one_handoff(web: Web, token: Any) -> No
     _unlock(web, h)
     before = web.size()
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda _: web.client.post(H, json=_body(), headers=h),
-                                range(2)))
+        answers = list(pool.map(lambda _: web.client.post(H, json=_body(), headers=h), range(2)))
     assert [a.status_code for a in answers] == [200, 200]
     assert _types(web, before) == ["inspect", "issue"]
     assert len({a.json()["issue"]["index"] for a in answers}) == 1

@@ -53,31 +53,61 @@ def _cmd(actor: str, type_: str, **fields: Any) -> dict[str, Any]:
 #: what happens before each case's handoff (not counted): the safe opened, rounds loaded
 SETUPS: dict[str, list[dict[str, Any]]] = {
     "cold": [_cmd("hana", "unlock_container", container="safe-main")],
-    "dummies": [_cmd("hana", "unlock_container", container="safe-main"),
-                _cmd("hana", "load", firearm="colt-1", lot="dummy-45",
-                     positions=[1, 2, 3, 4, 5, 6], scene="sc-12")],
-    "blanks": [_cmd("sam", "unlock_container", container="safe-second"),
-               _cmd("sam", "load", firearm="win-1", lot="blank-4440", positions=[1, 2],
-                    scene="sc-14", shot=1)],
+    "dummies": [
+        _cmd("hana", "unlock_container", container="safe-main"),
+        _cmd(
+            "hana",
+            "load",
+            firearm="colt-1",
+            lot="dummy-45",
+            positions=[1, 2, 3, 4, 5, 6],
+            scene="sc-12",
+        ),
+    ],
+    "blanks": [
+        _cmd("sam", "unlock_container", container="safe-second"),
+        _cmd(
+            "sam",
+            "load",
+            firearm="win-1",
+            lot="blank-4440",
+            positions=[1, 2],
+            scene="sc-14",
+            shot=1,
+        ),
+    ],
     "cold-rifle": [_cmd("sam", "unlock_container", container="safe-second")],
-    "six-blanks": [_cmd("hana", "unlock_container", container="safe-main"),
-                   _cmd("hana", "load", firearm="colt-2", lot="blank-45",
-                        positions=[1, 2, 3, 4, 5, 6], scene="sc-20", shot=1)],
+    "six-blanks": [
+        _cmd("hana", "unlock_container", container="safe-main"),
+        _cmd(
+            "hana",
+            "load",
+            firearm="colt-2",
+            lot="blank-45",
+            positions=[1, 2, 3, 4, 5, 6],
+            scene="sc-20",
+            shot=1,
+        ),
+    ],
 }
 
 
 @dataclass
 class Served:
     url: str
-    needs: dict[str, HandoffNeeds]      # per firearm, in the state after the setup
+    needs: dict[str, HandoffNeeds]  # per firearm, in the state after the setup
     install: Install
 
     def issued(self, firearm: str) -> int:
         """How many allowed issue entries the log holds for ``firearm``."""
-        svc = CustodyService(self.install.store, self.install.ledger, SystemClock(),
-                             pins=self.install.pins)
-        return sum(1 for r in svc.timeline(PROD, firearm)
-                   if r["command"] == "issue" and r["outcome"] == "allowed")
+        svc = CustodyService(
+            self.install.store, self.install.ledger, SystemClock(), pins=self.install.pins
+        )
+        return sum(
+            1
+            for r in svc.timeline(PROD, firearm)
+            if r["command"] == "issue" and r["outcome"] == "allowed"
+        )
 
 
 @pytest.fixture
@@ -92,8 +122,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[[str], Served]]:
         clock = SystemClock()
         day = datetime.now(ZoneInfo("America/Denver")).date()
         svc = CustodyService(install.store, install.ledger, clock, pins=install.pins)
-        setup_demo(svc, AccountService(install.store, clock), day, pins=PINS,
-                   passwords=PASSWORDS)
+        setup_demo(svc, AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
         for c in SETUPS[case]:
             r = svc.execute(c)
             assert r.ok, (c, r.error, r.verdicts)
@@ -101,8 +130,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[[str], Served]]:
         needs = {f: handoff_needs(state, f) for f in state.firearms}
         app = create_app(install, demo=True)
         port = _free_port()
-        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                            log_level="warning"))
+        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         t = threading.Thread(target=srv.run, daemon=True)
         t.start()
         deadline = time.time() + 10
@@ -165,25 +193,59 @@ class Case:
     performer: str
     scene: str
     first_ad: str | None
-    badge: bool = False     # the scene's cast has two performers: the badge is scanned
+    badge: bool = False  # the scene's cast has two performers: the badge is scanned
 
 
 CASES = [
     Case("cold revolver", "cold", "hana", "colt-1", ("empty",) * 6, "alec", "sc-12", "dave"),
-    Case("rifle loaded with blanks for the take", "blanks", "sam", "win-1",
-         ("blank",) * 2 + ("empty",) * 9, "jensen", "sc-14", None),
-    Case("revolver loaded with dummies", "dummies", "hana", "colt-1", ("dummy",) * 6,
-         "alec", "sc-12", "dave"),
-    Case("cold rifle (11 positions)", "cold-rifle", "sam", "win-1", ("empty",) * 11,
-         "jensen", "sc-14", None),
-    Case("revolver with six blanks, two performers in the scene", "six-blanks", "hana",
-         "colt-2", ("blank",) * 6, "frances", "sc-20", "dave", badge=True),
+    Case(
+        "rifle loaded with blanks for the take",
+        "blanks",
+        "sam",
+        "win-1",
+        ("blank",) * 2 + ("empty",) * 9,
+        "jensen",
+        "sc-14",
+        None,
+    ),
+    Case(
+        "revolver loaded with dummies",
+        "dummies",
+        "hana",
+        "colt-1",
+        ("dummy",) * 6,
+        "alec",
+        "sc-12",
+        "dave",
+    ),
+    Case(
+        "cold rifle (11 positions)",
+        "cold-rifle",
+        "sam",
+        "win-1",
+        ("empty",) * 11,
+        "jensen",
+        "sc-14",
+        None,
+    ),
+    Case(
+        "revolver with six blanks, two performers in the scene",
+        "six-blanks",
+        "hana",
+        "colt-2",
+        ("blank",) * 6,
+        "frances",
+        "sc-20",
+        "dave",
+        badge=True,
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.setup for c in CASES])
 def test_a_common_handoff_takes_at_most_three_actions(
-        serve: Callable[[str], Served], page: Any, case: Case) -> None:
+    serve: Callable[[str], Served], page: Any, case: Case
+) -> None:
     """Scan the tag, confirm the positions the record expects in one tap, tick the
     barrel, the PINs (the performer and the 1st AD are the scene's, pre-selected; the
     performer's Enter moves to the 1st AD's PIN, theirs hands over): the firearm is
@@ -198,8 +260,9 @@ def test_a_common_handoff_takes_at_most_three_actions(
     t.scan(case.firearm, "scan the firearm's tag")
     page.wait_for_url(f"**/handoff?firearm={case.firearm}")
     # every position is on screen with what the record expects
-    expected = page.eval_on_selector_all(".position[data-expected]",
-                                         "els => els.map(e => e.dataset.expected)")
+    expected = page.eval_on_selector_all(
+        ".position[data-expected]", "els => els.map(e => e.dataset.expected)"
+    )
     assert tuple(expected) == case.seen
     t.tap("button[data-fill-record]", "confirm the positions")
     t.tap("input[name=barrel_clear] + span", "barrel clear")
@@ -210,19 +273,25 @@ def test_a_common_handoff_takes_at_most_three_actions(
     assert t.focused() == "pin"
     t.pin(PINS[case.performer])
     if case.first_ad:
-        assert t.focused() == "ad-pin"      # not sent (and refused) without the 1st AD
+        assert t.focused() == "ad-pin"  # not sent (and refused) without the 1st AD
         t.pin(PINS[case.first_ad])
     page.wait_for_selector(".done")
     assert f"{case.firearm} handed to {case.performer}" in page.inner_text(".done")
     shot(page, f"handoff-taps-{case.setup}")
-    model = handoff_actions(s.needs[case.firearm], case.seen, to=case.performer,
-                            scene=case.scene, first_ad=case.first_ad)
+    model = handoff_actions(
+        s.needs[case.firearm],
+        case.seen,
+        to=case.performer,
+        scene=case.scene,
+        first_ad=case.first_ad,
+    )
     assert t.actions == list(model.actions) and t.pins == model.pins
     assert len(t.actions) <= (4 if case.badge else 3), t.actions
 
 
 def test_a_difference_from_the_record_is_the_loudest_thing(
-        serve: Callable[[str], Served], page: Any) -> None:
+    serve: Callable[[str], Served], page: Any
+) -> None:
     """colt-1 loaded with dummies: the armorer marks chamber 3 live. The position turns
     red and a banner that stays in view says "Chamber 3: you see LIVE — the record says
     dummy"; the handoff is then refused (no-live-ammo) and the banner is still there on
@@ -251,7 +320,8 @@ def test_a_difference_from_the_record_is_the_loudest_thing(
 
 
 def test_scanned_badge_replaces_the_preselected_performer_and_tags_ignore_case(
-        serve: Callable[[str], Served], page: Any) -> None:
+    serve: Callable[[str], Served], page: Any
+) -> None:
     """A tag typed in capitals opens colt-1; a badge scanned into the pre-selected
     performer field replaces it (never "alecALEC"), in capitals too, and hands over."""
     s = serve("cold")
@@ -277,7 +347,8 @@ def test_scanned_badge_replaces_the_preselected_performer_and_tags_ignore_case(
 
 
 def test_a_double_tap_on_hand_over_writes_one_entry(
-        serve: Callable[[str], Served], page: Any) -> None:
+    serve: Callable[[str], Served], page: Any
+) -> None:
     """Two quick taps on "Hand over": one issue in the log."""
     s = serve("cold")
     login(page, s.url, "hana")
@@ -291,8 +362,7 @@ def test_a_double_tap_on_hand_over_writes_one_entry(
     assert s.issued("colt-1") == 1
 
 
-def test_collecting_back_offers_the_inspection(
-        serve: Callable[[str], Served], page: Any) -> None:
+def test_collecting_back_offers_the_inspection(serve: Callable[[str], Served], page: Any) -> None:
     """After a handoff, scanning colt-1 again offers to collect it from Alec with the
     checklist: confirming it records the collect and the inspection, and the page is
     the next take's handoff with the same scene and performer pre-selected: two actions
@@ -318,12 +388,12 @@ def test_collecting_back_offers_the_inspection(
     page.wait_for_selector("#handoff-form")
     assert "recorded what you saw" in page.inner_text("body")
     shot(page, "collect-with-inspection")
-    model = handoff_actions(s.needs["colt-1"], ("empty",) * 6, to="", scene=None,
-                            collect=True)
+    model = handoff_actions(s.needs["colt-1"], ("empty",) * 6, to="", scene=None, collect=True)
     assert t.actions == list(model.actions)
     # the next take: the form is open, Alec and sc-12 pre-selected
-    state = CustodyService(s.install.store, s.install.ledger, SystemClock(),
-                           pins=s.install.pins).state(PROD)
+    state = CustodyService(
+        s.install.store, s.install.ledger, SystemClock(), pins=s.install.pins
+    ).state(PROD)
     needs = handoff_needs(state, "colt-1", "sc-12", "alec")
     assert page.input_value("#performer") == "alec"
     assert page.is_checked("input[name=scene][value=sc-12]")
@@ -333,20 +403,19 @@ def test_collecting_back_offers_the_inspection(
     t2.pin(PINS["alec"])
     t2.pin(PINS["dave"])
     page.wait_for_selector(".done")
-    model = handoff_actions(needs, ("empty",) * 6, to="alec", scene="sc-12",
-                            first_ad="dave", tag_scanned=False)
+    model = handoff_actions(
+        needs, ("empty",) * 6, to="alec", scene="sc-12", first_ad="dave", tag_scanned=False
+    )
     assert t2.actions == list(model.actions) and t2.pins == model.pins == 2
     assert len(t2.actions) == 2
 
 
-def test_the_handoff_works_without_the_script(
-        serve: Callable[[str], Served], browser: Any) -> None:
+def test_the_handoff_works_without_the_script(serve: Callable[[str], Served], browser: Any) -> None:
     """Script off: every position is ticked by hand, the badges are in the form already,
     the PINs typed; Enter in the performer's PIN does not send a form the 1st AD has not
     confirmed (the browser's own check of the required field); "Hand over" hands over."""
     s = serve("cold")
-    ctx = browser.new_context(viewport={"width": 768, "height": 1024},
-                              java_script_enabled=False)
+    ctx = browser.new_context(viewport={"width": 768, "height": 1024}, java_script_enabled=False)
     pg = ctx.new_page()
     try:
         login(pg, s.url, "hana")

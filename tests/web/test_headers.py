@@ -11,10 +11,25 @@ from coldset.web.app import HERE
 from tests.web.conftest import P, Web
 
 TEMPLATES = HERE / "templates"
-PAGES = ["board", "board/fragment", "handoff", "handoff?firearm=colt-1", "handling",
-         "handling?firearm=colt-1", "inventory", "scenes", "scenes/sc-12", "meeting",
-         "training", "people", "people/alec", "labels", "labels?kind=concern", "safety",
-         "firearms/colt-1"]
+PAGES = [
+    "board",
+    "board/fragment",
+    "handoff",
+    "handoff?firearm=colt-1",
+    "handling",
+    "handling?firearm=colt-1",
+    "inventory",
+    "scenes",
+    "scenes/sc-12",
+    "meeting",
+    "training",
+    "people",
+    "people/alec",
+    "labels",
+    "labels?kind=concern",
+    "safety",
+    "firearms/colt-1",
+]
 
 
 def csp_of(r: object) -> dict[str, list[str]]:
@@ -54,12 +69,20 @@ def test_every_kind_of_response_carries_the_headers(web: Web) -> None:
         raise RuntimeError("a bug")
 
     c = web.client
-    for url in ("/login", "/c/dusty-trail", "/static/coldset.js", "/static/coldset.css",
-                "/api/openapi.json", "/api/v1/productions", "/no/such/page"):
+    for url in (
+        "/login",
+        "/c/dusty-trail",
+        "/static/coldset.js",
+        "/static/coldset.css",
+        "/api/openapi.json",
+        "/api/v1/productions",
+        "/no/such/page",
+    ):
         assert_secure(c.get(url), url)
     assert_secure(c.post("/login", data={"login": "x"}), "403 form")
     assert_secure(c.get("/", follow_redirects=False), "redirect")
     from fastapi.testclient import TestClient
+
     with TestClient(web.app, raise_server_exceptions=False) as c2:
         r = c2.get("/boom")
         assert r.status_code == 500

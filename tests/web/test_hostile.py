@@ -17,10 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _replay_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "hostile_replay", ROOT / "benchmarks" / "hostile_replay.py")
+        "hostile_replay", ROOT / "benchmarks" / "hostile_replay.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module     # dataclasses look their module up by name
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
 

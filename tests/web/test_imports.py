@@ -17,11 +17,20 @@ HEAD = "Tag,Make,Model,Serial,Type,Caliber,Capacity,Date received,Source\n"
 LINE = "{tag},Colt,SAA,{serial},Single action revolver,.45 Colt,6,2025-03-01,Rentals\n"
 
 
-def _plan(web: Web, kind: str, data: bytes, name: str = "f.csv", actor: str = "hana",
-          **kw: object) -> imports.Plan:
+def _plan(
+    web: Web, kind: str, data: bytes, name: str = "f.csv", actor: str = "hana", **kw: object
+) -> imports.Plan:
     custody = web.app.state.coldset.custody
-    return imports.plan(custody, web.state.production.id, actor, kind, name, data,
-                        imports.Defaults(container="safe-main"), **kw)  # type: ignore[arg-type]
+    return imports.plan(
+        custody,
+        web.state.production.id,
+        actor,
+        kind,
+        name,
+        data,
+        imports.Defaults(container="safe-main"),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _commit(web: Web, p: imports.Plan, **kw: bool) -> list:
@@ -33,7 +42,7 @@ def test_a_good_manifest_is_previewed_then_recorded_once(web: Web) -> None:
     size = web.size()
     p = _plan(web, "firearms", data)
     assert p.ok and [ln.action for ln in p.lines] == ["record"] * 4
-    assert web.size() == size                       # the preview writes nothing
+    assert web.size() == size  # the preview writes nothing
     results = _commit(web, p)
     assert [r.status for r in results] == ["allowed"] * 4
     assert web.state.firearms["win-7"].serial == "W892-7700"
@@ -43,13 +52,16 @@ def test_a_good_manifest_is_previewed_then_recorded_once(web: Web) -> None:
 
 
 def test_every_bad_line_is_named_by_line_and_column_and_nothing_is_written(web: Web) -> None:
-    data = (HEAD + LINE.format(tag="ok-1", serial="S1")
-            + "bad tag!,Colt,SAA,S2,Single action revolver,.45 Colt,6,2025-03-01,R\n"
-            + "ok-3,Colt,SAA,S3,Bazooka,.45 Colt,6,2025-03-01,R\n"
-            + "ok-4,Colt,SAA,S4,Single action revolver,.45 Colt,six,2025-03-01,R\n"
-            + "ok-5,Colt,SAA,,Single action revolver,.45 Colt,6,2025-03-01,R\n"
-            + LINE.format(tag="ok-1", serial="S6")
-            + "ok-7,Colt,SAA,S7,Single action revolver,.45 Colt,6,2025-13-01,R\n").encode()
+    data = (
+        HEAD
+        + LINE.format(tag="ok-1", serial="S1")
+        + "bad tag!,Colt,SAA,S2,Single action revolver,.45 Colt,6,2025-03-01,R\n"
+        + "ok-3,Colt,SAA,S3,Bazooka,.45 Colt,6,2025-03-01,R\n"
+        + "ok-4,Colt,SAA,S4,Single action revolver,.45 Colt,six,2025-03-01,R\n"
+        + "ok-5,Colt,SAA,,Single action revolver,.45 Colt,6,2025-03-01,R\n"
+        + LINE.format(tag="ok-1", serial="S6")
+        + "ok-7,Colt,SAA,S7,Single action revolver,.45 Colt,6,2025-13-01,R\n"
+    ).encode()
     size = web.size()
     p = _plan(web, "firearms", data, "manifest.csv")
     where = [pr.where("manifest.csv") for pr in p.problems]
@@ -62,23 +74,30 @@ def test_every_bad_line_is_named_by_line_and_column_and_nothing_is_written(web: 
     with pytest.raises(imports.ImportError_, match="nothing was recorded"):
         _commit(web, p)
     assert web.size() == size
-    results = _commit(web, p, skip_bad=True)        # the user's choice: the good line only
+    results = _commit(web, p, skip_bad=True)  # the user's choice: the good line only
     assert [r.status for r in results] == ["allowed"] and "ok-1" in web.state.firearms
 
 
 def test_the_rules_apply_in_the_preview(web: Web) -> None:
-    data = (b"Lot number,Kind,Caliber,Count,Maker,Date received,Source\n"
-            b"live-1,live,.45 Colt,50,Unknown,2025-03-01,brought to set\n")
+    data = (
+        b"Lot number,Kind,Caliber,Count,Maker,Date received,Source\n"
+        b"live-1,live,.45 Colt,50,Unknown,2025-03-01,brought to set\n"
+    )
     p = _plan(web, "lots", data)
     assert not p.ok and "no-live-ammo" in p.problems[0].message
-    crew = _plan(web, "firearms", (HEAD + LINE.format(tag="x-1", serial="X1")).encode(),
-                 actor="alec")       # a performer may not receive firearms
+    crew = _plan(
+        web, "firearms", (HEAD + LINE.format(tag="x-1", serial="X1")).encode(), actor="alec"
+    )  # a performer may not receive firearms
     assert not crew.ok
 
 
 def test_unknown_columns_are_named_and_stop_the_import(web: Web) -> None:
-    data = (HEAD.rstrip("\n") + ",Colour\n" + LINE.rstrip("\n").format(
-        tag="c-1", serial="C1") + ",blue\n").encode()
+    data = (
+        HEAD.rstrip("\n")
+        + ",Colour\n"
+        + LINE.rstrip("\n").format(tag="c-1", serial="C1")
+        + ",blue\n"
+    ).encode()
     p = _plan(web, "firearms", data)
     assert p.unknown_columns == ["J (Colour)"] and not p.ok
     assert "unknown column" in p.problems[0].message
@@ -93,9 +112,11 @@ def test_a_missing_required_column_says_which_names_it_takes(web: Web) -> None:
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "utf-8-sig"])
 def test_other_encodings_and_separators(web: Web, encoding: str) -> None:
-    text = ("Tag;Make;Model;Serial;Type;Caliber;Capacity;Date received;Source\n"
-            "é-1;Société Générale d'Armes;Modèle 1892;SG-1;Double action revolver;8 mm;6;"
-            "2025-03-01;Armurerie Lefèvre\n").replace("é-1", "fr-1")
+    text = (
+        "Tag;Make;Model;Serial;Type;Caliber;Capacity;Date received;Source\n"
+        "é-1;Société Générale d'Armes;Modèle 1892;SG-1;Double action revolver;8 mm;6;"
+        "2025-03-01;Armurerie Lefèvre\n"
+    ).replace("é-1", "fr-1")
     p = _plan(web, "firearms", text.encode(encoding))
     assert p.ok, [pr.message for pr in p.problems]
     _commit(web, p)
@@ -104,10 +125,14 @@ def test_other_encodings_and_separators(web: Web, encoding: str) -> None:
 
 def test_xlsx_people_and_schedule(web: Web) -> None:
     from openpyxl import Workbook
+
     wb = Workbook()
     ws = wb.active
-    for row in [("Badge", "Name", "Roles"), ("ava", "Ava Sterling", "performer"),
-                ("carla", "Carla Diaz", "first_ad; crew")]:
+    for row in [
+        ("Badge", "Name", "Roles"),
+        ("ava", "Ava Sterling", "performer"),
+        ("carla", "Carla Diaz", "first_ad; crew"),
+    ]:
         ws.append(row)
     buf = io.BytesIO()
     wb.save(buf)

@@ -60,8 +60,13 @@ def running(tmp_path: Path) -> Iterator[Running]:
     install = make_install(tmp_path / "home")
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
-    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
-               AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
+    setup_demo(
+        CustodyService(install.store, install.ledger, clock, pins=install.pins),
+        AccountService(install.store, clock),
+        day,
+        pins=PINS,
+        passwords=PASSWORDS,
+    )
     app = create_app(install, demo=True)
     port = _free_port()
     srv = Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -81,8 +86,7 @@ def login(base: str, who: str = "hana") -> httpx.Client:
     c = httpx.Client(base_url=base, timeout=10, follow_redirects=True)
     r = c.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
-    r = c.post("/login", data={"login": who, "password": PASSWORDS[who], "csrf": csrf,
-                               "next": "/"})
+    r = c.post("/login", data={"login": who, "password": PASSWORDS[who], "csrf": csrf, "next": "/"})
     assert r.status_code == 200
     return c
 
@@ -140,12 +144,14 @@ def test_a_recorded_command_reaches_an_open_stream_at_once(running: Running) -> 
     writer's answer is the signal)."""
     c = login(running.base)
     s = Stream(c)
-    (name, data), = s.wait_for(1, 5)
+    ((name, data),) = s.wait_for(1, 5)
     assert s.status == 200 and name == "board"
     first = data["version"]
     t0 = time.monotonic()
-    r = c.post(f"{P}/do/unlock_container", data={"container": "safe-main",
-                                                 "csrf": board_csrf(c), "next": f"{P}/board"})
+    r = c.post(
+        f"{P}/do/unlock_container",
+        data={"container": "safe-main", "csrf": board_csrf(c), "next": f"{P}/board"},
+    )
     assert r.status_code == 200
     name, data = s.wait_for(2, 3)[1]
     assert name == "board" and data["version"] > first
@@ -154,7 +160,8 @@ def test_a_recorded_command_reaches_an_open_stream_at_once(running: Running) -> 
 
 
 def test_a_quiet_stream_pings_and_catches_entries_another_process_wrote(
-        running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Nothing happens: the stream sends a `ping` with the unchanged size. An entry
     appended by another process (the CLI on the same install, not this server's writer)
     reaches the stream at the next heartbeat as a `board` event."""
@@ -163,13 +170,22 @@ def test_a_quiet_stream_pings_and_catches_entries_another_process_wrote(
     s = Stream(c)
     first = s.wait_for(2, 5)
     assert first[0][0] == "board" and first[1] == ("ping", first[0][1])
-    other = CustodyService(running.install.store, running.install.ledger, SystemClock(),
-                           pins=running.install.pins)
-    assert other.execute({"type": "unlock_container", "production": PRODUCTION,
-                          "actor": "hana", "container": "safe-main"}).ok
+    other = CustodyService(
+        running.install.store, running.install.ledger, SystemClock(), pins=running.install.pins
+    )
+    assert other.execute(
+        {
+            "type": "unlock_container",
+            "production": PRODUCTION,
+            "actor": "hana",
+            "container": "safe-main",
+        }
+    ).ok
     deadline = time.monotonic() + 5
-    while not any(n == "board" and d["version"] > first[0][1]["version"]
-                  for n, d in s.events) and time.monotonic() < deadline:
+    while (
+        not any(n == "board" and d["version"] > first[0][1]["version"] for n, d in s.events)
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     assert any(n == "board" and d["version"] > first[0][1]["version"] for n, d in s.events)
     c.close()
@@ -182,7 +198,8 @@ def test_streams_are_limited_per_login_and_need_a_login(running: Running) -> Non
     anon = httpx.Client(base_url=running.base, timeout=5)
     r = anon.get(EVENTS)
     assert r.status_code in (303, 401) and "text/event-stream" not in r.headers.get(
-        "content-type", "")
+        "content-type", ""
+    )
     hub = running.app.state.coldset.board_events
     hub.max_per_login = 2
     c = login(running.base)
@@ -195,7 +212,7 @@ def test_streams_are_limited_per_login_and_need_a_login(running: Running) -> Non
     assert "too many screens" in r.json()["error"]
     assert hub.open == 2
     other.close()
-    a.close()       # both tablets go away: their places are free
+    a.close()  # both tablets go away: their places are free
     b.close()
     deadline = time.monotonic() + 5
     while hub.open and time.monotonic() < deadline:
@@ -236,9 +253,13 @@ def test_coldset_serve_stops_on_ctrl_c_with_open_streams() -> None:
     it within a few seconds, exit status 0."""
     port = _free_port()
     exe = Path(sys.executable).with_name("coldset")
-    proc = subprocess.Popen([str(exe), "serve", "--demo", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     clients: list[httpx.Client] = []
     try:
         base = f"http://127.0.0.1:{port}"
@@ -254,8 +275,9 @@ def test_coldset_serve_stops_on_ctrl_c_with_open_streams() -> None:
             c = httpx.Client(base_url=base, timeout=10, follow_redirects=True)
             r = c.get("/login")
             csrf = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
-            c.post("/login", data={"login": who, "password": f"demo-{who}", "csrf": csrf,
-                                   "next": "/"})
+            c.post(
+                "/login", data={"login": who, "password": f"demo-{who}", "csrf": csrf, "next": "/"}
+            )
             clients.append(c)
         streams = [Stream(c) for c in clients]
         for s in streams:

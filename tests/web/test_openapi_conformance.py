@@ -57,25 +57,29 @@ def api(install: Install) -> Iterator[tuple[Any, dict[str, str]]]:
     try:
         yield schema, {"Authorization": f"Bearer {token}"}
     finally:
-        asgi.shutdown_lifespans()       # the app's lifespan: stops its command queue
+        asgi.shutdown_lifespans()  # the app's lifespan: stops its command queue
 
 
-def test_every_operation_answers_what_the_document_says(api: tuple[Any, dict[str, str]]
-                                                        ) -> None:
+def test_every_operation_answers_what_the_document_says(api: tuple[Any, dict[str, str]]) -> None:
     """0 server errors and 0 schema violations over every operation of the document.
     The path's production is the demo's, so the bodies reach the command checks rather
     than stopping at 403 (a production the token is not on: test_api_problems.py)."""
     schema, auth = api
     ops = [r.ok() for r in schema.get_all_operations()]
-    assert len(ops) > 40                      # every command and the reads
+    assert len(ops) > 40  # every command and the reads
     seen: dict[int, int] = {}
     no_negative: list[str] = []
     t0 = time.monotonic()
     for op in ops:
-        for mode in (schemathesis.GenerationMode.POSITIVE,
-                     schemathesis.GenerationMode.NEGATIVE):
-            @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                      database=None, suppress_health_check=list(HealthCheck))
+        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             @given(case=op.as_strategy(generation_mode=mode))
             def run(case: Any) -> None:
                 if "production" in (case.path_parameters or {}):
@@ -85,10 +89,10 @@ def test_every_operation_answers_what_the_document_says(api: tuple[Any, dict[str
 
             try:
                 run()
-            except Unsatisfiable:     # nothing to make invalid (health: no input at all)
+            except Unsatisfiable:  # nothing to make invalid (health: no input at all)
                 assert mode is schemathesis.GenerationMode.NEGATIVE, op.label
                 no_negative.append(op.label)
     assert no_negative == ["GET /api/v1/health"], no_negative
     assert time.monotonic() - t0 < BUDGET_S
     assert not [s for s in seen if s >= 500], seen
-    assert {200, 409, 422} <= set(seen), seen          # the runs reached the commands
+    assert {200, 409, 422} <= set(seen), seen  # the runs reached the commands

@@ -8,10 +8,27 @@ import pytest
 
 from tests.web.conftest import P, Web, csrf_of, text_of
 
-PAGES = ["board", "handoff", "handoff?firearm=win-1", "handling", "handling?firearm=colt-1",
-         "inventory", "firearms/colt-1", "people", "people/alec", "training", "scenes",
-         "scenes/sc-20", "meeting", "safety", "labels", "labels?kind=lots",
-         "labels?kind=containers", "labels?kind=badges", "labels?kind=concern"]
+PAGES = [
+    "board",
+    "handoff",
+    "handoff?firearm=win-1",
+    "handling",
+    "handling?firearm=colt-1",
+    "inventory",
+    "firearms/colt-1",
+    "people",
+    "people/alec",
+    "training",
+    "scenes",
+    "scenes/sc-20",
+    "meeting",
+    "safety",
+    "labels",
+    "labels?kind=lots",
+    "labels?kind=containers",
+    "labels?kind=badges",
+    "labels?kind=concern",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -35,8 +52,9 @@ def test_not_a_member_is_403(web: Web) -> None:
     """A login that is not on the production sees 403, not the board."""
     web.app.state.coldset.accounts.create("outsider", "Out Sider", "long-enough-pw")
     r = web.client.get("/login")
-    web.client.post("/login", data={"login": "outsider", "password": "long-enough-pw",
-                                    "csrf": csrf_of(r.text)})
+    web.client.post(
+        "/login", data={"login": "outsider", "password": "long-enough-pw", "csrf": csrf_of(r.text)}
+    )
     r = web.client.get(f"{P}/board")
     assert r.status_code == 403 and "Not on this production" in r.text
 
@@ -64,8 +82,13 @@ def test_board_version_moves_when_the_log_grows(web: Web) -> None:
 def test_unknown_pages_are_404_without_a_trace(web: Web) -> None:
     """Unknown production, firearm, scene or person: 404 pages, no stack trace."""
     web.login("hana")
-    for url in ("/p/nope/board", f"{P}/firearms/nope", f"{P}/scenes/nope",
-                f"{P}/people/nope", "/nowhere"):
+    for url in (
+        "/p/nope/board",
+        f"{P}/firearms/nope",
+        f"{P}/scenes/nope",
+        f"{P}/people/nope",
+        "/nowhere",
+    ):
         r = web.client.get(url)
         assert r.status_code in (403, 404), url
         assert "Traceback" not in r.text
@@ -92,13 +115,17 @@ def test_timeline_shows_refusals_with_their_rule(web: Web) -> None:
 def test_admin_creates_a_login_for_a_person(web: Web) -> None:
     """An admin gives a person a login; a non-admin cannot (403)."""
     csrf = web.login("maria")
-    web.client.post(f"{P}/people/jensen/login", data={
-        "login": "jensen2", "password": "a-long-password", "csrf": csrf})
+    web.client.post(
+        f"{P}/people/jensen/login",
+        data={"login": "jensen2", "password": "a-long-password", "csrf": csrf},
+    )
     assert web.app.state.coldset.accounts.get("jensen2").person_on("dusty-trail") == "jensen"
     web.client.cookies.clear()
     csrf = web.login("hana")
-    r = web.client.post(f"{P}/people/jensen/login", data={
-        "login": "jensen3", "password": "a-long-password", "csrf": csrf})
+    r = web.client.post(
+        f"{P}/people/jensen/login",
+        data={"login": "jensen3", "password": "a-long-password", "csrf": csrf},
+    )
     assert r.status_code == 403
 
 
@@ -106,8 +133,9 @@ def test_api_token_page_shows_a_token_once(web: Web) -> None:
     """The account page makes an API token that works on the API."""
     web.login("hana")
     page = web.client.get("/account")
-    r = web.client.post("/account/tokens", data={"label": "cart script",
-                                                 "csrf": csrf_of(page.text)})
+    r = web.client.post(
+        "/account/tokens", data={"label": "cart script", "csrf": csrf_of(page.text)}
+    )
     import re
 
     token = re.search(r'<code class="token">([^<]+)</code>', r.text).group(1)
@@ -122,14 +150,24 @@ def test_a_performer_withdraws_their_consent_on_the_training_page(web: Web) -> N
     page = web.client.get(f"{P}/training").text
     assert 'action="/p/dusty-trail/do/withdraw_consent"' in page
     assert '<option value="alec" selected>' in page
-    r = web.client.post(f"{P}/do/withdraw_consent", data={
-        "performer": "alec", "weapon_type": "single_action_revolver", "csrf": csrf,
-        "next": f"{P}/training"})
+    r = web.client.post(
+        f"{P}/do/withdraw_consent",
+        data={
+            "performer": "alec",
+            "weapon_type": "single_action_revolver",
+            "csrf": csrf,
+            "next": f"{P}/training",
+        },
+    )
     assert r.status_code == 200, text_of(r.text)[-300:]
-    assert all(x.weapon_type.value != "single_action_revolver"
-               for x in web.state.people["alec"].consents)
-    row = re.search(r'Alec Barrow <small class="tag">alec</small></td>\s*<td>([^<]*)</td>'
-                    r'\s*<td>([^<]*)</td>', r.text)
+    assert all(
+        x.weapon_type.value != "single_action_revolver" for x in web.state.people["alec"].consents
+    )
+    row = re.search(
+        r'Alec Barrow <small class="tag">alec</small></td>\s*<td>([^<]*)</td>'
+        r"\s*<td>([^<]*)</td>",
+        r.text,
+    )
     assert row is not None
     trained, consented = row.groups()
     assert "single action revolver" in trained and "single action revolver" not in consented

@@ -25,10 +25,10 @@ def test_reports_page_lists_days_units_and_firearms_for_the_armorer(web: Web) ->
     web.login("hana")
     r = web.client.get(f"{P}/reports")
     assert r.status_code == 200
-    assert f'{P}/reports/day/day-1.pdf' in r.text
-    assert f'{P}/reports/day/day-1.pdf?unit=second' in r.text
-    assert f'{P}/reports/firearm/colt-1.pdf' in r.text
-    assert f'href="{P}/reports"' in web.client.get(f"{P}/board").text   # in the menu
+    assert f"{P}/reports/day/day-1.pdf" in r.text
+    assert f"{P}/reports/day/day-1.pdf?unit=second" in r.text
+    assert f"{P}/reports/firearm/colt-1.pdf" in r.text
+    assert f'href="{P}/reports"' in web.client.get(f"{P}/board").text  # in the menu
 
 
 def test_day_report_pdf_and_csv_from_the_tablet(web: Web) -> None:
@@ -51,10 +51,16 @@ def test_a_performer_sees_no_reports(web: Web) -> None:
     assert web.client.get(f"{P}/reports/day/day-1.pdf").status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/reports/day/day-9.pdf", "/reports/day/day-1.doc",
-                                  "/reports/day/day-1.csv?table=x",
-                                  "/reports/day/day-1.pdf?unit=nope",
-                                  "/reports/firearm/ghost.pdf"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/reports/day/day-9.pdf",
+        "/reports/day/day-1.doc",
+        "/reports/day/day-1.csv?table=x",
+        "/reports/day/day-1.pdf?unit=nope",
+        "/reports/firearm/ghost.pdf",
+    ],
+)
 def test_bad_report_requests_are_a_clear_404(web: Web, path: str) -> None:
     web.login("hana")
     size = web.size()
@@ -93,41 +99,58 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return code, cap.out, cap.err
 
 
-def test_cli_report_to_a_file_and_csv_to_stdout(web: Web, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_to_a_file_and_csv_to_stdout(
+    web: Web, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     home = str(web.install.settings.home)
     prod = web.state.production.id
     out = tmp_path / "day.pdf"
-    code, stdout, err = _cli(capsys, "--home", home, "report", "day", prod, "day-1",
-                             "--output", str(out))
+    code, stdout, err = _cli(
+        capsys, "--home", home, "report", "day", prod, "day-1", "--output", str(out)
+    )
     assert code == 0, err
     assert out.read_bytes().startswith(b"%PDF") and "written to" in stdout
-    code, stdout, _ = _cli(capsys, "--home", home, "report", "day", prod, "day-1",
-                           "--format", "csv", "--table", "lots")
+    code, stdout, _ = _cli(
+        capsys, "--home", home, "report", "day", prod, "day-1", "--format", "csv", "--table", "lots"
+    )
     assert code == 0 and stdout.startswith("lot,kind,caliber")
-    code, stdout, _ = _cli(capsys, "--home", home, "report", "firearm", prod, "colt-1",
-                           "--format", "csv", "--output", str(tmp_path / "h.csv"), "--json")
+    code, stdout, _ = _cli(
+        capsys,
+        "--home",
+        home,
+        "report",
+        "firearm",
+        prod,
+        "colt-1",
+        "--format",
+        "csv",
+        "--output",
+        str(tmp_path / "h.csv"),
+        "--json",
+    )
     assert code == 0 and '"ok": true' in stdout.replace(" ", " ")
 
 
 def test_cli_report_errors_are_one_line_and_write_nothing(
-        web: Web, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    web: Web, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     home = str(web.install.settings.home)
     prod = web.state.production.id
     out = tmp_path / "x.pdf"
-    code, _, err = _cli(capsys, "--home", home, "report", "day", prod, "day-9",
-                        "--output", str(out))
+    code, _, err = _cli(
+        capsys, "--home", home, "report", "day", prod, "day-9", "--output", str(out)
+    )
     assert code == 1 and "no shoot day 'day-9'" in err and "Traceback" not in err
     assert not out.exists()
-    code, _, err = _cli(capsys, "--home", home, "report", "day", prod, "day-1",
-                        "--format", "csv", "--table", "nope")
+    code, _, err = _cli(
+        capsys, "--home", home, "report", "day", prod, "day-1", "--format", "csv", "--table", "nope"
+    )
     assert code == 1 and "no table 'nope'" in err
     code, _, err = _cli(capsys, "--home", home, "report", "firearm", "nope", "colt-1")
     assert code == 1 and "no log named 'nope'" in err
 
 
-def test_incident_bound_book_and_label_sheets_from_the_tablet_and_api(
-        web: Web, token: Any) -> None:
+def test_incident_bound_book_and_label_sheets_from_the_tablet_and_api(web: Web, token: Any) -> None:
     web.login("hana")
     page = web.client.get(f"{P}/reports")
     assert f"{P}/reports/bound-book.csv" in page.text

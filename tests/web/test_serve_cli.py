@@ -45,9 +45,13 @@ def _gone(pid: int) -> bool:
 def test_serve_demo_runs_commands_in_its_writer_process_and_stops_cleanly() -> None:
     port = _free_port()
     exe = Path(sys.executable).with_name("coldset")
-    proc = subprocess.Popen([str(exe), "serve", "--demo", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     out: list[str] = []
     try:
         assert proc.stdout is not None
@@ -70,14 +74,19 @@ def test_serve_demo_runs_commands_in_its_writer_process_and_stops_cleanly() -> N
             writers = _children(proc.pid)
             assert writers, "no writer process beside the server"
             csrf = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
-            r = c.post("/login", data={"login": "hana", "password": "demo-hana", "csrf": csrf,
-                                       "next": "/"}, follow_redirects=True)
+            r = c.post(
+                "/login",
+                data={"login": "hana", "password": "demo-hana", "csrf": csrf, "next": "/"},
+                follow_redirects=True,
+            )
             assert r.status_code == 200, r.text[-500:]
             board = c.get(f"/p/{PRODUCTION}/board")
             csrf = re.search(r'name="csrf" value="([^"]+)"', board.text).group(1)  # type: ignore[union-attr]
-            r = c.post(f"/p/{PRODUCTION}/do/unlock_container",
-                       data={"container": "safe-main", "csrf": csrf,
-                             "next": f"/p/{PRODUCTION}/board"}, follow_redirects=True)
+            r = c.post(
+                f"/p/{PRODUCTION}/do/unlock_container",
+                data={"container": "safe-main", "csrf": csrf, "next": f"/p/{PRODUCTION}/board"},
+                follow_redirects=True,
+            )
             assert r.status_code == 200, r.text[-500:]
         inst = open_install(Settings.load(home))
         try:
@@ -90,8 +99,11 @@ def test_serve_demo_runs_commands_in_its_writer_process_and_stops_cleanly() -> N
         finally:
             inst.close()
         assert (last["command"]["type"], last["actor"], last["outcome"]) == (
-            "unlock_container", "hana", "allowed")
-        proc.send_signal(signal.SIGINT)           # Ctrl-C
+            "unlock_container",
+            "hana",
+            "allowed",
+        )
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert proc.wait(timeout=30) == 0, proc.stdout.read()
         deadline = time.monotonic() + 10
         while not all(_gone(w) for w in writers) and time.monotonic() < deadline:

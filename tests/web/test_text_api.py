@@ -10,18 +10,23 @@ from tests.web.conftest import Web, csrf_of
 A = "/api/v1/productions/dusty-trail/commands"
 
 
-@pytest.mark.parametrize("body", [
-    b'{"person": "newbie", "name": "Alec\\u0000Barrow", "roles": ["crew"]}',
-    b'{"person": "newbie", "name": "Alec\\ud800Barrow", "roles": ["crew"]}',
-    b'{"person": "newbie", "name": "Alec\\nBarrow", "roles": ["crew"]}',
-    b'{"person": "newbie", "name": "Alec", "roles": ["crew"], "x\\ud800": 1}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"person": "newbie", "name": "Alec\\u0000Barrow", "roles": ["crew"]}',
+        b'{"person": "newbie", "name": "Alec\\ud800Barrow", "roles": ["crew"]}',
+        b'{"person": "newbie", "name": "Alec\\nBarrow", "roles": ["crew"]}',
+        b'{"person": "newbie", "name": "Alec", "roles": ["crew"], "x\\ud800": 1}',
+    ],
+)
 def test_hostile_text_in_a_json_body_is_422(web: Web, body: bytes) -> None:
     """A NUL, a lone surrogate (JSON escapes), a newline in a name, or a field named with a
     surrogate: 422 naming the field, a body that encodes; the person is not added."""
     accounts = web.app.state.coldset.accounts
-    h = {"Authorization": f"Bearer {accounts.create_token('maria', 'test')}",
-         "Content-Type": "application/json"}
+    h = {
+        "Authorization": f"Bearer {accounts.create_token('maria', 'test')}",
+        "Content-Type": "application/json",
+    }
     r = web.client.post(f"{A}/add_person", content=body, headers=h)
     assert r.status_code == 422, r.text
     assert r.json()["error_kind"] == "malformed" and r.json()["field_errors"]
@@ -33,8 +38,10 @@ def test_a_login_name_with_a_nul_is_a_wrong_login(web: Web) -> None:
     answers 401 "wrong login or password", like any unknown login."""
     for login in ("maria\x00", "\x85maria"):
         page = web.client.get("/login")
-        r = web.client.post("/login", data={"login": login, "password": "x" * 12,
-                                            "csrf": csrf_of(page.text), "next": "/"})
+        r = web.client.post(
+            "/login",
+            data={"login": login, "password": "x" * 12, "csrf": csrf_of(page.text), "next": "/"},
+        )
         assert r.status_code == 401, r.text
         assert "wrong login or password" in r.text
 
@@ -44,8 +51,10 @@ def test_a_nul_in_a_url_id_is_not_found(web: Web) -> None:
     service never asks the database, which on PostgreSQL would fail)."""
     accounts = web.app.state.coldset.accounts
     h = {"Authorization": f"Bearer {accounts.create_token('maria', 'test')}"}
-    for url in ("/api/v1/productions/dusty%00trail/board",
-                "/api/v1/productions/dusty-trail/firearms/colt%00-1/timeline"):
+    for url in (
+        "/api/v1/productions/dusty%00trail/board",
+        "/api/v1/productions/dusty-trail/firearms/colt%00-1/timeline",
+    ):
         r = web.client.get(url, headers=h)
         assert r.status_code in (403, 404), (url, r.status_code, r.text)
     web.login("maria")

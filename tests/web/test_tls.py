@@ -32,8 +32,7 @@ def test_the_certificate_names_the_laptop_and_the_ca_is_kept(tmp_path: Path) -> 
     """The server certificate covers the names and addresses given (and localhost), is
     signed by the install's CA, and a second run keeps the CA a tablet already trusts;
     new names make a new server certificate under the same CA."""
-    first = tls.ensure(tmp_path, "set.local", ["armory-laptop.local"], ["192.168.4.20"],
-                       lan=False)
+    first = tls.ensure(tmp_path, "set.local", ["armory-laptop.local"], ["192.168.4.20"], lan=False)
     cert = x509.load_pem_x509_certificate(first.cert.read_bytes())
     ca = x509.load_pem_x509_certificate(first.ca.read_bytes())
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -44,11 +43,10 @@ def test_the_certificate_names_the_laptop_and_the_ca_is_kept(tmp_path: Path) -> 
     for f in (first.ca, first.cert, first.key, tmp_path / tls.CA_KEY_FILE):
         assert f.stat().st_mode & 0o077 == 0, f
     ca_bytes, cert_bytes = first.ca.read_bytes(), first.cert.read_bytes()
-    again = tls.ensure(tmp_path, "set.local", ["armory-laptop.local"], ["192.168.4.20"],
-                       lan=False)
-    assert again.cert.read_bytes() == cert_bytes            # nothing to change
+    again = tls.ensure(tmp_path, "set.local", ["armory-laptop.local"], ["192.168.4.20"], lan=False)
+    assert again.cert.read_bytes() == cert_bytes  # nothing to change
     more = tls.ensure(tmp_path, "set.local", ["other.local"], [], lan=False)
-    assert more.ca.read_bytes() == ca_bytes                 # the tablets' trust stays
+    assert more.ca.read_bytes() == ca_bytes  # the tablets' trust stays
     assert more.cert.read_bytes() != cert_bytes and "other.local" in more.names
 
 
@@ -83,17 +81,28 @@ def test_setup_without_a_certificate_says_how_to_make_one(web: Web) -> None:
     assert r.status_code == 404 and "coldset tls" in text_of(r.text)
 
 
-def test_serve_tls_is_trusted_by_a_tablet_with_the_ca_and_refused_without(
-        tmp_path: Path) -> None:
+def test_serve_tls_is_trusted_by_a_tablet_with_the_ca_and_refused_without(tmp_path: Path) -> None:
     """``coldset serve --tls`` (a real uvicorn over TLS): a client trusting the set's CA
     gets /setup (CA download, QR code, name and fingerprints) and a Secure session
     cookie; a client that does not trust it fails the TLS handshake."""
     port = _free_port()
     exe = Path(sys.executable).with_name("coldset")
-    proc = subprocess.Popen([str(exe), "serve", "--demo", "--tls", "--port", str(port),
-                             "--tls-name", "armory-laptop.local"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "serve",
+            "--demo",
+            "--tls",
+            "--port",
+            str(port),
+            "--tls-name",
+            "armory-laptop.local",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     out: list[str] = []
     try:
         assert proc.stdout is not None
@@ -127,17 +136,23 @@ def test_serve_tls_is_trusted_by_a_tablet_with_the_ca_and_refused_without(
                 inst.close()
             assert name in text and kfp in text
             assert tls.ca_fingerprint(ca_pem) in text
-            assert "<svg" in page.text                         # the QR code of the CA's URL
+            assert "<svg" in page.text  # the QR code of the CA's URL
             assert c.get("/setup/coldset-ca.crt").content == ca_pem
             login = c.get("/login")
             csrf = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
-            r = c.post("/login", data={"login": "hana", "password": "demo-hana",
-                                       "csrf": csrf, "next": "/"})
-            cookies = [v for k, v in r.headers.multi_items() if k == "set-cookie"
-                       and v.startswith("coldset_session")]
+            r = c.post(
+                "/login", data={"login": "hana", "password": "demo-hana", "csrf": csrf, "next": "/"}
+            )
+            cookies = [
+                v
+                for k, v in r.headers.multi_items()
+                if k == "set-cookie" and v.startswith("coldset_session")
+            ]
             assert cookies and all("secure" in v.lower() for v in cookies), r.headers
-        with httpx.Client(base_url=base, timeout=10) as stranger, \
-                pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        with (
+            httpx.Client(base_url=base, timeout=10) as stranger,
+            pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"),
+        ):
             stranger.get("/setup")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0

@@ -13,10 +13,25 @@ from tests.web.conftest import PINS, P, Web, csrf_of
 SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 PATH = re.compile(r"\b[a-z_]+\.\d+\.[a-z_]+\b")
 
-PAGES = ["board", "handoff", "handoff?firearm=colt-1", "handling?firearm=colt-1",
-         "handling?firearm=colt-2", "day", "inventory", "scenes", "scenes/sc-12", "meeting",
-         "training", "people", "people/alec", "people/hana", "labels", "safety",
-         "firearms/colt-2"]
+PAGES = [
+    "board",
+    "handoff",
+    "handoff?firearm=colt-1",
+    "handling?firearm=colt-1",
+    "handling?firearm=colt-2",
+    "day",
+    "inventory",
+    "scenes",
+    "scenes/sc-12",
+    "meeting",
+    "training",
+    "people",
+    "people/alec",
+    "people/hana",
+    "labels",
+    "safety",
+    "firearms/colt-2",
+]
 
 
 def visible(html: str) -> str:
@@ -34,10 +49,11 @@ def test_no_internal_identifier_on_any_page(web: Web) -> None:
     """Every main page, with a misfire, a stop-work and a concern on them, and the refusal
     and problem pages: no snake_case identifier and no field path in what is shown."""
     csrf = web.login("hana")
-    for cmd, data in [("report_incident", {"kind": "misfire", "firearm": "colt-2",
-                                           "description": "click"}),
-                      ("call_stop_work", {"reason": "smoke", "unit": "main"}),
-                      ("raise_concern", {"text": "gate broken"})]:
+    for cmd, data in [
+        ("report_incident", {"kind": "misfire", "firearm": "colt-2", "description": "click"}),
+        ("call_stop_work", {"reason": "smoke", "unit": "main"}),
+        ("raise_concern", {"text": "gate broken"}),
+    ]:
         web.post(f"{P}/do/{cmd}", {**data, "next": f"{P}/board"}, csrf)
     found = {}
     for page in PAGES:
@@ -45,13 +61,29 @@ def test_no_internal_identifier_on_any_page(web: Web) -> None:
         assert r.status_code == 200, page
         if identifiers(r.text):
             found[page] = sorted(identifiers(r.text))
-    refused = web.post(f"{P}/do/release_quarantine", {
-        "firearm": "colt-2", "note": "fine", "confirm_person": "lee",
-        "confirm_pin": PINS["lee"], "next": f"{P}/safety"}, csrf)
+    refused = web.post(
+        f"{P}/do/release_quarantine",
+        {
+            "firearm": "colt-2",
+            "note": "fine",
+            "confirm_person": "lee",
+            "confirm_pin": PINS["lee"],
+            "next": f"{P}/safety",
+        },
+        csrf,
+    )
     assert refused.status_code == 409
-    rejected = web.post(f"{P}/do/release_quarantine", {
-        "firearm": "colt-2", "note": "fine", "confirm_person": "lee", "confirm_pin": "12",
-        "next": f"{P}/safety"}, csrf)
+    rejected = web.post(
+        f"{P}/do/release_quarantine",
+        {
+            "firearm": "colt-2",
+            "note": "fine",
+            "confirm_person": "lee",
+            "confirm_pin": "12",
+            "next": f"{P}/safety",
+        },
+        csrf,
+    )
     assert rejected.status_code == 422
     for name, r in (("refusal", refused), ("problem", rejected)):
         if identifiers(r.text):
@@ -68,7 +100,7 @@ def test_the_concern_box_says_its_limit_and_prints_its_error_once(web: Web) -> N
     csrf = csrf_of(page)
     r = web.client.post("/c/dusty-trail", data={"text": "x" * 2001, "csrf": csrf})
     assert r.status_code == 422
-    assert visible(r.text).count("2000 characters") + visible(r.text).count(
-        "2,000 characters") <= 2          # the hint and the one error
+    assert (
+        visible(r.text).count("2000 characters") + visible(r.text).count("2,000 characters") <= 2
+    )  # the hint and the one error
     assert len(re.findall(r'class="error"', r.text)) == 1
-

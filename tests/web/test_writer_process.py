@@ -42,9 +42,16 @@ def _inspect(firearm: str = "colt-1") -> dict[str, object]:
 
 
 def _issue(pin: str | None = None) -> dict[str, object]:
-    return _cmd("issue", firearm="colt-1", to="alec", scene="sc-12",
-                confirmations=[{"person": "alec", "pin": pin or PINS["alec"]},
-                               {"person": "dave", "pin": PINS["dave"]}])
+    return _cmd(
+        "issue",
+        firearm="colt-1",
+        to="alec",
+        scene="sc-12",
+        confirmations=[
+            {"person": "alec", "pin": pin or PINS["alec"]},
+            {"person": "dave", "pin": PINS["dave"]},
+        ],
+    )
 
 
 @pytest.fixture
@@ -53,8 +60,13 @@ def live(tmp_path: Path) -> Iterator[Install]:
     install = make_install(tmp_path / "home")
     clock = SystemClock()
     day = datetime.now(ZoneInfo("America/Denver")).date()
-    setup_demo(CustodyService(install.store, install.ledger, clock, pins=install.pins),
-               AccountService(install.store, clock), day, pins=PINS, passwords=PASSWORDS)
+    setup_demo(
+        CustodyService(install.store, install.ledger, clock, pins=install.pins),
+        AccountService(install.store, clock),
+        day,
+        pins=PINS,
+        passwords=PASSWORDS,
+    )
     yield install
     install.close()
 
@@ -69,28 +81,41 @@ def writer(live: Install) -> Iterator[WriterProcess]:
     w.stop()
 
 
-def test_commands_are_decided_and_recorded_by_the_child(live: Install,
-                                                        writer: WriterProcess) -> None:
+def test_commands_are_decided_and_recorded_by_the_child(
+    live: Install, writer: WriterProcess
+) -> None:
     """The child runs in another process; what it records, this process reads."""
     assert writer.pid is not None and writer.pid != os.getpid()
-    assert writer.loaded == {PRODUCTION: CustodyService(
-        live.store, live.ledger, SystemClock(), pins=live.pins).state(PRODUCTION).size}
+    assert writer.loaded == {
+        PRODUCTION: CustodyService(live.store, live.ledger, SystemClock(), pins=live.pins)
+        .state(PRODUCTION)
+        .size
+    }
     r1 = writer.execute(_cmd("unlock_container", container="safe-main"))
     r2 = writer.execute(_inspect())
     r3 = writer.execute(_issue())
     assert [r.status for r in (r1, r2, r3)] == ["allowed"] * 3, (r1, r2, r3)
-    assert r3.index == r2.index + 1 == r1.index + 2      # type: ignore[operator]
+    assert r3.index == r2.index + 1 == r1.index + 2  # type: ignore[operator]
     here = CustodyService(live.store, live.ledger, SystemClock(), pins=live.pins).state(PRODUCTION)
-    assert here.size == r3.index + 1                       # type: ignore[operator]
+    assert here.size == r3.index + 1  # type: ignore[operator]
     assert here.firearms["colt-1"].custody.ref == "alec"
 
 
 def test_refusals_and_rejections_come_back_as_results(writer: WriterProcess) -> None:
     """A rule's refusal (rule ids), a wrong PIN and a malformed command: results, not errors."""
-    live_lot = writer.execute(_cmd("receive_lot", lot="live-1", kind="live",
-                                   caliber=".45 Colt", maker="X", count=10,
-                                   receipt_date="2025-03-01", receipt_source="someone",
-                                   container="safe-main"))
+    live_lot = writer.execute(
+        _cmd(
+            "receive_lot",
+            lot="live-1",
+            kind="live",
+            caliber=".45 Colt",
+            maker="X",
+            count=10,
+            receipt_date="2025-03-01",
+            receipt_source="someone",
+            container="safe-main",
+        )
+    )
     assert live_lot.status == "refused" and "no-live-ammo" in live_lot.rules
     writer.execute(_cmd("unlock_container", container="safe-main"))
     writer.execute(_inspect())
@@ -103,16 +128,21 @@ def test_refusals_and_rejections_come_back_as_results(writer: WriterProcess) -> 
 
 def _consent(pin: str) -> dict[str, object]:
     """A command that needs alec's PIN as a confirmation (repeatable)."""
-    return _cmd("record_consent", performer="alec", weapon_type="shotgun",
-                confirmations=[{"person": "alec", "pin": pin}])
+    return _cmd(
+        "record_consent",
+        performer="alec",
+        weapon_type="shotgun",
+        confirmations=[{"person": "alec", "pin": pin}],
+    )
 
 
 def test_a_changed_pin_is_never_served_stale_by_the_writer_process(
-        live: Install, writer: WriterProcess) -> None:
+    live: Install, writer: WriterProcess
+) -> None:
     """Through the writer process the server runs (warm-up off the writer, then the
     writer's check): a PIN reset there, or by another process on the same database (the
     CLI), refuses the old PIN on the very next command and accepts the new one."""
-    for _ in range(2):                                   # the second one is a cache hit
+    for _ in range(2):  # the second one is a cache hit
         assert writer.execute(_consent(PINS["alec"])).ok
     assert writer.execute(_cmd("reset_pin", person="alec", pin="5555")).ok
     r = writer.execute(_consent(PINS["alec"]))
@@ -133,8 +163,7 @@ def test_concurrent_requests_each_get_their_own_answer(writer: WriterProcess) ->
     guns = ["colt-1", "colt-2"]
 
     async def many() -> list[Result]:
-        return await asyncio.gather(*(writer.run(_inspect(guns[i % 2]))
-                                      for i in range(40)))
+        return await asyncio.gather(*(writer.run(_inspect(guns[i % 2])) for i in range(40)))
 
     assert writer.execute(_cmd("unlock_container", container="safe-main")).ok
     results = asyncio.run(many())
@@ -154,9 +183,10 @@ def test_answers_read_on_the_event_loop_itself(live: Install) -> None:
     async def go() -> tuple[list[Result], BaseException | None]:
         await w.listen_here()
         assert (await w.run(_cmd("unlock_container", container="safe-main"))).ok
-        results = await asyncio.gather(*(w.run(_inspect(("colt-1", "colt-2")[i % 2]))
-                                         for i in range(20)))
-        os.kill(w.pid, signal.SIGKILL)                              # type: ignore[arg-type]
+        results = await asyncio.gather(
+            *(w.run(_inspect(("colt-1", "colt-2")[i % 2])) for i in range(20))
+        )
+        os.kill(w.pid, signal.SIGKILL)  # type: ignore[arg-type]
         try:
             for _ in range(50):
                 await asyncio.wait_for(w.run(_inspect()), timeout=10)
@@ -168,8 +198,9 @@ def test_answers_read_on_the_event_loop_itself(live: Install) -> None:
         results, died = asyncio.run(go())
     finally:
         w.stop()
-    assert [r.events[0]["firearm"] for r in results] == [("colt-1", "colt-2")[i % 2]
-                                                          for i in range(20)]
+    assert [r.events[0]["firearm"] for r in results] == [
+        ("colt-1", "colt-2")[i % 2] for i in range(20)
+    ]
     assert isinstance(died, WriterStopped) and "restart" in str(died)
 
 
@@ -177,9 +208,9 @@ def test_a_writer_that_dies_fails_waiting_and_later_commands(writer: WriterProce
     """SIGKILL the child: the next command fails at once with WriterStopped (never hangs),
     and the message says to restart and resend with the same idempotency key."""
     assert writer.execute(_cmd("unlock_container", container="safe-main")).ok
-    os.kill(writer.pid, signal.SIGKILL)                                # type: ignore[arg-type]
+    os.kill(writer.pid, signal.SIGKILL)  # type: ignore[arg-type]
     with pytest.raises(WriterStopped, match="restart"):
-        for _ in range(50):         # the pipe may take a moment to report the death
+        for _ in range(50):  # the pipe may take a moment to report the death
             writer.submit(_inspect()).result(timeout=10)
     with pytest.raises(WriterStopped, match="same idempotency key"):
         writer.execute(_inspect())
@@ -222,17 +253,27 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
         h = {"Authorization": f"Bearer {tok}"}
         r = client.post(f"{A}/unlock_container", json={"container": "safe-main"}, headers=h)
         assert r.status_code == 200, r.text
-        r = client.post("/login", data={"login": "hana", "password": PASSWORDS["hana"],
-                                         "csrf": csrf_of(client.get("/login").text),
-                                         "next": "/"}, follow_redirects=True)
+        r = client.post(
+            "/login",
+            data={
+                "login": "hana",
+                "password": PASSWORDS["hana"],
+                "csrf": csrf_of(client.get("/login").text),
+                "next": "/",
+            },
+            follow_redirects=True,
+        )
         csrf = csrf_of(client.get(f"/p/{PRODUCTION}/board").text)
         health = client.get("/api/v1/health")
         assert health.status_code == 200 and health.json()["writer"] == "process"
         assert health.json()["commands"] >= 1 and "pid" not in health.json()
         os.kill(app.state.coldset.queue.pid, signal.SIGKILL)
         for _ in range(50):
-            r = client.post(f"{A}/inspect", headers=h, json={
-                "firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True})
+            r = client.post(
+                f"{A}/inspect",
+                headers=h,
+                json={"firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True},
+            )
             if r.status_code == 503:
                 break
         assert r.status_code == 503, r.text
@@ -241,20 +282,32 @@ def test_the_api_answers_503_when_the_writer_is_gone(live: Install) -> None:
         assert r.json()["type"] == "urn:coldset:problem:writer-stopped"
         assert "restart" in r.json()["detail"]
         form = f"/p/{PRODUCTION}/handoff?firearm=colt-1"
-        page = client.post(f"/p/{PRODUCTION}/do/inspect", headers={
-            "referer": f"http://testserver{form}"}, data={
-            "csrf": csrf, "firearm": "colt-1", "barrel_clear": "1",
-            **{f"chamber-{i}": "empty" for i in range(1, 7)}})
+        page = client.post(
+            f"/p/{PRODUCTION}/do/inspect",
+            headers={"referer": f"http://testserver{form}"},
+            data={
+                "csrf": csrf,
+                "firearm": "colt-1",
+                "barrel_clear": "1",
+                **{f"chamber-{i}": "empty" for i in range(1, 7)},
+            },
+        )
         assert page.status_code == 503
         words = text_of(page.text)
         assert "Nothing can be recorded right now" in words
         assert "go back to the form and send it again" in words
         assert "idempotency" not in words
         assert f'href="{form.replace("&", "&amp;")}" data-back' in page.text
-        elsewhere = client.post(f"/p/{PRODUCTION}/do/inspect", headers={
-            "referer": "http://evil.example/p/x"}, data={
-            "csrf": csrf, "firearm": "colt-1", "barrel_clear": "1",
-            **{f"chamber-{i}": "empty" for i in range(1, 7)}})
+        elsewhere = client.post(
+            f"/p/{PRODUCTION}/do/inspect",
+            headers={"referer": "http://evil.example/p/x"},
+            data={
+                "csrf": csrf,
+                "firearm": "colt-1",
+                "barrel_clear": "1",
+                **{f"chamber-{i}": "empty" for i in range(1, 7)},
+            },
+        )
         assert elsewhere.status_code == 503 and "data-back" not in elsewhere.text
         board = client.get(f"/api/v1/productions/{PRODUCTION}/board", headers=h)
         assert board.status_code == 200
@@ -276,13 +329,19 @@ def test_an_injected_clock_reaches_the_writer_process(live: Install) -> None:
     with TestClient(app) as client:
         assert app.state.coldset.queue.pid != os.getpid()
         tok = app.state.coldset.accounts.create_token("lee", "t")
-        r = client.post(f"{A}/raise_concern", json={"text": "the cart is open"},
-                        headers={"Authorization": f"Bearer {tok}"})
+        r = client.post(
+            f"{A}/raise_concern",
+            json={"text": "the cart is open"},
+            headers={"Authorization": f"Bearer {tok}"},
+        )
         assert r.status_code == 200, r.text
         assert r.json()["at"] == "2031-05-06T07:08:09.000Z"
         clock.advance(hours=1)
-        r = client.post(f"{A}/raise_concern", json={"text": "still open"},
-                        headers={"Authorization": f"Bearer {tok}"})
+        r = client.post(
+            f"{A}/raise_concern",
+            json={"text": "still open"},
+            headers={"Authorization": f"Bearer {tok}"},
+        )
         assert r.json()["at"] == "2031-05-06T08:08:09.000Z"
 
 
@@ -294,6 +353,7 @@ def test_the_writer_process_runs_the_alert_timer(live: Install) -> None:
     w.wait_ready(timeout=60)
     w.listen()
     try:
+
         async def checks_after(seconds: float) -> int:
             await asyncio.sleep(seconds)
             found = await w.health()
@@ -309,7 +369,7 @@ def test_the_writer_process_runs_the_alert_timer(live: Install) -> None:
 
 def _until(check: object, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
-    while not check():                                              # type: ignore[operator]
+    while not check():  # type: ignore[operator]
         assert time.monotonic() < deadline, "gave up waiting"
         time.sleep(0.05)
 
@@ -327,7 +387,7 @@ def _is_zombie(pid: int | None) -> bool:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except FileNotFoundError:
-        return False            # reaped: gone from the process table
+        return False  # reaped: gone from the process table
     return "State:\tZ" in status
 
 
@@ -344,7 +404,7 @@ def test_a_channel_error_on_a_live_child_reaps_it(live: Install) -> None:
         assert w._channel is not None and w._loop is not None
         transport = w._channel.transport
         assert transport is not None
-        w._loop.call_soon_threadsafe(transport.abort)      # the channel breaks
+        w._loop.call_soon_threadsafe(transport.abort)  # the channel breaks
         _until(lambda: _answers(w))
         assert w.pid != first and w.restarts == 1
         assert not _is_zombie(first) and not Path(f"/proc/{first}").exists()
@@ -363,7 +423,7 @@ def test_a_dead_writer_is_started_again(live: Install) -> None:
         before = w.execute(_cmd("unlock_container", container="safe-main"))
         assert before.ok and w.restarts == 0
         first = w.pid
-        os.kill(first, signal.SIGKILL)                              # type: ignore[arg-type]
+        os.kill(first, signal.SIGKILL)  # type: ignore[arg-type]
         with pytest.raises(WriterStopped, match="restarting it"):
             for _ in range(50):
                 w.submit(_inspect()).result(timeout=10)
@@ -381,8 +441,7 @@ def test_a_dead_writer_is_started_again(live: Install) -> None:
 def test_a_restart_that_fails_is_tried_again_until_it_works(live: Install) -> None:
     """While the new child cannot start (a signing key others can read), the parent keeps
     trying and says why; once the key is fixed the writer is back."""
-    w = WriterProcess(live.settings.home, live.settings.database_url,
-                      restart_delays=(0.1, 0.2))
+    w = WriterProcess(live.settings.home, live.settings.database_url, restart_delays=(0.1, 0.2))
     w.start()
     w.wait_ready(timeout=60)
     w.listen()
@@ -391,9 +450,9 @@ def test_a_restart_that_fails_is_tried_again_until_it_works(live: Install) -> No
         assert w.execute(_cmd("unlock_container", container="safe-main")).ok
         fds = len(os.listdir("/proc/self/fd"))
         os.chmod(key, 0o644)
-        os.kill(w.pid, signal.SIGKILL)                              # type: ignore[arg-type]
+        os.kill(w.pid, signal.SIGKILL)  # type: ignore[arg-type]
         _until(lambda: "chmod 600" in (w.last_exit or ""))
-        time.sleep(1.0)         # a few more tries, each a new child and connection
+        time.sleep(1.0)  # a few more tries, each a new child and connection
         with pytest.raises(WriterStopped):
             w.execute(_inspect())
         os.chmod(key, stat.S_IRUSR | stat.S_IWUSR)
@@ -408,13 +467,12 @@ def test_a_restart_that_fails_is_tried_again_until_it_works(live: Install) -> No
 
 def test_stop_while_waiting_to_restart_ends_at_once(live: Install) -> None:
     """Stopping the server while the writer is down ends the wait: no new child starts."""
-    w = WriterProcess(live.settings.home, live.settings.database_url,
-                      restart_delays=(30.0,))
+    w = WriterProcess(live.settings.home, live.settings.database_url, restart_delays=(30.0,))
     w.start()
     w.wait_ready(timeout=60)
     w.listen()
     first = w._proc
-    os.kill(w.pid, signal.SIGKILL)                                  # type: ignore[arg-type]
+    os.kill(w.pid, signal.SIGKILL)  # type: ignore[arg-type]
     _until(lambda: w.last_exit is not None)
     t = time.monotonic()
     w.stop()
@@ -429,14 +487,21 @@ def test_the_api_is_back_after_the_writer_restarts(live: Install) -> None:
     with TestClient(app) as client:
         tok = app.state.coldset.accounts.create_token("hana", "t")
         h = {"Authorization": f"Bearer {tok}"}
-        assert client.post(f"{A}/unlock_container", json={"container": "safe-main"},
-                           headers=h).status_code == 200
+        assert (
+            client.post(
+                f"{A}/unlock_container", json={"container": "safe-main"}, headers=h
+            ).status_code
+            == 200
+        )
         os.kill(app.state.coldset.queue.pid, signal.SIGKILL)
         seen: list[int] = []
 
         def recorded() -> bool:
-            r = client.post(f"{A}/inspect", headers=h, json={
-                "firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True})
+            r = client.post(
+                f"{A}/inspect",
+                headers=h,
+                json={"firearm": "colt-1", "chambers": ["empty"] * 6, "barrel_clear": True},
+            )
             seen.append(r.status_code)
             return r.status_code == 200
 
@@ -454,26 +519,29 @@ def test_no_message_can_end_the_writer(writer: WriterProcess) -> None:
     pid = writer.pid
     assert writer._channel is not None and writer._loop is not None
     channel, loop = writer._channel, writer._loop
-    for msg in [("cmds", [(10_001, _cmd("raise_concern", text="t", confirmations=True),
-                           None)]),
-                ("cmds", 5), ("bogus",), 42, ("cmds", [(10_002, "not a command", None)]),
-                ("cmds", [(10_003, _cmd("raise_concern", text="x" * 5_000_000), None)])]:
+    for msg in [
+        ("cmds", [(10_001, _cmd("raise_concern", text="t", confirmations=True), None)]),
+        ("cmds", 5),
+        ("bogus",),
+        42,
+        ("cmds", [(10_002, "not a command", None)]),
+        ("cmds", [(10_003, _cmd("raise_concern", text="x" * 5_000_000), None)]),
+    ]:
         loop.call_soon_threadsafe(channel.send, msg)
     r = writer.execute(_cmd("raise_concern", text="still recording"))
     assert r.ok, r.error
     assert writer.pid == pid and writer._proc.is_alive() and writer.restarts == 0
 
 
-def test_a_command_too_big_for_a_socket_buffer_goes_through_whole(
-        writer: WriterProcess) -> None:
+def test_a_command_too_big_for_a_socket_buffer_goes_through_whole(writer: WriterProcess) -> None:
     """Forty 2,000-character concerns at once (one frame far larger than the socket's
     buffer, both ways): all recorded, on the same child."""
     pid = writer.pid
 
     async def many() -> list[Result]:
-        return await asyncio.gather(*(
-            writer.run(_cmd("raise_concern", text=f"{i:02d}" + "y" * 1998))
-            for i in range(40)))
+        return await asyncio.gather(
+            *(writer.run(_cmd("raise_concern", text=f"{i:02d}" + "y" * 1998)) for i in range(40))
+        )
 
     results = asyncio.run(many())
     assert all(r.ok for r in results), {r.error for r in results if not r.ok}

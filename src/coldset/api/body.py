@@ -100,8 +100,13 @@ def read_object(raw: bytes) -> dict[str, Any]:
     if _too_deep(text):
         raise BodyError(f"nests arrays or objects deeper than {MAX_DEPTH} levels")
     try:
-        data = json.loads(text, parse_constant=_constant, parse_int=_int,
-                          parse_float=_float, object_pairs_hook=_pairs)
+        data = json.loads(
+            text,
+            parse_constant=_constant,
+            parse_int=_int,
+            parse_float=_float,
+            object_pairs_hook=_pairs,
+        )
     except BodyError:
         raise
     except (ValueError, RecursionError):
@@ -112,6 +117,5 @@ def read_object(raw: bytes) -> dict[str, Any]:
         try:
             _check_text(data)
         except UnicodeEncodeError:
-            raise BodyError("has a \\u escape that is not a character (a lone "
-                            "surrogate)") from None
+            raise BodyError("has a \\u escape that is not a character (a lone surrogate)") from None
     return data

@@ -53,10 +53,12 @@ class ProblemOut(BaseModel):
     title: str = Field(description="what went wrong, in a few words")
     status: int = Field(description="the HTTP status")
     detail: str = Field(description="what went wrong and what to do, in a sentence")
-    error_kind: str = Field(description="malformed | unknown-id | wrong-role | credential | "
-                                        "refused | stale-state | duplicate | unauthenticated "
-                                        "| forbidden | not-found | method-not-allowed | "
-                                        "writer-stopped | too-large | rate-limited")
+    error_kind: str = Field(
+        description="malformed | unknown-id | wrong-role | credential | "
+        "refused | stale-state | duplicate | unauthenticated "
+        "| forbidden | not-found | method-not-allowed | "
+        "writer-stopped | too-large | rate-limited"
+    )
     outcome: str | None = Field(None, description="a command's: refused | rejected")
     production: str | None = None
     command: str | None = None
@@ -65,12 +67,13 @@ class ProblemOut(BaseModel):
     events: list[dict[str, Any]] = Field(default_factory=list)
     verdicts: list[VerdictOut] = Field(default_factory=list)
     field_errors: list[FieldError] = Field(default_factory=list)
-    replayed: bool = Field(False, description="true: an idempotent retry; nothing new "
-                                              "was written")
-    step: str | None = Field(None, description="a handoff's: the step this is about, "
-                                               "inspect | issue")
-    inspection: ResultOut | None = Field(None, description="a handoff whose issue was not "
-                                                           "allowed: the recorded inspection")
+    replayed: bool = Field(False, description="true: an idempotent retry; nothing new was written")
+    step: str | None = Field(
+        None, description="a handoff's: the step this is about, inspect | issue"
+    )
+    inspection: ResultOut | None = Field(
+        None, description="a handoff whose issue was not allowed: the recorded inspection"
+    )
 
 
 #: what each status an API route can answer means (the OpenAPI document's descriptions)
@@ -89,8 +92,7 @@ STATUS_TEXT = {
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for problem answers with these statuses."""
-    content = {"application/problem+json": {"schema": {"$ref": REF.format(
-        model="ProblemOut")}}}
+    content = {"application/problem+json": {"schema": {"$ref": REF.format(model="ProblemOut")}}}
     return {s: {"description": STATUS_TEXT[s], "content": content} for s in statuses}
 
 
@@ -139,19 +141,27 @@ class HandoffBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     firearm: str = Field(description="Id of the firearm, e.g. colt-1")
-    chambers: list[str] = Field(max_length=100, description="What each position holds, from "
-                                "position 1 on: empty | dummy | blank | spent | live | "
-                                "obstructed")
-    barrel_clear: bool = Field(description="true: you looked through the barrel and it is "
-                                           "clear")
+    chambers: list[str] = Field(
+        max_length=100,
+        description="What each position holds, from "
+        "position 1 on: empty | dummy | blank | spent | live | "
+        "obstructed",
+    )
+    barrel_clear: bool = Field(description="true: you looked through the barrel and it is clear")
     to: str = Field(description="Id of the performer receiving it, e.g. alec")
     pin: str = Field(description="The performer's PIN: 4 to 8 digits")
     scene: str | None = Field(None, description="Id of today's scene it is for, e.g. sc-12")
     confirmations: list[HandoffConfirmation] = Field(
-        default_factory=list, max_length=20,
-        description="Further confirmations of the issue (e.g. the 1st AD's)")
-    idempotency_key: str | None = Field(None, min_length=1, max_length=120, description=(
-        "a retry with the same key writes nothing (or the Idempotency-Key header)"))
+        default_factory=list,
+        max_length=20,
+        description="Further confirmations of the issue (e.g. the 1st AD's)",
+    )
+    idempotency_key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=120,
+        description=("a retry with the same key writes nothing (or the Idempotency-Key header)"),
+    )
 
 
 class HandoffOut(BaseModel):

@@ -33,14 +33,14 @@ class AppState:
     templates: Jinja2Templates
     clock: Clock
     demo: bool
-    secure_cookies: bool | None       # None: Secure when the request came over HTTPS
+    secure_cookies: bool | None  # None: Secure when the request came over HTTPS
     install_name: str
-    csrf_secret: bytes                # signs the logged-out CSRF token (coldset.web.csrf)
+    csrf_secret: bytes  # signs the logged-out CSRF token (coldset.web.csrf)
     #: the anonymous concern form's rate limit (a ``coldset.web.ratelimit.ConcernLimiter``;
     #: the pages' module, above this layer, so not named here)
     concern_limiter: Any
     demo_logins: list[Any] = field(default_factory=list)
-    board_events: Any = None          # coldset.web.live.BoardEvents: the live board streams
+    board_events: Any = None  # coldset.web.live.BoardEvents: the live board streams
 
 
 def app_state(request: Request) -> AppState:

@@ -60,11 +60,15 @@ class Context:
 def _global(
     ctx: typer.Context,
     home: str = typer.Option(
-        None, "--home", envvar="COLDSET_HOME",
+        None,
+        "--home",
+        envvar="COLDSET_HOME",
         help="Data directory made by `coldset init` (default ./coldset-data).",
     ),
     database_url: str = typer.Option(
-        None, "--database-url", envvar="COLDSET_DATABASE_URL",
+        None,
+        "--database-url",
+        envvar="COLDSET_DATABASE_URL",
         help="Database URL (default: the SQLite file in the data directory).",
     ),
 ) -> None:
@@ -100,8 +104,12 @@ def handled(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as e:  # never a traceback for the user
             if os.environ.get("COLDSET_DEBUG"):
                 raise
-            _report(f"internal error: {type(e).__name__}: {e} (set COLDSET_DEBUG=1 for details)",
-                    EXIT_INTERNAL, as_json, None)
+            _report(
+                f"internal error: {type(e).__name__}: {e} (set COLDSET_DEBUG=1 for details)",
+                EXIT_INTERNAL,
+                as_json,
+                None,
+            )
         raise AssertionError("unreachable")
 
     return wrapper

@@ -57,8 +57,9 @@ _COMMON = {"type", "production", "actor", "confirmations", "override", "idempote
 def open_service(ctx: typer.Context) -> Iterator[CustodyService]:
     inst = open_install(ctx.obj.settings())
     try:
-        yield CustodyService(inst.store, inst.ledger, SystemClock(), pins=inst.pins,
-                             origin_prefix=inst.signer.name)
+        yield CustodyService(
+            inst.store, inst.ledger, SystemClock(), pins=inst.pins, origin_prefix=inst.signer.name
+        )
     finally:
         inst.close()
 
@@ -70,8 +71,10 @@ def pick_production(svc: CustodyService, production: str | None) -> str:
     prods = [p["id"] for p in svc.productions()]
     if len(prods) == 1:
         return str(prods[0])
-    raise CliError("name the production with --production (or COLDSET_PRODUCTION); "
-                   f"productions here: {', '.join(prods) or 'none (run `coldset demo`)'}")
+    raise CliError(
+        "name the production with --production (or COLDSET_PRODUCTION); "
+        f"productions here: {', '.join(prods) or 'none (run `coldset demo`)'}"
+    )
 
 
 def _confirmations(people: list[str], pins: PinSource) -> list[dict[str, str]]:
@@ -114,7 +117,7 @@ def _kind(ann: Any) -> str:
 def _help(name: str, field: Any, kind: str) -> str:
     """The option's help: the field's description (else its name), choices, "required"."""
     core = _unwrap(field.annotation)
-    if typing.get_origin(core) is list:   # choices of a list are its items' choices
+    if typing.get_origin(core) is list:  # choices of a list are its items' choices
         core = _unwrap(typing.get_args(core)[0])
     desc = (field.description or "").strip().rstrip(".")
     bits = [desc or name.replace("_", " ")]
@@ -172,28 +175,59 @@ def _option(name: str, field: Any) -> tuple[inspect.Parameter, str]:
         ann, default = list[str] | None, typer.Option(None, flag, help=help_)
     else:
         ann, default = str | None, typer.Option(None, flag, help=help_)
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                             annotation=ann), kind
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=ann
+    ), kind
 
 
 _COMMON_PARAMS: list[tuple[str, Any, Any]] = [
     ("ctx", typer.Context, inspect.Parameter.empty),
-    ("production", str | None, typer.Option(None, "--production", "-p",
-                                            help="Production id (or COLDSET_PRODUCTION).")),
+    (
+        "production",
+        str | None,
+        typer.Option(None, "--production", "-p", help="Production id (or COLDSET_PRODUCTION)."),
+    ),
     ("actor", str | None, typer.Option(None, "--as", help="The person acting (their id).")),
-    ("confirm", list[str] | None, typer.Option(
-        None, "--confirm", help="A person confirming with their PIN (the PIN is asked for, "
-        "or read from COLDSET_PIN_<PERSON> or --pins-from-stdin); repeatable.")),
-    ("override_reason", str | None, typer.Option(None, "--override-reason",
-                                                 help="Override a rule that allows it.")),
-    ("override_confirm", list[str] | None, typer.Option(
-        None, "--override-confirm", help="A person confirming the override with their PIN "
-        "(read as for --confirm); repeatable.")),
-    ("pins_from_stdin", bool, typer.Option(
-        False, "--pins-from-stdin", help="Read the PINs from standard input, one PERSON:PIN a "
-        "line (+new:PIN for a new PIN), instead of asking.")),
-    ("idempotency_key", str | None, typer.Option(None, "--idempotency-key",
-                                                 help="A retry with the same key is safe.")),
+    (
+        "confirm",
+        list[str] | None,
+        typer.Option(
+            None,
+            "--confirm",
+            help="A person confirming with their PIN (the PIN is asked for, "
+            "or read from COLDSET_PIN_<PERSON> or --pins-from-stdin); repeatable.",
+        ),
+    ),
+    (
+        "override_reason",
+        str | None,
+        typer.Option(None, "--override-reason", help="Override a rule that allows it."),
+    ),
+    (
+        "override_confirm",
+        list[str] | None,
+        typer.Option(
+            None,
+            "--override-confirm",
+            help="A person confirming the override with their PIN "
+            "(read as for --confirm); repeatable.",
+        ),
+    ),
+    (
+        "pins_from_stdin",
+        bool,
+        typer.Option(
+            False,
+            "--pins-from-stdin",
+            help="Read the PINs from standard input, one PERSON:PIN a "
+            "line (+new:PIN for a new PIN), instead of asking.",
+        ),
+    ),
+    (
+        "idempotency_key",
+        str | None,
+        typer.Option(None, "--idempotency-key", help="A retry with the same key is safe."),
+    ),
     ("data", str | None, typer.Option(None, "--data", help="Fields as a JSON object.")),
     ("as_json", bool, JSON_OPTION),
 ]
@@ -202,15 +236,30 @@ _COMMON_PARAMS: list[tuple[str, Any, Any]] = [
 def _pin_params(field: Any) -> list[inspect.Parameter]:
     """A command that sets a PIN: --with-pin when it is optional, and the old --pin, hidden,
     only to refuse it with how to give the PIN now."""
-    params = [inspect.Parameter("pin_on_command_line", inspect.Parameter.KEYWORD_ONLY,
-                                default=typer.Option(None, "--pin", hidden=True),
-                                annotation=str | None)]
+    params = [
+        inspect.Parameter(
+            "pin_on_command_line",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(None, "--pin", hidden=True),
+            annotation=str | None,
+        )
+    ]
     if not field.is_required():
-        params.insert(0, inspect.Parameter(
-            "with_pin", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
-            default=typer.Option(False, "--with-pin", help="Give them a PIN now, 4 to 8 digits "
-                                 "(asked for twice, or read from COLDSET_NEW_PIN or a +new:PIN "
-                                 "line with --pins-from-stdin).")))
+        params.insert(
+            0,
+            inspect.Parameter(
+                "with_pin",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=bool,
+                default=typer.Option(
+                    False,
+                    "--with-pin",
+                    help="Give them a PIN now, 4 to 8 digits "
+                    "(asked for twice, or read from COLDSET_NEW_PIN or a +new:PIN "
+                    "line with --pins-from-stdin).",
+                ),
+            ),
+        )
     return params
 
 
@@ -223,8 +272,10 @@ def _make(type_: str, model: type[CommandBase]) -> None:
         params.append(p)
     if pin_field is not None:
         params.extend(_pin_params(pin_field))
-    common = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
-              for n, a, d in _COMMON_PARAMS]
+    common = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+        for n, a, d in _COMMON_PARAMS
+    ]
 
     def command(**kw: Any) -> None:
         ctx: typer.Context = kw.pop("ctx")
@@ -232,13 +283,16 @@ def _make(type_: str, model: type[CommandBase]) -> None:
         kw.pop("data", None)
         as_json = kw.pop("as_json")
         if has_pin(raw):
-            raise CliError("--data: a PIN on the command line is visible to every user of "
-                           "this machine and stays in shell history. Leave PINs out of --data: "
-                           "name confirmers with --confirm PERSON and give each PIN at the "
-                           "prompt, in COLDSET_PIN_<PERSON>, or with --pins-from-stdin")
+            raise CliError(
+                "--data: a PIN on the command line is visible to every user of "
+                "this machine and stays in shell history. Leave PINs out of --data: "
+                "name confirmers with --confirm PERSON and give each PIN at the "
+                "prompt, in COLDSET_PIN_<PERSON>, or with --pins-from-stdin"
+            )
         if kw.pop("pin_on_command_line", None) is not None:
-            refuse_pin_option("--pin", "Use --with-pin instead." if "with_pin" in kw
-                              else "Leave --pin out.")
+            refuse_pin_option(
+                "--pin", "Use --with-pin instead." if "with_pin" in kw else "Leave --pin out."
+            )
         with_pin = kw.pop("with_pin", pin_field is not None)
         confirm = [confirmer(v, "--confirm") for v in kw.pop("confirm") or ()]
         reason = kw.pop("override_reason")
@@ -257,8 +311,10 @@ def _make(type_: str, model: type[CommandBase]) -> None:
             if confirm:
                 raw["confirmations"] = _confirmations(confirm, pins)
             if reason or oconf:
-                raw["override"] = {"reason": reason or "",
-                                   "confirmers": _confirmations(oconf, pins)}
+                raw["override"] = {
+                    "reason": reason or "",
+                    "confirmers": _confirmations(oconf, pins),
+                }
             if with_pin:
                 owner = raw.get("actor") if type_ == "create_production" else raw.get("person")
                 if not owner:
@@ -273,12 +329,15 @@ def _make(type_: str, model: type[CommandBase]) -> None:
     command.__annotations__ = {p.name: p.annotation for p in all_params}
     short_help, help_ = _doc(model, type_)
     if pin_field is not None and pin_field.is_required():
-        help_ += ("\n\nThe new PIN is asked for twice (or read from COLDSET_NEW_PIN, or from a "
-                  "+new:PIN line with --pins-from-stdin); it never goes on the command line.")
+        help_ += (
+            "\n\nThe new PIN is asked for twice (or read from COLDSET_NEW_PIN, or from a "
+            "+new:PIN line with --pins-from-stdin); it never goes on the command line."
+        )
     command.__doc__ = help_
     command.__name__ = type_
-    app.command(name=type_.replace("_", "-"), help=help_, short_help=short_help,
-                rich_help_panel="Custody")(handled(command))
+    app.command(
+        name=type_.replace("_", "-"), help=help_, short_help=short_help, rich_help_panel="Custody"
+    )(handled(command))
 
 
 for _type, _model in sorted(COMMAND_TYPES.items()):
@@ -290,8 +349,9 @@ for _type, _model in sorted(COMMAND_TYPES.items()):
 
 def render(r: Result, as_json: bool) -> None:
     """Print a result and exit with its code (0 allowed, 1 fix input, 2 refused)."""
-    code = 0 if r.ok else EXIT_INPUT if r.error_kind in ("malformed", "unknown-id") \
-        else EXIT_REFUSED
+    code = (
+        0 if r.ok else EXIT_INPUT if r.error_kind in ("malformed", "unknown-id") else EXIT_REFUSED
+    )
     if as_json:
         emit_json({"ok": r.ok, **r.to_dict()})
         raise typer.Exit(code)
@@ -302,8 +362,9 @@ def render(r: Result, as_json: bool) -> None:
             facts = ", ".join(f"{k}={v}" for k, v in e.items() if k != "type")
             out.print(f"  {e['type']}: {facts}", markup=False)
         for v in r.verdicts:
-            out.print(f"  [yellow]{v['verdict']}[/] {v['rule']}: {v['reason']} "
-                      f"[dim]({v['source']})[/]")
+            out.print(
+                f"  [yellow]{v['verdict']}[/] {v['rule']}: {v['reason']} [dim]({v['source']})[/]"
+            )
         for name, secret in r.secrets.items():
             out.print(f"  {name} (shown once, keep it): {secret}", markup=False)
         raise typer.Exit(0)
@@ -313,8 +374,11 @@ def render(r: Result, as_json: bool) -> None:
         err.print(f"[bold red]refused[/] {r.command} (entry {r.index}):")
         for v in r.verdicts:
             if v["verdict"].startswith("block"):
-                how = (" — override: " + " + ".join(v["overridable_by"])
-                       if v.get("overridable_by") else "")
+                how = (
+                    " — override: " + " + ".join(v["overridable_by"])
+                    if v.get("overridable_by")
+                    else ""
+                )
                 err.print(f"  {v['rule']}: {v['reason']} [dim](source: {v['source']})[/]{how}")
         if r.error and "override" in r.error and r.error_kind != "refused":
             err.print(f"  {r.error}", markup=False)
@@ -322,9 +386,11 @@ def render(r: Result, as_json: bool) -> None:
     where = f" (recorded as entry {r.index})" if r.index is not None else ""
     err.print(f"[bold red]{r.error_kind}[/] {r.command or ''}{where}:")
     for f, m in r.field_errors:
-        err.print(f"  --{f.split('.')[0].replace('_', '-')}"
-                  f"{'.' + f.split('.', 1)[1] if '.' in f else ''}: {m}", markup=False)
+        err.print(
+            f"  --{f.split('.')[0].replace('_', '-')}"
+            f"{'.' + f.split('.', 1)[1] if '.' in f else ''}: {m}",
+            markup=False,
+        )
     if not r.field_errors:
         err.print(f"  {r.error}", markup=False)
     raise typer.Exit(code)
-

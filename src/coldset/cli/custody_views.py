@@ -13,8 +13,9 @@ from coldset.cli.custody import open_service, pick_production
 from coldset.domain.sample import PEOPLE, PRODUCTION, western
 from coldset.install import init_install
 
-PRODUCTION_OPTION = typer.Option(None, "--production", "-p",
-                                 help="Production id (or COLDSET_PRODUCTION).")
+PRODUCTION_OPTION = typer.Option(
+    None, "--production", "-p", help="Production id (or COLDSET_PRODUCTION)."
+)
 
 
 def _age(seconds: int | None) -> str:
@@ -27,8 +28,9 @@ def _age(seconds: int | None) -> str:
 
 @app.command(rich_help_panel="Custody views")
 @handled
-def board(ctx: typer.Context, production: str = PRODUCTION_OPTION,
-          as_json: bool = JSON_OPTION) -> None:
+def board(
+    ctx: typer.Context, production: str = PRODUCTION_OPTION, as_json: bool = JSON_OPTION
+) -> None:
     """Every firearm and lot right now: who, where, loaded, inspection age; alerts first."""
     with open_service(ctx) as svc:
         b = svc.board(pick_production(svc, production))
@@ -40,9 +42,11 @@ def board(ctx: typer.Context, production: str = PRODUCTION_OPTION,
     if p["exemption"] != "none":
         out.print(f"[bold yellow]Cal. LC §9155 exemption: {p['exemption']}[/]")
     for sw in b["stop_works"]:
-        out.print(f"[bold white on red] STOP-WORK {sw['scope']} [/] {sw['reason']} "
-                  f"({sw['rule'] or ''}, {sw['called_by']}, {sw['at']}) id {sw['id']}",
-                  markup=True)
+        out.print(
+            f"[bold white on red] STOP-WORK {sw['scope']} [/] {sw['reason']} "
+            f"({sw['rule'] or ''}, {sw['called_by']}, {sw['at']}) id {sw['id']}",
+            markup=True,
+        )
     for a in b["alerts"]:
         out.print(f"[bold black on yellow] ALERT {a['rule']} [/] {a['reason']} id {a['id']}")
     t = Table(title="Firearms", show_lines=False)
@@ -53,19 +57,36 @@ def board(ctx: typer.Context, production: str = PRODUCTION_OPTION,
         loaded = f"{f['rounds_loaded']} rounds" if f["rounds_loaded"] else "empty"
         if f["cases_in"]:
             loaded += f", {f['cases_in']} cases"
-        t.add_row(f["id"], f["type"].replace("_", " "), f["where"], loaded,
-                  f["issued_for"] or "", _age(f["inspection_age_s"]), status)
+        t.add_row(
+            f["id"],
+            f["type"].replace("_", " "),
+            f["where"],
+            loaded,
+            f["issued_for"] or "",
+            _age(f["inspection_age_s"]),
+            status,
+        )
     out.print(t)
     lt = Table(title="Ammunition lots")
-    for col in ("lot", "kind", "caliber", "in stock", "in firearms", "fired", "where",
-                "status"):
+    for col in ("lot", "kind", "caliber", "in stock", "in firearms", "fired", "where", "status"):
         lt.add_column(col)
     for lot in b["lots"]:
-        status = "QUARANTINED" if lot["quarantined"] else (
-            f"discrepancy {lot['discrepancy']:+d}" if lot["discrepancy"] else "")
+        status = (
+            "QUARANTINED"
+            if lot["quarantined"]
+            else (f"discrepancy {lot['discrepancy']:+d}" if lot["discrepancy"] else "")
+        )
         where = ", ".join(f"{k.split(':', 1)[1]}: {v}" for k, v in lot["where"].items())
-        lt.add_row(lot["id"], lot["kind"], lot["caliber"], str(lot["in_stock"]),
-                   str(lot["in_firearms"]), str(lot["fired"]), where, status)
+        lt.add_row(
+            lot["id"],
+            lot["kind"],
+            lot["caliber"],
+            str(lot["in_stock"]),
+            str(lot["in_firearms"]),
+            str(lot["fired"]),
+            where,
+            status,
+        )
     out.print(lt)
     ct = Table(title="Containers")
     for col in ("id", "kind", "unit", "state", "firearms"):
@@ -78,8 +99,12 @@ def board(ctx: typer.Context, production: str = PRODUCTION_OPTION,
 
 @app.command(rich_help_panel="Custody views")
 @handled
-def timeline(ctx: typer.Context, firearm: str = typer.Argument(..., help="Firearm id."),
-             production: str = PRODUCTION_OPTION, as_json: bool = JSON_OPTION) -> None:
+def timeline(
+    ctx: typer.Context,
+    firearm: str = typer.Argument(..., help="Firearm id."),
+    production: str = PRODUCTION_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Everything that happened to one firearm: who, when, what, outcome, which rules."""
     with open_service(ctx) as svc:
         rows = svc.timeline(pick_production(svc, production), firearm)
@@ -90,28 +115,37 @@ def timeline(ctx: typer.Context, firearm: str = typer.Argument(..., help="Firear
     for col in ("#", "at", "who", "what", "outcome", "rules"):
         t.add_column(col)
     for r in rows:
-        t.add_row(str(r["idx"]), r["at"], r["actor"], r["summary"], r["outcome"],
-                  ", ".join(r["rules"]))
+        t.add_row(
+            str(r["idx"]), r["at"], r["actor"], r["summary"], r["outcome"], ", ".join(r["rules"])
+        )
     out.print(t)
 
 
 @app.command(rich_help_panel="Custody views")
 @handled
-def rebuild(ctx: typer.Context, production: str = PRODUCTION_OPTION,
-            as_json: bool = JSON_OPTION) -> None:
+def rebuild(
+    ctx: typer.Context, production: str = PRODUCTION_OPTION, as_json: bool = JSON_OPTION
+) -> None:
     """Recompute the custody tables of a production from its log."""
     with open_service(ctx) as svc:
         prod = pick_production(svc, production)
         state = svc.rebuild(prod)
     if state.production is None:
         raise CliError(f"no production {prod!r}")
-    summary = {"ok": True, "production": prod, "entries": state.size,
-               "firearms": len(state.firearms), "lots": len(state.lots)}
+    summary = {
+        "ok": True,
+        "production": prod,
+        "entries": state.size,
+        "firearms": len(state.firearms),
+        "lots": len(state.lots),
+    }
     if as_json:
         emit_json(summary)
         return
-    out.print(f"Rebuilt {prod} from {state.size} log entries "
-              f"({len(state.firearms)} firearms, {len(state.lots)} lots).")
+    out.print(
+        f"Rebuilt {prod} from {state.size} log entries "
+        f"({len(state.firearms)} firearms, {len(state.lots)} lots)."
+    )
 
 
 @app.command(rich_help_panel="Custody views")
@@ -127,28 +161,58 @@ def demo(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         tz_day = now.astimezone(__import__("zoneinfo").ZoneInfo("America/Denver")).date()
         cmds = western(tz_day, pins)
         if any(p["id"] == PRODUCTION for p in svc.productions()):
-            raise CliError(f"the demo production {PRODUCTION!r} already exists in "
-                              f"{settings.home}; use another --home for a fresh demo")
+            raise CliError(
+                f"the demo production {PRODUCTION!r} already exists in "
+                f"{settings.home}; use another --home for a fresh demo"
+            )
         c = {"production": PRODUCTION}
         watchers = [{"person": p, "pin": pins[p]} for p in ("alec", "dave")]
         cmds += [
             {**c, "type": "unlock_container", "actor": "hana", "container": "safe-main"},
-            {**c, "type": "inspect", "actor": "hana", "firearm": "colt-1",
-             "chambers": ["empty"] * 6, "barrel_clear": True,
-             "confirmations": watchers},
-            {**c, "type": "issue", "actor": "hana", "firearm": "colt-1", "to": "alec",
-             "scene": "sc-12", "confirmations": watchers},
-            {**c, "type": "lock_container", "actor": "hana", "container": "safe-main",
-             "firearms": ["colt-2", "rubber-1", "replica-1"]},
+            {
+                **c,
+                "type": "inspect",
+                "actor": "hana",
+                "firearm": "colt-1",
+                "chambers": ["empty"] * 6,
+                "barrel_clear": True,
+                "confirmations": watchers,
+            },
+            {
+                **c,
+                "type": "issue",
+                "actor": "hana",
+                "firearm": "colt-1",
+                "to": "alec",
+                "scene": "sc-12",
+                "confirmations": watchers,
+            },
+            {
+                **c,
+                "type": "lock_container",
+                "actor": "hana",
+                "container": "safe-main",
+                "firearms": ["colt-2", "rubber-1", "replica-1"],
+            },
         ]
         results = svc.execute_batch(cmds)
     bad = [f"{r.command}: {r.error}" for r in results if not r.ok]
     if as_json:
-        emit_json({"ok": not bad, "demo": True, "production": PRODUCTION, "pins": pins,
-                   "home": str(settings.home), "problems": bad})
+        emit_json(
+            {
+                "ok": not bad,
+                "demo": True,
+                "production": PRODUCTION,
+                "pins": pins,
+                "home": str(settings.home),
+                "problems": bad,
+            }
+        )
         return
-    out.print("[bold white on red] DEMO [/] This is a demo production with made-up people. "
-              "Do not use it on a real set.")
+    out.print(
+        "[bold white on red] DEMO [/] This is a demo production with made-up people. "
+        "Do not use it on a real set."
+    )
     out.print(f"Created [bold]{PRODUCTION}[/] in {settings.home}: {len(results)} commands.")
     for line in bad:
         out.print(f"[yellow]note[/] {line}", markup=False)
@@ -158,5 +222,7 @@ def demo(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     for pid, (name, roles) in PEOPLE.items():
         t.add_row(pid, name, ", ".join(roles), pins[pid])
     out.print(t)
-    out.print("Next: [bold]coldset board[/]   ·   coldset timeline colt-1   ·   "
-              "coldset collect --as hana --firearm colt-1")
+    out.print(
+        "Next: [bold]coldset board[/]   ·   coldset timeline colt-1   ·   "
+        "coldset collect --as hana --firearm colt-1"
+    )

@@ -49,8 +49,9 @@ def _commands(group: Any, ctx: Any, prefix: str) -> list[str]:
             out += ["", "| argument / option | meaning |", "|---|---|", *rows]
         out.append("")
         if hasattr(cmd, "list_commands"):
-            out += _commands(cmd, typer.Context(cmd, info_name=name, parent=ctx),
-                             f"{prefix} {name}")
+            out += _commands(
+                cmd, typer.Context(cmd, info_name=name, parent=ctx), f"{prefix} {name}"
+            )
     return out
 
 
@@ -87,8 +88,7 @@ def update_events_table(path: Path = DOMAIN_MD) -> None:
     text = path.read_text()
     if not _EVENTS_BLOCK.search(text):
         raise SystemExit(f"{path} has no <!-- events:begin --> ... <!-- events:end --> block")
-    path.write_text(_EVENTS_BLOCK.sub(lambda m: m.group(1) + events_markdown() + m.group(3),
-                                      text))
+    path.write_text(_EVENTS_BLOCK.sub(lambda m: m.group(1) + events_markdown() + m.group(3), text))
 
 
 if __name__ == "__main__":

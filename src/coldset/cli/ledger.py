@@ -21,7 +21,7 @@ LOG_ARG = typer.Argument(..., help="The log: its origin, or the production's sho
 
 @contextmanager
 def _records(ctx: typer.Context) -> Iterator[Records]:
-    inst = open_install(ctx.obj.settings(), signing=False)   # reads; checks the pinned key
+    inst = open_install(ctx.obj.settings(), signing=False)  # reads; checks the pinned key
     try:
         yield Records(inst)
     finally:
@@ -56,8 +56,14 @@ def _progress(label: str, enabled: bool) -> Iterator[Callable[[int, int], None]]
         if bar is None:
             if time.perf_counter() - started < 1.0:
                 return
-            bar = Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed:,}/"
-                           "{task.total:,}"), TimeRemainingColumn(), console=err, transient=True)
+            bar = Progress(
+                TextColumn(label),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,}"),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
             bar.start()
             task = bar.add_task(label, total=total)
         assert task is not None
@@ -111,8 +117,10 @@ def verify(
             out.print("No logs to verify.")
         for r in reports:
             if r.ok:
-                out.print(f"[green]OK[/] {r.origin}: {r.entries:,} entries, {r.node_rows:,} node "
-                          f"rows, {r.checkpoints:,} checkpoints checked in {r.seconds:.2f} s")
+                out.print(
+                    f"[green]OK[/] {r.origin}: {r.entries:,} entries, {r.node_rows:,} node "
+                    f"rows, {r.checkpoints:,} checkpoints checked in {r.seconds:.2f} s"
+                )
             else:
                 first = r.problems[0]
                 out.print(f"[bold red]FAILED[/] {r.origin}: {first.message}")
@@ -154,9 +162,14 @@ def entry(
         origin = rec.resolve(log)
         data = rec.entry(origin, n)
     if as_json:
-        emit_json({"origin": origin, "index": n,
-                   "leaf_hash": base64.b64encode(Records.leaf_hash(data)).decode(),
-                   "entry_base64": base64.b64encode(data).decode()})
+        emit_json(
+            {
+                "origin": origin,
+                "index": n,
+                "leaf_hash": base64.b64encode(Records.leaf_hash(data)).decode(),
+                "entry_base64": base64.b64encode(data).decode(),
+            }
+        )
     else:
         sys.stdout.buffer.write(data)
         if sys.stdout.isatty():
@@ -181,10 +194,21 @@ def export(
         origin = rec.resolve(log)
         res = rec.export(origin, directory, progress)
     if as_json:
-        emit_json({"ok": True, "directory": str(res.directory), "origin": res.origin,
-                   "entries": res.entries, "checkpoints": res.checkpoints})
+        emit_json(
+            {
+                "ok": True,
+                "directory": str(res.directory),
+                "origin": res.origin,
+                "entries": res.entries,
+                "checkpoints": res.checkpoints,
+            }
+        )
     else:
-        out.print(f"Exported {_n(res.entries, 'entry', 'entries')} and "
-                  f"{_n(res.checkpoints, 'checkpoint')} of {origin} to {res.directory}")
-        out.print(f"Check it with: python {res.directory / 'verify.py'} {res.directory} "
-                  f"--key {res.directory / 'verifier.key'}")
+        out.print(
+            f"Exported {_n(res.entries, 'entry', 'entries')} and "
+            f"{_n(res.checkpoints, 'checkpoint')} of {origin} to {res.directory}"
+        )
+        out.print(
+            f"Check it with: python {res.directory / 'verify.py'} {res.directory} "
+            f"--key {res.directory / 'verifier.key'}"
+        )

@@ -38,8 +38,10 @@ def pin_env(person: str) -> str:
 
 
 def _ways(person: str) -> str:
-    return (f"at the prompt (on a terminal), in {pin_env(person)}, or as a line {person}:PIN "
-            "on standard input with --pins-from-stdin")
+    return (
+        f"at the prompt (on a terminal), in {pin_env(person)}, or as a line {person}:PIN "
+        "on standard input with --pins-from-stdin"
+    )
 
 
 def confirmer(value: str, option: str) -> str:
@@ -49,7 +51,8 @@ def confirmer(value: str, option: str) -> str:
         raise CliError(
             f"{option} {person}:…: a PIN on the command line is visible to every user of "
             f"this machine and stays in shell history. Name the person only "
-            f"(`{option} {person}`) and give the PIN {_ways(person)}")
+            f"(`{option} {person}`) and give the PIN {_ways(person)}"
+        )
     if not person:
         raise CliError(f"{option}: name the person confirming, e.g. {option} alec")
     return person
@@ -60,7 +63,8 @@ def refuse_pin_option(option: str, instead: str) -> None:
         f"{option}: a PIN on the command line is visible to every user of this machine and "
         f"stays in shell history. {instead} Give the new PIN at the prompt (on a terminal), "
         f"in {NEW_PIN_ENV}, or as a line {NEW_PIN}:PIN on standard input with "
-        "--pins-from-stdin")
+        "--pins-from-stdin"
+    )
 
 
 def has_pin(value: Any) -> bool:
@@ -75,8 +79,13 @@ def has_pin(value: Any) -> bool:
 class PinSource:
     """The PINs of one command: standard input, then the environment, then a prompt."""
 
-    def __init__(self, from_stdin: bool, *, stdin: TextIO | None = None,
-                 environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        from_stdin: bool,
+        *,
+        stdin: TextIO | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         stream = stdin if stdin is not None else sys.stdin
         self.environ = os.environ if environ is None else environ
         self.lines: dict[str, str] = {}
@@ -87,8 +96,10 @@ class PinSource:
                     continue
                 key, sep, pin = line.strip().partition(":")
                 if not sep or not key or not pin:
-                    raise CliError(f"--pins-from-stdin: line {number} of standard input is not "
-                                   "PERSON:PIN (or +new:PIN)")
+                    raise CliError(
+                        f"--pins-from-stdin: line {number} of standard input is not "
+                        "PERSON:PIN (or +new:PIN)"
+                    )
                 self.lines[key] = pin
         else:
             self.interactive = stream.isatty()
@@ -108,21 +119,35 @@ class PinSource:
         if found:
             return found
         if self.interactive:
-            return str(typer.prompt(f"New PIN for {person}", hide_input=True,
-                                    confirmation_prompt=True, err=True))
-        raise CliError(f"no new PIN for {person}: give it at the prompt (on a terminal), in "
-                       f"{NEW_PIN_ENV}, or as a line {NEW_PIN}:PIN on standard input with "
-                       "--pins-from-stdin")
+            return str(
+                typer.prompt(
+                    f"New PIN for {person}", hide_input=True, confirmation_prompt=True, err=True
+                )
+            )
+        raise CliError(
+            f"no new PIN for {person}: give it at the prompt (on a terminal), in "
+            f"{NEW_PIN_ENV}, or as a line {NEW_PIN}:PIN on standard input with "
+            "--pins-from-stdin"
+        )
 
 
-def password(from_stdin: bool, on_command_line: str | None, *,
-             stdin: TextIO | None = None, environ: Mapping[str, str] | None = None) -> str:
+def password(
+    from_stdin: bool,
+    on_command_line: str | None,
+    *,
+    stdin: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
     """A login's new password: the first line of standard input, COLDSET_PASSWORD, a prompt."""
-    how = (f"Give it at the prompt (on a terminal), in {PASSWORD_ENV}, or as the first line "
-           "of standard input with --password-from-stdin")
+    how = (
+        f"Give it at the prompt (on a terminal), in {PASSWORD_ENV}, or as the first line "
+        "of standard input with --password-from-stdin"
+    )
     if on_command_line is not None:
-        raise CliError("--password: a password on the command line is visible to every user "
-                       f"of this machine and stays in shell history. {how}")
+        raise CliError(
+            "--password: a password on the command line is visible to every user "
+            f"of this machine and stays in shell history. {how}"
+        )
     stream = stdin if stdin is not None else sys.stdin
     env = os.environ if environ is None else environ
     if from_stdin:
@@ -133,6 +158,5 @@ def password(from_stdin: bool, on_command_line: str | None, *,
     if env.get(PASSWORD_ENV):
         return env[PASSWORD_ENV]
     if stream.isatty():
-        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True,
-                                err=True))
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True))
     raise CliError(f"no password given. {how}")

@@ -12,8 +12,9 @@ from coldset.cli.app import EXIT_REFUSED, JSON_OPTION, CliError, app, emit_json,
 @handled
 def replay_command(
     file: str = typer.Argument(..., help="Scenario file (YAML), e.g. scenarios/rust-2021.yaml."),
-    via: str = typer.Option("service", "--via",
-                            help="Run through the custody service, or the HTTP API (api)."),
+    via: str = typer.Option(
+        "service", "--via", help="Run through the custody service, or the HTTP API (api)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Replay a scenario step by step; exit 2 when a step does not go as the file expects.
@@ -33,12 +34,12 @@ def replay_command(
         rep = replay(load(file), via)
     except ScenarioError as e:
         raise CliError(str(e)) from None
-    except RuntimeError as e:   # the API is not available
+    except RuntimeError as e:  # the API is not available
         raise CliError(str(e)) from None
     ok = summary(rep)["ok"]
     if as_json:
         emit_json(to_json(rep))
-    else:   # a readable width when the output is a file or a pipe
+    else:  # a readable width when the output is a file or a pipe
         render(rep, out if out.is_terminal else Console(highlight=False, width=140))
     if not ok:
         raise typer.Exit(EXIT_REFUSED)

@@ -14,8 +14,9 @@ from coldset.cli.ledger import LOG_ARG, _records
 from coldset.reports import labels as label_sheets
 from coldset.reports import pdf, tables
 
-report_app = typer.Typer(help="Reports made from the log: a shoot day, a firearm's history.",
-                         no_args_is_help=True)
+report_app = typer.Typer(
+    help="Reports made from the log: a shoot day, a firearm's history.", no_args_is_help=True
+)
 app.add_typer(report_app, name="report")
 
 
@@ -24,24 +25,30 @@ class Format(StrEnum):
     csv = "csv"
 
 
-FORMAT_OPTION = typer.Option(Format.pdf, "--format", "-f",
-                             help="pdf (pages to file or print) or csv (one table).")
-OUTPUT_OPTION = typer.Option(None, "--output", "-o",
-                             help="Write to this file; '-' or nothing for stdout "
-                                  "(a PDF is not written to a terminal).")
+FORMAT_OPTION = typer.Option(
+    Format.pdf, "--format", "-f", help="pdf (pages to file or print) or csv (one table)."
+)
+OUTPUT_OPTION = typer.Option(
+    None,
+    "--output",
+    "-o",
+    help="Write to this file; '-' or nothing for stdout (a PDF is not written to a terminal).",
+)
 
 
 def _write(data: bytes, output: Path | None, as_json: bool, what: str) -> None:
     if output is None or str(output) == "-":
         if sys.stdout.isatty() and data.startswith(b"%PDF"):
-            raise CliError("a PDF is not printed to a terminal: give --output FILE "
-                           "(or pipe it, e.g. '> day.pdf')")
+            raise CliError(
+                "a PDF is not printed to a terminal: give --output FILE "
+                "(or pipe it, e.g. '> day.pdf')"
+            )
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
     tmp = output.with_name(output.name + ".part")
     tmp.write_bytes(data)
-    tmp.replace(output)     # never a half-written report under the real name
+    tmp.replace(output)  # never a half-written report under the real name
     if as_json:
         emit_json({"ok": True, "report": what, "path": str(output), "bytes": len(data)})
     else:
@@ -56,9 +63,11 @@ def day(
     shoot_day: str = typer.Argument(..., help="The shoot day's id, e.g. d21."),
     unit: str | None = typer.Option(None, "--unit", help="One unit's id (default: all)."),
     fmt: Format = FORMAT_OPTION,
-    table: str = typer.Option("custody", "--table",
-                              help="With --format csv, which table: "
-                                   + ", ".join(tables.DAY_TABLES) + "."),
+    table: str = typer.Option(
+        "custody",
+        "--table",
+        help="With --format csv, which table: " + ", ".join(tables.DAY_TABLES) + ".",
+    ),
     output: Path | None = OUTPUT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -68,8 +77,9 @@ def day(
     incidents, stop-works, alerts, overrides, refusals, the safety meeting's attendance,
     training and consent, open items and signature lines."""
     if fmt is Format.csv and table not in tables.DAY_TABLES:
-        raise CliError(f"no table {table!r} in a day report (tables: "
-                       f"{', '.join(tables.DAY_TABLES)})")
+        raise CliError(
+            f"no table {table!r} in a day report (tables: {', '.join(tables.DAY_TABLES)})"
+        )
     with _records(ctx) as rec:
         r = reports.day(rec, log, shoot_day, unit)
     data = pdf.day_pdf(r) if fmt is Format.pdf else tables.day_csv(r, table).encode()
@@ -102,8 +112,9 @@ def incident(
     ctx: typer.Context,
     log: str = LOG_ARG,
     incident_id: str = typer.Argument(..., metavar="INCIDENT", help="The incident's id."),
-    around: int = typer.Option(20, "--around", min=1, max=500,
-                               help="Entries before and after it on its unit."),
+    around: int = typer.Option(
+        20, "--around", min=1, max=500, help="Entries before and after it on its unit."
+    ),
     fmt: Format = FORMAT_OPTION,
     output: Path | None = OUTPUT_OPTION,
     as_json: bool = JSON_OPTION,
@@ -132,8 +143,12 @@ def bound_book(
     column order is in docs/reports.md. Replicas are not listed."""
     with _records(ctx) as rec:
         lines = reports.book(rec, log)
-    _write(tables.bound_book_csv(lines).encode(), output, as_json,
-           f"bound book ({len(lines)} firearms)")
+    _write(
+        tables.bound_book_csv(lines).encode(),
+        output,
+        as_json,
+        f"bound book ({len(lines)} firearms)",
+    )
 
 
 @report_app.command("labels")
@@ -141,10 +156,10 @@ def bound_book(
 def labels(
     ctx: typer.Context,
     log: str = LOG_ARG,
-    kind: str = typer.Option("firearms", "--kind",
-                             help="firearms, lots, containers or badges."),
-    sheet: str = typer.Option("letter-30", "--sheet",
-                              help="Sheet layout: " + ", ".join(label_sheets.SHEETS) + "."),
+    kind: str = typer.Option("firearms", "--kind", help="firearms, lots, containers or badges."),
+    sheet: str = typer.Option(
+        "letter-30", "--sheet", help="Sheet layout: " + ", ".join(label_sheets.SHEETS) + "."
+    ),
     output: Path | None = OUTPUT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -156,5 +171,9 @@ def labels(
     with _records(ctx) as rec:
         state = reports.state_of(rec, log)
     items = label_sheets.items(state, kind)
-    _write(label_sheets.sheet_pdf(items, sheet), output, as_json,
-           f"{len(items)} {kind} labels ({sheet})")
+    _write(
+        label_sheets.sheet_pdf(items, sheet),
+        output,
+        as_json,
+        f"{len(items)} {kind} labels ({sheet})",
+    )

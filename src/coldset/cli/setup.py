@@ -13,7 +13,8 @@ from coldset.install import init_install
 def init(
     ctx: typer.Context,
     name: str = typer.Option(
-        "coldset.local", "--name",
+        "coldset.local",
+        "--name",
         help="Install name: names the signing key and prefixes every log origin "
         "(use your studio's domain, e.g. safety.studio.example).",
     ),
@@ -23,8 +24,15 @@ def init(
     settings = ctx.obj.settings()
     signer = init_install(settings, name)
     if as_json:
-        emit_json({"ok": True, "home": str(settings.home), "verifier_key": signer.verifier_text,
-                   "key_file": str(settings.key_path), "database": settings.database_url})
+        emit_json(
+            {
+                "ok": True,
+                "home": str(settings.home),
+                "verifier_key": signer.verifier_text,
+                "key_file": str(settings.key_path),
+                "database": settings.database_url,
+            }
+        )
         return
     out.print(f"Created install [bold]{name}[/] in {settings.home}")
     out.print(f"Signing key: {settings.key_path} (mode 0600; keep it secret, back it up)")

@@ -55,13 +55,15 @@ def _text_check(multiline: bool) -> BeforeValidator:
     line break in a single-line field, no lone surrogate; ends stripped, NFC. So the same
     input gets the same answer on SQLite and PostgreSQL, and nothing that cannot be stored
     gets past parsing."""
+
     def check(value: Any) -> Any:
         if not isinstance(value, str):
-            return value            # Pydantic's type check refuses it
+            return value  # Pydantic's type check refuses it
         try:
             return clean_text(value, multiline=multiline)
         except TextError as e:
             raise PydanticCustomError(e.code, e.message) from None
+
     return BeforeValidator(check)
 
 
@@ -81,8 +83,11 @@ def is_id(value: object) -> bool:
     return isinstance(value, str) and _ID_RE.fullmatch(value) is not None
 
 
-Id = Annotated[str, _LINE, Field(pattern=ID_PATTERN,
-                                 description="a tag: letters, digits, '.', '_' or '-', up to 64")]
+Id = Annotated[
+    str,
+    _LINE,
+    Field(pattern=ID_PATTERN, description="a tag: letters, digits, '.', '_' or '-', up to 64"),
+]
 Pin = Annotated[str, _LINE, Field(pattern=r"^[0-9]{4,8}$", description="4 to 8 digits")]
 #: Free text in plain words: several lines allowed (descriptions, reasons, answers).
 Text = Annotated[str, _LINES, Field(min_length=1, max_length=2000)]
@@ -99,8 +104,9 @@ Key = Annotated[str, _LINE, Field(min_length=1, max_length=128)]
 #: Every text type a command field may have (tests check no field uses a bare str).
 TEXT_TYPES = (Id, Pin, Text, ShortText, Why, Name, Reason, Key)
 Count = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
-ClockTime = Annotated[str, _LINE, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
-                                        description="HH:MM, 24-hour")]
+ClockTime = Annotated[
+    str, _LINE, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, 24-hour")
+]
 Positive = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 Position = Annotated[int, Field(ge=1, le=100, strict=True)]
 Feet = Annotated[int, Field(ge=0, le=10_000, strict=True)]
@@ -127,12 +133,16 @@ class Confirmation(_Strict):
 class OverrideRequest(_Strict):
     """Override a rule that allows it: a reason and the PINs of the people the rule names."""
 
-    reason: Text = Field(description="Why the rule is overridden, in plain words (recorded and "
-                                     "shown in every report)")
+    reason: Text = Field(
+        description="Why the rule is overridden, in plain words (recorded and "
+        "shown in every report)"
+    )
     confirmers: list[Confirmation] = Field(
-        default_factory=list, max_length=10,
+        default_factory=list,
+        max_length=10,
         description="The people the rule names, each with their PIN (on the command "
-                    "line: --override-confirm dave, the PIN asked for)")
+        "line: --override-confirm dave, the PIN asked for)",
+    )
 
 
 class CommandBase(_Strict):
@@ -141,15 +151,20 @@ class CommandBase(_Strict):
     production: Id = Field(description="Production id, e.g. dusty-trail")
     actor: Id = Field(description="Id of the person doing this (you), e.g. hana")
     confirmations: list[Confirmation] = Field(
-        default_factory=list, max_length=20,
+        default_factory=list,
+        max_length=20,
         description="People confirming with their own PIN (on the command line: --confirm "
-                    "alec, the PIN asked for): the performer, 1st AD or safety contact a rule "
-                    "asks for")
+        "alec, the PIN asked for): the performer, 1st AD or safety contact a rule "
+        "asks for",
+    )
     override: OverrideRequest | None = Field(
-        None, description="Override a rule that allows it: a reason and the confirmers' PINs")
+        None, description="Override a rule that allows it: a reason and the confirmers' PINs"
+    )
     idempotency_key: Key | None = Field(
-        None, description="Any unique text up to 128 characters; a retry with the same key "
-                          "returns the first result and writes nothing")
+        None,
+        description="Any unique text up to 128 characters; a retry with the same key "
+        "returns the first result and writes nothing",
+    )
 
     @property
     def command_type(self) -> str:
@@ -170,30 +185,42 @@ class CreateProduction(CommandBase):
     type: Literal["create_production"]
     title: Name = Field(description="The production's title, e.g. Dusty Trail")
     time_zone: ShortText = Field(
-        "UTC", description="IANA time zone of the shoot, e.g. America/Denver (sets the day)")
+        "UTC", description="IANA time zone of the shoot, e.g. America/Denver (sets the day)"
+    )
     exemption: Exemption = Field(
-        Exemption.none, description="Cal. Labor Code §9155 exemption from the live-ammunition "
-                                    "ban; none for a normal production")
+        Exemption.none,
+        description="Cal. Labor Code §9155 exemption from the live-ammunition "
+        "ban; none for a normal production",
+    )
     actor_name: Name = Field(description="Your full name, e.g. Maria Ortega")
     pin: Pin | None = Field(None, description="Your PIN, 4 to 8 digits")
     inspection_window_min: Annotated[int, Field(ge=1, le=60, strict=True)] = Field(
-        5, description="Minutes between show-clear and issue (show-clear-before-issue), 1 to 60")
+        5, description="Minutes between show-clear and issue (show-clear-before-issue), 1 to 60"
+    )
     ammo_grace_min: Annotated[int, Field(ge=0, le=60, strict=True)] = Field(
-        2, description="Minutes ammunition may sit outside a locked container before an alert "
-                       "(ammo-secured), 0 to 60")
+        2,
+        description="Minutes ammunition may sit outside a locked container before an alert "
+        "(ammo-secured), 0 to 60",
+    )
     collect_limit_min: Annotated[int, Field(ge=1, le=240, strict=True)] = Field(
-        30, description="Minutes a performer may keep a firearm before an alert "
-                        "(collect-after-take), 1 to 240")
+        30,
+        description="Minutes a performer may keep a firearm before an alert "
+        "(collect-after-take), 1 to 240",
+    )
     blank_distance_ft: Annotated[int, Field(ge=1, le=1000, strict=True)] = Field(
-        20, description="Minimum distance in feet from a muzzle firing blanks to any person "
-                        "(blank-distance), 1 to 1000")
+        20,
+        description="Minimum distance in feet from a muzzle firing blanks to any person "
+        "(blank-distance), 1 to 1000",
+    )
     concern_limit_min: Annotated[int, Field(ge=1, le=10_080, strict=True)] = Field(
-        240, description="Minutes to acknowledge a safety concern (concern-answered), "
-                         "1 to 10080")
+        240, description="Minutes to acknowledge a safety concern (concern-answered), 1 to 10080"
+    )
     pin_lockout_failures: Annotated[int, Field(ge=1, le=20, strict=True)] = Field(
-        5, description="Wrong PINs in a row that lock a person's PIN, 1 to 20")
+        5, description="Wrong PINs in a row that lock a person's PIN, 1 to 20"
+    )
     pin_lockout_window_min: Annotated[int, Field(ge=1, le=1440, strict=True)] = Field(
-        15, description="Minutes in which those wrong PINs count, 1 to 1440")
+        15, description="Minutes in which those wrong PINs count, 1 to 1440"
+    )
 
     @model_validator(mode="after")
     def _known_time_zone(self) -> CreateProduction:
@@ -204,8 +231,10 @@ class CreateProduction(CommandBase):
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.time_zone!r}: use an IANA name such "
-                             "as America/Denver, Europe/London or UTC") from None
+            raise ValueError(
+                f"unknown time zone {self.time_zone!r}: use an IANA name such "
+                "as America/Denver, Europe/London or UTC"
+            ) from None
         return self
 
 
@@ -246,8 +275,11 @@ class AddShootDay(CommandBase):
     # Annotated, not "= Field(...)": a default named like its type would shadow the type.
     date: Annotated[date, Field(description="The date of the call, YYYY-MM-DD")]
     call: ClockTime = Field("00:00", description="Call time, HH:MM local, e.g. 18:00")
-    wrap: ClockTime = Field("00:00", description="Planned wrap, HH:MM local; at or before "
-                            "the call it is the next day, e.g. 06:00")
+    wrap: ClockTime = Field(
+        "00:00",
+        description="Planned wrap, HH:MM local; at or before "
+        "the call it is the next day, e.g. 06:00",
+    )
 
 
 class AddPerson(CommandBase):
@@ -260,10 +292,12 @@ class AddPerson(CommandBase):
     type: Literal["add_person"]
     person: Id = Field(description="New person id, e.g. alec")
     name: Name = Field(description="Their full name, e.g. Alec Barrow")
-    roles: list[Role] = Field(default_factory=list, max_length=10,
-                              description="Their roles on this production")
-    pin: Pin | None = Field(None, description="Their first PIN, 4 to 8 digits (they can change "
-                                              "it with set-pin)")
+    roles: list[Role] = Field(
+        default_factory=list, max_length=10, description="Their roles on this production"
+    )
+    pin: Pin | None = Field(
+        None, description="Their first PIN, 4 to 8 digits (they can change it with set-pin)"
+    )
 
 
 class GrantRole(CommandBase):
@@ -360,7 +394,8 @@ class ReceiveFirearm(CommandBase):
     caliber: ShortText = Field(description="Caliber or gauge, e.g. .45 Colt (n/a for a prop)")
     capacity: Annotated[int, Field(ge=0, le=100, strict=True)] = Field(
         description="Number of chamber positions (cylinder, or magazine + chamber); 0 for a "
-                    "non-firing prop")
+        "non-firing prop"
+    )
     owner: ShortText = Field("", description="Who owns it, e.g. Tombstone Rentals")
     receipt_date: date = Field(description="Date received, YYYY-MM-DD")
     receipt_source: Text = Field(description="Received from (name, address or FFL number)")
@@ -393,8 +428,9 @@ class ReceiveLot(CommandBase):
     maker: ShortText = Field(description="Maker, e.g. Stembridge")
     count: Positive = Field(description="Number of rounds received")
     load: ShortText = Field("", description="Blank load as labelled, e.g. 1/4 load")
-    dummy_source: DummySource | None = Field(None, description="For dummies: where they come "
-                                                               "from (only commercial is allowed)")
+    dummy_source: DummySource | None = Field(
+        None, description="For dummies: where they come from (only commercial is allowed)"
+    )
     receipt_date: date = Field(description="Date received, YYYY-MM-DD")
     receipt_source: Text = Field(description="Received from, e.g. Stembridge Gun Rentals")
     container: Id = Field(description="Id of the container the rounds go into, e.g. safe-main")
@@ -411,7 +447,8 @@ class ReturnLot(CommandBase):
     count: Positive = Field(description="Number of rounds that leave")
     recipient: Text = Field(description="Who receives them, or destroyed and how")
     container: Id | None = Field(
-        None, description="Id of the open container they come from; leave out if you hold them")
+        None, description="Id of the open container they come from; leave out if you hold them"
+    )
 
 
 class VerifyDummyLot(CommandBase):
@@ -424,10 +461,13 @@ class VerifyDummyLot(CommandBase):
 
     type: Literal["verify_dummy_lot"]
     lot: Id = Field(description="Id of the dummy lot, e.g. dummy-45")
-    method: DummyMethod = Field(description="How the rounds were checked: no primer, inert "
-                                "primer, side hole or drilled, rattle, see-through body, marking")
-    sample: Positive = Field(description="Number of rounds checked (all of them to load the "
-                             "whole lot)")
+    method: DummyMethod = Field(
+        description="How the rounds were checked: no primer, inert "
+        "primer, side hole or drilled, rattle, see-through body, marking"
+    )
+    sample: Positive = Field(
+        description="Number of rounds checked (all of them to load the whole lot)"
+    )
     result: Literal["pass", "fail"] = Field(description="Result of the check")
 
 
@@ -441,10 +481,12 @@ class LockContainer(CommandBase):
 
     type: Literal["lock_container"]
     container: Id = Field(description="Id of the container, e.g. safe-main")
-    firearms: list[Id] | None = Field(default=None, max_length=500,
-                                      description="Ids of the firearms to put in, e.g. colt-1")
+    firearms: list[Id] | None = Field(
+        default=None, max_length=500, description="Ids of the firearms to put in, e.g. colt-1"
+    )
     rounds: dict[Id, Positive] | None = Field(
-        None, description='Rounds to put in per lot, as JSON, e.g. {"blank-45": 12}')
+        None, description='Rounds to put in per lot, as JSON, e.g. {"blank-45": 12}'
+    )
 
 
 class UnlockContainer(CommandBase):
@@ -459,8 +501,10 @@ class UnlockContainer(CommandBase):
     type: Literal["unlock_container"]
     container: Id = Field(description="Id of the container, e.g. safe-main")
     leave_inside: bool | None = Field(
-        None, description="true: open it and leave the contents inside; leave out to take "
-                          "everything in it into your custody")
+        None,
+        description="true: open it and leave the contents inside; leave out to take "
+        "everything in it into your custody",
+    )
 
 
 class TakeFromContainer(CommandBase):
@@ -472,11 +516,15 @@ class TakeFromContainer(CommandBase):
 
     type: Literal["take_from_container"]
     container: Id = Field(description="Id of the open container, e.g. safe-main")
-    firearms: list[Id] = Field(default_factory=list, max_length=500,
-                               description="Ids of the firearms to take out, e.g. colt-1")
+    firearms: list[Id] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Ids of the firearms to take out, e.g. colt-1",
+    )
     rounds: dict[Id, Positive] = Field(
-        default_factory=dict, description='Rounds to take out per lot, as JSON, e.g. '
-                                          '{"blank-45": 12}')
+        default_factory=dict,
+        description='Rounds to take out per lot, as JSON, e.g. {"blank-45": 12}',
+    )
 
 
 class PutInContainer(CommandBase):
@@ -487,11 +535,14 @@ class PutInContainer(CommandBase):
 
     type: Literal["put_in_container"]
     container: Id = Field(description="Id of the open container, e.g. safe-main")
-    firearms: list[Id] = Field(default_factory=list, max_length=500,
-                               description="Ids of the firearms to put in, e.g. colt-1")
+    firearms: list[Id] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Ids of the firearms to put in, e.g. colt-1",
+    )
     rounds: dict[Id, Positive] = Field(
-        default_factory=dict, description='Rounds to put in per lot, as JSON, e.g. '
-                                          '{"blank-45": 12}')
+        default_factory=dict, description='Rounds to put in per lot, as JSON, e.g. {"blank-45": 12}'
+    )
 
 
 # ------------------------------------------------------------------ people
@@ -508,8 +559,10 @@ class CheckIn(CommandBase):
     unit: Id = Field(description="Id of the unit, e.g. main")
     set: Id = Field(description="Id of the set, on that unit, e.g. church")
     task: ShortText | None = Field(
-        None, description="A duty other than firearms you check in for, e.g. props (leave "
-                          "out when you are there as the firearms handler; armorer-dedicated)")
+        None,
+        description="A duty other than firearms you check in for, e.g. props (leave "
+        "out when you are there as the firearms handler; armorer-dedicated)",
+    )
 
 
 class CheckOut(CommandBase):
@@ -559,10 +612,12 @@ class WithdrawConsent(CommandBase):
 
     type: Literal["withdraw_consent"]
     performer: Id = Field(description="Id of the performer withdrawing, e.g. alec")
-    weapon_type: FirearmType = Field(description="The type of firearm they no longer agree "
-                                                 "to handle")
+    weapon_type: FirearmType = Field(
+        description="The type of firearm they no longer agree to handle"
+    )
     reason: Reason | None = Field(
-        None, description="Why, if they want to say (optional; it goes into the record)")
+        None, description="Why, if they want to say (optional; it goes into the record)"
+    )
 
 
 # ------------------------------------------------------------------ scenes
@@ -573,14 +628,18 @@ class ShotIn(_Strict):
 
     number: Positive = Field(description="Shot number within the scene, from 1")
     kind: ShotKind = Field(ShotKind.take, description="A take, or a rehearsal (never blanks)")
-    muzzle: MuzzleDirection = Field(description="Where the muzzle points: clear, person or "
-                                                "camera (the last two need mitigation)")
+    muzzle: MuzzleDirection = Field(
+        description="Where the muzzle points: clear, person or "
+        "camera (the last two need mitigation)"
+    )
     target: ShortText = Field("", description="What it points at, e.g. sky, wall")
-    closest_distance_ft: Feet = Field(description="Closest distance from the muzzle to any "
-                                                  "person, in feet")
+    closest_distance_ft: Feet = Field(
+        description="Closest distance from the muzzle to any person, in feet"
+    )
     blanks: bool = Field(False, description="Whether the shot fires blanks")
-    firearm: Id | None = Field(None, description="Id of the firearm used in this shot, if one "
-                                                 "of several")
+    firearm: Id | None = Field(
+        None, description="Id of the firearm used in this shot, if one of several"
+    )
 
 
 class PlanFirearmIn(_Strict):
@@ -588,11 +647,12 @@ class PlanFirearmIn(_Strict):
 
     firearm: Id = Field(description="Id of the firearm, e.g. colt-1")
     rounds: Literal["blank", "dummy"] | None = Field(
-        None, description="Rounds it uses: blank, dummy, or none (shown clear, empty)")
+        None, description="Rounds it uses: blank, dummy, or none (shown clear, empty)"
+    )
     load: ShortText | None = Field(None, description="Blank load, e.g. 1/4 load")
     close_range_load: ShortText | None = Field(
-        None, description="Specialty close-range load for shots closer than the blank "
-                          "distance")
+        None, description="Specialty close-range load for shots closer than the blank distance"
+    )
 
 
 def _mitigation_from_text(value: Any) -> Any:
@@ -607,9 +667,11 @@ def _mitigation_from_text(value: Any) -> Any:
     kind = mitigation_kind(text)
     if kind is None or kind == MitigationKind.other:
         raise PydanticCustomError(
-            "mitigation_kind", "say which mitigation it is: it must start with one of "
+            "mitigation_kind",
+            "say which mitigation it is: it must start with one of "
             + ", ".join(k.value.replace("_", " ") for k in MITIGATION_KINDS)
-            + " (e.g. 'remote camera, operator behind a shield')")
+            + " (e.g. 'remote camera, operator behind a shield')",
+        )
     return {"kind": kind.value, "note": text}
 
 
@@ -626,10 +688,12 @@ class MitigationIn(_Strict):
 
     kind: Literal["replica", "remote_camera", "shield", "offset_angle", "mirror"] = Field(
         description="Which mitigation: replica (non-firing), remote_camera, shield, "
-                    "offset_angle (a cheated angle) or mirror")
+        "offset_angle (a cheated angle) or mirror"
+    )
     note: ShortText = Field("", description="In plain words, e.g. 15 degrees off the line")
-    shots: list[Positive] = Field(default_factory=list, max_length=200,
-                                  description="Shot numbers it covers; none: every shot")
+    shots: list[Positive] = Field(
+        default_factory=list, max_length=200, description="Shot numbers it covers; none: every shot"
+    )
 
 
 class ScheduleScene(CommandBase):
@@ -647,19 +711,27 @@ class ScheduleScene(CommandBase):
     set: Id = Field(description="Id of the set, on that unit, e.g. church")
     title: Name = Field(description="What happens, e.g. Sheriff draws on the preacher")
     firearms: list[PlanFirearmIn] = Field(
-        default_factory=list, max_length=50,
-        description='Firearms in the plan, as JSON, e.g. {"firearm": "colt-1", "rounds": '
-                    '"dummy"}')
+        default_factory=list,
+        max_length=50,
+        description='Firearms in the plan, as JSON, e.g. {"firearm": "colt-1", "rounds": "dummy"}',
+    )
     shots: list[ShotIn] = Field(
-        default_factory=list, max_length=200,
+        default_factory=list,
+        max_length=200,
         description='Shots, as JSON, e.g. {"number": 1, "muzzle": "clear", '
-                    '"closest_distance_ft": 25, "blanks": true}')
+        '"closest_distance_ft": 25, "blanks": true}',
+    )
     mitigations: list[Annotated[MitigationIn, BeforeValidator(_mitigation_from_text)]] = Field(
-        default_factory=list, max_length=20,
+        default_factory=list,
+        max_length=20,
         description="Each mitigation, starting with its kind, e.g. remote camera (or as "
-                    'JSON: {"kind": "shield", "shots": [2]})')
-    cast_crew: list[Id] = Field(default_factory=list, max_length=500,
-                                description="Ids of everyone in the scene's cast and crew")
+        'JSON: {"kind": "shield", "shots": [2]})',
+    )
+    cast_crew: list[Id] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Ids of everyone in the scene's cast and crew",
+    )
 
     @model_validator(mode="after")
     def _shots_numbered_once(self) -> ScheduleScene:
@@ -669,8 +741,10 @@ class ScheduleScene(CommandBase):
         for m in self.mitigations:
             unknown = sorted(set(m.shots) - set(numbers))
             if unknown:
-                raise ValueError(f"a {m.kind.replace('_', ' ')} mitigation names shot "
-                                 f"{', '.join(map(str, unknown))}, which is not in the plan")
+                raise ValueError(
+                    f"a {m.kind.replace('_', ' ')} mitigation names shot "
+                    f"{', '.join(map(str, unknown))}, which is not in the plan"
+                )
         return self
 
 
@@ -695,12 +769,17 @@ class HoldSafetyMeeting(CommandBase):
 
     type: Literal["hold_safety_meeting"]
     shoot_day: Id = Field(description="Id of the shoot day, e.g. day-1")
-    scene: Id | None = Field(None, description="Id of the scene it is for; leave out for the "
-                                               "day's meeting")
-    attendees: list[Id] = Field(min_length=1, max_length=500,
-                                description="Ids of the people who attended")
-    absent: list[Id] = Field(default_factory=list, max_length=500,
-                             description="Ids of the people on the list who did not attend")
+    scene: Id | None = Field(
+        None, description="Id of the scene it is for; leave out for the day's meeting"
+    )
+    attendees: list[Id] = Field(
+        min_length=1, max_length=500, description="Ids of the people who attended"
+    )
+    absent: list[Id] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Ids of the people on the list who did not attend",
+    )
     topics: ShortText = Field("", description="What was covered, in a few words")
 
 
@@ -728,13 +807,16 @@ class Inspect(CommandBase):
 
     type: Literal["inspect"]
     firearm: Id = Field(description="Id of the firearm, e.g. colt-1")
-    chambers: list[Literal["empty", "dummy", "blank", "spent", "live", "obstructed"]] = (
-        Field(default_factory=list, max_length=100,
-              description="What each position holds, from position 1 on, one entry per "
-                          "position, e.g. empty,empty,dummy"))
+    chambers: list[Literal["empty", "dummy", "blank", "spent", "live", "obstructed"]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="What each position holds, from position 1 on, one entry per "
+        "position, e.g. empty,empty,dummy",
+    )
     barrel_clear: bool = Field(description="You looked through the barrel and it is clear")
-    function_check: bool = Field(False, description="A function check was done too (needed "
-                                                    "after a misfire)")
+    function_check: bool = Field(
+        False, description="A function check was done too (needed after a misfire)"
+    )
 
 
 class Issue(CommandBase):
@@ -749,8 +831,9 @@ class Issue(CommandBase):
     type: Literal["issue"]
     firearm: Id = Field(description="Id of the firearm, e.g. colt-1")
     to: Id = Field(description="Id of the performer receiving it, e.g. alec")
-    scene: Id | None = Field(None, description="Id of today's scene it is for, e.g. sc-12 (an "
-                                               "issue needs one)")
+    scene: Id | None = Field(
+        None, description="Id of today's scene it is for, e.g. sc-12 (an issue needs one)"
+    )
 
 
 class Collect(CommandBase):
@@ -787,15 +870,21 @@ class Load(CommandBase):
     firearm: Id = Field(description="Id of the firearm, e.g. colt-2")
     lot: Id = Field(description="Id of the lot the rounds come from, e.g. blank-45")
     positions: list[Position] = Field(
-        min_length=1, max_length=100,
-        description="Chamber positions to load, numbered from 1, e.g. 1,2,3")
-    scene: Id | None = Field(None, description="Id of the scene, e.g. sc-20 (default: the scene "
-                                               "the firearm is issued for)")
-    shot: Positive | None = Field(None, description="Number of the take in the scene's plan, "
-                                                    "e.g. 1 (required for blanks)")
+        min_length=1,
+        max_length=100,
+        description="Chamber positions to load, numbered from 1, e.g. 1,2,3",
+    )
+    scene: Id | None = Field(
+        None,
+        description="Id of the scene, e.g. sc-20 (default: the scene the firearm is issued for)",
+    )
+    shot: Positive | None = Field(
+        None, description="Number of the take in the scene's plan, e.g. 1 (required for blanks)"
+    )
     container: Id | None = Field(
-        None, description="Id of the open container the rounds come from; leave out if you "
-                          "hold them")
+        None,
+        description="Id of the open container the rounds come from; leave out if you hold them",
+    )
 
     @model_validator(mode="after")
     def _positions_once(self) -> Load:
@@ -814,8 +903,9 @@ class Unload(CommandBase):
     type: Literal["unload"]
     firearm: Id = Field(description="Id of the firearm, e.g. colt-2")
     container: Id | None = Field(
-        None, description="Id of the open container the unfired rounds go into; leave out to "
-                          "keep them")
+        None,
+        description="Id of the open container the unfired rounds go into; leave out to keep them",
+    )
 
 
 class Discharge(CommandBase):
@@ -829,8 +919,10 @@ class Discharge(CommandBase):
     type: Literal["discharge"]
     firearm: Id = Field(description="Id of the firearm, e.g. colt-2")
     positions: list[Position] = Field(
-        min_length=1, max_length=100,
-        description="Chamber positions that fired, numbered from 1, e.g. 1,2")
+        min_length=1,
+        max_length=100,
+        description="Chamber positions that fired, numbered from 1, e.g. 1,2",
+    )
     scene: Id | None = Field(None, description="Id of the scene, e.g. sc-20")
     shot: Positive | None = Field(None, description="Number of the take in the scene's plan")
 
@@ -852,8 +944,9 @@ class ReportIncident(CommandBase):
     """
 
     type: Literal["report_incident"]
-    kind: Literal["misfire", "squib", "unexpected_discharge", "malfunction", "injury",
-                  "near_miss"] = Field(description="What happened")
+    kind: Literal[
+        "misfire", "squib", "unexpected_discharge", "malfunction", "injury", "near_miss"
+    ] = Field(description="What happened")
     firearm: Id | None = Field(None, description="Id of the firearm involved, e.g. colt-2")
     lot: Id | None = Field(None, description="Id of the lot involved, e.g. blank-45")
     unit: Id | None = Field(None, description="Id of the unit; leave out to use the firearm's")
@@ -869,8 +962,7 @@ class ReportLiveRound(CommandBase):
 
     type: Literal["report_live_round"]
     description: Text = Field(description="Where and how it was found, in plain words")
-    firearm: Id | None = Field(None, description="Id of the firearm it was in or near, e.g. "
-                                                 "colt-1")
+    firearm: Id | None = Field(None, description="Id of the firearm it was in or near, e.g. colt-1")
     lot: Id | None = Field(None, description="Id of the lot it was found in, e.g. dummy-45")
     unit: Id | None = Field(None, description="Id of the unit where it was found")
 
@@ -884,8 +976,9 @@ class CallStopWork(CommandBase):
 
     type: Literal["call_stop_work"]
     reason: Text = Field(description="Why, in plain words")
-    unit: Id | None = Field(None, description="Id of the unit that stops; leave out to stop "
-                                              "the whole production")
+    unit: Id | None = Field(
+        None, description="Id of the unit that stops; leave out to stop the whole production"
+    )
 
 
 class ClearStopWork(CommandBase):
@@ -896,8 +989,9 @@ class ClearStopWork(CommandBase):
 
     type: Literal["clear_stop_work"]
     stop_work: Id = Field(description="Id of the stop-work, e.g. sw-40-0")
-    note: Why = Field(description="Why it is safe to resume: what was done about it, in a "
-                                  "few words (required)")
+    note: Why = Field(
+        description="Why it is safe to resume: what was done about it, in a few words (required)"
+    )
 
 
 class ReleaseQuarantine(CommandBase):
@@ -977,8 +1071,9 @@ class ReconcileCounts(CommandBase):
     lot: Id = Field(description="Id of the lot, e.g. blank-45")
     counted: Count = Field(description="Rounds counted in stock (not in firearms)")
     cases_recovered: Count = Field(0, description="Spent cases recovered since the last count")
-    explanation: ShortText = Field("", description="Why the count differs (resolving it is "
-                                                   "the armorer's)")
+    explanation: ShortText = Field(
+        "", description="Why the count differs (resolving it is the armorer's)"
+    )
 
 
 # ------------------------------------------------------------------ the day
@@ -1016,16 +1111,55 @@ class WrapDay(CommandBase):
 
 
 Command = Annotated[
-    CreateProduction | AddUnit | AddSet | AddShootDay | AddPerson | GrantRole | RevokeRole
-    | RecordCredential | SetPin | ResetPin | AddContainer
-    | ReceiveFirearm | ReturnFirearm | ReceiveLot | ReturnLot | VerifyDummyLot
-    | LockContainer | UnlockContainer | TakeFromContainer | PutInContainer
-    | CheckIn | CheckOut | RecordTraining | RecordConsent | WithdrawConsent
-    | ScheduleScene | SignOffPlan | HoldSafetyMeeting | WrapScene
-    | Inspect | Issue | Collect | Transfer | Load | Unload | Discharge
-    | ReportIncident | ReportLiveRound | CallStopWork | ClearStopWork | ReleaseQuarantine
-    | RaiseConcern | AcknowledgeConcern | ResolveAlert | CheckAlerts | ReconcileCounts
-    | StartMealBreak | EndMealBreak | WrapDay,
+    CreateProduction
+    | AddUnit
+    | AddSet
+    | AddShootDay
+    | AddPerson
+    | GrantRole
+    | RevokeRole
+    | RecordCredential
+    | SetPin
+    | ResetPin
+    | AddContainer
+    | ReceiveFirearm
+    | ReturnFirearm
+    | ReceiveLot
+    | ReturnLot
+    | VerifyDummyLot
+    | LockContainer
+    | UnlockContainer
+    | TakeFromContainer
+    | PutInContainer
+    | CheckIn
+    | CheckOut
+    | RecordTraining
+    | RecordConsent
+    | WithdrawConsent
+    | ScheduleScene
+    | SignOffPlan
+    | HoldSafetyMeeting
+    | WrapScene
+    | Inspect
+    | Issue
+    | Collect
+    | Transfer
+    | Load
+    | Unload
+    | Discharge
+    | ReportIncident
+    | ReportLiveRound
+    | CallStopWork
+    | ClearStopWork
+    | ReleaseQuarantine
+    | RaiseConcern
+    | AcknowledgeConcern
+    | ResolveAlert
+    | CheckAlerts
+    | ReconcileCounts
+    | StartMealBreak
+    | EndMealBreak
+    | WrapDay,
     Field(discriminator="type"),
 ]
 
@@ -1034,8 +1168,7 @@ _ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 #: command type name -> model class, read off the ``Command`` union: the union is the one
 #: list of commands (a ``CommandBase`` subclass not in it is no command; a test checks).
 COMMAND_TYPES: dict[str, type[CommandBase]] = {
-    get_args(cls.model_fields["type"].annotation)[0]: cls
-    for cls in get_args(get_args(Command)[0])
+    get_args(cls.model_fields["type"].annotation)[0]: cls for cls in get_args(get_args(Command)[0])
 }
 
 
@@ -1055,8 +1188,9 @@ def _shown(name: str) -> str:
     may hold control characters or a lone surrogate; those are written as escapes."""
     if name.isprintable() and not _UNSHOWABLE.search(name):
         return name
-    return "".join(ch if ch.isprintable() and not _UNSHOWABLE.match(ch)
-                   else ascii(ch)[1:-1] for ch in name)
+    return "".join(
+        ch if ch.isprintable() and not _UNSHOWABLE.match(ch) else ascii(ch)[1:-1] for ch in name
+    )
 
 
 _UNSHOWABLE = re.compile("[\ud800-\udfff]")
@@ -1076,8 +1210,10 @@ def _unreadable_keys(value: Any, loc: tuple[str, ...]) -> Any:
         for k, v in value.items():
             name = k if isinstance(k, str) else repr(k)
             if not isinstance(k, str) or _UNSHOWABLE.search(k):
-                yield (".".join(_shown(p) for p in (*loc, name)),
-                       "field names must be valid Unicode text")
+                yield (
+                    ".".join(_shown(p) for p in (*loc, name)),
+                    "field names must be valid Unicode text",
+                )
             else:
                 yield from _unreadable_keys(v, (*loc, k))
     elif isinstance(value, list):
@@ -1093,8 +1229,9 @@ def parse_command(data: Any) -> CommandBase:
         raise CommandError([("", "a command must be an object with a 'type' field")])
     t = data.get("type")
     if not isinstance(t, str) or t not in COMMAND_TYPES:
-        raise CommandError([("type", f"unknown command type {t!r}; one of: "
-                             + ", ".join(sorted(COMMAND_TYPES)))])
+        raise CommandError(
+            [("type", f"unknown command type {t!r}; one of: " + ", ".join(sorted(COMMAND_TYPES)))]
+        )
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as e:
@@ -1113,12 +1250,18 @@ def parse_command(data: Any) -> CommandBase:
                 if err["type"] == "too_long":
                     msg = f"must be at most {ctx.get('max_length')} characters"
                 else:
-                    msg = (f"must be at least {ctx.get('min_length')} characters"
-                           if ctx.get("min_length", 1) > 1 else "must not be empty")
+                    msg = (
+                        f"must be at least {ctx.get('min_length')} characters"
+                        if ctx.get("min_length", 1) > 1
+                        else "must not be empty"
+                    )
             elif err["type"] == "string_pattern_mismatch":
                 pattern = str((err.get("ctx") or {}).get("pattern", ""))
-                msg = ("must be 4 to 8 digits" if "0-9]{4" in pattern else
-                       "must be a tag: letters, digits, '.', '_' or '-' (up to 64, no spaces)")
+                msg = (
+                    "must be 4 to 8 digits"
+                    if "0-9]{4" in pattern
+                    else "must be a tag: letters, digits, '.', '_' or '-' (up to 64, no spaces)"
+                )
             errors.append((_field(err["loc"]), msg))
         raise CommandError(errors) from None
 

@@ -22,7 +22,7 @@ class Rejection(Exception):
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
-        self.kind = kind          # unknown-id | duplicate | wrong-role | stale-state | malformed
+        self.kind = kind  # unknown-id | duplicate | wrong-role | stale-state | malformed
         self.message = message
 
 
@@ -39,6 +39,7 @@ def decides(cls: type[c.CommandBase]) -> Callable[[Decider], Decider]:
     def deco(fn: Decider) -> Decider:
         DECIDERS[cls] = fn
         return fn
+
     return deco
 
 
@@ -67,24 +68,34 @@ def place_of(state: State, container: str | None, actor: str) -> str:
         return f"person:{actor}"
     box = state.containers[container]
     if box.locked:
-        raise stale(f"container {box.id} is locked: rounds do not come out of or go into a "
-                    "locked container. Unlock it first (its contents pass into your "
-                    "custody), work from your hand, then lock them back in")
+        raise stale(
+            f"container {box.id} is locked: rounds do not come out of or go into a "
+            "locked container. Unlock it first (its contents pass into your "
+            "custody), work from your hand, then lock them back in"
+        )
     return f"container:{container}"
 
 
 def safety_confirmers(state: State, cmd: c.ReconcileCounts) -> list[str]:
     """Safety contacts confirming ``cmd``, other than its actor (a two-person count)."""
-    return sorted({x.person for x in cmd.confirmations
-                   if x.person != cmd.actor and state.has_role(x.person, "safety_contact")})
+    return sorted(
+        {
+            x.person
+            for x in cmd.confirmations
+            if x.person != cmd.actor and state.has_role(x.person, "safety_contact")
+        }
+    )
 
 
 def resolves_discrepancy(state: State, cmd: c.ReconcileCounts) -> bool:
     """Is this count meant to resolve a difference: it differs from the expected stock
     and carries an explanation and a safety contact's confirmation (``round-accounting``)?"""
     differs = cmd.counted != state.lots[cmd.lot].counts.expected_stock
-    return differs and bool(cmd.explanation) and any(
-        state.has_role(x.person, "safety_contact") for x in cmd.confirmations)
+    return (
+        differs
+        and bool(cmd.explanation)
+        and any(state.has_role(x.person, "safety_contact") for x in cmd.confirmations)
+    )
 
 
 def settings_dict(cmd: c.CreateProduction) -> dict[str, int]:

@@ -34,28 +34,45 @@ def _lock(s: State, cmd: c.LockContainer, at: str, i: int) -> list[Event]:
         raise stale(f"container {box.id} is already locked")
     # nothing named: what you hold goes in, unless the container was opened leaving its
     # contents inside (then what you took out stays with you)
-    firearms = cmd.firearms if cmd.firearms is not None else [] if box.left_inside else [
-        f for f in s.held_by(cmd.actor) if not s.firearms[f].disposed]
+    firearms = (
+        cmd.firearms
+        if cmd.firearms is not None
+        else []
+        if box.left_inside
+        else [f for f in s.held_by(cmd.actor) if not s.firearms[f].disposed]
+    )
     for fid in firearms:
         require_holder(s, fid, cmd.actor, "lock it away")
-    rounds = dict(cmd.rounds) if cmd.rounds is not None else (
-        {} if box.left_inside else s.rounds_held(cmd.actor))
+    rounds = (
+        dict(cmd.rounds)
+        if cmd.rounds is not None
+        else ({} if box.left_inside else s.rounds_held(cmd.actor))
+    )
     for lid, n in rounds.items():
         have = s.lots[lid].where.get(f"person:{cmd.actor}", 0)
         if have < n:
             raise stale(f"{cmd.actor} holds {have} rounds of lot {lid}, not {n}")
-    return [event("container_locked", container=box.id, by=cmd.actor,
-                  firearms=sorted(set(firearms)), rounds=rounds)]
+    return [
+        event(
+            "container_locked",
+            container=box.id,
+            by=cmd.actor,
+            firearms=sorted(set(firearms)),
+            rounds=rounds,
+        )
+    ]
 
 
 @decides(c.UnlockContainer)
 def _unlock(s: State, cmd: c.UnlockContainer, at: str, i: int) -> list[Event]:
     box = s.containers[cmd.container]
     if not box.locked:
-        raise stale(f"container {box.id} is already open (opened by {box.opened_by} at "
-                    f"{box.opened_at})")
-    return [event("container_unlocked", container=box.id, by=cmd.actor,
-                  took_all=not cmd.leave_inside)]
+        raise stale(
+            f"container {box.id} is already open (opened by {box.opened_by} at {box.opened_at})"
+        )
+    return [
+        event("container_unlocked", container=box.id, by=cmd.actor, took_all=not cmd.leave_inside)
+    ]
 
 
 def _open_box(s: State, container: str, doing: str) -> None:
@@ -83,8 +100,15 @@ def _take(s: State, cmd: c.TakeFromContainer, at: str, i: int) -> list[Event]:
         have = s.lots[lid].where.get(f"container:{cmd.container}", 0)
         if have < n:
             raise stale(f"container {cmd.container} holds {have} rounds of lot {lid}, not {n}")
-    return [event("taken_from_container", container=cmd.container, by=cmd.actor,
-                  firearms=list(cmd.firearms), rounds=dict(cmd.rounds))]
+    return [
+        event(
+            "taken_from_container",
+            container=cmd.container,
+            by=cmd.actor,
+            firearms=list(cmd.firearms),
+            rounds=dict(cmd.rounds),
+        )
+    ]
 
 
 @decides(c.PutInContainer)
@@ -97,8 +121,15 @@ def _put(s: State, cmd: c.PutInContainer, at: str, i: int) -> list[Event]:
         have = s.lots[lid].where.get(f"person:{cmd.actor}", 0)
         if have < n:
             raise stale(f"{cmd.actor} holds {have} rounds of lot {lid}, not {n}")
-    return [event("put_in_container", container=cmd.container, by=cmd.actor,
-                  firearms=list(cmd.firearms), rounds=dict(cmd.rounds))]
+    return [
+        event(
+            "put_in_container",
+            container=cmd.container,
+            by=cmd.actor,
+            firearms=list(cmd.firearms),
+            rounds=dict(cmd.rounds),
+        )
+    ]
 
 
 # ------------------------------------------------------------------ handling
@@ -109,13 +140,24 @@ def _inspect(s: State, cmd: c.Inspect, at: str, i: int) -> list[Event]:
     f = s.firearms[cmd.firearm]
     require_holder(s, f.id, cmd.actor, "inspect it")
     if len(cmd.chambers) != f.capacity:
-        raise Rejection("malformed", f"chambers: firearm {f.id} has {f.capacity} positions "
-                        f"(chambers, or magazine + chamber); the inspection lists "
-                        f"{len(cmd.chambers)}")
-    return [event("firearm_inspected", inspection=f"insp-{i}", firearm=f.id, by=cmd.actor,
-                  chambers=list(cmd.chambers), barrel_clear=cmd.barrel_clear,
-                  function_check=cmd.function_check,
-                  witnesses=sorted({x.person for x in cmd.confirmations}))]
+        raise Rejection(
+            "malformed",
+            f"chambers: firearm {f.id} has {f.capacity} positions "
+            f"(chambers, or magazine + chamber); the inspection lists "
+            f"{len(cmd.chambers)}",
+        )
+    return [
+        event(
+            "firearm_inspected",
+            inspection=f"insp-{i}",
+            firearm=f.id,
+            by=cmd.actor,
+            chambers=list(cmd.chambers),
+            barrel_clear=cmd.barrel_clear,
+            function_check=cmd.function_check,
+            witnesses=sorted({x.person for x in cmd.confirmations}),
+        )
+    ]
 
 
 @decides(c.Issue)
@@ -163,8 +205,11 @@ def _positions(s: State, fid: str, positions: list[int]) -> None:
     cap = s.firearms[fid].capacity
     bad = [p for p in positions if p > cap]
     if bad:
-        raise Rejection("malformed", f"positions: firearm {fid} has positions 1 to {cap}; "
-                        f"there is no {', '.join(map(str, bad))}")
+        raise Rejection(
+            "malformed",
+            f"positions: firearm {fid} has positions 1 to {cap}; "
+            f"there is no {', '.join(map(str, bad))}",
+        )
 
 
 @decides(c.Load)
@@ -174,25 +219,39 @@ def _load(s: State, cmd: c.Load, at: str, i: int) -> list[Event]:
     if not firing(s, f.id):
         raise stale(f"firearm {f.id} is a {f.type.value.replace('_', ' ')} and cannot be loaded")
     if f.quarantined:
-        raise stale(f"firearm {f.id} is quarantined: nothing is loaded into it until a handler "
-                    "and the safety contact release it from quarantine")
+        raise stale(
+            f"firearm {f.id} is quarantined: nothing is loaded into it until a handler "
+            "and the safety contact release it from quarantine"
+        )
     if lot.quarantined:
-        raise stale(f"lot {lot.id} is quarantined: none of its rounds is loaded until a "
-                    "handler and the safety contact release it from quarantine")
+        raise stale(
+            f"lot {lot.id} is quarantined: none of its rounds is loaded until a "
+            "handler and the safety contact release it from quarantine"
+        )
     _positions(s, f.id, cmd.positions)
     if _norm(lot.caliber) != _norm(f.caliber):
         raise stale(f"lot {lot.id} is {lot.caliber}; firearm {f.id} takes {f.caliber}")
     full = [p for p in cmd.positions if f.chambers[p - 1] is not None]
     if full:
-        raise stale(f"firearm {f.id}: position {', '.join(map(str, full))} already holds a "
-                    "round or case; unload first")
+        raise stale(
+            f"firearm {f.id}: position {', '.join(map(str, full))} already holds a "
+            "round or case; unload first"
+        )
     place = place_of(s, cmd.container, cmd.actor)
     have = lot.where.get(place, 0)
     if have < len(cmd.positions):
-        raise stale(f"only {have} rounds of lot {lot.id} at {place}, "
-                    f"{len(cmd.positions)} needed")
-    return [event("firearm_loaded", firearm=f.id, lot=lot.id, positions=sorted(cmd.positions),
-                  place=place, scene=cmd.scene, shot=cmd.shot)]
+        raise stale(f"only {have} rounds of lot {lot.id} at {place}, {len(cmd.positions)} needed")
+    return [
+        event(
+            "firearm_loaded",
+            firearm=f.id,
+            lot=lot.id,
+            positions=sorted(cmd.positions),
+            place=place,
+            scene=cmd.scene,
+            shot=cmd.shot,
+        )
+    ]
 
 
 @decides(c.Unload)
@@ -206,8 +265,15 @@ def _unload(s: State, cmd: c.Unload, at: str, i: int) -> list[Event]:
     for ch in f.chambers:
         if ch is not None:
             (cases if ch.spent else rounds)[ch.lot] += 1
-    return [event("firearm_unloaded", firearm=f.id, place=place_of(s, cmd.container, cmd.actor),
-                  rounds=dict(sorted(rounds.items())), cases=dict(sorted(cases.items())))]
+    return [
+        event(
+            "firearm_unloaded",
+            firearm=f.id,
+            place=place_of(s, cmd.container, cmd.actor),
+            rounds=dict(sorted(rounds.items())),
+            cases=dict(sorted(cases.items())),
+        )
+    ]
 
 
 @decides(c.Discharge)
@@ -219,11 +285,21 @@ def _discharge(s: State, cmd: c.Discharge, at: str, i: int) -> list[Event]:
     for p in cmd.positions:
         ch = f.chambers[p - 1]
         if ch is None or ch.spent:
-            raise stale(f"firearm {f.id}: position {p} holds no unfired round on record "
-                        "(if it fired, report an unexpected discharge)")
+            raise stale(
+                f"firearm {f.id}: position {p} holds no unfired round on record "
+                "(if it fired, report an unexpected discharge)"
+            )
         rounds[ch.lot] += 1
-    return [event("rounds_fired", firearm=f.id, positions=sorted(cmd.positions),
-                  rounds=dict(sorted(rounds.items())), scene=cmd.scene, shot=cmd.shot)]
+    return [
+        event(
+            "rounds_fired",
+            firearm=f.id,
+            positions=sorted(cmd.positions),
+            rounds=dict(sorted(rounds.items())),
+            scene=cmd.scene,
+            shot=cmd.shot,
+        )
+    ]
 
 
 # ------------------------------------------------------------------ incidents
@@ -235,22 +311,48 @@ def _unit_of(s: State, unit: str | None, firearm: str | None) -> str | None:
 
 @decides(c.ReportIncident)
 def _incident(s: State, cmd: c.ReportIncident, at: str, i: int) -> list[Event]:
-    return [event("incident_reported", incident=f"inc-{i}", kind=cmd.kind, by=cmd.actor,
-                  firearm=cmd.firearm, lot=cmd.lot, unit=_unit_of(s, cmd.unit, cmd.firearm),
-                  description=cmd.description)]
+    return [
+        event(
+            "incident_reported",
+            incident=f"inc-{i}",
+            kind=cmd.kind,
+            by=cmd.actor,
+            firearm=cmd.firearm,
+            lot=cmd.lot,
+            unit=_unit_of(s, cmd.unit, cmd.firearm),
+            description=cmd.description,
+        )
+    ]
 
 
 @decides(c.ReportLiveRound)
 def _live_round(s: State, cmd: c.ReportLiveRound, at: str, i: int) -> list[Event]:
-    return [event("incident_reported", incident=f"inc-{i}", kind="live_round_found",
-                  by=cmd.actor, firearm=cmd.firearm, lot=cmd.lot,
-                  unit=_unit_of(s, cmd.unit, cmd.firearm), description=cmd.description)]
+    return [
+        event(
+            "incident_reported",
+            incident=f"inc-{i}",
+            kind="live_round_found",
+            by=cmd.actor,
+            firearm=cmd.firearm,
+            lot=cmd.lot,
+            unit=_unit_of(s, cmd.unit, cmd.firearm),
+            description=cmd.description,
+        )
+    ]
 
 
 @decides(c.CallStopWork)
 def _call_stop_work(s: State, cmd: c.CallStopWork, at: str, i: int) -> list[Event]:
-    return [event("stop_work_called", stop_work=f"sw-{i}", scope=cmd.unit or "production",
-                  reason=cmd.reason, by=cmd.actor, rule="stop-work")]
+    return [
+        event(
+            "stop_work_called",
+            stop_work=f"sw-{i}",
+            scope=cmd.unit or "production",
+            reason=cmd.reason,
+            by=cmd.actor,
+            rule="stop-work",
+        )
+    ]
 
 
 @decides(c.ClearStopWork)
@@ -258,8 +360,13 @@ def _clear_stop_work(s: State, cmd: c.ClearStopWork, at: str, i: int) -> list[Ev
     sw = s.stop_works[cmd.stop_work]
     if not sw.open:
         raise stale(f"stop-work {sw.id} was already cleared at {sw.cleared_at}")
-    return [event("stop_work_cleared", stop_work=sw.id,
-                  by=sorted({cmd.actor, *(x.person for x in cmd.confirmations)}))]
+    return [
+        event(
+            "stop_work_cleared",
+            stop_work=sw.id,
+            by=sorted({cmd.actor, *(x.person for x in cmd.confirmations)}),
+        )
+    ]
 
 
 @decides(c.ReleaseQuarantine)
@@ -277,8 +384,9 @@ def _release(s: State, cmd: c.ReleaseQuarantine, at: str, i: int) -> list[Event]
 @decides(c.RaiseConcern)
 def _raise_concern(s: State, cmd: c.RaiseConcern, at: str, i: int) -> list[Event]:
     by = None if cmd.actor == c.ANONYMOUS else cmd.actor
-    return [event("concern_raised", concern=f"concern-{i}", text=cmd.text, raised_by=by,
-                  unit=cmd.unit)]
+    return [
+        event("concern_raised", concern=f"concern-{i}", text=cmd.text, raised_by=by, unit=cmd.unit)
+    ]
 
 
 @decides(c.AcknowledgeConcern)
@@ -287,12 +395,20 @@ def _ack_concern(s: State, cmd: c.AcknowledgeConcern, at: str, i: int) -> list[E
     if con.answered_at:
         raise stale(f"concern {con.id} was already answered at {con.answered_at}")
     # answering the concern resolves its concern-answered alert (raised when it was raised)
-    resolved = [event("alert_resolved", alert=a.id, by=cmd.actor,
-                      resolution=f"concern answered: {cmd.answer}"[:500])
-                for a in s.open_alerts()
-                if a.rule == "concern-answered" and a.subject == f"concern:{con.id}"]
-    return [event("concern_acknowledged", concern=con.id, by=cmd.actor, answer=cmd.answer),
-            *resolved]
+    resolved = [
+        event(
+            "alert_resolved",
+            alert=a.id,
+            by=cmd.actor,
+            resolution=f"concern answered: {cmd.answer}"[:500],
+        )
+        for a in s.open_alerts()
+        if a.rule == "concern-answered" and a.subject == f"concern:{con.id}"
+    ]
+    return [
+        event("concern_acknowledged", concern=con.id, by=cmd.actor, answer=cmd.answer),
+        *resolved,
+    ]
 
 
 @decides(c.ResolveAlert)
@@ -305,7 +421,7 @@ def _resolve_alert(s: State, cmd: c.ResolveAlert, at: str, i: int) -> list[Event
 
 @decides(c.CheckAlerts)
 def _check_alerts(s: State, cmd: c.CheckAlerts, at: str, i: int) -> list[Event]:
-    return []   # the alerts come from the time-based rules' verdicts
+    return []  # the alerts come from the time-based rules' verdicts
 
 
 @decides(c.ReconcileCounts)
@@ -315,10 +431,19 @@ def _reconcile(s: State, cmd: c.ReconcileCounts, at: str, i: int) -> list[Event]
     lot = s.lots[cmd.lot]
     expected = lot.counts.expected_stock
     safety = safety_confirmers(s, cmd)
-    resolved = (resolves_discrepancy(s, cmd) and s.has_role(cmd.actor, "armorer")
-                and bool(safety))
+    resolved = resolves_discrepancy(s, cmd) and s.has_role(cmd.actor, "armorer") and bool(safety)
     delta = s.write_off(lot.id, cmd.counted - expected, cmd.actor) if resolved else {}
-    return [event("counts_reconciled", lot=lot.id, counted=cmd.counted, expected=expected,
-                  cases_recovered=cmd.cases_recovered, explanation=cmd.explanation,
-                  resolved=resolved, by=cmd.actor, confirmed_by=safety if resolved else [],
-                  where_delta=delta)]
+    return [
+        event(
+            "counts_reconciled",
+            lot=lot.id,
+            counted=cmd.counted,
+            expected=expected,
+            cases_recovered=cmd.cases_recovered,
+            explanation=cmd.explanation,
+            resolved=resolved,
+            by=cmd.actor,
+            confirmed_by=safety if resolved else [],
+            where_delta=delta,
+        )
+    ]

@@ -289,7 +289,7 @@ class HandlerCheckedIn(EventModel):
     person: Str
     unit: Str
     set: Str
-    task: Str | None = None      # a non-firearms duty (props, ...); absent: firearms
+    task: Str | None = None  # a non-firearms duty (props, ...); absent: firearms
 
 
 class HandlerCheckedOut(EventModel):
@@ -572,17 +572,57 @@ class OverrideRecorded(EventModel):
 
 #: Every event model: the one list of event types (in the order docs/domain.md shows them).
 EVENT_MODELS: tuple[type[EventModel], ...] = (
-    ProductionCreated, UnitAdded, SetAdded, ShootDayAdded, PersonAdded, RoleGranted,
-    RoleRevoked, CredentialRecorded, PinSet, PinReset, PinRejected, ContainerAdded,
-    FirearmReceived, FirearmReturned, LotReceived, LotReturned, DummyLotVerified,
-    ContainerLocked, ContainerUnlocked, TakenFromContainer, PutInContainer,
-    HandlerCheckedIn, HandlerCheckedOut, TrainingRecorded, ConsentRecorded, ConsentWithdrawn,
-    SceneScheduled, PlanSigned, SafetyMeetingHeld, SceneWrapped,
-    FirearmInspected, FirearmIssued, FirearmCollected, FirearmTransferred, FirearmLoaded,
-    FirearmUnloaded, RoundsFired,
-    IncidentReported, StopWorkCalled, StopWorkCleared, Quarantined, QuarantineReleased,
-    ConcernRaised, ConcernAcknowledged, AlertRaised, AlertResolved, CountsReconciled,
-    MealBreakStarted, MealBreakEnded, DayWrapped, OverrideRecorded,
+    ProductionCreated,
+    UnitAdded,
+    SetAdded,
+    ShootDayAdded,
+    PersonAdded,
+    RoleGranted,
+    RoleRevoked,
+    CredentialRecorded,
+    PinSet,
+    PinReset,
+    PinRejected,
+    ContainerAdded,
+    FirearmReceived,
+    FirearmReturned,
+    LotReceived,
+    LotReturned,
+    DummyLotVerified,
+    ContainerLocked,
+    ContainerUnlocked,
+    TakenFromContainer,
+    PutInContainer,
+    HandlerCheckedIn,
+    HandlerCheckedOut,
+    TrainingRecorded,
+    ConsentRecorded,
+    ConsentWithdrawn,
+    SceneScheduled,
+    PlanSigned,
+    SafetyMeetingHeld,
+    SceneWrapped,
+    FirearmInspected,
+    FirearmIssued,
+    FirearmCollected,
+    FirearmTransferred,
+    FirearmLoaded,
+    FirearmUnloaded,
+    RoundsFired,
+    IncidentReported,
+    StopWorkCalled,
+    StopWorkCleared,
+    Quarantined,
+    QuarantineReleased,
+    ConcernRaised,
+    ConcernAcknowledged,
+    AlertRaised,
+    AlertResolved,
+    CountsReconciled,
+    MealBreakStarted,
+    MealBreakEnded,
+    DayWrapped,
+    OverrideRecorded,
 )
 
 
@@ -617,29 +657,40 @@ class EventRegistry:
         for t, m in self.models.items():
             missing = [n for n in range(1, m.version) if (t, n) not in self.upcasters]
             if missing:
-                raise ValueError(f"event {t} is at version {m.version} but has no upcaster "
-                                 f"from version {missing[0]}")
+                raise ValueError(
+                    f"event {t} is at version {m.version} but has no upcaster "
+                    f"from version {missing[0]}"
+                )
 
-    def evolve(self, models: Iterable[type[EventModel]] = (),
-               upcasters: Mapping[tuple[str, int], Upcaster] | None = None) -> EventRegistry:
+    def evolve(
+        self,
+        models: Iterable[type[EventModel]] = (),
+        upcasters: Mapping[tuple[str, int], Upcaster] | None = None,
+    ) -> EventRegistry:
         """This registry with some models replaced (new versions) and upcasters added."""
-        return EventRegistry({**self.models, **{event_type(m): m for m in models}},
-                             {**self.upcasters, **(upcasters or {})})
+        return EventRegistry(
+            {**self.models, **{event_type(m): m for m in models}},
+            {**self.upcasters, **(upcasters or {})},
+        )
 
     def current(self, e: Event, version: int = 1) -> Event:
         """``e`` (recorded at ``version``) upcast to its model's version and checked
         against it, or :class:`EntryError`. The result has no ``"v"`` key."""
         t = e.get("type")
         if not isinstance(t, str) or t not in self.models:
-            raise EntryError(f"the entry holds an event of unknown type {t!r}: it was written "
-                             "by a newer coldset, or it is not a coldset entry")
+            raise EntryError(
+                f"the entry holds an event of unknown type {t!r}: it was written "
+                "by a newer coldset, or it is not a coldset entry"
+            )
         model = self.models[t]
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise EntryError(f"the {t} event has no valid version ({version!r})")
         if version > model.version:
-            raise EntryError(f"the entry holds a {t} event at version {version}; this coldset "
-                             f"reads it up to version {model.version}: upgrade coldset to "
-                             "read this log")
+            raise EntryError(
+                f"the entry holds a {t} event at version {version}; this coldset "
+                f"reads it up to version {model.version}: upgrade coldset to "
+                "read this log"
+            )
         if "v" in e:
             e = {k: x for k, x in e.items() if k != "v"}
         for n in range(version, model.version):
@@ -675,9 +726,14 @@ def _unlocked_v1(e: Event) -> Event:
 
 
 #: The registry this code writes and reads with.
-EVENTS = EventRegistry(EVENT_TYPES, {("scene_scheduled", 1): _scene_v1_to_v2,
-                                     ("shoot_day_added", 1): _shoot_day_v1,
-                                     ("container_unlocked", 1): _unlocked_v1})
+EVENTS = EventRegistry(
+    EVENT_TYPES,
+    {
+        ("scene_scheduled", 1): _scene_v1_to_v2,
+        ("shoot_day_added", 1): _shoot_day_v1,
+        ("container_unlocked", 1): _unlocked_v1,
+    },
+)
 
 #: (type, from_version) -> function: today's upcasters (see :class:`EventRegistry`).
 UPCASTERS = EVENTS.upcasters
@@ -692,8 +748,10 @@ def check(e: Event, registry: EventRegistry = EVENTS) -> None:
     try:
         model.__pydantic_validator__.validate_python(e)
     except ValidationError as err:
-        facts = "; ".join(f"{'.'.join(map(str, x['loc'])) or 'event'}: {x['msg']}"
-                          for x in err.errors(include_url=False))
+        facts = "; ".join(
+            f"{'.'.join(map(str, x['loc'])) or 'event'}: {x['msg']}"
+            for x in err.errors(include_url=False)
+        )
         raise EntryError(f"a {e['type']} event does not fit its model: {facts}") from None
 
 
@@ -712,15 +770,29 @@ def event(type_: str, **facts: Any) -> Event:
     return e
 
 
-def envelope(*, at: str, production: str, actor: str, command: dict[str, Any],
-             outcome: str, verdicts: list[dict[str, str]], events: list[Event],
-             error: dict[str, str] | None = None) -> dict[str, Any]:
+def envelope(
+    *,
+    at: str,
+    production: str,
+    actor: str,
+    command: dict[str, Any],
+    outcome: str,
+    verdicts: list[dict[str, str]],
+    events: list[Event],
+    error: dict[str, str] | None = None,
+) -> dict[str, Any]:
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     v = 2 if any("v" in e for e in events) else ENVELOPE_VERSION
     env: dict[str, Any] = {
-        "v": v, "at": at, "production": production, "actor": actor,
-        "command": command, "outcome": outcome, "verdicts": verdicts, "events": events,
+        "v": v,
+        "at": at,
+        "production": production,
+        "actor": actor,
+        "command": command,
+        "outcome": outcome,
+        "verdicts": verdicts,
+        "events": events,
     }
     if error is not None:
         env["error"] = error
@@ -740,9 +812,11 @@ def parse_entry(data: bytes, registry: EventRegistry = EVENTS) -> dict[str, Any]
         raise EntryError("not a coldset custody entry (no envelope version)")
     v = env["v"]
     if v not in ENVELOPE_VERSIONS or isinstance(v, bool):
-        raise EntryError(f"this entry has envelope version {v!r}; this coldset reads versions "
-                         f"{ENVELOPE_VERSIONS[0]} to {ENVELOPE_VERSIONS[-1]}: upgrade coldset "
-                         "to read this log")
+        raise EntryError(
+            f"this entry has envelope version {v!r}; this coldset reads versions "
+            f"{ENVELOPE_VERSIONS[0]} to {ENVELOPE_VERSIONS[-1]}: upgrade coldset "
+            "to read this log"
+        )
     events = env.get("events", [])
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise EntryError("the entry's events are not a list of objects")

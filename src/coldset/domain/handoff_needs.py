@@ -32,13 +32,13 @@ class HandoffNeeds:
     """What the tablet shows and pre-selects for a handoff of one firearm."""
 
     firearm: str
-    expected: tuple[str, ...]           # what the record says each position holds
-    scenes: tuple[str, ...]             # open scenes whose plan lists the firearm
-    scene: str | None                   # pre-selected (the only such scene)
-    performers: tuple[str, ...]         # performers in those scenes' cast
-    performer: str | None               # pre-selected (the only planned performer)
-    first_ads: tuple[str, ...]          # 1st ADs in those scenes' cast
-    first_ad: str | None                # pre-selected (the only one)
+    expected: tuple[str, ...]  # what the record says each position holds
+    scenes: tuple[str, ...]  # open scenes whose plan lists the firearm
+    scene: str | None  # pre-selected (the only such scene)
+    performers: tuple[str, ...]  # performers in those scenes' cast
+    performer: str | None  # pre-selected (the only planned performer)
+    first_ads: tuple[str, ...]  # 1st ADs in those scenes' cast
+    first_ad: str | None  # pre-selected (the only one)
 
     @property
     def needs_first_ad(self) -> bool:
@@ -66,8 +66,9 @@ def _only(xs: Sequence[str]) -> str | None:
     return xs[0] if len(xs) == 1 else None
 
 
-def handoff_needs(state: State, firearm: str, scene: str | None = None,
-                  performer: str | None = None) -> HandoffNeeds:
+def handoff_needs(
+    state: State, firearm: str, scene: str | None = None, performer: str | None = None
+) -> HandoffNeeds:
     """The needs of handing ``firearm`` over now.
 
     ``scene`` and ``performer``: the scene it was last issued for and the performer who
@@ -75,8 +76,11 @@ def handoff_needs(state: State, firearm: str, scene: str | None = None,
     scene); each is pre-selected only while it still fits (an open scene that plans the
     firearm, a performer in its cast). Otherwise the only such scene, and the only
     performer and 1st AD in its cast, are pre-selected."""
-    scenes = tuple(s.id for s in state.scenes.values()
-                   if s.wrapped_at is None and firearm in s.plan.firearm_ids())
+    scenes = tuple(
+        s.id
+        for s in state.scenes.values()
+        if s.wrapped_at is None and firearm in s.plan.firearm_ids()
+    )
     chosen = scene if scene in scenes else _only(scenes)
     cast_of = [chosen] if chosen else list(scenes)
     performers: list[str] = []
@@ -87,11 +91,16 @@ def handoff_needs(state: State, firearm: str, scene: str | None = None,
                 performers.append(p)
             if state.has_role(p, "first_ad") and p not in ads:
                 ads.append(p)
-    return HandoffNeeds(firearm=firearm, expected=expected_positions(state, firearm),
-                        scenes=scenes, scene=chosen, performers=tuple(performers),
-                        performer=performer if performer in performers
-                        else _only(performers), first_ads=tuple(ads),
-                        first_ad=_only(ads))
+    return HandoffNeeds(
+        firearm=firearm,
+        expected=expected_positions(state, firearm),
+        scenes=scenes,
+        scene=chosen,
+        performers=tuple(performers),
+        performer=performer if performer in performers else _only(performers),
+        first_ads=tuple(ads),
+        first_ad=_only(ads),
+    )
 
 
 def checklist_taps(expected: Sequence[str], seen: Sequence[str]) -> int:
@@ -118,9 +127,16 @@ class HandoffActions:
         return len(self.actions)
 
 
-def handoff_actions(needs: HandoffNeeds, seen: Sequence[str], *, to: str,
-                    scene: str | None, first_ad: str | None = None,
-                    tag_scanned: bool = True, collect: bool = False) -> HandoffActions:
+def handoff_actions(
+    needs: HandoffNeeds,
+    seen: Sequence[str],
+    *,
+    to: str,
+    scene: str | None,
+    first_ad: str | None = None,
+    tag_scanned: bool = True,
+    collect: bool = False,
+) -> HandoffActions:
     """What the tablet needs for this handoff: scan the tag (unless the firearm is
     open already), the checklist, the barrel, then whatever is not pre-selected
     (the scene, the performer's badge, the 1st AD), and the PINs.

@@ -79,8 +79,12 @@ class IncidentKind(StrEnum):
 
 #: Incidents that quarantine the firearm and stop work on the unit (``misfire-quarantine``).
 QUARANTINE_INCIDENTS: frozenset[IncidentKind] = frozenset(
-    {IncidentKind.misfire, IncidentKind.squib, IncidentKind.unexpected_discharge,
-     IncidentKind.malfunction}
+    {
+        IncidentKind.misfire,
+        IncidentKind.squib,
+        IncidentKind.unexpected_discharge,
+        IncidentKind.malfunction,
+    }
 )
 
 
@@ -115,9 +119,9 @@ class DummyMethod(StrEnum):
     no_primer = "no_primer"
     inert_primer = "inert_primer"
     side_hole = "side_hole"
-    drilled = "drilled"            # a hole drilled through the case (as side_hole)
-    rattle = "rattle"              # internal rattle (a BB inside)
-    see_through = "see_through"    # see-through (clear) body
+    drilled = "drilled"  # a hole drilled through the case (as side_hole)
+    rattle = "rattle"  # internal rattle (a BB inside)
+    see_through = "see_through"  # see-through (clear) body
     marking = "marking"
 
 
@@ -140,32 +144,64 @@ class ChamberState(StrEnum):
 class MitigationKind(StrEnum):
     """What a scene's plan does about a muzzle at a person or the camera (``muzzle-plan``)."""
 
-    replica = "replica"                # a non-firing replica instead of the firearm
-    remote_camera = "remote_camera"    # nobody behind the camera on the line of fire
-    shield = "shield"                  # a shield (lexan box, plexiglass) in front of people
-    offset_angle = "offset_angle"      # a cheated angle: the muzzle off the line to anyone
-    mirror = "mirror"                  # shot through a mirror (beam splitter)
-    other = "other"                    # read from an old log's free text; never written now
+    replica = "replica"  # a non-firing replica instead of the firearm
+    remote_camera = "remote_camera"  # nobody behind the camera on the line of fire
+    shield = "shield"  # a shield (lexan box, plexiglass) in front of people
+    offset_angle = "offset_angle"  # a cheated angle: the muzzle off the line to anyone
+    mirror = "mirror"  # shot through a mirror (beam splitter)
+    other = "other"  # read from an old log's free text; never written now
 
 
 #: Mitigations that keep a muzzle off a person, and off the camera position.
 MITIGATES: dict[MuzzleDirection, frozenset[MitigationKind]] = {
-    MuzzleDirection.person: frozenset({MitigationKind.replica, MitigationKind.shield,
-                                       MitigationKind.offset_angle, MitigationKind.other}),
-    MuzzleDirection.camera: frozenset({MitigationKind.replica, MitigationKind.remote_camera,
-                                       MitigationKind.shield, MitigationKind.offset_angle,
-                                       MitigationKind.mirror, MitigationKind.other}),
+    MuzzleDirection.person: frozenset(
+        {
+            MitigationKind.replica,
+            MitigationKind.shield,
+            MitigationKind.offset_angle,
+            MitigationKind.other,
+        }
+    ),
+    MuzzleDirection.camera: frozenset(
+        {
+            MitigationKind.replica,
+            MitigationKind.remote_camera,
+            MitigationKind.shield,
+            MitigationKind.offset_angle,
+            MitigationKind.mirror,
+            MitigationKind.other,
+        }
+    ),
 }
 
 #: Words a crew writes for each kind (a plan's mitigation given as text starts with one).
 MITIGATION_WORDS: dict[MitigationKind, tuple[str, ...]] = {
-    MitigationKind.replica: ("non-firing replica", "non firing replica", "replica",
-                             "rubber", "prop gun", "airsoft"),
-    MitigationKind.remote_camera: ("remote camera", "remote head", "locked-off camera",
-                                   "locked off camera", "unmanned camera", "remote"),
+    MitigationKind.replica: (
+        "non-firing replica",
+        "non firing replica",
+        "replica",
+        "rubber",
+        "prop gun",
+        "airsoft",
+    ),
+    MitigationKind.remote_camera: (
+        "remote camera",
+        "remote head",
+        "locked-off camera",
+        "locked off camera",
+        "unmanned camera",
+        "remote",
+    ),
     MitigationKind.shield: ("shields", "shield", "lexan", "plexiglass", "plexi"),
-    MitigationKind.offset_angle: ("cheated angle", "cheat angle", "offset angle", "cheated",
-                                  "offset", "off-axis", "off axis"),
+    MitigationKind.offset_angle: (
+        "cheated angle",
+        "cheat angle",
+        "offset angle",
+        "cheated",
+        "offset",
+        "off-axis",
+        "off axis",
+    ),
     MitigationKind.mirror: ("mirror", "beam splitter"),
 }
 
@@ -213,13 +249,13 @@ class SignOffRole(StrEnum):
 class ProductionSettings:
     """Every number in the rule catalogue, with its default."""
 
-    inspection_window_min: int = 5       # show-clear-before-issue
-    ammo_grace_min: int = 2              # ammo-secured
-    collect_limit_min: int = 30          # collect-after-take
-    blank_distance_ft: int = 20          # blank-distance
-    concern_limit_min: int = 240         # concern-answered (4 h)
-    pin_lockout_failures: int = 5        # identity: 5 wrong PINs ...
-    pin_lockout_window_min: int = 15     # ... within 15 minutes lock the PIN
+    inspection_window_min: int = 5  # show-clear-before-issue
+    ammo_grace_min: int = 2  # ammo-secured
+    collect_limit_min: int = 30  # collect-after-take
+    blank_distance_ft: int = 20  # blank-distance
+    concern_limit_min: int = 240  # concern-answered (4 h)
+    pin_lockout_failures: int = 5  # identity: 5 wrong PINs ...
+    pin_lockout_window_min: int = 15  # ... within 15 minutes lock the PIN
 
 
 @dataclass(frozen=True)
@@ -250,7 +286,7 @@ class Set:
 @dataclass(frozen=True)
 class ShootDay:
     id: str
-    date: str            # YYYY-MM-DD in the production's time zone: the day of the call
+    date: str  # YYYY-MM-DD in the production's time zone: the day of the call
     wrapped_at: str | None = None
     call: str = "00:00"  # HH:MM local; see coldset.domain.shootday
     wrap: str = "00:00"  # planned wrap, HH:MM local; at or before the call: the next day
@@ -264,17 +300,17 @@ class Shot:
     number: int
     kind: ShotKind
     muzzle: MuzzleDirection
-    target: str                     # what the muzzle points at, in words
-    closest_distance_ft: int        # closest person to the muzzle
-    blanks: bool                    # does this shot fire blanks
-    firearm: str | None = None      # which firearm, when the plan has several
+    target: str  # what the muzzle points at, in words
+    closest_distance_ft: int  # closest person to the muzzle
+    blanks: bool  # does this shot fire blanks
+    firearm: str | None = None  # which firearm, when the plan has several
 
 
 @dataclass(frozen=True)
 class PlanFirearm:
     firearm: str
-    rounds: RoundKind | None = None     # blank / dummy / None (shown clear, no rounds)
-    load: str | None = None             # blank load, e.g. "1/4 load"
+    rounds: RoundKind | None = None  # blank / dummy / None (shown clear, no rounds)
+    load: str | None = None  # blank load, e.g. "1/4 load"
     close_range_load: str | None = None  # specialty close-range load named in the plan
 
 
@@ -309,7 +345,7 @@ class Credential:
     kind: CredentialKind
     number: str
     issuer: str
-    expires: str          # YYYY-MM-DD, last valid day
+    expires: str  # YYYY-MM-DD, last valid day
 
 
 @dataclass(frozen=True)
@@ -347,14 +383,14 @@ class Person:
 class Custody:
     """Where a firearm is: in a (locked) container, or with exactly one person."""
 
-    kind: str    # "container" | "person"
+    kind: str  # "container" | "person"
     ref: str
 
 
 @dataclass(frozen=True)
 class ChamberLoad:
     lot: str
-    spent: bool = False    # fired: a case is left in the chamber
+    spent: bool = False  # fired: a case is left in the chamber
 
 
 @dataclass(frozen=True)
@@ -365,19 +401,19 @@ class Firearm:
     serial: str
     type: FirearmType
     caliber: str
-    capacity: int                      # chambers, or magazine capacity + 1 (the chamber)
+    capacity: int  # chambers, or magazine capacity + 1 (the chamber)
     custody: Custody
     importer: str = ""
-    owner: str = ""                    # owner or rental house
-    receipt_date: str = ""             # ATF bound book: date of receipt
-    receipt_source: str = ""           # ... and its source (name and address / licence)
+    owner: str = ""  # owner or rental house
+    receipt_date: str = ""  # ATF bound book: date of receipt
+    receipt_source: str = ""  # ... and its source (name and address / licence)
     disposition_date: str | None = None
     disposition_recipient: str | None = None
-    chambers: tuple[ChamberLoad | None, ...] = ()   # position 1..capacity -> index 0..
+    chambers: tuple[ChamberLoad | None, ...] = ()  # position 1..capacity -> index 0..
     quarantined: bool = False
     quarantine_rule: str | None = None  # the rule that quarantined it (None: before v0.x logs)
     quarantined_index: int | None = None  # ... and the entry index of that quarantine
-    issued_for: str | None = None      # scene id while issued
+    issued_for: str | None = None  # scene id while issued
     issued_at: str | None = None
     last_inspection: str | None = None  # inspection id of the latest inspection
     custody_changed_at: str | None = None  # any custody change breaks earlier inspections
@@ -401,8 +437,8 @@ class Firearm:
 @dataclass(frozen=True)
 class DummyVerification:
     method: DummyMethod
-    sample: int          # rounds checked
-    result: str          # "pass" | "fail"
+    sample: int  # rounds checked
+    result: str  # "pass" | "fail"
     source: DummySource = DummySource.commercial
     by: str = ""
     at: str = ""
@@ -415,10 +451,10 @@ class LotCounts:
     received: int = 0
     loaded: int = 0
     fired: int = 0
-    returned: int = 0        # unloaded unfired, back into stock
+    returned: int = 0  # unloaded unfired, back into stock
     cases_recovered: int = 0
     disposed: int = 0
-    adjusted: int = 0        # resolved reconciliation differences (counted - expected)
+    adjusted: int = 0  # resolved reconciliation differences (counted - expected)
 
     @property
     def in_firearms(self) -> int:
@@ -436,14 +472,14 @@ class Lot:
     kind: RoundKind
     caliber: str
     maker: str
-    load: str = ""                              # blank load
+    load: str = ""  # blank load
     counts: LotCounts = LotCounts()
     where: dict[str, int] = field(default_factory=dict)  # "container:X" / "person:Y" -> rounds
     verification: DummyVerification | None = None
-    dummies_checked: int = 0   # rounds checked by passing verifications, in all (dummy-verified)
-    dummy_source: DummySource | None = None     # for dummy lots
+    dummies_checked: int = 0  # rounds checked by passing verifications, in all (dummy-verified)
+    dummy_source: DummySource | None = None  # for dummy lots
     quarantined: bool = False
-    discrepancy: int = 0                        # counted - expected at the last reconcile
+    discrepancy: int = 0  # counted - expected at the last reconcile
     receipt_date: str = ""
     receipt_source: str = ""
     # round-accounting at wrap: the last counted movement (received, loaded, fired,
@@ -521,7 +557,7 @@ class Incident:
 class Concern:
     id: str
     text: str
-    raised_by: str | None     # None when anonymous
+    raised_by: str | None  # None when anonymous
     at: str
     unit: str | None = None
     answered_by: str | None = None
@@ -536,8 +572,8 @@ class Alert:
     reason: str
     source: str
     at: str
-    subject: str = ""              # "firearm:X", "lot:Y", "concern:Z", ...
-    roles: tuple[str, ...] = ()    # who must resolve it
+    subject: str = ""  # "firearm:X", "lot:Y", "concern:Z", ...
+    roles: tuple[str, ...] = ()  # who must resolve it
     resolved_by: str | None = None
     resolved_at: str | None = None
     resolution: str | None = None
@@ -546,7 +582,7 @@ class Alert:
 @dataclass(frozen=True)
 class StopWork:
     id: str
-    scope: str                 # "production" or a unit id
+    scope: str  # "production" or a unit id
     reason: str
     called_by: str
     at: str

@@ -35,9 +35,9 @@ Status = Literal["allowed", "refused", "rejected"]
 @dataclass
 class Decision:
     status: Status
-    entry: dict[str, Any] | None          # None: nothing is written
+    entry: dict[str, Any] | None  # None: nothing is written
     verdicts: list[Verdict] = field(default_factory=list)
-    error_kind: str | None = None          # rejected: unknown-id, wrong-role, credential, ...
+    error_kind: str | None = None  # rejected: unknown-id, wrong-role, credential, ...
     error: str | None = None
 
     @property
@@ -54,12 +54,19 @@ def override_satisfies(state: State, cmd: c.CommandBase, verdict: Verdict) -> bo
     if not roles or len(people) < len(roles):
         return False
     # each named role needs its own person
-    return any(all(state.has_role(p, r) for p, r in zip(perm, roles, strict=False))
-               for perm in permutations(people, len(roles)))
+    return any(
+        all(state.has_role(p, r) for p, r in zip(perm, roles, strict=False))
+        for perm in permutations(people, len(roles))
+    )
 
 
-def decide_entry(state: State, cmd: c.CommandBase, now: datetime,
-                 pins: dict[str, PinResult] | None = None, origin: str = "") -> Decision:
+def decide_entry(
+    state: State,
+    cmd: c.CommandBase,
+    now: datetime,
+    pins: dict[str, PinResult] | None = None,
+    origin: str = "",
+) -> Decision:
     """Decide ``cmd`` against ``state`` at ``now``; the entry index is ``state.size``.
 
     ``pins`` maps every confirmer (that exists) to the result of checking their PIN;
@@ -70,17 +77,31 @@ def decide_entry(state: State, cmd: c.CommandBase, now: datetime,
     command = c.public_dict(cmd)
     production = cmd.production
 
-    def entry(outcome: str, verdicts: list[Verdict], events: list[Event],
-              error: dict[str, str] | None = None) -> dict[str, Any]:
-        return envelope(at=at, production=production, actor=cmd.actor, command=command,
-                        outcome=outcome, verdicts=[v.to_entry() for v in verdicts],
-                        events=events, error=error)
+    def entry(
+        outcome: str,
+        verdicts: list[Verdict],
+        events: list[Event],
+        error: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        return envelope(
+            at=at,
+            production=production,
+            actor=cmd.actor,
+            command=command,
+            outcome=outcome,
+            verdicts=[v.to_entry() for v in verdicts],
+            events=events,
+            error=error,
+        )
 
     def rejected(r: Rejection) -> Decision:
         if r.kind in RECORDED_REJECTIONS:
-            return Decision("rejected", entry("rejected", [], [],
-                                              {"kind": r.kind, "message": r.message}),
-                            error_kind=r.kind, error=r.message)
+            return Decision(
+                "rejected",
+                entry("rejected", [], [], {"kind": r.kind, "message": r.message}),
+                error_kind=r.kind,
+                error=r.message,
+            )
         return Decision("rejected", None, error_kind=r.kind, error=r.message)
 
     try:
@@ -100,17 +121,31 @@ def decide_entry(state: State, cmd: c.CommandBase, now: datetime,
             if result == "wrong":
                 left = limit - (state.recent_pin_failures(person, now) + 1)
                 events.append(event("pin_rejected", person=person, locks=left <= 0))
-                said[person] = ("wrong PIN: it is now locked after too many wrong tries (a "
-                                "handler must reset it)" if left <= 0 else
-                                f"wrong PIN ({left} {'try' if left == 1 else 'tries'} left "
-                                "before it locks)")
-        why = "; ".join(f"{_name(state, p)}: " + said.get(p, {
-            "wrong": "wrong PIN",
-            "locked": "PIN locked after too many wrong tries (a handler must reset it)",
-            "no-pin": "has no PIN yet"}[r]) for p, r in sorted(bad.items()))
-        return Decision("rejected", entry("rejected-credential", [], events,
-                                          {"kind": "credential", "message": why}),
-                        error_kind="credential", error=why)
+                said[person] = (
+                    "wrong PIN: it is now locked after too many wrong tries (a "
+                    "handler must reset it)"
+                    if left <= 0
+                    else f"wrong PIN ({left} {'try' if left == 1 else 'tries'} left "
+                    "before it locks)"
+                )
+        why = "; ".join(
+            f"{_name(state, p)}: "
+            + said.get(
+                p,
+                {
+                    "wrong": "wrong PIN",
+                    "locked": "PIN locked after too many wrong tries (a handler must reset it)",
+                    "no-pin": "has no PIN yet",
+                }[r],
+            )
+            for p, r in sorted(bad.items())
+        )
+        return Decision(
+            "rejected",
+            entry("rejected-credential", [], events, {"kind": "credential", "message": why}),
+            error_kind="credential",
+            error=why,
+        )
     confirmed = frozenset(pins)
 
     ctx = RuleContext(state, cmd, now, state.settings, confirmed)
@@ -120,17 +155,22 @@ def decide_entry(state: State, cmd: c.CommandBase, now: datetime,
     if blocks:
         hard = [v for v in blocks if v.kind == "block"]
         soft = [v for v in blocks if v.kind == "block_overridable"]
-        if hard or cmd.override is None or not all(
-                override_satisfies(state, cmd, v) for v in soft):
+        if hard or cmd.override is None or not all(override_satisfies(state, cmd, v) for v in soft):
             error = None
             if cmd.override is not None and not hard:
                 need = sorted({r for v in soft for r in v.overridable_by})
-                error = {"kind": "override-invalid",
-                         "message": "the override needs confirmations (with PINs) from: "
-                                    + ", ".join(need)}
-            return Decision("refused", entry("refused", verdicts, [], error), verdicts,
-                            error_kind="refused",
-                            error="; ".join(f"{v.rule}: {v.reason}" for v in blocks))
+                error = {
+                    "kind": "override-invalid",
+                    "message": "the override needs confirmations (with PINs) from: "
+                    + ", ".join(need),
+                }
+            return Decision(
+                "refused",
+                entry("refused", verdicts, [], error),
+                verdicts,
+                error_kind="refused",
+                error="; ".join(f"{v.rule}: {v.reason}" for v in blocks),
+            )
         overridden = soft
 
     try:

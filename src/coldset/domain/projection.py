@@ -74,6 +74,7 @@ def _on(type_: str) -> Callable[[Handler], Handler]:
     def deco(fn: Handler) -> Handler:
         _HANDLERS[type_] = fn
         return fn
+
     return deco
 
 
@@ -161,8 +162,15 @@ def _container(s: State, cid: str, **changes: Any) -> None:
 
 
 def _to_person(s: State, fid: str, pid: str, at: str) -> None:
-    _firearm(s, fid, custody=Custody("person", pid), custody_changed_at=at,
-             custody_changed_index=s.size, fired_at=None, fired_shot=None)
+    _firearm(
+        s,
+        fid,
+        custody=Custody("person", pid),
+        custody_changed_at=at,
+        custody_changed_index=s.size,
+        fired_at=None,
+        fired_shot=None,
+    )
 
 
 # ---------------------------------------------------------------- setup
@@ -171,11 +179,18 @@ def _to_person(s: State, fid: str, pid: str, at: str) -> None:
 @_on("production_created")
 def _production_created(s: State, e: Event, at: str) -> None:
     s.production = Production(
-        id=e["production"], title=e["title"], origin=e["origin"], time_zone=e["time_zone"],
-        exemption=Exemption(e["exemption"]), settings=ProductionSettings(**e["settings"]),
-        created_at=at)
-    s.people = s.people.set(e["person"], Person(e["person"], e["name"], frozenset({Role.admin}),
-                                   has_pin=bool(e.get("has_pin"))))
+        id=e["production"],
+        title=e["title"],
+        origin=e["origin"],
+        time_zone=e["time_zone"],
+        exemption=Exemption(e["exemption"]),
+        settings=ProductionSettings(**e["settings"]),
+        created_at=at,
+    )
+    s.people = s.people.set(
+        e["person"],
+        Person(e["person"], e["name"], frozenset({Role.admin}), has_pin=bool(e.get("has_pin"))),
+    )
     s.dirty.update({("production", e["production"]), ("person", e["person"])})
 
 
@@ -193,17 +208,26 @@ def _set_added(s: State, e: Event, at: str) -> None:
 
 @_on("shoot_day_added")
 def _shoot_day_added(s: State, e: Event, at: str) -> None:
-    s.shoot_days = s.shoot_days.set(e["shoot_day"], ShootDay(
-        e["shoot_day"], e["date"], call=e.get("call", "00:00"),
-        wrap=e.get("wrap", "00:00")))
+    s.shoot_days = s.shoot_days.set(
+        e["shoot_day"],
+        ShootDay(
+            e["shoot_day"], e["date"], call=e.get("call", "00:00"), wrap=e.get("wrap", "00:00")
+        ),
+    )
     s.dirty.add(("shoot_day", e["shoot_day"]))
 
 
 @_on("person_added")
 def _person_added(s: State, e: Event, at: str) -> None:
-    s.people = s.people.set(e["person"], Person(e["person"], e["name"],
-                                   frozenset(Role(r) for r in e.get("roles", ())),
-                                   has_pin=bool(e.get("has_pin"))))
+    s.people = s.people.set(
+        e["person"],
+        Person(
+            e["person"],
+            e["name"],
+            frozenset(Role(r) for r in e.get("roles", ())),
+            has_pin=bool(e.get("has_pin")),
+        ),
+    )
     s.dirty.add(("person", e["person"]))
 
 
@@ -250,8 +274,7 @@ def _pin_rejected(s: State, e: Event, at: str) -> None:
 
 @_on("container_added")
 def _container_added(s: State, e: Event, at: str) -> None:
-    new = Container(e["container"], ContainerKind(e["kind"]),
-                    e["name"], e.get("unit"))
+    new = Container(e["container"], ContainerKind(e["kind"]), e["name"], e.get("unit"))
     s.containers = s.containers.set(e["container"], new)
     s.dirty.add(("container", e["container"]))
 
@@ -263,13 +286,26 @@ def _container_added(s: State, e: Event, at: str) -> None:
 def _firearm_received(s: State, e: Event, at: str) -> None:
     fid, place = e["firearm"], e["place"]
     kind, _, ref = place.partition(":")
-    s.firearms = s.firearms.set(fid, Firearm(
-        id=fid, manufacturer=e["manufacturer"], model=e["model"], serial=e["serial"],
-        type=FirearmType(e["firearm_type"]), caliber=e["caliber"], capacity=e["capacity"],
-        custody=Custody(kind, ref), importer=e.get("importer", ""),
-        owner=e.get("owner", ""), receipt_date=e["receipt_date"],
-        receipt_source=e["receipt_source"], chambers=(None,) * e["capacity"],
-        custody_changed_at=at, custody_changed_index=s.size))
+    s.firearms = s.firearms.set(
+        fid,
+        Firearm(
+            id=fid,
+            manufacturer=e["manufacturer"],
+            model=e["model"],
+            serial=e["serial"],
+            type=FirearmType(e["firearm_type"]),
+            caliber=e["caliber"],
+            capacity=e["capacity"],
+            custody=Custody(kind, ref),
+            importer=e.get("importer", ""),
+            owner=e.get("owner", ""),
+            receipt_date=e["receipt_date"],
+            receipt_source=e["receipt_source"],
+            chambers=(None,) * e["capacity"],
+            custody_changed_at=at,
+            custody_changed_index=s.size,
+        ),
+    )
     s.serials = s.serials.set((e["manufacturer"], e["serial"]), fid)
     if kind == "container":
         _container(s, ref, firearms=s.containers[ref].firearms | {fid})
@@ -283,8 +319,13 @@ def _firearm_returned(s: State, e: Event, at: str) -> None:
     if f.custody.kind == "container":
         c = s.containers[f.custody.ref]
         _container(s, c.id, firearms=c.firearms - {fid})
-    _firearm(s, fid, disposition_date=e["disposition_date"],
-             disposition_recipient=e["recipient"], custody=Custody("person", e["recipient"]))
+    _firearm(
+        s,
+        fid,
+        disposition_date=e["disposition_date"],
+        disposition_recipient=e["recipient"],
+        custody=Custody("person", e["recipient"]),
+    )
     if s.serials.get((f.manufacturer, f.serial)) == fid:
         s.serials = s.serials.delete((f.manufacturer, f.serial))
 
@@ -293,11 +334,20 @@ def _firearm_returned(s: State, e: Event, at: str) -> None:
 def _lot_received(s: State, e: Event, at: str) -> None:
     lid = e["lot"]
     src = e.get("dummy_source")
-    new = Lot(lid, RoundKind(e["kind"]), e["caliber"], e["maker"], e.get("load", ""),
-              dummy_source=DummySource(src) if src else None,
-              receipt_date=e["receipt_date"], receipt_source=e["receipt_source"],
-              moved_at=at, moved_index=s.size,      # received and counted at once
-              reconciled_at=at, reconciled_index=s.size)
+    new = Lot(
+        lid,
+        RoundKind(e["kind"]),
+        e["caliber"],
+        e["maker"],
+        e.get("load", ""),
+        dummy_source=DummySource(src) if src else None,
+        receipt_date=e["receipt_date"],
+        receipt_source=e["receipt_source"],
+        moved_at=at,
+        moved_index=s.size,  # received and counted at once
+        reconciled_at=at,
+        reconciled_index=s.size,
+    )
     s.lots = s.lots.set(lid, new)
     _counts(s, lid, received=e["count"])
     _move_rounds(s, lid, e["place"], e["count"])
@@ -313,12 +363,19 @@ def _lot_returned(s: State, e: Event, at: str) -> None:
 @_on("dummy_lot_verified")
 def _dummy_lot_verified(s: State, e: Event, at: str) -> None:
     lot = s.lots[e["lot"]]
-    v = DummyVerification(DummyMethod(e["method"]), e["sample"], e["result"],
-                          lot.dummy_source or DummySource.commercial, e["by"], at)
+    v = DummyVerification(
+        DummyMethod(e["method"]),
+        e["sample"],
+        e["result"],
+        lot.dummy_source or DummySource.commercial,
+        e["by"],
+        at,
+    )
     # passing checks add up (5 rounds, then the other 45: the whole box); a failed one
     # stands until a passing one is recorded after it
-    before = lot.dummies_checked if lot.verification is None or \
-        lot.verification.result == "pass" else 0
+    before = (
+        lot.dummies_checked if lot.verification is None or lot.verification.result == "pass" else 0
+    )
     checked = min(before + e["sample"], lot.counts.received) if e["result"] == "pass" else 0
     _lot(s, lot.id, verification=v, dummies_checked=checked)
 
@@ -328,14 +385,29 @@ def _container_locked(s: State, e: Event, at: str) -> None:
     cid, by = e["container"], e["by"]
     c = s.containers[cid]
     for fid in e.get("firearms", ()):
-        _firearm(s, fid, custody=Custody("container", cid), custody_changed_at=at,
-                 custody_changed_index=s.size, issued_for=None, issued_at=None,
-                 fired_at=None, fired_shot=None)
+        _firearm(
+            s,
+            fid,
+            custody=Custody("container", cid),
+            custody_changed_at=at,
+            custody_changed_index=s.size,
+            issued_for=None,
+            issued_at=None,
+            fired_at=None,
+            fired_shot=None,
+        )
     for lid, n in sorted(e.get("rounds", {}).items()):
         _move_rounds(s, lid, f"person:{by}", -n)
         _move_rounds(s, lid, f"container:{cid}", n)
-    _container(s, cid, locked=True, opened_by=None, opened_at=None, left_inside=False,
-               firearms=c.firearms | frozenset(e.get("firearms", ())))
+    _container(
+        s,
+        cid,
+        locked=True,
+        opened_by=None,
+        opened_at=None,
+        left_inside=False,
+        firearms=c.firearms | frozenset(e.get("firearms", ())),
+    )
 
 
 @_on("container_unlocked")
@@ -359,8 +431,13 @@ def _container_unlocked(s: State, e: Event, at: str) -> None:
 def _taken_from_container(s: State, e: Event, at: str) -> None:
     cid, by = e["container"], e["by"]
     for fid in e.get("firearms", ()):
-        _firearm(s, fid, custody=Custody("person", by), custody_changed_at=at,
-                 custody_changed_index=s.size)
+        _firearm(
+            s,
+            fid,
+            custody=Custody("person", by),
+            custody_changed_at=at,
+            custody_changed_index=s.size,
+        )
     for lid, n in sorted(e.get("rounds", {}).items()):
         _move_rounds(s, lid, f"container:{cid}", -n)
         _move_rounds(s, lid, f"person:{by}", n)
@@ -371,8 +448,15 @@ def _taken_from_container(s: State, e: Event, at: str) -> None:
 def _put_in_container(s: State, e: Event, at: str) -> None:
     cid, by = e["container"], e["by"]
     for fid in e.get("firearms", ()):
-        _firearm(s, fid, custody=Custody("container", cid), custody_changed_at=at,
-                 custody_changed_index=s.size, issued_for=None, issued_at=None)
+        _firearm(
+            s,
+            fid,
+            custody=Custody("container", cid),
+            custody_changed_at=at,
+            custody_changed_index=s.size,
+            issued_for=None,
+            issued_at=None,
+        )
     for lid, n in sorted(e.get("rounds", {}).items()):
         _move_rounds(s, lid, f"person:{by}", -n)
         _move_rounds(s, lid, f"container:{cid}", n)
@@ -429,16 +513,38 @@ def _mitigation(m: Any) -> Mitigation:
 @_on("scene_scheduled")
 def _scene_scheduled(s: State, e: Event, at: str) -> None:
     plan = FirearmPlan(
-        firearms=tuple(PlanFirearm(p["firearm"], RoundKind(p["rounds"]) if p.get("rounds")
-                                   else None, p.get("load"), p.get("close_range_load"))
-                       for p in e.get("firearms", ())),
-        shots=tuple(Shot(x["number"], ShotKind(x["kind"]), MuzzleDirection(x["muzzle"]),
-                         x.get("target", ""), x["closest_distance_ft"], bool(x.get("blanks")),
-                         x.get("firearm"))
-                    for x in e.get("shots", ())),
-        mitigations=tuple(_mitigation(m) for m in e.get("mitigations", ())))
-    new = Scene(e["scene"], e["shoot_day"], e["unit"], e["set"], e["title"],
-                plan, tuple(e.get("cast_crew", ())))
+        firearms=tuple(
+            PlanFirearm(
+                p["firearm"],
+                RoundKind(p["rounds"]) if p.get("rounds") else None,
+                p.get("load"),
+                p.get("close_range_load"),
+            )
+            for p in e.get("firearms", ())
+        ),
+        shots=tuple(
+            Shot(
+                x["number"],
+                ShotKind(x["kind"]),
+                MuzzleDirection(x["muzzle"]),
+                x.get("target", ""),
+                x["closest_distance_ft"],
+                bool(x.get("blanks")),
+                x.get("firearm"),
+            )
+            for x in e.get("shots", ())
+        ),
+        mitigations=tuple(_mitigation(m) for m in e.get("mitigations", ())),
+    )
+    new = Scene(
+        e["scene"],
+        e["shoot_day"],
+        e["unit"],
+        e["set"],
+        e["title"],
+        plan,
+        tuple(e.get("cast_crew", ())),
+    )
     s.scenes = s.scenes.set(e["scene"], new)
     s.dirty.add(("scene", e["scene"]))
 
@@ -452,9 +558,19 @@ def _plan_signed(s: State, e: Event, at: str) -> None:
 
 @_on("safety_meeting_held")
 def _meeting(s: State, e: Event, at: str) -> None:
-    s.meetings = s.meetings.set(e["meeting"], SafetyMeeting(
-        e["meeting"], e["shoot_day"], e.get("scene"), e["held_by"], at,
-        tuple(e["attendees"]), tuple(e.get("absent", ())), e.get("topics", "")))
+    s.meetings = s.meetings.set(
+        e["meeting"],
+        SafetyMeeting(
+            e["meeting"],
+            e["shoot_day"],
+            e.get("scene"),
+            e["held_by"],
+            at,
+            tuple(e["attendees"]),
+            tuple(e.get("absent", ())),
+            e.get("topics", ""),
+        ),
+    )
     s.dirty.add(("meeting", e["meeting"]))
 
 
@@ -470,9 +586,16 @@ def _scene_wrapped(s: State, e: Event, at: str) -> None:
 @_on("firearm_inspected")
 def _inspected(s: State, e: Event, at: str) -> None:
     iid, fid = e["inspection"], e["firearm"]
-    new = Inspection(iid, fid, e["by"], at, tuple(e.get("chambers", ())),
-                     bool(e["barrel_clear"]), bool(e.get("function_check")),
-                     tuple(e.get("witnesses", ())))
+    new = Inspection(
+        iid,
+        fid,
+        e["by"],
+        at,
+        tuple(e.get("chambers", ())),
+        bool(e["barrel_clear"]),
+        bool(e.get("function_check")),
+        tuple(e.get("witnesses", ())),
+    )
     s.inspections = s.inspections.set(iid, new)
     s.dirty.add(("inspection", iid))
     changes: dict[str, Any] = {"last_inspection": iid}
@@ -480,8 +603,9 @@ def _inspected(s: State, e: Event, at: str) -> None:
         # A barrel check clears the dummy mark only once the dummies are out: a
         # dummy still in a chamber can yet leave its bullet in the barrel (The Crow).
         f = s.firearms[fid]
-        dummies_in = any(c is not None and s.lots[c.lot].kind == RoundKind.dummy
-                         for c in f.chambers)
+        dummies_in = any(
+            c is not None and s.lots[c.lot].kind == RoundKind.dummy for c in f.chambers
+        )
         changes.update(barrel_checked_at=at, dummies_since_barrel_check=dummies_in)
     _firearm(s, fid, **changes)
 
@@ -550,17 +674,26 @@ def _unloaded(s: State, e: Event, at: str) -> None:
 
 @_on("incident_reported")
 def _incident(s: State, e: Event, at: str) -> None:
-    new = Incident(e["incident"], IncidentKind(e["kind"]), e["by"], at,
-                   e.get("unit"), e.get("firearm"), e.get("lot"),
-                   e["description"], e.get("stop_work"))
+    new = Incident(
+        e["incident"],
+        IncidentKind(e["kind"]),
+        e["by"],
+        at,
+        e.get("unit"),
+        e.get("firearm"),
+        e.get("lot"),
+        e["description"],
+        e.get("stop_work"),
+    )
     s.incidents = s.incidents.set(e["incident"], new)
     s.dirty.add(("incident", e["incident"]))
 
 
 @_on("stop_work_called")
 def _stop_work_called(s: State, e: Event, at: str) -> None:
-    new = StopWork(e["stop_work"], e["scope"], e["reason"], e["by"],
-                   at, e.get("rule"), e.get("incident"))
+    new = StopWork(
+        e["stop_work"], e["scope"], e["reason"], e["by"], at, e.get("rule"), e.get("incident")
+    )
     s.stop_works = s.stop_works.set(e["stop_work"], new)
     s.dirty.add(("stop_work", e["stop_work"]))
 
@@ -576,8 +709,9 @@ def _stop_work_cleared(s: State, e: Event, at: str) -> None:
 def _quarantined(s: State, e: Event, at: str) -> None:
     kind, _, ref = e["subject"].partition(":")
     if kind == "firearm":
-        _firearm(s, ref, quarantined=True, quarantine_rule=e.get("reason"),
-                 quarantined_index=s.size)
+        _firearm(
+            s, ref, quarantined=True, quarantine_rule=e.get("reason"), quarantined_index=s.size
+        )
     else:
         _lot(s, ref, quarantined=True)
 
@@ -593,8 +727,7 @@ def _released(s: State, e: Event, at: str) -> None:
 
 @_on("concern_raised")
 def _concern_raised(s: State, e: Event, at: str) -> None:
-    new = Concern(e["concern"], e["text"], e.get("raised_by"), at,
-                  e.get("unit"))
+    new = Concern(e["concern"], e["text"], e.get("raised_by"), at, e.get("unit"))
     s.concerns = s.concerns.set(e["concern"], new)
     s.dirty.add(("concern", e["concern"]))
 
@@ -609,8 +742,18 @@ def _concern_ack(s: State, e: Event, at: str) -> None:
 
 @_on("alert_raised")
 def _alert_raised(s: State, e: Event, at: str) -> None:
-    s.alerts = s.alerts.set(e["alert"], Alert(e["alert"], e["rule"], e["reason"], e["source"], at,
-                                 e.get("subject", ""), tuple(e.get("roles", ()))))
+    s.alerts = s.alerts.set(
+        e["alert"],
+        Alert(
+            e["alert"],
+            e["rule"],
+            e["reason"],
+            e["source"],
+            at,
+            e.get("subject", ""),
+            tuple(e.get("roles", ())),
+        ),
+    )
     s.dirty.add(("alert", e["alert"]))
 
 
@@ -649,7 +792,7 @@ def _reconciled(s: State, e: Event, at: str) -> None:
 def _meal_started(s: State, e: Event, at: str) -> None:
     s.meal_breaks = s.meal_breaks.set(e["unit"], at)
     s.dirty.add(("unit", e["unit"]))
-    for fid, f in list(s.firearms.items()):   # a meal is a break in custody for every firearm
+    for fid, f in list(s.firearms.items()):  # a meal is a break in custody for every firearm
         if not f.disposed:
             _firearm(s, fid, custody_changed_at=at, custody_changed_index=s.size)
 
@@ -669,7 +812,14 @@ def _day_wrapped(s: State, e: Event, at: str) -> None:
 
 @_on("override_recorded")
 def _override(s: State, e: Event, at: str) -> None:
-    new = Override(e["override"], tuple(e["rules"]), e["reason"],
-                   e["by"], tuple(e["confirmers"]), at, e["command"])
+    new = Override(
+        e["override"],
+        tuple(e["rules"]),
+        e["reason"],
+        e["by"],
+        tuple(e["confirmers"]),
+        at,
+        e["command"],
+    )
     s.overrides = s.overrides.set(e["override"], new)
     s.dirty.add(("override", e["override"]))

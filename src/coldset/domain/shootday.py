@@ -31,9 +31,16 @@ from coldset.domain.state import State
 #: A shoot day never lasts longer than this after its call, overtime included.
 MAX_LENGTH = timedelta(hours=24)
 
-__all__ = ["MAX_LENGTH", "call_at", "describe", "now_words", "planned_wrap_at", "shoot_day_at",
-           "shoot_day_end",
-           "within_shoot_day"]
+__all__ = [
+    "MAX_LENGTH",
+    "call_at",
+    "describe",
+    "now_words",
+    "planned_wrap_at",
+    "shoot_day_at",
+    "shoot_day_end",
+    "within_shoot_day",
+]
 
 
 def _zone(state: State) -> ZoneInfo:

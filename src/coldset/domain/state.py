@@ -60,8 +60,8 @@ def log_index(record_id: str) -> int:
 @dataclass
 class State:
     production: Production | None = None
-    size: int = 0                       # entries folded so far (= ledger size)
-    last_at: str = ""                   # time of the latest entry folded
+    size: int = 0  # entries folded so far (= ledger size)
+    last_at: str = ""  # time of the latest entry folded
     units: Map[str, Unit] = field(default_factory=Map)
     sets: Map[str, Set] = field(default_factory=Map)
     shoot_days: Map[str, ShootDay] = field(default_factory=Map)
@@ -81,10 +81,10 @@ class State:
     stop_works: Map[str, StopWork] = field(default_factory=Map)
     overrides: Map[str, Override] = field(default_factory=Map)
     checked_in: Map[str, tuple[str, str]] = field(default_factory=Map)  # handler -> (unit, set)
-    duties: Map[str, str] = field(default_factory=Map)   # handler -> non-firearms task
-    meal_breaks: Map[str, str] = field(default_factory=Map)   # unit -> started at
+    duties: Map[str, str] = field(default_factory=Map)  # handler -> non-firearms task
+    meal_breaks: Map[str, str] = field(default_factory=Map)  # unit -> started at
     pin_failures: Map[str, tuple[str, ...]] = field(default_factory=Map)  # person -> times
-    pin_locked: Map[str, str] = field(default_factory=Map)    # person -> locked since
+    pin_locked: Map[str, str] = field(default_factory=Map)  # person -> locked since
     dirty: set[tuple[str, str]] = field(default_factory=set, compare=False, repr=False)
 
     # ------------------------------------------------------------- settings
@@ -122,18 +122,19 @@ class State:
         return f.custody.ref if f.custody.kind == "person" else None
 
     def held_by(self, person: str) -> list[str]:
-        return sorted(fid for fid, f in self.firearms.items()
-                      if f.custody.kind == "person" and f.custody.ref == person)
+        return sorted(
+            fid
+            for fid, f in self.firearms.items()
+            if f.custody.kind == "person" and f.custody.ref == person
+        )
 
     def container_rounds(self, container: str) -> dict[str, int]:
         key = f"container:{container}"
-        return {lid: lot.where[key] for lid, lot in sorted(self.lots.items())
-                if lot.where.get(key)}
+        return {lid: lot.where[key] for lid, lot in sorted(self.lots.items()) if lot.where.get(key)}
 
     def rounds_held(self, person: str) -> dict[str, int]:
         key = f"person:{person}"
-        return {lid: lot.where[key] for lid, lot in sorted(self.lots.items())
-                if lot.where.get(key)}
+        return {lid: lot.where[key] for lid, lot in sorted(self.lots.items()) if lot.where.get(key)}
 
     def unsecured_rounds(self) -> dict[str, int]:
         """Per lot, rounds neither in a firearm nor in a locked container."""
@@ -168,8 +169,7 @@ class State:
             return box is not None and box.locked
 
         if diff > 0:
-            held = sorted(((n, p) for p, n in where.items() if n > 0),
-                          key=lambda x: (-x[0], x[1]))
+            held = sorted(((n, p) for p, n in where.items() if n > 0), key=lambda x: (-x[0], x[1]))
             return {held[0][1] if held else f"person:{actor}": diff}
         out: dict[str, int] = {}
         left = -diff
@@ -191,8 +191,9 @@ class State:
         """
         out = []
         for fid, f in self.firearms.items():
-            if f.disposed or (f.custody.kind == "container"
-                              and self.containers[f.custody.ref].locked):
+            if f.disposed or (
+                f.custody.kind == "container" and self.containers[f.custody.ref].locked
+            ):
                 continue
             if unit is None or self.firearm_unit(fid) == unit:
                 out.append(fid)
@@ -237,8 +238,11 @@ class State:
 
     def open_stop_works(self, unit: str | None = None) -> list[StopWork]:
         """Open stop-works; with ``unit``, those covering it (its own or production-wide)."""
-        return [s for s in self.stop_works.values() if s.open
-                and (unit is None or s.scope in ("production", unit))]
+        return [
+            s
+            for s in self.stop_works.values()
+            if s.open and (unit is None or s.scope in ("production", unit))
+        ]
 
     def open_alerts(self) -> list[Alert]:
         return [a for a in self.alerts.values() if a.resolved_by is None]
@@ -253,5 +257,4 @@ class State:
 
     def recent_pin_failures(self, person: str, now: datetime) -> int:
         window = timedelta(minutes=self.settings.pin_lockout_window_min)
-        return sum(1 for t in self.pin_failures.get(person, ())
-                   if now - parse_rfc3339(t) <= window)
+        return sum(1 for t in self.pin_failures.get(person, ()) if now - parse_rfc3339(t) <= window)

@@ -49,8 +49,8 @@ class ImportError_(ValueError):
 
 @dataclass(frozen=True)
 class Problem:
-    line: int               # the file's line (the header is line 1)
-    column: str             # "C (serial)", or "" for the whole line
+    line: int  # the file's line (the header is line 1)
+    column: str  # "C (serial)", or "" for the whole line
     message: str
 
     def where(self, file: str) -> str:
@@ -61,8 +61,8 @@ class Problem:
 @dataclass
 class Line:
     line: int
-    action: str                         # "record" / "already recorded" / "error"
-    summary: str                        # what it will record, in words
+    action: str  # "record" / "already recorded" / "error"
+    summary: str  # what it will record, in words
     command: dict[str, Any] | None = None
     problems: list[Problem] = field(default_factory=list)
 
@@ -79,8 +79,14 @@ class Plan:
 
     @property
     def problems(self) -> list[Problem]:
-        out = [Problem(1, col, "unknown column: it matches no field (see docs/imports.md)")
-               for col in self.unknown_columns] if not self.ignore_unknown else []
+        out = (
+            [
+                Problem(1, col, "unknown column: it matches no field (see docs/imports.md)")
+                for col in self.unknown_columns
+            ]
+            if not self.ignore_unknown
+            else []
+        )
         return out + [p for ln in self.lines for p in ln.problems]
 
     @property
@@ -92,14 +98,28 @@ class Plan:
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "kind": self.kind, "production": self.production,
-                "columns": self.columns, "unknown_columns": self.unknown_columns,
-                "ok": self.ok, "to_record": len(self.to_record),
-                "already_recorded": sum(ln.action == "already recorded" for ln in self.lines),
-                "errors": [{"line": p.line, "column": p.column, "message": p.message,
-                            "where": p.where(self.file)} for p in self.problems],
-                "lines": [{"line": ln.line, "action": ln.action, "summary": ln.summary}
-                          for ln in self.lines]}
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "production": self.production,
+            "columns": self.columns,
+            "unknown_columns": self.unknown_columns,
+            "ok": self.ok,
+            "to_record": len(self.to_record),
+            "already_recorded": sum(ln.action == "already recorded" for ln in self.lines),
+            "errors": [
+                {
+                    "line": p.line,
+                    "column": p.column,
+                    "message": p.message,
+                    "where": p.where(self.file),
+                }
+                for p in self.problems
+            ],
+            "lines": [
+                {"line": ln.line, "action": ln.action, "summary": ln.summary} for ln in self.lines
+            ],
+        }
 
 
 # ---------------------------------------------------------------------- reading
@@ -120,15 +140,17 @@ def read_table(name: str, data: bytes) -> list[list[str]]:
     """The file's rows as text cells: CSV (any of the encodings above, comma, semicolon or
     tab separated) or XLSX (the first sheet)."""
     if len(data) > MAX_BYTES:
-        raise ImportError_(f"{name} is {len(data):,} bytes; an import takes at most "
-                           f"{MAX_BYTES // 1024 // 1024} MB")
-    if data.startswith(b"PK\x03\x04"):      # a zip: XLSX
+        raise ImportError_(
+            f"{name} is {len(data):,} bytes; an import takes at most {MAX_BYTES // 1024 // 1024} MB"
+        )
+    if data.startswith(b"PK\x03\x04"):  # a zip: XLSX
         return _read_xlsx(name, data)
     try:
         text = _decode(data)
     except UnicodeDecodeError:
-        raise ImportError_(f"{name} is not text in UTF-8, UTF-16 or Windows-1252, nor an "
-                           "XLSX workbook") from None
+        raise ImportError_(
+            f"{name} is not text in UTF-8, UTF-16 or Windows-1252, nor an XLSX workbook"
+        ) from None
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -141,7 +163,7 @@ def _read_xlsx(name: str, data: bytes) -> list[list[str]]:
 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:      # a broken zip, not a workbook: one line, not a traceback
+    except Exception as e:  # a broken zip, not a workbook: one line, not a traceback
         raise ImportError_(f"{name} is not a readable XLSX workbook ({e})") from None
     ws = wb.worksheets[0]
     rows = []
@@ -217,11 +239,12 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "firearms": ("firearms", "weapons"),
     },
 }
-REQUIRED = {"firearms": ("firearm", "manufacturer", "model", "serial", "firearm_type",
-                         "caliber"),
-            "lots": ("lot", "kind", "caliber", "count", "maker"),
-            "people": ("name",),
-            "schedule": ("shoot_day", "date")}
+REQUIRED = {
+    "firearms": ("firearm", "manufacturer", "model", "serial", "firearm_type", "caliber"),
+    "lots": ("lot", "kind", "caliber", "count", "maker"),
+    "people": ("name",),
+    "schedule": ("shoot_day", "date"),
+}
 _COMMAND = {"firearms": "receive_firearm", "lots": "receive_lot", "people": "add_person"}
 
 
@@ -246,8 +269,13 @@ def _choice(value: str) -> str:
     return _norm(value)
 
 
-def _commands(kind: str, row: dict[str, str], d: Defaults, actor: str, production: str,
-              ) -> list[dict[str, Any]]:
+def _commands(
+    kind: str,
+    row: dict[str, str],
+    d: Defaults,
+    actor: str,
+    production: str,
+) -> list[dict[str, Any]]:
     """The command(s) one line stands for (not yet validated)."""
     base = {"production": production, "actor": actor}
     if kind in ("firearms", "lots"):
@@ -260,8 +288,12 @@ def _commands(kind: str, row: dict[str, str], d: Defaults, actor: str, productio
                 cmd[k] = getattr(d, k)
         if kind == "firearms":
             cmd["firearm_type"] = _choice(cmd.get("firearm_type", ""))
-            cmd["capacity"] = _int(cmd.get("capacity", "0" if cmd["firearm_type"] in (
-                "non_firing_replica", "rubber_resin") else ""))
+            cmd["capacity"] = _int(
+                cmd.get(
+                    "capacity",
+                    "0" if cmd["firearm_type"] in ("non_firing_replica", "rubber_resin") else "",
+                )
+            )
         else:
             cmd["kind"] = _choice(cmd.get("kind", ""))
             cmd["count"] = _int(cmd.get("count", ""))
@@ -269,10 +301,18 @@ def _commands(kind: str, row: dict[str, str], d: Defaults, actor: str, productio
                 cmd["dummy_source"] = "commercial"
         return [cmd]
     if kind == "people":
-        return [{**base, "type": "add_person", "person": row.get("person") or _slug(row["name"]),
-                 "name": row["name"], "roles": [_choice(r) for r in _split(row.get("roles", ""))]}]
-    out: list[dict[str, Any]] = [{**base, "type": "add_shoot_day", "shoot_day": row["shoot_day"],
-                                  "date": row["date"]}]
+        return [
+            {
+                **base,
+                "type": "add_person",
+                "person": row.get("person") or _slug(row["name"]),
+                "name": row["name"],
+                "roles": [_choice(r) for r in _split(row.get("roles", ""))],
+            }
+        ]
+    out: list[dict[str, Any]] = [
+        {**base, "type": "add_shoot_day", "shoot_day": row["shoot_day"], "date": row["date"]}
+    ]
     for k in ("call", "wrap"):
         if row.get(k):
             out[0][k] = row[k]
@@ -284,10 +324,19 @@ def _commands(kind: str, row: dict[str, str], d: Defaults, actor: str, productio
             if rounds.strip():
                 pf["rounds"] = rounds.strip().lower()
             firearms.append(pf)
-        out.append({**base, "type": "schedule_scene", "scene": row["scene"],
-                    "shoot_day": row["shoot_day"], "unit": row.get("unit", ""),
-                    "set": row.get("set", ""), "title": row.get("title") or row["scene"],
-                    "firearms": firearms, "cast_crew": _split(row.get("cast_crew", ""))})
+        out.append(
+            {
+                **base,
+                "type": "schedule_scene",
+                "scene": row["scene"],
+                "shoot_day": row["shoot_day"],
+                "unit": row.get("unit", ""),
+                "set": row.get("set", ""),
+                "title": row.get("title") or row["scene"],
+                "firearms": firearms,
+                "cast_crew": _split(row.get("cast_crew", "")),
+            }
+        )
     return out
 
 
@@ -295,16 +344,19 @@ def _int(value: Any) -> Any:
     try:
         return int(str(value).strip())
     except ValueError:
-        return value        # the model says what is wrong with it
+        return value  # the model says what is wrong with it
 
 
 def _exists(state: State, cmd: dict[str, Any]) -> Callable[[], bool] | None:
     """Is the thing this command makes already on the production?"""
     t = cmd["type"]
-    ids = {"receive_firearm": (state.firearms, "firearm"), "receive_lot": (state.lots, "lot"),
-           "add_person": (state.people, "person"),
-           "add_shoot_day": (state.shoot_days, "shoot_day"),
-           "schedule_scene": (state.scenes, "scene")}
+    ids = {
+        "receive_firearm": (state.firearms, "firearm"),
+        "receive_lot": (state.lots, "lot"),
+        "add_person": (state.people, "person"),
+        "add_shoot_day": (state.shoot_days, "shoot_day"),
+        "schedule_scene": (state.scenes, "scene"),
+    }
     table, key = ids[t]
     return (lambda: True) if cmd.get(key) in table else None
 
@@ -317,20 +369,26 @@ def _same_shoot_day(state: State, cmd: dict[str, Any]) -> bool:
 def _summary(cmd: dict[str, Any]) -> str:
     t = cmd["type"]
     if t == "receive_firearm":
-        return (f"receive firearm {cmd.get('firearm')}: {cmd.get('manufacturer', '')} "
-                f"{cmd.get('model', '')}, serial {cmd.get('serial', '')}, into "
-                f"{cmd.get('container', '?')}")
+        return (
+            f"receive firearm {cmd.get('firearm')}: {cmd.get('manufacturer', '')} "
+            f"{cmd.get('model', '')}, serial {cmd.get('serial', '')}, into "
+            f"{cmd.get('container', '?')}"
+        )
     if t == "receive_lot":
-        return (f"receive lot {cmd.get('lot')}: {cmd.get('count')} {cmd.get('kind')} rounds "
-                f"{cmd.get('caliber', '')} from {cmd.get('maker', '')}, into "
-                f"{cmd.get('container', '?')}")
+        return (
+            f"receive lot {cmd.get('lot')}: {cmd.get('count')} {cmd.get('kind')} rounds "
+            f"{cmd.get('caliber', '')} from {cmd.get('maker', '')}, into "
+            f"{cmd.get('container', '?')}"
+        )
     if t == "add_person":
         roles = ", ".join(cmd["roles"]) or "no role"
         return f"add {cmd.get('name')} as {cmd.get('person')} ({roles})"
     if t == "add_shoot_day":
         return f"add shoot day {cmd.get('shoot_day')} on {cmd.get('date')}"
-    return (f"schedule scene {cmd.get('scene')} on {cmd.get('shoot_day')} ({cmd.get('unit')}, "
-            f"{cmd.get('set')}): {len(cmd['firearms'])} firearms, {len(cmd['cast_crew'])} people")
+    return (
+        f"schedule scene {cmd.get('scene')} on {cmd.get('shoot_day')} ({cmd.get('unit')}, "
+        f"{cmd.get('set')}): {len(cmd['firearms'])} firearms, {len(cmd['cast_crew'])} people"
+    )
 
 
 def _key(kind: str, cmd: dict[str, Any]) -> str:
@@ -340,8 +398,16 @@ def _key(kind: str, cmd: dict[str, Any]) -> str:
     return f"import-{kind}-" + hashlib.sha256(canonical.dumps(body)).hexdigest()[:40]
 
 
-def plan(custody: CustodyService, production: str, actor: str, kind: str, file: str,
-         data: bytes, defaults: Defaults = Defaults(), ignore_unknown: bool = False) -> Plan:
+def plan(
+    custody: CustodyService,
+    production: str,
+    actor: str,
+    kind: str,
+    file: str,
+    data: bytes,
+    defaults: Defaults = Defaults(),
+    ignore_unknown: bool = False,
+) -> Plan:
     """What importing ``data`` would record, line by line; nothing is written."""
     if kind not in KINDS:
         raise ImportError_(f"no import of {kind!r} (imports: {', '.join(KINDS)})")
@@ -351,8 +417,9 @@ def plan(custody: CustodyService, production: str, actor: str, kind: str, file: 
     if not rows:
         raise ImportError_(f"{file} is empty: the first line must name the columns")
     if len(rows) - 1 > MAX_ROWS:
-        raise ImportError_(f"{file} has {len(rows) - 1:,} lines; an import takes at most "
-                           f"{MAX_ROWS:,}")
+        raise ImportError_(
+            f"{file} has {len(rows) - 1:,} lines; an import takes at most {MAX_ROWS:,}"
+        )
     header = rows[0]
     fields_of = COLUMNS[kind]
     by_name = {alias: f for f, aliases in fields_of.items() for alias in aliases}
@@ -365,15 +432,29 @@ def plan(custody: CustodyService, production: str, actor: str, kind: str, file: 
             if col:
                 p.unknown_columns.append(label)
         elif f in mapping.values():
-            p.lines.append(Line(1, "error", "header", problems=[
-                Problem(1, label, f"a second column for {f}")]))
+            p.lines.append(
+                Line(1, "error", "header", problems=[Problem(1, label, f"a second column for {f}")])
+            )
         else:
             mapping[i] = f
     missing = [f for f in REQUIRED[kind] if f not in mapping.values()]
     if missing:
-        p.lines.append(Line(1, "error", "header", problems=[Problem(
-            1, "", f"no column for {', '.join(missing)} (accepted names: "
-                   + "; ".join(f"{f}: {', '.join(fields_of[f])}" for f in missing) + ")")]))
+        p.lines.append(
+            Line(
+                1,
+                "error",
+                "header",
+                problems=[
+                    Problem(
+                        1,
+                        "",
+                        f"no column for {', '.join(missing)} (accepted names: "
+                        + "; ".join(f"{f}: {', '.join(fields_of[f])}" for f in missing)
+                        + ")",
+                    )
+                ],
+            )
+        )
         return p
     state = custody.state(production)
     if state.production is None:
@@ -387,13 +468,19 @@ def plan(custody: CustodyService, production: str, actor: str, kind: str, file: 
         row = {f: (raw[i] if i < len(raw) else "") for i, f in mapping.items()}
         blank = [f for f in REQUIRED[kind] if not row.get(f)]
         if blank:
-            p.lines.append(Line(n, "error", "", problems=[
-                Problem(n, letters[f], "empty: required") for f in blank]))
+            p.lines.append(
+                Line(
+                    n,
+                    "error",
+                    "",
+                    problems=[Problem(n, letters[f], "empty: required") for f in blank],
+                )
+            )
             continue
         for cmd in _commands(kind, row, defaults, actor, production):
             ln, entry = _plan_one(state, cmd, n, letters, kind, seen, now)
             p.lines.append(ln)
-            if entry is not None:      # the next lines are tried against the state after it
+            if entry is not None:  # the next lines are tried against the state after it
                 state = apply_entry(state, entry)
     return p
 
@@ -401,34 +488,58 @@ def plan(custody: CustodyService, production: str, actor: str, kind: str, file: 
 _ID_FIELDS = ("firearm", "lot", "person", "scene", "shoot_day")
 
 
-def _plan_one(state: State, cmd: dict[str, Any], n: int, letters: dict[str, str], kind: str,
-              seen: dict[str, int], now: datetime) -> tuple[Line, dict[str, Any] | None]:
+def _plan_one(
+    state: State,
+    cmd: dict[str, Any],
+    n: int,
+    letters: dict[str, str],
+    kind: str,
+    seen: dict[str, int],
+    now: datetime,
+) -> tuple[Line, dict[str, Any] | None]:
     """One command of a line: its plan line, and the entry it would write (to fold)."""
     summary = _summary(cmd)
     ident = cmd["type"] + ":" + str(next((cmd[k] for k in _ID_FIELDS if cmd.get(k)), ""))
     if cmd["type"] == "add_shoot_day" and (ident in seen or _same_shoot_day(state, cmd)):
-        return Line(n, "already recorded", summary), None   # a schedule names a day often
+        return Line(n, "already recorded", summary), None  # a schedule names a day often
     if ident in seen:
         what = ident.split(":")[0].replace("_", " ")
-        return Line(n, "error", summary, problems=[Problem(
-            n, "", f"the same {what} as line {seen[ident]}")]), None
+        return Line(
+            n, "error", summary, problems=[Problem(n, "", f"the same {what} as line {seen[ident]}")]
+        ), None
     seen[ident] = n
     if _exists(state, cmd) is not None:
         return Line(n, "already recorded", summary), None
     try:
         parsed = c.parse_command(cmd)
     except c.CommandError as e:
-        return Line(n, "error", summary, problems=[
-            Problem(n, letters.get(f.split(".")[0], ""),
-                    m if f.split(".")[0] in letters else f"{f}: {m}" if f else m)
-            for f, m in e.errors]), None
+        return Line(
+            n,
+            "error",
+            summary,
+            problems=[
+                Problem(
+                    n,
+                    letters.get(f.split(".")[0], ""),
+                    m if f.split(".")[0] in letters else f"{f}: {m}" if f else m,
+                )
+                for f, m in e.errors
+            ],
+        ), None
     decision = decide_entry(state, parsed, now, pins={})
     if decision.status != "allowed" or decision.entry is None:
         why = [f"{v.rule}: {v.reason}" for v in decision.verdicts]
-        return Line(n, "error", summary, problems=[Problem(
-            n, "", "would be refused: " + (" ".join(why) or decision.error or "refused"))]), None
-    return Line(n, "record", summary, {**cmd, "idempotency_key": _key(kind, cmd)}), \
-        decision.entry
+        return Line(
+            n,
+            "error",
+            summary,
+            problems=[
+                Problem(
+                    n, "", "would be refused: " + (" ".join(why) or decision.error or "refused")
+                )
+            ],
+        ), None
+    return Line(n, "record", summary, {**cmd, "idempotency_key": _key(kind, cmd)}), decision.entry
 
 
 def _letter(i: int) -> str:
@@ -444,11 +555,14 @@ def commit(custody: CustodyService, p: Plan, skip_bad: bool = False) -> list[Res
     """Record the planned lines (all of them, or without the bad ones when ``skip_bad``);
     nothing when the plan has an error and ``skip_bad`` is not set."""
     if not p.ok and not skip_bad:
-        raise ImportError_(f"{len(p.problems)} problems in {p.file}: nothing was recorded "
-                           "(fix them, or skip the bad lines)")
+        raise ImportError_(
+            f"{len(p.problems)} problems in {p.file}: nothing was recorded "
+            "(fix them, or skip the bad lines)"
+        )
     if p.unknown_columns and not p.ignore_unknown:
-        raise ImportError_("unknown columns: " + ", ".join(p.unknown_columns)
-                           + ": nothing was recorded")
+        raise ImportError_(
+            "unknown columns: " + ", ".join(p.unknown_columns) + ": nothing was recorded"
+        )
     cmds = [ln.command for ln in p.to_record if ln.command is not None]
     return custody.execute_batch(cmds) if cmds else []
 

@@ -84,8 +84,9 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
     except ValueError:
         raise BundleError("manifest.json is not valid JSON (truncated?)") from None
     if manifest.get("format") != BUNDLE_FORMAT:
-        raise BundleError(f"manifest.json format is {manifest.get('format')!r}, "
-                          f"want {BUNDLE_FORMAT!r}")
+        raise BundleError(
+            f"manifest.json format is {manifest.get('format')!r}, want {BUNDLE_FORMAT!r}"
+        )
     origin = manifest.get("origin")
     size = manifest.get("size")
     if not isinstance(origin, str) or not isinstance(size, int) or size < 0:
@@ -94,8 +95,9 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
 
     # 1. Checkpoints: every one signed by the key, for this log, sizes never shrinking.
     cps: list[tuple[int, int, bytes]] = []
-    for n, obj in enumerate(_read_json_lines(os.path.join(directory, "checkpoints.jsonl"),
-                                             "checkpoints.jsonl")):
+    for n, obj in enumerate(
+        _read_json_lines(os.path.join(directory, "checkpoints.jsonl"), "checkpoints.jsonl")
+    ):
         seq = obj.get("seq")
         note = obj.get("note")
         if not isinstance(note, str) or seq != n:
@@ -107,30 +109,36 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
             rep.problems.append(f"checkpoint {seq}: {e}")
             continue
         if obj.get("size") != cp.size:
-            rep.problems.append(f"checkpoint {seq} is listed with size {obj.get('size')!r} but "
-                                f"its signed text says {cp.size}")
+            rep.problems.append(
+                f"checkpoint {seq} is listed with size {obj.get('size')!r} but "
+                f"its signed text says {cp.size}"
+            )
             continue
         if cp.origin != origin:
             rep.problems.append(f"checkpoint {seq} is for log {cp.origin!r}, not {origin!r}")
             continue
         if cps and cp.size < cps[-1][1]:
-            rep.problems.append(f"checkpoint {seq} (size {cp.size}) is smaller than checkpoint "
-                                f"{cps[-1][0]} ({cps[-1][1]})")
+            rep.problems.append(
+                f"checkpoint {seq} (size {cp.size}) is smaller than checkpoint "
+                f"{cps[-1][0]} ({cps[-1][1]})"
+            )
             continue
         cps.append((seq, cp.size, cp.root))
     rep.checkpoints = len(cps)
-    rep.checked.append(f"{len(cps)} checkpoint signatures by {verifier.name} "
-                       f"({verifier.key_id.hex()}) for log {origin}")
+    rep.checked.append(
+        f"{len(cps)} checkpoint signatures by {verifier.name} "
+        f"({verifier.key_id.hex()}) for log {origin}"
+    )
     if not cps and size:
         rep.problems.append("the bundle has no valid checkpoint")
     elif cps and cps[-1][1] != size:
-        rep.problems.append(f"the newest checkpoint covers {cps[-1][1]} entries but the "
-                            f"manifest says {size}")
+        rep.problems.append(
+            f"the newest checkpoint covers {cps[-1][1]} entries but the manifest says {size}"
+        )
 
     # 2. Consistency proofs between each pair of consecutive checkpoints.
     proofs: dict[tuple[object, object], dict[str, Any]] = {}
-    for obj in _read_json_lines(os.path.join(directory, "consistency.jsonl"),
-                                "consistency.jsonl"):
+    for obj in _read_json_lines(os.path.join(directory, "consistency.jsonl"), "consistency.jsonl"):
         proofs[(obj.get("from_seq"), obj.get("to_seq"))] = obj
     for (s1, n1, r1), (s2, n2, r2) in zip(cps, cps[1:], strict=False):
         if n1 == 0:
@@ -140,9 +148,11 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
             rep.problems.append(f"no consistency proof from checkpoint {s1} to {s2}")
             continue
         if (found.get("from_size"), found.get("to_size")) != (n1, n2):
-            rep.problems.append(f"consistency proof {s1}->{s2} is labelled for sizes "
-                                f"{found.get('from_size')}->{found.get('to_size')}, but the "
-                                f"checkpoints are {n1}->{n2}")
+            rep.problems.append(
+                f"consistency proof {s1}->{s2} is labelled for sizes "
+                f"{found.get('from_size')}->{found.get('to_size')}, but the "
+                f"checkpoints are {n1}->{n2}"
+            )
             continue
         hashes = found.get("proof")
         if not isinstance(hashes, list):
@@ -156,10 +166,13 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
             rep.problems.append(f"consistency {s1} (size {n1}) -> {s2} (size {n2}): {e}")
     expected = {(a[0], b[0]) for a, b in zip(cps, cps[1:], strict=False) if a[1]}
     for extra in sorted(set(proofs) - expected, key=str):
-        rep.problems.append(f"consistency.jsonl has a proof {extra} between checkpoints that "
-                            "are not consecutive valid ones")
-    rep.checked.append(f"{rep.consistency_proofs} consistency proofs between consecutive "
-                       "checkpoints")
+        rep.problems.append(
+            f"consistency.jsonl has a proof {extra} between checkpoints that "
+            "are not consecutive valid ones"
+        )
+    rep.checked.append(
+        f"{rep.consistency_proofs} consistency proofs between consecutive checkpoints"
+    )
 
     # 3. Entries: re-hash them all; the root at every checkpoint size must match.
     cr = CompactRange()
@@ -173,24 +186,31 @@ def check_bundle(directory: str, key_text: str) -> BundleReport:
     with open(entries_path, "rb") as f:
         for line in f:
             if not line.endswith(b"\n"):
-                rep.problems.append(f"entry {cr.size} is cut short (no newline): the file was "
-                                    "truncated")
+                rep.problems.append(
+                    f"entry {cr.size} is cut short (no newline): the file was truncated"
+                )
                 break
             cr.append(leaf_hash(line[:-1]))
             while nxt is not None and nxt[1] == cr.size:
                 if cr.root() != nxt[2]:
-                    rep.problems.append(f"checkpoint {nxt[0]} (size {nxt[1]}): its root is not "
-                                        f"the root of entries 0..{nxt[1] - 1}: an entry in that "
-                                        "range was changed, dropped, added or reordered")
+                    rep.problems.append(
+                        f"checkpoint {nxt[0]} (size {nxt[1]}): its root is not "
+                        f"the root of entries 0..{nxt[1] - 1}: an entry in that "
+                        "range was changed, dropped, added or reordered"
+                    )
                 nxt = next(want, None)
     rep.entries = cr.size
     if cr.size != size:
         rep.problems.append(f"entries.jsonl has {cr.size} entries, the manifest says {size}")
     if nxt is not None:
-        rep.problems.append(f"checkpoint {nxt[0]} covers {nxt[1]} entries but only {cr.size} "
-                            "are in the bundle")
-    rep.checked.append(f"{cr.size} entries re-hashed into the tree; the root matched at every "
-                       "checkpoint size" if rep.ok else f"{cr.size} entries re-hashed")
+        rep.problems.append(
+            f"checkpoint {nxt[0]} covers {nxt[1]} entries but only {cr.size} are in the bundle"
+        )
+    rep.checked.append(
+        f"{cr.size} entries re-hashed into the tree; the root matched at every checkpoint size"
+        if rep.ok
+        else f"{cr.size} entries re-hashed"
+    )
     return rep
 
 
@@ -201,9 +221,12 @@ def main(argv: list[str] | None = None) -> int:
         "the consistency proofs between them. Needs Python 3.10+ and the `cryptography` package.",
     )
     ap.add_argument("bundle", help="the bundle directory")
-    ap.add_argument("--key", required=True,
-                    help="the log's verifier key (name+keyid+base64), or a file holding it; "
-                         "get it from the log operator, not only from the bundle")
+    ap.add_argument(
+        "--key",
+        required=True,
+        help="the log's verifier key (name+keyid+base64), or a file holding it; "
+        "get it from the log operator, not only from the bundle",
+    )
     ap.add_argument("--json", action="store_true", help="print a JSON report")
     args = ap.parse_args(argv)
     key = args.key
@@ -219,18 +242,30 @@ def main(argv: list[str] | None = None) -> int:
             print(f"FAILED: {e}")
         return 1
     if args.json:
-        print(json.dumps({"ok": rep.ok, "origin": rep.origin, "entries": rep.entries,
-                          "checkpoints": rep.checkpoints,
-                          "consistency_proofs": rep.consistency_proofs,
-                          "checked": rep.checked, "problems": rep.problems}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ok": rep.ok,
+                    "origin": rep.origin,
+                    "entries": rep.entries,
+                    "checkpoints": rep.checkpoints,
+                    "consistency_proofs": rep.consistency_proofs,
+                    "checked": rep.checked,
+                    "problems": rep.problems,
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"Log: {rep.origin}")
         print("Checked:")
         for c in rep.checked:
             print(f"  - {c}")
         if rep.ok:
-            print("RESULT: OK. Every entry is in the signed tree, every checkpoint is signed by "
-                  "the key given, and each checkpoint extends the one before it.")
+            print(
+                "RESULT: OK. Every entry is in the signed tree, every checkpoint is signed by "
+                "the key given, and each checkpoint extends the one before it."
+            )
         else:
             print(f"RESULT: FAILED, {len(rep.problems)} problem(s); the first is:")
             for p in rep.problems[:20]:

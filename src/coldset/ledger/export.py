@@ -93,8 +93,10 @@ def export_log(
     with open(directory / "entries.jsonl", "wb") as f:
         for idx, data in ledger.entries(conn, origin, 0, size):
             if b"\n" in data:
-                raise LedgerError(f"entry {idx} contains a newline byte and cannot be written "
-                                  "one per line (coldset entries are canonical JSON and never do)")
+                raise LedgerError(
+                    f"entry {idx} contains a newline byte and cannot be written "
+                    "one per line (coldset entries are canonical JSON and never do)"
+                )
             f.write(data)
             f.write(b"\n")
             n += 1
@@ -112,10 +114,18 @@ def export_log(
             if a.size == 0:
                 continue
             proof = ledger.consistency_proof(conn, origin, a.size, b.size)
-            f.write(json.dumps({
-                "from_seq": a.seq, "to_seq": b.seq, "from_size": a.size, "to_size": b.size,
-                "proof": [base64.b64encode(h).decode() for h in proof],
-            }) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "from_seq": a.seq,
+                        "to_seq": b.seq,
+                        "from_size": a.size,
+                        "to_size": b.size,
+                        "proof": [base64.b64encode(h).decode() for h in proof],
+                    }
+                )
+                + "\n"
+            )
     (directory / "verifier.key").write_text(ledger.verifier.to_text() + "\n")
     verify_py = directory / "verify.py"
     verify_py.write_text(standalone_verifier_source(), encoding="utf-8")
@@ -131,8 +141,11 @@ def export_log(
         "checkpoint": "C2SP tlog-checkpoint in a C2SP signed note, Ed25519",
     }
     (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    (directory / "README.md").write_text(_README.format(
-        origin=origin, size=size, checkpoints=len(cps), key=ledger.verifier.to_text()))
+    (directory / "README.md").write_text(
+        _README.format(
+            origin=origin, size=size, checkpoints=len(cps), key=ledger.verifier.to_text()
+        )
+    )
     return ExportResult(directory, origin, size, len(cps))
 
 

@@ -57,7 +57,7 @@ class LogInfo:
     id: int
     origin: str
     size: int
-    root: bytes | None = None    # set by ``info`` (the stored root at ``size``)
+    root: bytes | None = None  # set by ``info`` (the stored root at ``size``)
 
 
 Addr = tuple[int, int]
@@ -76,9 +76,11 @@ class _Frontier:
 
 # Statements built once: the append path runs them hundreds of times a second, on
 # the driver's cursor (see coldset.store.direct).
-_SELECT_LOG = Direct(select(ledger_logs.c.id, ledger_logs.c.size, ledger_logs.c.root).where(
-    ledger_logs.c.origin == bindparam("b_origin")
-))
+_SELECT_LOG = Direct(
+    select(ledger_logs.c.id, ledger_logs.c.size, ledger_logs.c.root).where(
+        ledger_logs.c.origin == bindparam("b_origin")
+    )
+)
 _INSERT_ENTRY = Direct(ledger_entries.insert())
 _INSERT_NODE = Direct(ledger_nodes.insert())
 _UPDATE_NODE = Direct(
@@ -164,9 +166,7 @@ class Ledger:
         origin_ok = origin and "\n" not in origin and origin == origin.strip()
         if not origin_ok:
             raise LedgerError(f"log origin {origin!r} must be one non-empty line")
-        if conn.execute(
-            select(ledger_logs.c.id).where(ledger_logs.c.origin == origin)
-        ).first():
+        if conn.execute(select(ledger_logs.c.id).where(ledger_logs.c.origin == origin)).first():
             raise LogExists(f"log {origin!r} already exists")
         res = conn.execute(
             ledger_logs.insert().values(origin=origin, size=0, root=merkle.EMPTY_ROOT)
@@ -197,7 +197,12 @@ class Ledger:
     # -- append -------------------------------------------------------------
 
     def append(
-        self, conn: Connection, origin: str, entries: Sequence[bytes], *, sign: bool = True,
+        self,
+        conn: Connection,
+        origin: str,
+        entries: Sequence[bytes],
+        *,
+        sign: bool = True,
         head: LogInfo | None = None,
     ) -> list[int]:
         """Append ``entries`` in the caller's transaction; return their indices.
@@ -253,17 +258,20 @@ class Ledger:
             for chunk, buf in rows.items():
                 blob = bytes(buf)
                 if (level, chunk) in front.open_rows:
-                    updates.append({"b_log": log_id, "b_level": level, "b_chunk": chunk,
-                                    "b_hashes": blob})
+                    updates.append(
+                        {"b_log": log_id, "b_level": level, "b_chunk": chunk, "b_hashes": blob}
+                    )
                 else:
-                    inserts.append({"log_id": log_id, "level": level, "chunk": chunk,
-                                    "hashes": blob})
+                    inserts.append(
+                        {"log_id": log_id, "level": level, "chunk": chunk, "hashes": blob}
+                    )
                 if len(blob) < CHUNK * H:
                     open_rows[(level, chunk)] = blob
         _INSERT_NODE.many(conn, inserts)
         _UPDATE_NODE.many(conn, updates)
-        done = _UPDATE_LOG.one(conn, {"b_id": log_id, "b_size": size, "n_size": new_size,
-                                      "n_root": new_root})
+        done = _UPDATE_LOG.one(
+            conn, {"b_id": log_id, "b_size": size, "n_size": new_size, "n_root": new_root}
+        )
         if done != 1:
             raise LedgerError(f"log {origin!r} changed during the append; try again")
 
@@ -305,8 +313,13 @@ class Ledger:
     # -- checkpoints ----------------------------------------------------------
 
     def _sign(
-        self, conn: Connection, log_id: int, origin: str, front: _Frontier,
-        size: int, root: bytes,
+        self,
+        conn: Connection,
+        log_id: int,
+        origin: str,
+        front: _Frontier,
+        size: int,
+        root: bytes,
     ) -> tuple[int, int, bytes]:
         last = front.last_checkpoint
         if last is not None:
@@ -319,13 +332,20 @@ class Ledger:
                 self._check_consistent(conn, log_id, origin, size1, root1, size, root)
         seq = 0 if last is None else last[0] + 1
         note = sign_checkpoint(Checkpoint(origin, size, root), self.signer)
-        _INSERT_CP.one(conn, {"log_id": log_id, "seq": seq, "size": size, "root": root,
-                              "note": note})
+        _INSERT_CP.one(
+            conn, {"log_id": log_id, "seq": seq, "size": size, "root": root, "note": note}
+        )
         return seq, size, root
 
     def _check_consistent(
-        self, conn: Connection, log_id: int, origin: str,
-        size1: int, root1: bytes, size2: int, root2: bytes,
+        self,
+        conn: Connection,
+        log_id: int,
+        origin: str,
+        size1: int,
+        root1: bytes,
+        size2: int,
+        root2: bytes,
     ) -> None:
         if size2 < size1:
             raise InconsistentCheckpoint(
@@ -430,9 +450,7 @@ class Ledger:
         size2 = info.size if size2 is None else size2
         _check_size(size2, info.size, origin)
         if not 0 < size1 <= size2:
-            raise IndexOutOfRange(
-                f"consistency needs 0 < size1 <= size2 (got {size1} and {size2})"
-            )
+            raise IndexOutOfRange(f"consistency needs 0 < size1 <= size2 (got {size1} and {size2})")
         plan = merkle.consistency_plan(size1, size2)
         return merkle.build(plan, read_nodes(conn, info.id, merkle.nodes_of(plan)))
 

@@ -129,8 +129,15 @@ class _Levels:
     (partial) rows are left in ``buf`` for the caller.
     """
 
-    def __init__(self, db: RawDb, log_id: int, base: int, top: int | None, first: int,
-                 problems: list[Problem]) -> None:
+    def __init__(
+        self,
+        db: RawDb,
+        log_id: int,
+        base: int,
+        top: int | None,
+        first: int,
+        problems: list[Problem],
+    ) -> None:
         self.db, self.log_id, self.base, self.top = db, log_id, base, top
         self.problems = problems
         self.buf: dict[int, list[bytes]] = {}
@@ -139,8 +146,9 @@ class _Levels:
         self.first = first  # index at level ``base`` of the first hash pushed
         self.out: list[bytes] = []
         self.rows = 0
-        self.sql = db.q("SELECT hashes FROM ledger_nodes WHERE log_id = ? AND level = ? "
-                        "AND chunk = ?")
+        self.sql = db.q(
+            "SELECT hashes FROM ledger_nodes WHERE log_id = ? AND level = ? AND chunk = ?"
+        )
         self.cur = db.raw.cursor()
 
     def _open(self, level: int) -> None:
@@ -178,8 +186,7 @@ class _Levels:
 
     def carries(self) -> list[bytes]:
         """The unpaired hashes, highest level first: the right border below ``top``."""
-        return [c for lvl in sorted(self.carry, reverse=True)
-                if (c := self.carry[lvl]) is not None]
+        return [c for lvl in sorted(self.carry, reverse=True) if (c := self.carry[lvl]) is not None]
 
     def compare(self, level: int, chunk: int, hashes: list[bytes]) -> None:
         self.cur.execute(self.sql, (self.log_id, level, chunk))
@@ -194,17 +201,34 @@ class _Levels:
             if stored[i * H : (i + 1) * H] != h:
                 idx = base + i
                 if level == 0:
-                    self.problems.append(Problem(
-                        "entry", f"entry {idx} does not match its stored leaf hash: the entry "
-                        f"or stored node (level 0, index {idx}) was changed", index=idx, level=0))
+                    self.problems.append(
+                        Problem(
+                            "entry",
+                            f"entry {idx} does not match its stored leaf hash: the entry "
+                            f"or stored node (level 0, index {idx}) was changed",
+                            index=idx,
+                            level=0,
+                        )
+                    )
                 else:
-                    self.problems.append(Problem(
-                        "node", f"stored node (level {level}, index {idx}) differs from the "
-                        "hash recomputed from the entries", index=idx, level=level))
+                    self.problems.append(
+                        Problem(
+                            "node",
+                            f"stored node (level {level}, index {idx}) differs from the "
+                            "hash recomputed from the entries",
+                            index=idx,
+                            level=level,
+                        )
+                    )
                 return
-        self.problems.append(Problem(
-            "node", f"stored node row (level {level}, chunk {chunk}) has {len(stored) // H} "
-            f"hashes where {len(hashes)} were expected", level=level))
+        self.problems.append(
+            Problem(
+                "node",
+                f"stored node row (level {level}, chunk {chunk}) has {len(stored) // H} "
+                f"hashes where {len(hashes)} were expected",
+                level=level,
+            )
+        )
 
 
 # -- tasks (run in a worker process, or inline) ------------------------------------
@@ -231,8 +255,12 @@ def _leaf_task(db: RawDb | None, log_id: int, start: int, end: int, last: bool) 
     tails: dict[int, bytes] = {}
     cuts = deque(cut_sizes)
     done = start
-    for rows in d.stream("SELECT data FROM ledger_entries WHERE log_id = ? AND idx >= ? "
-                         "AND idx < ? ORDER BY idx", log_id, start, end):
+    for rows in d.stream(
+        "SELECT data FROM ledger_entries WHERE log_id = ? AND idx >= ? AND idx < ? ORDER BY idx",
+        log_id,
+        start,
+        end,
+    ):
         hashes = [sha(b"\x00" + d).digest() for (d,) in rows]
         pos = 0
         while cuts and cuts[0] <= done + len(hashes):
@@ -245,9 +273,14 @@ def _leaf_task(db: RawDb | None, log_id: int, start: int, end: int, last: bool) 
             lv.push(0, hashes[pos:] if pos else hashes)
         done += len(hashes)
     if done != end:
-        problems.append(Problem("log", f"entries {start}..{end - 1} should be {end - start} "
-                                f"but the store has {done - start}: entries are missing",
-                                index=done))
+        problems.append(
+            Problem(
+                "log",
+                f"entries {start}..{end - 1} should be {end - start} "
+                f"but the store has {done - start}: entries are missing",
+                index=done,
+            )
+        )
     open_rows: dict[int, tuple[int, list[bytes]]] = {}
     for level, buf in lv.buf.items():
         if buf:
@@ -261,8 +294,13 @@ def _leaf_task(db: RawDb | None, log_id: int, start: int, end: int, last: bool) 
 
 def _sizes(d: RawDb, log_id: int, start: int, end: int) -> list[int]:
     out: list[int] = []
-    for rows in d.stream("SELECT DISTINCT size FROM ledger_checkpoints WHERE log_id = ? AND "
-                         "size > ? AND size <= ? ORDER BY size", log_id, start, end):
+    for rows in d.stream(
+        "SELECT DISTINCT size FROM ledger_checkpoints WHERE log_id = ? AND "
+        "size > ? AND size <= ? ORDER BY size",
+        log_id,
+        start,
+        end,
+    ):
         out.extend(r[0] for r in rows if r[0] % (1 << SPLIT))
     return out
 
@@ -275,16 +313,22 @@ class _CheckpointResult:
     problems: list[Problem]
 
 
-def _checkpoint_task(db: RawDb | None, log_id: int, origin: str, vkey: str,
-                     first_seq: int, end_seq: int) -> _CheckpointResult:
+def _checkpoint_task(
+    db: RawDb | None, log_id: int, origin: str, vkey: str, first_seq: int, end_seq: int
+) -> _CheckpointResult:
     d = _db_for_task(db)
     verifier = Verifier.from_text(vkey)
     problems: list[Problem] = []
     checked: list[tuple[int, int, bytes]] = []
     seqs: list[int] = []
-    for rows in d.stream("SELECT seq, size, root, note FROM ledger_checkpoints WHERE "
-                         "log_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
-                         log_id, first_seq, end_seq, block=512):
+    for rows in d.stream(
+        "SELECT seq, size, root, note FROM ledger_checkpoints WHERE "
+        "log_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
+        log_id,
+        first_seq,
+        end_seq,
+        block=512,
+    ):
         for seq, cp_size, cp_root, note in rows:
             seqs.append(seq)
             try:
@@ -293,12 +337,22 @@ def _checkpoint_task(db: RawDb | None, log_id: int, origin: str, vkey: str,
                 problems.append(Problem("checkpoint", f"checkpoint {seq}: {e}", seq=seq))
                 continue
             if cp.origin != origin:
-                problems.append(Problem("checkpoint", f"checkpoint {seq} names log "
-                                        f"{cp.origin!r}, not {origin!r}", seq=seq))
+                problems.append(
+                    Problem(
+                        "checkpoint",
+                        f"checkpoint {seq} names log {cp.origin!r}, not {origin!r}",
+                        seq=seq,
+                    )
+                )
                 continue
             if cp.size != cp_size or cp.root != bytes(cp_root):
-                problems.append(Problem("checkpoint", f"checkpoint {seq}: stored size/root "
-                                        "columns differ from its signed text", seq=seq))
+                problems.append(
+                    Problem(
+                        "checkpoint",
+                        f"checkpoint {seq}: stored size/root columns differ from its signed text",
+                        seq=seq,
+                    )
+                )
                 continue
             checked.append((seq, cp.size, cp.root))
     return _CheckpointResult(first_seq, checked, seqs, problems)
@@ -343,14 +397,24 @@ def verify_log(
     # range is complete), node row count, checkpoint seqs.
     lo, hi = db.one("SELECT min(idx), max(idx) FROM ledger_entries WHERE log_id = ?", log_id)
     if (size and (lo != 0 or hi != size - 1)) or (not size and lo is not None):
-        problems.append(Problem("log", f"the log says it has {size} entries but the store "
-                                f"holds indices {lo}..{hi}: entries were added, dropped "
-                                "or renumbered"))
+        problems.append(
+            Problem(
+                "log",
+                f"the log says it has {size} entries but the store "
+                f"holds indices {lo}..{hi}: entries were added, dropped "
+                "or renumbered",
+            )
+        )
     want_rows = sum(-(-(size >> lvl) // CHUNK) for lvl in range(size.bit_length()))
     (have_rows,) = db.one("SELECT count(*) FROM ledger_nodes WHERE log_id = ?", log_id)
     if have_rows != want_rows:
-        problems.append(Problem("log", f"{have_rows} stored node rows where a tree of {size} "
-                                f"entries has {want_rows}: node rows were added or removed"))
+        problems.append(
+            Problem(
+                "log",
+                f"{have_rows} stored node rows where a tree of {size} "
+                f"entries has {want_rows}: node rows were added or removed",
+            )
+        )
     (max_seq,) = db.one("SELECT max(seq) FROM ledger_checkpoints WHERE log_id = ?", log_id)
     n_seq = -1 if max_seq is None else int(max_seq)
 
@@ -363,11 +427,25 @@ def verify_log(
     executor: Executor | None = None
     if workers > 1:
         executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("fork"),
-            initializer=_worker_init, initargs=(path,))  # type: ignore[arg-type]
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_worker_init,  # type: ignore[arg-type]
+            initargs=(path,),  # type: ignore[arg-type]
+        )
     try:
-        _run(db, executor, log_id, origin, size, stored_root, n_seq, verifier, rep,
-             problems, progress)
+        _run(
+            db,
+            executor,
+            log_id,
+            origin,
+            size,
+            stored_root,
+            n_seq,
+            verifier,
+            rep,
+            problems,
+            progress,
+        )
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
@@ -404,21 +482,32 @@ class _Inline:
 
 
 def _run(
-    db: RawDb, executor: Executor | None, log_id: int, origin: str, size: int,
-    stored_root: bytes, n_seq: int, verifier: Verifier, rep: VerifyReport,
-    problems: list[Problem], progress: Callable[[int, int], None] | None,
+    db: RawDb,
+    executor: Executor | None,
+    log_id: int,
+    origin: str,
+    size: int,
+    stored_root: bytes,
+    n_seq: int,
+    verifier: Verifier,
+    rep: VerifyReport,
+    problems: list[Problem],
+    progress: Callable[[int, int], None] | None,
 ) -> None:
     vkey = verifier.to_text()
     ranges = _ranges(size)
-    cp_ranges = [(a, min(a + TASK_CHECKPOINTS, n_seq + 1))
-                 for a in range(0, n_seq + 1, TASK_CHECKPOINTS)]
+    cp_ranges = [
+        (a, min(a + TASK_CHECKPOINTS, n_seq + 1)) for a in range(0, n_seq + 1, TASK_CHECKPOINTS)
+    ]
     if executor is None:
         # Inline: create the tasks lazily, so memory stays one task's worth.
         inline = _Inline(db)
         leaf_futs: Iterator[Future[Any]] = (
-            inline.submit(_leaf_task, log_id, a, b, b == size) for a, b in ranges)
+            inline.submit(_leaf_task, log_id, a, b, b == size) for a, b in ranges
+        )
         cp_futs: Iterator[Future[Any]] = (
-            inline.submit(_checkpoint_task, log_id, origin, vkey, a, b) for a, b in cp_ranges)
+            inline.submit(_checkpoint_task, log_id, origin, vkey, a, b) for a, b in cp_ranges
+        )
     else:
         # Interleave submissions so leaf and signature work share the cores.
         lf: list[Future[Any]] = []
@@ -432,10 +521,15 @@ def _run(
                 cf.append(executor.submit(_checkpoint_task, None, log_id, origin, vkey, a, b))
         leaf_futs, cp_futs = iter(lf), iter(cf)
 
-    merge = _Merge(_Levels(db, log_id, SPLIT, None, 0, problems), leaf_futs, problems, rep,
-                   size, progress)
-    upper, receive_until, push_until, root_at = (merge.upper, merge.receive_until,
-                                                 merge.push_until, merge.root_at)
+    merge = _Merge(
+        _Levels(db, log_id, SPLIT, None, 0, problems), leaf_futs, problems, rep, size, progress
+    )
+    upper, receive_until, push_until, root_at = (
+        merge.upper,
+        merge.receive_until,
+        merge.push_until,
+        merge.root_at,
+    )
     tails = merge.tails
 
     expect_seq, prev_size, last_size = 0, 0, 0
@@ -445,19 +539,36 @@ def _run(
         rep.checkpoints += len(cres.seqs)
         for seq in cres.seqs:
             if seq != expect_seq:
-                problems.append(Problem("checkpoint", f"checkpoint {expect_seq} is missing "
-                                        f"(next stored is {seq})", seq=expect_seq))
+                problems.append(
+                    Problem(
+                        "checkpoint",
+                        f"checkpoint {expect_seq} is missing (next stored is {seq})",
+                        seq=expect_seq,
+                    )
+                )
             expect_seq = seq + 1
         for seq, cp_size, cp_root in cres.checked:
             if cp_size < prev_size:
-                problems.append(Problem("checkpoint", f"checkpoint {seq} (size {cp_size}) is "
-                                        f"smaller than the one before it ({prev_size})", seq=seq))
+                problems.append(
+                    Problem(
+                        "checkpoint",
+                        f"checkpoint {seq} (size {cp_size}) is "
+                        f"smaller than the one before it ({prev_size})",
+                        seq=seq,
+                    )
+                )
                 continue
             prev_size = last_size = cp_size
             if cp_size > size:
-                problems.append(Problem("checkpoint", f"checkpoint {seq} is for size {cp_size} "
-                                        f"but only {size} entries are stored: entries are "
-                                        "missing", seq=seq))
+                problems.append(
+                    Problem(
+                        "checkpoint",
+                        f"checkpoint {seq} is for size {cp_size} "
+                        f"but only {size} entries are stored: entries are "
+                        "missing",
+                        seq=seq,
+                    )
+                )
                 continue
             receive_until(cp_size)
             push_until(cp_size >> SPLIT)
@@ -466,15 +577,26 @@ def _run(
             except LookupError:
                 ok = False
             if not ok:
-                problems.append(Problem("checkpoint", f"checkpoint {seq} (size {cp_size}): its "
-                                        "signed root is not the root of entries "
-                                        f"0..{cp_size - 1}", seq=seq))
+                problems.append(
+                    Problem(
+                        "checkpoint",
+                        f"checkpoint {seq} (size {cp_size}): its "
+                        "signed root is not the root of entries "
+                        f"0..{cp_size - 1}",
+                        seq=seq,
+                    )
+                )
         for s in [s for s in tails if s <= prev_size]:
             del tails[s]
     if size and last_size != size:
-        problems.append(Problem("checkpoint", f"the latest checkpoint covers {last_size} "
-                                f"entries but the log has {size}: the newest entries are not "
-                                "signed"))
+        problems.append(
+            Problem(
+                "checkpoint",
+                f"the latest checkpoint covers {last_size} "
+                f"entries but the log has {size}: the newest entries are not "
+                "signed",
+            )
+        )
     receive_until(size)
     push_until(size >> SPLIT)
     # The open rows: levels below SPLIT from the last leaf task, the rest here.
@@ -497,8 +619,9 @@ def _run(
     else:
         rep.root = merkle.EMPTY_ROOT
     if rep.entries == size and size and rep.root != stored_root:
-        problems.append(Problem("root", "the stored tree root differs from the root of the "
-                                "entries"))
+        problems.append(
+            Problem("root", "the stored tree root differs from the root of the entries")
+        )
     if progress is not None:
         progress(rep.entries, size)
 
@@ -506,9 +629,15 @@ def _run(
 class _Merge:
     """Folds the level-SPLIT hashes of leaf tasks, in order, as checkpoints need them."""
 
-    def __init__(self, upper: _Levels, leaf_futs: Iterator[Future[Any]],
-                 problems: list[Problem], rep: VerifyReport, size: int,
-                 progress: Callable[[int, int], None] | None) -> None:
+    def __init__(
+        self,
+        upper: _Levels,
+        leaf_futs: Iterator[Future[Any]],
+        problems: list[Problem],
+        rep: VerifyReport,
+        size: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
         self.upper, self.leaf_futs, self.problems, self.rep = upper, leaf_futs, problems, rep
         self.size, self.progress = size, progress
         self.pending: deque[list[bytes]] = deque()  # hashes received, not yet pushed

@@ -34,8 +34,16 @@ KINDS = ("scans", "taps", "pins", "typed", "checklist")
 HANDOFFS = frozenset({"issue", "collect", "transfer"})
 #: Commands the server runs on its own (no one touches a tablet).
 AUTOMATIC = frozenset({"check_alerts"})
-_TEXT_FIELDS = ("description", "reason", "text", "answer", "resolution", "explanation",
-                "note", "recipient")
+_TEXT_FIELDS = (
+    "description",
+    "reason",
+    "text",
+    "answer",
+    "resolution",
+    "explanation",
+    "note",
+    "recipient",
+)
 
 
 @dataclass(frozen=True)
@@ -76,14 +84,18 @@ def derive(command: dict[str, Any], previous: dict[str, Any] | None) -> Interact
     if t in AUTOMATIC:
         return Interactions()
     pins = len(command.get("confirmations") or ()) + len(
-        (command.get("override") or {}).get("confirmers") or ())
+        (command.get("override") or {}).get("confirmers") or ()
+    )
     typed = sum(1 for k in _TEXT_FIELDS if command.get(k))
     if command.get("override"):
         typed += 1
     fid = command.get("firearm")
-    open_already = (previous is not None and fid is not None
-                    and previous.get("firearm") == fid
-                    and previous.get("actor") == command.get("actor"))
+    open_already = (
+        previous is not None
+        and fid is not None
+        and previous.get("firearm") == fid
+        and previous.get("actor") == command.get("actor")
+    )
     gun_scan = 0 if open_already or fid is None else 1
     if t in ("issue", "transfer"):
         return Interactions(scans=gun_scan + 1, taps=1, pins=pins, typed=typed)
@@ -94,19 +106,37 @@ def derive(command: dict[str, Any], previous: dict[str, Any] | None) -> Interact
     if t == "inspect":
         checklist = inspection_items(command)
         return Interactions(scans=gun_scan, taps=1, pins=pins, typed=typed, checklist=checklist)
-    if t in ("lock_container", "unlock_container", "take_from_container", "put_in_container",
-             "check_in", "check_out",
-             "reconcile_counts", "return_lot"):
-        extra = 1 if t in ("reconcile_counts", "return_lot") else 0   # the count, typed
+    if t in (
+        "lock_container",
+        "unlock_container",
+        "take_from_container",
+        "put_in_container",
+        "check_in",
+        "check_out",
+        "reconcile_counts",
+        "return_lot",
+    ):
+        extra = 1 if t in ("reconcile_counts", "return_lot") else 0  # the count, typed
         return Interactions(scans=1, taps=1, pins=pins, typed=typed + extra)
     if t == "hold_safety_meeting":
         people = len(command.get("attendees") or ()) + len(command.get("absent") or ())
         return Interactions(scans=people, taps=1, pins=pins, typed=typed)
     if t in ("report_incident", "report_live_round", "release_quarantine"):
         return Interactions(scans=gun_scan, taps=1, pins=pins, typed=typed)
-    if t in ("start_meal_break", "end_meal_break", "wrap_scene", "wrap_day", "sign_off_plan",
-             "clear_stop_work", "call_stop_work", "raise_concern", "acknowledge_concern",
-             "resolve_alert", "record_consent", "record_training"):
+    if t in (
+        "start_meal_break",
+        "end_meal_break",
+        "wrap_scene",
+        "wrap_day",
+        "sign_off_plan",
+        "clear_stop_work",
+        "call_stop_work",
+        "raise_concern",
+        "acknowledge_concern",
+        "resolve_alert",
+        "record_consent",
+        "record_training",
+    ):
         return Interactions(taps=1, pins=pins, typed=typed)
     # office setup: every field typed once
     skip = {"type", "production", "actor", "confirmations", "override", "idempotency_key"}
@@ -118,21 +148,26 @@ def inspection_items(command: dict[str, Any]) -> int:
     return len(command.get("chambers") or ()) + 1 + (1 if command.get("function_check") else 0)
 
 
-def handoff(needs: HandoffNeeds, inspect: dict[str, Any], issue: dict[str, Any],
-            tag_scanned: bool) -> Interactions:
+def handoff(
+    needs: HandoffNeeds, inspect: dict[str, Any], issue: dict[str, Any], tag_scanned: bool
+) -> Interactions:
     """The interactions of one handoff on the tablet (the inspection and the issue), from
     the page's action model; ``needs``: :func:`~coldset.domain.handoff_needs.handoff_needs`
     before the inspection; ``tag_scanned``: the firearm was not open on the tablet yet."""
     confirmations = list(issue.get("confirmations") or ())
     people = [str(c.get("person") or "") for c in confirmations if isinstance(c, dict)]
-    acts = handoff_actions(needs, list(inspect.get("chambers") or ()), to=str(issue.get("to")),
-                           scene=issue.get("scene"),
-                           first_ad=people[1] if len(people) > 1 else None,
-                           tag_scanned=tag_scanned)
+    acts = handoff_actions(
+        needs,
+        list(inspect.get("chambers") or ()),
+        to=str(issue.get("to")),
+        scene=issue.get("scene"),
+        first_ad=people[1] if len(people) > 1 else None,
+        tag_scanned=tag_scanned,
+    )
     scans = sum(1 for a in acts.actions if a.startswith("scan "))
     extra = max(0, len(people) - acts.pins) + len(
-        (issue.get("override") or {}).get("confirmers") or ())
+        (issue.get("override") or {}).get("confirmers") or ()
+    )
     typed = sum(1 for k in _TEXT_FIELDS if issue.get(k)) + (1 if issue.get("override") else 0)
     # the checklist items stay with the inspection step (counted once)
-    return Interactions(scans=scans, taps=acts.count - scans, pins=acts.pins + extra,
-                        typed=typed)
+    return Interactions(scans=scans, taps=acts.count - scans, pins=acts.pins + extra, typed=typed)

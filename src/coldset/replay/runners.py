@@ -28,13 +28,13 @@ BLOCKING = ("block", "block_overridable")
 class Outcome:
     """What one command came to, the same whichever way it ran."""
 
-    status: str                              # allowed | refused | rejected
+    status: str  # allowed | refused | rejected
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     error_kind: str | None = None
     error: str | None = None
     http_status: int | None = None
-    problem: str | None = None               # the transport itself misbehaved
+    problem: str | None = None  # the transport itself misbehaved
 
     @property
     def blocking(self) -> tuple[str, ...]:
@@ -44,8 +44,7 @@ class Outcome:
     @property
     def raised(self) -> tuple[str, ...]:
         """Rules that raised an alert or a stop-work."""
-        return tuple(sorted({v["rule"] for v in self.verdicts
-                             if v["verdict"] not in BLOCKING}))
+        return tuple(sorted({v["rule"] for v in self.verdicts if v["verdict"] not in BLOCKING}))
 
     @property
     def alerts(self) -> int:
@@ -61,9 +60,14 @@ class Outcome:
         status = d.get("status")
         if isinstance(status, int):
             status = d.get("outcome") or "error"
-        return cls(status=str(status), verdicts=list(d.get("verdicts") or []),
-                   events=list(d.get("events") or []), error_kind=d.get("error_kind"),
-                   error=d.get("detail", d.get("error")), http_status=http_status)
+        return cls(
+            status=str(status),
+            verdicts=list(d.get("verdicts") or []),
+            events=list(d.get("events") or []),
+            error_kind=d.get("error_kind"),
+            error=d.get("detail", d.get("error")),
+            http_status=http_status,
+        )
 
 
 class Runner(Protocol):
@@ -99,8 +103,9 @@ class ServiceRunner:
 
         self.home, self.install = _fresh_install()
         self.clock = FixedClock(datetime(2000, 1, 1, tzinfo=UTC))
-        self.service = CustodyService(self.install.store, self.install.ledger, self.clock,
-                                      pins=self.install.pins)
+        self.service = CustodyService(
+            self.install.store, self.install.ledger, self.clock, pins=self.install.pins
+        )
 
     def execute(self, command: dict[str, Any], at: datetime) -> Outcome:
         self.clock.set(at)
@@ -109,8 +114,10 @@ class ServiceRunner:
     def handoff(self, h: Handoff, at: datetime) -> tuple[Outcome, Outcome | None]:
         self.clock.set(at)
         done = run_handoff_sync(self.service, h)
-        return (Outcome.from_dict(done.inspection.to_dict()),
-                Outcome.from_dict(done.issue.to_dict()) if done.issue is not None else None)
+        return (
+            Outcome.from_dict(done.inspection.to_dict()),
+            Outcome.from_dict(done.issue.to_dict()) if done.issue is not None else None,
+        )
 
     def state(self, production: str) -> Any:
         return self.service.state(production)
@@ -145,8 +152,10 @@ EXPECTED_HTTP = {"allowed": (200,), "refused": (409,), "rejected": (403, 409, 42
 def _checked(out: Outcome, http_status: int) -> Outcome:
     """``out``, with a problem noted when the HTTP status does not fit its outcome."""
     if out.status not in EXPECTED_HTTP or http_status not in EXPECTED_HTTP[out.status]:
-        out.problem = (f"the API answered HTTP {http_status} for a command that was "
-                       f"{out.status} ({out.error_kind or 'no error kind'}: {out.error})")
+        out.problem = (
+            f"the API answered HTTP {http_status} for a command that was "
+            f"{out.status} ({out.error_kind or 'no error kind'}: {out.error})"
+        )
     return out
 
 
@@ -178,10 +187,14 @@ class ApiRunner:
         self.tokens: dict[str, str] = {}
         for i, person in enumerate(people):
             # the API makes a production's creator the person named like their login
-            login = person if LOGIN_RE.match(person) else (
-                f"replay-{i}-" + re.sub(r"[^a-z0-9]+", "-", person.lower())[:40])
-            accounts.create(login, person, secrets.token_urlsafe(18),
-                            site_admin=person == admin)   # a site admin creates productions
+            login = (
+                person
+                if LOGIN_RE.match(person)
+                else (f"replay-{i}-" + re.sub(r"[^a-z0-9]+", "-", person.lower())[:40])
+            )
+            accounts.create(
+                login, person, secrets.token_urlsafe(18), site_admin=person == admin
+            )  # a site admin creates productions
             accounts.link(login, production, person)
             self.tokens[person] = accounts.create_token(login, "replay")
 
@@ -191,37 +204,60 @@ class ApiRunner:
             return self._anonymous_concern(command)
         body = {k: v for k, v in command.items() if k not in ("type", "production", "actor")}
         url = f"/api/v1/productions/{command['production']}/commands/{command['type']}"
-        r = self.client.post(url, json=body, headers={
-            "Authorization": f"Bearer {self.tokens[command['actor']]}"})
+        r = self.client.post(
+            url, json=body, headers={"Authorization": f"Bearer {self.tokens[command['actor']]}"}
+        )
         try:
             data = r.json()
         except ValueError:
-            return Outcome("rejected", error_kind="http", http_status=r.status_code,
-                           error=r.text[:200], problem=f"HTTP {r.status_code}, not JSON")
+            return Outcome(
+                "rejected",
+                error_kind="http",
+                http_status=r.status_code,
+                error=r.text[:200],
+                problem=f"HTTP {r.status_code}, not JSON",
+            )
         return _checked(Outcome.from_dict(data, r.status_code), r.status_code)
 
     def handoff(self, h: Handoff, at: datetime) -> tuple[Outcome, Outcome | None]:
         """``POST .../handoffs`` with the armorer's token (what the tablet's page sends)."""
         self.clock.set(at)
-        body: dict[str, Any] = {"firearm": h.firearm, "chambers": h.chambers,
-                                "barrel_clear": h.barrel_clear, "to": h.to, "pin": h.pin,
-                                "confirmations": h.confirmations}
+        body: dict[str, Any] = {
+            "firearm": h.firearm,
+            "chambers": h.chambers,
+            "barrel_clear": h.barrel_clear,
+            "to": h.to,
+            "pin": h.pin,
+            "confirmations": h.confirmations,
+        }
         if h.scene:
             body["scene"] = h.scene
-        r = self.client.post(f"/api/v1/productions/{h.production}/handoffs", json=body,
-                             headers={"Authorization": f"Bearer {self.tokens[h.actor]}"})
+        r = self.client.post(
+            f"/api/v1/productions/{h.production}/handoffs",
+            json=body,
+            headers={"Authorization": f"Bearer {self.tokens[h.actor]}"},
+        )
         try:
             data = r.json()
         except ValueError:
-            bad = Outcome("rejected", error_kind="http", http_status=r.status_code,
-                          error=r.text[:200], problem=f"HTTP {r.status_code}, not JSON")
+            bad = Outcome(
+                "rejected",
+                error_kind="http",
+                http_status=r.status_code,
+                error=r.text[:200],
+                problem=f"HTTP {r.status_code}, not JSON",
+            )
             return bad, None
         if r.status_code == 200:
-            return (_checked(Outcome.from_dict(data["inspection"], 200), 200),
-                    _checked(Outcome.from_dict(data["issue"], 200), 200))
-        if data.get("step") == "issue":     # the inspection was recorded, the issue not
-            return (Outcome.from_dict(data["inspection"], 200),
-                    _checked(Outcome.from_dict(data, r.status_code), r.status_code))
+            return (
+                _checked(Outcome.from_dict(data["inspection"], 200), 200),
+                _checked(Outcome.from_dict(data["issue"], 200), 200),
+            )
+        if data.get("step") == "issue":  # the inspection was recorded, the issue not
+            return (
+                Outcome.from_dict(data["inspection"], 200),
+                _checked(Outcome.from_dict(data, r.status_code), r.status_code),
+            )
         return _checked(Outcome.from_dict(data, r.status_code), r.status_code), None
 
     def _anonymous_concern(self, command: dict[str, Any]) -> Outcome:
@@ -234,15 +270,20 @@ class ApiRunner:
         page = self.client.get(url)
         m = re.search(r'name="csrf" value="([^"]+)"', page.text)
         if page.status_code != 200 or m is None:
-            return Outcome("rejected", error_kind="http", http_status=page.status_code,
-                           problem=f"the concern form answered HTTP {page.status_code}")
+            return Outcome(
+                "rejected",
+                error_kind="http",
+                http_status=page.status_code,
+                problem=f"the concern form answered HTTP {page.status_code}",
+            )
         form = {"csrf": m.group(1), "text": command["text"]}
         if command.get("unit"):
             form["unit"] = command["unit"]
         r = self.client.post(url, data=form)
         if r.status_code != 200:
-            return Outcome("rejected", error_kind="http", http_status=r.status_code,
-                           error=r.text[:200])
+            return Outcome(
+                "rejected", error_kind="http", http_status=r.status_code, error=r.text[:200]
+            )
         origin = self.app.state.coldset.custody.origin(command["production"])
         with self.install.store.read() as conn:
             last = None
@@ -251,8 +292,12 @@ class ApiRunner:
         entry = canonical.loads(last) if last is not None else {}
         outcome = str(entry.get("outcome") or "")
         status = outcome if outcome in ("allowed", "refused") else "rejected"
-        return Outcome(status, verdicts=list(entry.get("verdicts") or []),
-                       events=list(entry.get("events") or []), http_status=r.status_code)
+        return Outcome(
+            status,
+            verdicts=list(entry.get("verdicts") or []),
+            events=list(entry.get("events") or []),
+            http_status=r.status_code,
+        )
 
     def state(self, production: str) -> Any:
         return self.app.state.coldset.custody.state(production)

@@ -22,11 +22,42 @@ from coldset.replay.interactions import Interactions, parse_interactions
 from coldset.replay.setup import setup_commands
 
 OUTCOMES = ("allowed", "refused", "rejected")
-STEP_KEYS = frozenset({"at", "by", "expect", "rules", "raises", "overridden", "error", "story",
-                       "chain", "fatal", "gap", "confirm", "override", "interactions"})
-TOP_KEYS = frozenset({"scenario", "summary", "sources", "production", "people", "units",
-                      "sets", "shoot_days", "containers", "firearms", "lots", "scenes",
-                      "setup", "steps"})
+STEP_KEYS = frozenset(
+    {
+        "at",
+        "by",
+        "expect",
+        "rules",
+        "raises",
+        "overridden",
+        "error",
+        "story",
+        "chain",
+        "fatal",
+        "gap",
+        "confirm",
+        "override",
+        "interactions",
+    }
+)
+TOP_KEYS = frozenset(
+    {
+        "scenario",
+        "summary",
+        "sources",
+        "production",
+        "people",
+        "units",
+        "sets",
+        "shoot_days",
+        "containers",
+        "firearms",
+        "lots",
+        "scenes",
+        "setup",
+        "steps",
+    }
+)
 #: ``$kind`` placeholders: the id of the latest thing of that kind a step created.
 PLACEHOLDERS = ("stop_work", "concern", "alert", "incident", "inspection", "override")
 _TIME = re.compile(r"^(?:(\d{4}-\d{2}-\d{2})[ T])?(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -38,22 +69,22 @@ class ScenarioError(ValueError):
 
 @dataclass
 class Step:
-    number: int                      # 1-based; 0 for setup commands
-    label: str                       # "step 7" or "setup: firearms.colt-45"
-    at: datetime                     # as written, aware
+    number: int  # 1-based; 0 for setup commands
+    label: str  # "step 7" or "setup: firearms.colt-45"
+    at: datetime  # as written, aware
     by: str
     type: str
-    command: dict[str, Any]          # with PINs and placeholders
+    command: dict[str, Any]  # with PINs and placeholders
     expect: str = "allowed"
-    rules: tuple[str, ...] = ()      # blocking rules expected (refused)
-    raises: tuple[str, ...] = ()     # alert / stop-work verdicts expected (allowed)
+    rules: tuple[str, ...] = ()  # blocking rules expected (refused)
+    raises: tuple[str, ...] = ()  # alert / stop-work verdicts expected (allowed)
     overridden: tuple[str, ...] = ()  # blocks an override lets through (allowed)
-    error: str | None = None         # error kind expected (rejected)
+    error: str | None = None  # error kind expected (rejected)
     story: str = ""
     chain: str = ""
     fatal: bool = False
     gap: str = ""
-    interactions: Interactions | None = None   # None: derived from the command
+    interactions: Interactions | None = None  # None: derived from the command
 
 
 @dataclass
@@ -82,8 +113,9 @@ def load(path: str | Path) -> Scenario:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ScenarioError(f"{p}: not valid YAML{where}: "
-                            f"{getattr(e, 'problem', None) or e}") from None
+        raise ScenarioError(
+            f"{p}: not valid YAML{where}: {getattr(e, 'problem', None) or e}"
+        ) from None
     return parse(data, p)
 
 
@@ -95,15 +127,17 @@ def parse(data: Any, path: Path) -> Scenario:
         raise fail("file", "a scenario is a mapping with production, people, ... and steps")
     unknown = sorted(set(map(str, data)) - TOP_KEYS)
     if unknown:
-        raise fail(f"field '{unknown[0]}'", "unknown section (one of: "
-                   + ", ".join(sorted(TOP_KEYS)) + ")")
+        raise fail(
+            f"field '{unknown[0]}'", "unknown section (one of: " + ", ".join(sorted(TOP_KEYS)) + ")"
+        )
     for key in ("scenario", "production", "people", "steps"):
         if key not in data:
             raise fail(f"field '{key}'", "required")
     prod = data["production"]
     if not isinstance(prod, dict):
-        raise fail("field 'production'", "must be a mapping (id, title, time_zone, admin, "
-                   "setup_at)")
+        raise fail(
+            "field 'production'", "must be a mapping (id, title, time_zone, admin, setup_at)"
+        )
     for key in ("id", "title", "admin", "setup_at"):
         if key not in prod:
             raise fail(f"field 'production.{key}'", "required")
@@ -129,10 +163,17 @@ def parse(data: Any, path: Path) -> Scenario:
     extra = data.get("setup") or []
     if not isinstance(extra, list):
         raise fail("field 'setup'", "a list of steps")
-    sc = Scenario(path=path, name=str(data["scenario"]), summary=str(data.get("summary", "")),
-                  sources=[str(s) for s in data.get("sources") or []],
-                  production=str(prod["id"]), time_zone=tz, people=people,
-                  admin=str(prod["admin"]), setup=[])
+    sc = Scenario(
+        path=path,
+        name=str(data["scenario"]),
+        summary=str(data.get("summary", "")),
+        sources=[str(s) for s in data.get("sources") or []],
+        production=str(prod["id"]),
+        time_zone=tz,
+        people=people,
+        admin=str(prod["admin"]),
+        setup=[],
+    )
     for label, by, cmd in raw_setup:
         sc.setup.append(_command_step(sc, 0, f"setup: {label}", setup_at, by, cmd, fail))
     for i, raw in enumerate(extra, 1):
@@ -148,8 +189,11 @@ def parse(data: Any, path: Path) -> Scenario:
     for n, raw in enumerate(steps, 1):
         st = _step(sc, raw, n, f"step {n}", day, zone, fail)
         if last is not None and st.at < last:
-            raise fail(f"step {n}, field 'at'", f"{_local(st.at)} is before the previous "
-                       f"step ({_local(last)}); steps are in time order")
+            raise fail(
+                f"step {n}, field 'at'",
+                f"{_local(st.at)} is before the previous "
+                f"step ({_local(last)}); steps are in time order",
+            )
         last, day = st.at, st.at.date()
         sc.steps.append(st)
     return sc
@@ -164,11 +208,14 @@ def _time(value: Any, day: date | None, zone: ZoneInfo, where: str, fail: Any) -
     if isinstance(value, datetime):
         return value.replace(tzinfo=zone) if value.tzinfo is None else value
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        value = f"{value // 60}:{value % 60:02d}"   # YAML 1.1 reads 12:55 as 775
+        value = f"{value // 60}:{value % 60:02d}"  # YAML 1.1 reads 12:55 as 775
     m = _TIME.match(str(value).strip()) if isinstance(value, str | int) else None
     if m is None:
-        raise fail(where, f"{value!r} is not a time: write \"HH:MM\" or \"YYYY-MM-DD HH:MM\" "
-                   "(local time of the production)")
+        raise fail(
+            where,
+            f'{value!r} is not a time: write "HH:MM" or "YYYY-MM-DD HH:MM" '
+            "(local time of the production)",
+        )
     d_text, hh, mm, ss = m.groups()
     try:
         d = date.fromisoformat(d_text) if d_text else day
@@ -176,8 +223,9 @@ def _time(value: Any, day: date | None, zone: ZoneInfo, where: str, fail: Any) -
             raise ValueError("no date")
         return datetime(d.year, d.month, d.day, int(hh), int(mm), int(ss or 0), tzinfo=zone)
     except ValueError as e:
-        raise fail(where, f"{value!r} is not a valid time ({e}); the first one needs a date"
-                   ) from None
+        raise fail(
+            where, f"{value!r} is not a valid time ({e}); the first one needs a date"
+        ) from None
 
 
 def _ids(value: Any, where: str, fail: Any) -> tuple[str, ...]:
@@ -213,20 +261,25 @@ def _confirmations(sc: Scenario, value: Any, where: str, fail: Any) -> list[dict
     return out
 
 
-def _step(sc: Scenario, raw: Any, n: int, label: str, day: date, zone: ZoneInfo,
-          fail: Any) -> Step:
+def _step(sc: Scenario, raw: Any, n: int, label: str, day: date, zone: ZoneInfo, fail: Any) -> Step:
     if not isinstance(raw, dict):
         raise fail(label, "a step is a mapping: at, by, one command, expect, ...")
     keys = [str(k) for k in raw]
     commands = [k for k in keys if k in COMMAND_TYPES]
     unknown = [k for k in keys if k not in STEP_KEYS and k not in COMMAND_TYPES]
     if unknown:
-        raise fail(f"{label}, field '{unknown[0]}'", "unknown field: a step has at, by, ONE "
-                   "command (e.g. issue: {...}), expect, rules, raises, story, chain, fatal, "
-                   "gap, confirm, override, interactions")
+        raise fail(
+            f"{label}, field '{unknown[0]}'",
+            "unknown field: a step has at, by, ONE "
+            "command (e.g. issue: {...}), expect, rules, raises, story, chain, fatal, "
+            "gap, confirm, override, interactions",
+        )
     if len(commands) != 1:
-        raise fail(label, "name exactly one command (e.g. issue: {firearm: ..., to: ...}); "
-                   f"found {', '.join(commands) or 'none'}")
+        raise fail(
+            label,
+            "name exactly one command (e.g. issue: {firearm: ..., to: ...}); "
+            f"found {', '.join(commands) or 'none'}",
+        )
     type_ = commands[0]
     for key in ("at", "by"):
         if key not in raw:
@@ -234,18 +287,24 @@ def _step(sc: Scenario, raw: Any, n: int, label: str, day: date, zone: ZoneInfo,
     at = _time(raw["at"], day, zone, f"{label}, field 'at'", fail)
     by = str(raw["by"])
     if by == ANONYMOUS and type_ != "raise_concern":
-        raise fail(f"{label}, field 'by'", "anonymous may only raise a concern "
-                   "(raise_concern); every other step names a person of the scenario")
+        raise fail(
+            f"{label}, field 'by'",
+            "anonymous may only raise a concern "
+            "(raise_concern); every other step names a person of the scenario",
+        )
     if by not in sc.people and by != ANONYMOUS:
-        raise fail(f"{label}, field 'by'", f"{by!r} is not a person of the scenario (or "
-                   "anonymous, for raise_concern)")
+        raise fail(
+            f"{label}, field 'by'",
+            f"{by!r} is not a person of the scenario (or anonymous, for raise_concern)",
+        )
     fields = raw[type_] if raw[type_] is not None else {}
     if not isinstance(fields, dict):
         raise fail(f"{label}, field '{type_}'", "the command's fields, as a mapping")
     clash = [k for k in ("type", "production", "actor", "confirmations") if k in fields]
     if clash:
-        raise fail(f"{label}, field '{type_}.{clash[0]}'", "set by the step (by, confirm); "
-                   "leave it out")
+        raise fail(
+            f"{label}, field '{type_}.{clash[0]}'", "set by the step (by, confirm); leave it out"
+        )
     cmd = dict(fields)
     conf = _confirmations(sc, raw.get("confirm"), f"{label}, field 'confirm'", fail)
     if conf:
@@ -254,8 +313,12 @@ def _step(sc: Scenario, raw: Any, n: int, label: str, day: date, zone: ZoneInfo,
         ov = raw["override"]
         if not isinstance(ov, dict) or "reason" not in ov:
             raise fail(f"{label}, field 'override'", "needs a reason and confirm: [people]")
-        cmd["override"] = {"reason": str(ov["reason"]), "confirmers": _confirmations(
-            sc, ov.get("confirm"), f"{label}, field 'override.confirm'", fail)}
+        cmd["override"] = {
+            "reason": str(ov["reason"]),
+            "confirmers": _confirmations(
+                sc, ov.get("confirm"), f"{label}, field 'override.confirm'", fail
+            ),
+        }
     st = _command_step(sc, n, label, at, by, {"type": type_, **cmd}, fail)
     expect = raw.get("expect", "allowed")
     if expect not in OUTCOMES:
@@ -267,8 +330,11 @@ def _step(sc: Scenario, raw: Any, n: int, label: str, day: date, zone: ZoneInfo,
     if expect == "refused" and not st.rules:
         raise fail(f"{label}, field 'rules'", "a refused step names the rule ids that refuse it")
     if expect != "refused" and st.rules:
-        raise fail(f"{label}, field 'rules'", "only a refused step has rules (alerts and "
-                   "stop-works an allowed step raises go in raises)")
+        raise fail(
+            f"{label}, field 'rules'",
+            "only a refused step has rules (alerts and "
+            "stop-works an allowed step raises go in raises)",
+        )
     st.error = str(raw["error"]) if raw.get("error") is not None else None
     if st.error and expect != "rejected":
         raise fail(f"{label}, field 'error'", "only a rejected step names an error kind")
@@ -284,23 +350,33 @@ def _step(sc: Scenario, raw: Any, n: int, label: str, day: date, zone: ZoneInfo,
     return st
 
 
-def _command_step(sc: Scenario, n: int, label: str, at: datetime, by: str,
-                  cmd: dict[str, Any], fail: Any) -> Step:
+def _command_step(
+    sc: Scenario, n: int, label: str, at: datetime, by: str, cmd: dict[str, Any], fail: Any
+) -> Step:
     full = _plain({**cmd, "production": sc.production, "actor": by})
     placeholders = _find_placeholders(full)
     bad = [p for p in placeholders if p not in PLACEHOLDERS]
     if bad:
-        raise fail(f"{label}, field '{cmd['type']}'", f"unknown placeholder ${bad[0]} (one "
-                   "of " + ", ".join("$" + p for p in PLACEHOLDERS) + ")")
+        raise fail(
+            f"{label}, field '{cmd['type']}'",
+            f"unknown placeholder ${bad[0]} (one "
+            "of " + ", ".join("$" + p for p in PLACEHOLDERS) + ")",
+        )
     probe = _fill(full, {p: ["x"] * 99 for p in PLACEHOLDERS})
     try:
         parse_command(probe)
     except CommandError as e:
         f, msg = e.errors[0]
         where = f"{cmd['type']}.{f}" if f else cmd["type"]
-        raise fail(f"{label}, field '{where}'", msg + ("" if len(e.errors) == 1 else
-                   f" (and {len(e.errors) - 1} more: " + "; ".join(e.lines()[1:]) + ")")
-                   ) from None
+        raise fail(
+            f"{label}, field '{where}'",
+            msg
+            + (
+                ""
+                if len(e.errors) == 1
+                else f" (and {len(e.errors) - 1} more: " + "; ".join(e.lines()[1:]) + ")"
+            ),
+        ) from None
     return Step(number=n, label=label, at=at, by=by, type=cmd["type"], command=full)
 
 
@@ -344,8 +420,9 @@ def fill(command: dict[str, Any], ids: dict[str, list[str]], where: str) -> dict
     out: dict[str, Any] = _fill(command, ids)
     left = _find_placeholders(out)
     if left:
-        raise ScenarioError(f"{where}: ${left[0]} is used before a step created that "
-                            f"{left[0].replace('_', ' ')}")
+        raise ScenarioError(
+            f"{where}: ${left[0]} is used before a step created that {left[0].replace('_', ' ')}"
+        )
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 HANDLER_ROLES = ("armorer", "assistant_armorer", "property_master")
 
-Cmd = tuple[str, str, dict[str, Any]]   # (label, actor, command without production/actor)
+Cmd = tuple[str, str, dict[str, Any]]  # (label, actor, command without production/actor)
 
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -54,8 +54,11 @@ def setup_commands(data: dict[str, Any]) -> list[Cmd]:
         out.append((label, by, {"type": type_, **fields}))
 
     me = people[admin]
-    create: dict[str, Any] = {"title": prod["title"], "time_zone": prod.get("time_zone", "UTC"),
-                              "actor_name": me["name"]}
+    create: dict[str, Any] = {
+        "title": prod["title"],
+        "time_zone": prod.get("time_zone", "UTC"),
+        "actor_name": me["name"],
+    }
     if me.get("pin") is not None:
         create["pin"] = str(me["pin"])
     if prod.get("exemption"):
@@ -70,8 +73,11 @@ def setup_commands(data: dict[str, Any]) -> list[Cmd]:
     for pid, info in people.items():
         if pid == admin:
             continue
-        fields: dict[str, Any] = {"person": pid, "name": info["name"],
-                                  "roles": list(info.get("roles") or [])}
+        fields: dict[str, Any] = {
+            "person": pid,
+            "name": info["name"],
+            "roles": list(info.get("roles") or []),
+        }
         if info.get("pin") is not None:
             fields["pin"] = str(info["pin"])
         add(f"people.{pid}", admin, "add_person", **fields)
@@ -80,11 +86,11 @@ def setup_commands(data: dict[str, Any]) -> list[Cmd]:
     for sid, info in _mapping(data, "sets").items():
         add(f"sets.{sid}", admin, "add_set", set=sid, **_details("sets", sid, info))
     for did, when in _mapping(data, "shoot_days").items():
-        if isinstance(when, dict):   # {date, call, wrap}: a shoot day with its hours
+        if isinstance(when, dict):  # {date, call, wrap}: a shoot day with its hours
             d = _details("shoot_days", did, when)
             d = {k: str(v) if k == "date" else _clock(v) for k, v in d.items()}
             add(f"shoot_days.{did}", admin, "add_shoot_day", shoot_day=did, **d)
-        else:                        # a date: the calendar day
+        else:  # a date: the calendar day
             add(f"shoot_days.{did}", admin, "add_shoot_day", shoot_day=did, date=str(when))
     for pid, info in people.items():
         creds = info.get("credentials") or []
@@ -120,8 +126,7 @@ def setup_commands(data: dict[str, Any]) -> list[Cmd]:
         trained = info.get("trained") or []
         consent = info.get("consent", trained) or []
         for wt in trained:
-            add(f"people.{pid}.trained", handler, "record_training", performer=pid,
-                weapon_type=wt)
+            add(f"people.{pid}.trained", handler, "record_training", performer=pid, weapon_type=wt)
         for wt in consent:
             add(f"people.{pid}.consent", pid, "record_consent", performer=pid, weapon_type=wt)
     for sid, info in _mapping(data, "scenes").items():
@@ -131,6 +136,11 @@ def setup_commands(data: dict[str, Any]) -> list[Cmd]:
             raise ValueError(f"field 'scenes.{sid}.sign_offs' must map role -> person")
         add(f"scenes.{sid}", str(d.pop("by", admin)), "schedule_scene", scene=sid, **d)
         for role, person in signoffs.items():
-            add(f"scenes.{sid}.sign_offs.{role}", str(person), "sign_off_plan", scene=sid,
-                as_role=role)
+            add(
+                f"scenes.{sid}.sign_offs.{role}",
+                str(person),
+                "sign_off_plan",
+                scene=sid,
+                as_role=role,
+            )
     return out

@@ -31,12 +31,22 @@ from coldset.service.core import CustodyService
 from coldset.service.records import Records, signed_entries
 from coldset.store.db import Store
 
-__all__ = ["DayReport", "FirearmHistory", "IncidentReport", "ReportError", "Source", "day",
-           "firearm", "incident", "source_and_entries"]
+__all__ = [
+    "DayReport",
+    "FirearmHistory",
+    "IncidentReport",
+    "ReportError",
+    "Source",
+    "day",
+    "firearm",
+    "incident",
+    "source_and_entries",
+]
 
 
-def source_and_entries(store: Store, ledger: Ledger, origin: str
-                       ) -> tuple[Source, Iterator[tuple[int, dict[str, Any]]]]:
+def source_and_entries(
+    store: Store, ledger: Ledger, origin: str
+) -> tuple[Source, Iterator[tuple[int, dict[str, Any]]]]:
     cp, raw = signed_entries(store, ledger, origin)
     source = Source(origin, cp.size, base64.b64encode(cp.root).decode(), cp.note)
     return source, ((i, parse_entry(d)) for i, d in raw)
@@ -66,16 +76,19 @@ def book(records: Records, log: str) -> list[tuple[str, ...]]:
     return bound_book(entries)
 
 
-def production_incident(custody: CustodyService, production: str, incident_id: str,
-                        around: int = 20) -> IncidentReport:
-    source, entries = source_and_entries(custody.store, custody.ledger,
-                                         _origin(custody, production))
+def production_incident(
+    custody: CustodyService, production: str, incident_id: str, around: int = 20
+) -> IncidentReport:
+    source, entries = source_and_entries(
+        custody.store, custody.ledger, _origin(custody, production)
+    )
     return incident_report(entries, source, incident_id, around)
 
 
 def production_book(custody: CustodyService, production: str) -> list[tuple[str, ...]]:
-    _source, entries = source_and_entries(custody.store, custody.ledger,
-                                          _origin(custody, production))
+    _source, entries = source_and_entries(
+        custody.store, custody.ledger, _origin(custody, production)
+    )
     return bound_book(entries)
 
 
@@ -86,16 +99,16 @@ def _origin(custody: CustodyService, production: str) -> str:
     return prod.origin
 
 
-def production_day(custody: CustodyService, production: str, shoot_day: str,
-                   unit: str | None = None) -> DayReport:
+def production_day(
+    custody: CustodyService, production: str, shoot_day: str, unit: str | None = None
+) -> DayReport:
     """A day report of a production the running server holds (the web and the API)."""
     origin = _origin(custody, production)
     source, entries = source_and_entries(custody.store, custody.ledger, origin)
     return day_report(entries, source, shoot_day, unit)
 
 
-def production_firearm(custody: CustodyService, production: str, firearm_id: str
-                       ) -> FirearmHistory:
+def production_firearm(custody: CustodyService, production: str, firearm_id: str) -> FirearmHistory:
     origin = _origin(custody, production)
     source, entries = source_and_entries(custody.store, custody.ledger, origin)
     return firearm_history(entries, source, firearm_id)
@@ -103,8 +116,17 @@ def production_firearm(custody: CustodyService, production: str, firearm_id: str
 
 #: Who may read a production's reports: they name every person, every refusal and every
 #: override, so the people who run firearms safety and production, not every member.
-REPORT_ROLES = frozenset({"armorer", "assistant_armorer", "property_master", "safety_contact",
-                          "producer", "first_ad", "admin"})
+REPORT_ROLES = frozenset(
+    {
+        "armorer",
+        "assistant_armorer",
+        "property_master",
+        "safety_contact",
+        "producer",
+        "first_ad",
+        "admin",
+    }
+)
 
 
 def may_read(custody: CustodyService, production: str, person: str) -> bool:

@@ -35,7 +35,7 @@ class Source:
     origin: str
     size: int
     root_b64: str
-    checkpoint: str         # the signed note, as text (what the QR code carries)
+    checkpoint: str  # the signed note, as text (what the QR code carries)
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,11 @@ class Row:
     """One log entry as a line of a report."""
 
     index: int
-    at: str                 # local time, with its zone
-    actor: str              # a name
-    action: str             # in words
+    at: str  # local time, with its zone
+    actor: str  # a name
+    action: str  # in words
     detail: str
-    outcome: str            # allowed / refused / rejected
+    outcome: str  # allowed / refused / rejected
     rules: str = ""
 
 
@@ -65,8 +65,8 @@ class LotLine:
     adjusted: int
     end_stock: int
     in_firearms: int
-    counts: tuple[str, ...]     # the day's reconciliations, in words
-    discrepancy: int            # counted - expected at the last count (0 = agrees)
+    counts: tuple[str, ...]  # the day's reconciliations, in words
+    discrepancy: int  # counted - expected at the last count (0 = agrees)
 
 
 @dataclass
@@ -75,10 +75,10 @@ class DayReport:
     title: str
     shoot_day: str
     day: str
-    unit: str                   # a unit's name, or "all units"
+    unit: str  # a unit's name, or "all units"
     zone: str
     source: Source
-    custody: dict[str, list[Row]] = field(default_factory=dict)   # firearm label -> rows
+    custody: dict[str, list[Row]] = field(default_factory=dict)  # firearm label -> rows
     lots: list[LotLine] = field(default_factory=list)
     incidents: list[Row] = field(default_factory=list)
     stop_works: list[Row] = field(default_factory=list)
@@ -100,17 +100,24 @@ class FirearmHistory:
     zone: str
     source: Source
     rows: list[Row] = field(default_factory=list)
-    now: list[str] = field(default_factory=list)    # where it is and what it holds at the end
+    now: list[str] = field(default_factory=list)  # where it is and what it holds at the end
 
 
 # ---------------------------------------------------------------------- words
 
 _ACTIONS = {
-    "inspect": "inspected", "issue": "issued", "collect": "collected back",
-    "transfer": "handed on", "load": "loaded", "unload": "unloaded",
-    "discharge": "fired", "receive_firearm": "received from supplier",
-    "return_firearm": "returned to supplier", "lock_container": "locked away",
-    "unlock_container": "container opened", "release_quarantine": "quarantine released",
+    "inspect": "inspected",
+    "issue": "issued",
+    "collect": "collected back",
+    "transfer": "handed on",
+    "load": "loaded",
+    "unload": "unloaded",
+    "discharge": "fired",
+    "receive_firearm": "received from supplier",
+    "return_firearm": "returned to supplier",
+    "lock_container": "locked away",
+    "unlock_container": "container opened",
+    "release_quarantine": "quarantine released",
     "report_incident": "incident reported",
 }
 
@@ -138,8 +145,7 @@ def _chambers(chambers: Iterable[str]) -> str:
         return "nothing recorded"
     if all(c == "empty" for c in cs):
         return f"all {len(cs)} positions empty"
-    parts = [f"{i}: {c.upper() if c == 'live' else c}" for i, c in enumerate(cs, 1)
-             if c != "empty"]
+    parts = [f"{i}: {c.upper() if c == 'live' else c}" for i, c in enumerate(cs, 1) if c != "empty"]
     return "; ".join(parts) + f" (others of {len(cs)} empty)"
 
 
@@ -163,8 +169,10 @@ def _detail(state: State, entry: dict[str, Any]) -> str:
             bits.append(f"fired {rounds or 'nothing'}")
         elif ev["type"] == "firearm_unloaded":
             took = [f"{n} rounds of lot {lot}" for lot, n in sorted(ev["rounds"].items())]
-            took += [f"{n} spent cases of lot {lot}"
-                     for lot, n in sorted((ev.get("cases") or {}).items())]
+            took += [
+                f"{n} spent cases of lot {lot}"
+                for lot, n in sorted((ev.get("cases") or {}).items())
+            ]
             bits.append("took out " + ", ".join(took) if took else "nothing was left in it")
     if cmd.get("scene"):
         bits.append(f"scene {cmd['scene']}")
@@ -178,13 +186,20 @@ def _detail(state: State, entry: dict[str, Any]) -> str:
     return "; ".join(b for b in bits if b)
 
 
-def _row(state: State, index: int, entry: dict[str, Any], zone: ZoneInfo,
-         detail: str | None = None) -> Row:
+def _row(
+    state: State, index: int, entry: dict[str, Any], zone: ZoneInfo, detail: str | None = None
+) -> Row:
     cmd = entry["command"]
     rules = ", ".join(v["rule"] for v in entry["verdicts"] if v["verdict"] != "pass")
-    return Row(index, _local(entry["at"], zone), _name(state, entry.get("actor")),
-               _words(cmd.get("type", "?")), _detail(state, entry) if detail is None else detail,
-               entry["outcome"], rules)
+    return Row(
+        index,
+        _local(entry["at"], zone),
+        _name(state, entry.get("actor")),
+        _words(cmd.get("type", "?")),
+        _detail(state, entry) if detail is None else detail,
+        entry["outcome"],
+        rules,
+    )
 
 
 def _firearm_label(state: State, fid: str) -> str:
@@ -196,6 +211,7 @@ def _firearm_label(state: State, fid: str) -> str:
 
 def _touched(before: State, entry: dict[str, Any]) -> list[str]:
     from coldset.service.timeline import firearms_touched
+
     return firearms_touched(before, entry)
 
 
@@ -233,12 +249,18 @@ def _units_of(state: State, entry: dict[str, Any], firearms: list[str]) -> set[s
 
 
 def _counts_line(before: LotCounts, after: LotCounts) -> dict[str, int]:
-    return {k: getattr(after, k) - getattr(before, k)
-            for k in ("received", "loaded", "fired", "returned", "disposed", "adjusted")}
+    return {
+        k: getattr(after, k) - getattr(before, k)
+        for k in ("received", "loaded", "fired", "returned", "disposed", "adjusted")
+    }
 
 
-def day_report(entries: Iterable[tuple[int, dict[str, Any]]], source: Source,
-               shoot_day: str, unit: str | None = None) -> DayReport:
+def day_report(
+    entries: Iterable[tuple[int, dict[str, Any]]],
+    source: Source,
+    shoot_day: str,
+    unit: str | None = None,
+) -> DayReport:
     """The day report of ``shoot_day`` (and ``unit``, or every unit) from the log's entries."""
     state = State()
     report: DayReport | None = None
@@ -255,7 +277,8 @@ def day_report(entries: Iterable[tuple[int, dict[str, Any]]], source: Source,
         cmd = entry["command"]
         scene = state.scenes.get(cmd.get("scene") or "")
         on_day = (window is not None and window[0] <= at < window[1]) or (
-            scene is not None and scene.shoot_day == shoot_day)
+            scene is not None and scene.shoot_day == shoot_day
+        )
         if window is not None and at >= window[1] and not on_day:
             break
         if on_day and report is None:
@@ -273,34 +296,49 @@ def day_report(entries: Iterable[tuple[int, dict[str, Any]]], source: Source,
         _add_entry(report, state, index, entry, firearms, zone, day_counts, seen_lots)
         state = apply_entry(state, entry)
         if any(ev["type"] in ("day_wrapped", "shoot_day_added") for ev in entry["events"]):
-            window = _day_window(state, shoot_day, zone)    # a wrap ends the day
+            window = _day_window(state, shoot_day, zone)  # a wrap ends the day
     if window is None:
         known = ", ".join(sorted(state.shoot_days)) or "none"
         raise ReportError(f"no shoot day {shoot_day!r} in this log (shoot days: {known})")
     if unit is not None and unit not in state.units:
         known = ", ".join(sorted(state.units)) or "none"
         raise ReportError(f"no unit {unit!r} in this production (units: {known})")
-    if report is None:      # a day on which nothing was recorded yet
+    if report is None:  # a day on which nothing was recorded yet
         report = _new_report(state, source, shoot_day, unit, zone)
     _add_lots(report, state, lots_at_start, day_counts, seen_lots)
     report.open_items = _open_items(state, unit, zone)
     return report
 
 
-def _new_report(state: State, source: Source, shoot_day: str, unit: str | None,
-                zone: ZoneInfo) -> DayReport:
+def _new_report(
+    state: State, source: Source, shoot_day: str, unit: str | None, zone: ZoneInfo
+) -> DayReport:
     assert state.production is not None
     unit_name = "all units"
     if unit is not None:
         u = state.units.get(unit)
         unit_name = u.name if u is not None else unit
-    return DayReport(state.production.id, state.production.title, shoot_day,
-                     state.shoot_days[shoot_day].date, unit_name, zone.key, source)
+    return DayReport(
+        state.production.id,
+        state.production.title,
+        shoot_day,
+        state.shoot_days[shoot_day].date,
+        unit_name,
+        zone.key,
+        source,
+    )
 
 
-def _add_entry(report: DayReport, state: State, index: int, entry: dict[str, Any],
-               firearms: list[str], zone: ZoneInfo, day_counts: dict[str, list[str]],
-               seen_lots: set[str]) -> None:
+def _add_entry(
+    report: DayReport,
+    state: State,
+    index: int,
+    entry: dict[str, Any],
+    firearms: list[str],
+    zone: ZoneInfo,
+    day_counts: dict[str, list[str]],
+    seen_lots: set[str],
+) -> None:
     cmd = entry["command"]
     kind = cmd.get("type", "")
     if entry["outcome"] != "allowed":
@@ -308,7 +346,8 @@ def _add_entry(report: DayReport, state: State, index: int, entry: dict[str, Any
     for fid in firearms:
         if kind in _ACTIONS or entry["outcome"] != "allowed":
             report.custody.setdefault(_firearm_label(state, fid), []).append(
-                _row(state, index, entry, zone))
+                _row(state, index, entry, zone)
+            )
     for lot in (cmd.get("lot"),):
         if isinstance(lot, str):
             seen_lots.add(lot)
@@ -320,25 +359,45 @@ def _add_entry(report: DayReport, state: State, index: int, entry: dict[str, Any
                 what += f" (firearm {ev['firearm']})"
             report.incidents.append(_row(state, index, entry, zone, what))
         elif t == "stop_work_called":
-            report.stop_works.append(_row(state, index, entry, zone,
-                                          f"called on {ev['scope']}: {ev['reason']}"))
+            report.stop_works.append(
+                _row(state, index, entry, zone, f"called on {ev['scope']}: {ev['reason']}")
+            )
         elif t == "stop_work_cleared":
-            report.stop_works.append(_row(state, index, entry, zone,
-                                          f"cleared {ev['stop_work']}: "
-                                          f"{cmd.get('note') or 'no reason given'}"))
+            report.stop_works.append(
+                _row(
+                    state,
+                    index,
+                    entry,
+                    zone,
+                    f"cleared {ev['stop_work']}: {cmd.get('note') or 'no reason given'}",
+                )
+            )
         elif t == "alert_raised":
-            report.alerts.append(_row(state, index, entry, zone,
-                                      f"raised {ev['rule']}: {ev['reason']}"))
+            report.alerts.append(
+                _row(state, index, entry, zone, f"raised {ev['rule']}: {ev['reason']}")
+            )
         elif t == "alert_resolved":
-            report.alerts.append(_row(state, index, entry, zone,
-                                      f"resolved {ev['alert']} by {_name(state, ev['by'])}: "
-                                      f"{ev['resolution']}"))
+            report.alerts.append(
+                _row(
+                    state,
+                    index,
+                    entry,
+                    zone,
+                    f"resolved {ev['alert']} by {_name(state, ev['by'])}: {ev['resolution']}",
+                )
+            )
         elif t == "override_recorded":
             names = ", ".join(_name(state, p) for p in ev["confirmers"])
-            report.overrides.append(_row(
-                state, index, entry, zone,
-                f"{', '.join(ev['rules'])} overridden for {ev['command']} by "
-                f"{_name(state, ev['by'])}, confirmed by {names or 'nobody'}: {ev['reason']}"))
+            report.overrides.append(
+                _row(
+                    state,
+                    index,
+                    entry,
+                    zone,
+                    f"{', '.join(ev['rules'])} overridden for {ev['command']} by "
+                    f"{_name(state, ev['by'])}, confirmed by {names or 'nobody'}: {ev['reason']}",
+                )
+            )
         elif t == "safety_meeting_held":
             present = ", ".join(_name(state, p) for p in ev["attendees"])
             absent = ", ".join(_name(state, p) for p in ev.get("absent") or ())
@@ -358,33 +417,59 @@ def _add_entry(report: DayReport, state: State, index: int, entry: dict[str, Any
             report.training.append(_row(state, index, entry, zone, what))
         elif t == "counts_reconciled":
             seen_lots.add(ev["lot"])
-            line = (f"{_local(entry['at'], zone)}: counted {ev['counted']}, expected "
-                    f"{ev['expected']}")
+            line = (
+                f"{_local(entry['at'], zone)}: counted {ev['counted']}, expected {ev['expected']}"
+            )
             if ev["counted"] != ev["expected"]:
-                line += (f" — DIFFERENCE {ev['counted'] - ev['expected']:+d}"
-                         + (f", explained: {ev['explanation']}" if ev.get("explanation") else "")
-                         + (" (resolved)" if ev.get("resolved") else " (OPEN)"))
+                line += (
+                    f" — DIFFERENCE {ev['counted'] - ev['expected']:+d}"
+                    + (f", explained: {ev['explanation']}" if ev.get("explanation") else "")
+                    + (" (resolved)" if ev.get("resolved") else " (OPEN)")
+                )
             day_counts.setdefault(ev["lot"], []).append(line)
-        elif t in ("lot_received", "rounds_fired", "firearm_unloaded", "firearm_loaded",
-                   "lot_returned"):
+        elif t in (
+            "lot_received",
+            "rounds_fired",
+            "firearm_unloaded",
+            "firearm_loaded",
+            "lot_returned",
+        ):
             if "lot" in ev:
                 seen_lots.add(ev["lot"])
             seen_lots.update(ev.get("rounds") or {})
 
 
-def _add_lots(report: DayReport, state: State, at_start: dict[str, LotCounts],
-              day_counts: dict[str, list[str]], seen: set[str]) -> None:
+def _add_lots(
+    report: DayReport,
+    state: State,
+    at_start: dict[str, LotCounts],
+    day_counts: dict[str, list[str]],
+    seen: set[str],
+) -> None:
     for lid in sorted(seen):
         lot = state.lots.get(lid)
         if lot is None:
             continue
         before = at_start.get(lid, LotCounts())
         d = _counts_line(before, lot.counts)
-        report.lots.append(LotLine(
-            lid, lot.kind, lot.caliber, before.expected_stock if lid in at_start else 0,
-            d["received"], d["loaded"], d["fired"], d["returned"], d["disposed"],
-            d["adjusted"], lot.counts.expected_stock, lot.counts.in_firearms,
-            tuple(day_counts.get(lid, ())), lot.discrepancy))
+        report.lots.append(
+            LotLine(
+                lid,
+                lot.kind,
+                lot.caliber,
+                before.expected_stock if lid in at_start else 0,
+                d["received"],
+                d["loaded"],
+                d["fired"],
+                d["returned"],
+                d["disposed"],
+                d["adjusted"],
+                lot.counts.expected_stock,
+                lot.counts.in_firearms,
+                tuple(day_counts.get(lid, ())),
+                lot.discrepancy,
+            )
+        )
 
 
 def _open_items(state: State, unit: str | None, zone: ZoneInfo) -> list[str]:
@@ -395,14 +480,17 @@ def _open_items(state: State, unit: str | None, zone: ZoneInfo) -> list[str]:
         if f.disposed:
             continue
         if f.custody.kind == "person":
-            items.append(f"{_firearm_label(state, fid)} is with {_name(state, f.custody.ref)}, "
-                         "not locked away")
+            items.append(
+                f"{_firearm_label(state, fid)} is with {_name(state, f.custody.ref)}, "
+                "not locked away"
+            )
         if f.quarantined:
             items.append(f"{_firearm_label(state, fid)} is quarantined")
     for sw in state.stop_works.values():
         if sw.open and (unit is None or sw.scope in (unit, "production")):
-            items.append(f"stop-work {sw.id} on {sw.scope} since {_local(sw.at, zone)}: "
-                         f"{sw.reason}")
+            items.append(
+                f"stop-work {sw.id} on {sw.scope} since {_local(sw.at, zone)}: {sw.reason}"
+            )
     for a in state.alerts.values():
         if a.resolved_at is None:
             items.append(f"alert {a.id} ({a.rule}) open since {_local(a.at, zone)}: {a.reason}")
@@ -418,8 +506,9 @@ def _open_items(state: State, unit: str | None, zone: ZoneInfo) -> list[str]:
 # ---------------------------------------------------------------------- a firearm
 
 
-def firearm_history(entries: Iterable[tuple[int, dict[str, Any]]], source: Source,
-                    firearm: str) -> FirearmHistory:
+def firearm_history(
+    entries: Iterable[tuple[int, dict[str, Any]]], source: Source, firearm: str
+) -> FirearmHistory:
     """Everything the log records about one firearm, with each entry's log index."""
     state = State()
     hist: FirearmHistory | None = None
@@ -431,18 +520,23 @@ def firearm_history(entries: Iterable[tuple[int, dict[str, Any]]], source: Sourc
         if firearm in touched:
             if hist is None:
                 assert state.production is not None
-                hist = FirearmHistory(state.production.id, state.production.title, firearm,
-                                      "", zone.key, source)
+                hist = FirearmHistory(
+                    state.production.id, state.production.title, firearm, "", zone.key, source
+                )
             hist.rows.append(_row(state, index, entry, zone))
         state = apply_entry(state, entry)
     f = state.firearms.get(firearm)
     if f is None or hist is None:
         known = ", ".join(sorted(state.firearms)) or "none"
         raise ReportError(f"no firearm {firearm!r} in this log (firearms: {known})")
-    hist.description = (f"{f.manufacturer} {f.model} {f.type.replace('_', ' ')}, "
-                        f"{f.caliber}, serial {f.serial}")
-    where = ("locked in " + f.custody.ref if f.custody.kind == "container"
-             else "with " + _name(state, f.custody.ref))
+    hist.description = (
+        f"{f.manufacturer} {f.model} {f.type.replace('_', ' ')}, {f.caliber}, serial {f.serial}"
+    )
+    where = (
+        "locked in " + f.custody.ref
+        if f.custody.kind == "container"
+        else "with " + _name(state, f.custody.ref)
+    )
     hist.now.append(f"now {where}")
     if f.quarantined:
         hist.now.append("quarantined")
@@ -457,23 +551,27 @@ class IncidentReport:
     production: str
     title: str
     incident: str
-    summary: str                # kind, what was reported, by whom, when
+    summary: str  # kind, what was reported, by whom, when
     unit: str
     zone: str
     source: Source
-    rows: list[Row] = field(default_factory=list)    # the entries around it, in log order
-    at_index: int = 0                                 # the incident's own entry
+    rows: list[Row] = field(default_factory=list)  # the entries around it, in log order
+    at_index: int = 0  # the incident's own entry
 
 
 def _said(entry: dict[str, Any]) -> str:
     """What the rules said at a step: every verdict that was not a pass, with its reason."""
-    said = [f"{v['rule']} ({v['verdict']}): {v['reason']}" for v in entry["verdicts"]
-            if v["verdict"] != "pass"]
+    said = [
+        f"{v['rule']} ({v['verdict']}): {v['reason']}"
+        for v in entry["verdicts"]
+        if v["verdict"] != "pass"
+    ]
     return " | ".join(said) or "no rule objected"
 
 
-def incident_report(entries: Iterable[tuple[int, dict[str, Any]]], source: Source,
-                    incident: str, around: int = 20) -> IncidentReport:
+def incident_report(
+    entries: Iterable[tuple[int, dict[str, Any]]], source: Source, incident: str, around: int = 20
+) -> IncidentReport:
     """The ``around`` entries before and after an incident on its unit (or with its
     firearm), each with what the rules said, in log order."""
     state = State()
@@ -491,7 +589,7 @@ def incident_report(entries: Iterable[tuple[int, dict[str, Any]]], source: Sourc
                     unit = next(iter(_units_of(state, entry, [firearm])), None)
         state = apply_entry(state, entry)
         if found is not None and len(history) - found > 50 * around:
-            break       # far enough past it: the rest of the log is not read
+            break  # far enough past it: the rest of the log is not read
     if found is None or state.production is None:
         known = ", ".join(sorted(state.incidents)) or "none"
         raise ReportError(f"no incident {incident!r} in this log (incidents: {known})")
@@ -499,19 +597,32 @@ def incident_report(entries: Iterable[tuple[int, dict[str, Any]]], source: Sourc
 
     def near(item: tuple[int, dict[str, Any], State, set[str], list[str]]) -> bool:
         _i, _e, _s, units, touched = item
-        return (firearm is not None and firearm in touched) or (
-            unit is not None and unit in units) or not units
+        return (
+            (firearm is not None and firearm in touched)
+            or (unit is not None and unit in units)
+            or not units
+        )
 
     before = [h for h in history[:found] if near(h)][-around:]
-    after = [h for h in history[found + 1:] if near(h)][:around]
+    after = [h for h in history[found + 1 :] if near(h)][:around]
     inc = state.incidents[incident]
     u = state.units.get(unit or "")
     unit_name = u.name if u is not None else "the whole production"
-    summary = (f"{inc.kind} reported by {_name(state, inc.reported_by)} at "
-               f"{_local(inc.at, zone)}: {inc.description}"
-               + (f" (firearm {inc.firearm})" if inc.firearm else ""))
-    rep = IncidentReport(state.production.id, state.production.title, incident, summary,
-                         unit_name, zone.key, source, at_index=history[found][0])
+    summary = (
+        f"{inc.kind} reported by {_name(state, inc.reported_by)} at "
+        f"{_local(inc.at, zone)}: {inc.description}"
+        + (f" (firearm {inc.firearm})" if inc.firearm else "")
+    )
+    rep = IncidentReport(
+        state.production.id,
+        state.production.title,
+        incident,
+        summary,
+        unit_name,
+        zone.key,
+        source,
+        at_index=history[found][0],
+    )
     for index, entry, st, _u, _t in [*before, history[found], *after]:
         row = _row(st, index, entry, zone)
         rep.rows.append(replace(row, rules=_said(entry)))
@@ -523,9 +634,18 @@ def incident_report(entries: Iterable[tuple[int, dict[str, Any]]], source: Sourc
 #: The columns of the acquisition and disposition export, in this order (27 CFR
 #: 478.125(e); docs/reports.md).
 BOUND_BOOK_COLUMNS = (
-    "date_of_receipt", "source_name_address_or_licence", "manufacturer", "importer",
-    "model", "serial", "type", "caliber_or_gauge", "date_of_disposition",
-    "recipient_name_address_or_licence", "tag")
+    "date_of_receipt",
+    "source_name_address_or_licence",
+    "manufacturer",
+    "importer",
+    "model",
+    "serial",
+    "type",
+    "caliber_or_gauge",
+    "date_of_disposition",
+    "recipient_name_address_or_licence",
+    "tag",
+)
 
 
 def bound_book(entries: Iterable[tuple[int, dict[str, Any]]]) -> list[tuple[str, ...]]:
@@ -538,7 +658,19 @@ def bound_book(entries: Iterable[tuple[int, dict[str, Any]]]) -> list[tuple[str,
     for f in sorted(state.firearms.values(), key=lambda f: (f.receipt_date, f.id)):
         if f.type in NON_FIRING_TYPES:
             continue
-        lines.append((f.receipt_date, f.receipt_source, f.manufacturer, f.importer, f.model,
-                      f.serial, f.type.replace("_", " "), f.caliber, f.disposition_date or "",
-                      f.disposition_recipient or "", f.id))
+        lines.append(
+            (
+                f.receipt_date,
+                f.receipt_source,
+                f.manufacturer,
+                f.importer,
+                f.model,
+                f.serial,
+                f.type.replace("_", " "),
+                f.caliber,
+                f.disposition_date or "",
+                f.disposition_recipient or "",
+                f.id,
+            )
+        )
     return lines

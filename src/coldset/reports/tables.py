@@ -16,16 +16,27 @@ from coldset.reports.facts import (
 )
 
 #: The tables of a day report, by the name ``--table`` takes.
-DAY_TABLES = ("custody", "lots", "incidents", "stop-works", "alerts", "overrides",
-              "refusals", "meetings", "training", "open-items")
+DAY_TABLES = (
+    "custody",
+    "lots",
+    "incidents",
+    "stop-works",
+    "alerts",
+    "overrides",
+    "refusals",
+    "meetings",
+    "training",
+    "open-items",
+)
 
 _ROW_HEAD = ["log_index", "time", "by", "what", "details", "outcome", "rules"]
 
 
 def _rows(rows: list[Row], firearm: str | None = None) -> list[list[str]]:
     pre = [firearm] if firearm is not None else []
-    return [pre + [str(r.index), r.at, r.actor, r.action, r.detail, r.outcome, r.rules]
-            for r in rows]
+    return [
+        pre + [str(r.index), r.at, r.actor, r.action, r.detail, r.outcome, r.rules] for r in rows
+    ]
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> str:
@@ -44,13 +55,24 @@ def day_csv(r: DayReport, table: str = "custody") -> str:
         return _csv(["firearm", *_ROW_HEAD], rows)
     if table == "lots":
         head = [f.name for f in fields(LotLine)]
-        return _csv(head, [["; ".join(v) if isinstance(v, tuple) else str(v)
-                            for v in astuple(ln)] for ln in r.lots])
+        return _csv(
+            head,
+            [
+                ["; ".join(v) if isinstance(v, tuple) else str(v) for v in astuple(ln)]
+                for ln in r.lots
+            ],
+        )
     if table == "open-items":
         return _csv(["item"], [[i] for i in r.open_items])
-    source = {"incidents": r.incidents, "stop-works": r.stop_works, "alerts": r.alerts,
-              "overrides": r.overrides, "refusals": r.refusals, "meetings": r.meetings,
-              "training": r.training}[table]
+    source = {
+        "incidents": r.incidents,
+        "stop-works": r.stop_works,
+        "alerts": r.alerts,
+        "overrides": r.overrides,
+        "refusals": r.refusals,
+        "meetings": r.meetings,
+        "training": r.training,
+    }[table]
     return _csv(_ROW_HEAD, _rows(source))
 
 

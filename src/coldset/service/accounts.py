@@ -51,12 +51,12 @@ from coldset.store.accounts_schema import (
 from coldset.store.db import Store
 from coldset.text import TextError, clean_text
 
-LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._\-]{0,63}")     # matched whole (fullmatch)
+LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9._\-]{0,63}")  # matched whole (fullmatch)
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")  # a production or person id
 MIN_PASSWORD = 10
 MAX_NAME, MAX_LABEL = 200, 200
-_ENDS = " \t\n\r"       # what is stripped from a login name typed in (as coldset.text does)
-SESSION_FOR = timedelta(hours=16)       # a long shoot day
+_ENDS = " \t\n\r"  # what is stripped from a login name typed in (as coldset.text does)
+SESSION_FOR = timedelta(hours=16)  # a long shoot day
 LOCK_AFTER, LOCK_WINDOW, LOCK_FOR = 5, timedelta(minutes=15), timedelta(minutes=15)
 
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)  # argon2id
@@ -64,7 +64,7 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)  # argo
 _DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
 
 
-AUTH_CACHE_FOR = 1.0                    # seconds; see "Auth cache" above
+AUTH_CACHE_FOR = 1.0  # seconds; see "Auth cache" above
 _AUTH_CACHE_MAX = 10_000
 
 
@@ -149,7 +149,7 @@ class Account:
     name: str
     site_admin: bool
     demo: bool
-    members: dict[str, str] = field(default_factory=dict)   # production -> person
+    members: dict[str, str] = field(default_factory=dict)  # production -> person
 
     def person_on(self, production: str) -> str | None:
         return self.members.get(production)
@@ -176,22 +176,33 @@ class AccountService:
 
     # ------------------------------------------------------------------ accounts
 
-    def create(self, login: str, name: str, password: str, *, demo: bool = False,
-               site_admin: bool = False) -> Account:
+    def create(
+        self, login: str, name: str, password: str, *, demo: bool = False, site_admin: bool = False
+    ) -> Account:
         login = login.strip(_ENDS).lower()
         if not _is_login(login):
-            raise AccountError("login must be lower-case letters, digits, '.', '_' or '-' "
-                               "(up to 64, no spaces)")
+            raise AccountError(
+                "login must be lower-case letters, digits, '.', '_' or '-' (up to 64, no spaces)"
+            )
         name = _line("name", name, MAX_NAME, required=True)
         _check_password(password, demo)
         pw = _HASHER.hash(password)
         with self.store.write() as conn:
-            if conn.execute(select(account_logins.c.login).where(
-                    account_logins.c.login == login)).first():
+            if conn.execute(
+                select(account_logins.c.login).where(account_logins.c.login == login)
+            ).first():
                 raise AccountError(f"login {login!r} already exists")
-            conn.execute(insert(account_logins).values(
-                login=login, name=name, password_hash=pw, demo=demo,
-                site_admin=site_admin, created_at=rfc3339(self.clock.now()), failed_count=0))
+            conn.execute(
+                insert(account_logins).values(
+                    login=login,
+                    name=name,
+                    password_hash=pw,
+                    demo=demo,
+                    site_admin=site_admin,
+                    created_at=rfc3339(self.clock.now()),
+                    failed_count=0,
+                )
+            )
         return Account(login, name, site_admin, demo)
 
     def set_password(self, login: str, password: str) -> None:
@@ -201,14 +212,16 @@ class AccountService:
         pw = _HASHER.hash(password)
         try:
             with self.store.write() as conn:
-                n = conn.execute(update(account_logins).where(account_logins.c.login == login)
-                                 .values(password_hash=pw, demo=False, failed_count=0,
-                                         locked_until=None)).rowcount
+                n = conn.execute(
+                    update(account_logins)
+                    .where(account_logins.c.login == login)
+                    .values(password_hash=pw, demo=False, failed_count=0, locked_until=None)
+                ).rowcount
                 if not n:
                     raise AccountError(f"no login {login!r}")
                 conn.execute(delete(account_sessions).where(account_sessions.c.login == login))
         finally:
-            self.forget_cached()        # its sessions are gone: at once
+            self.forget_cached()  # its sessions are gone: at once
 
     def link(self, login: str, production: str, person: str) -> None:
         """Make ``login`` act as ``person`` on ``production`` (replacing any earlier link)."""
@@ -216,44 +229,64 @@ class AccountService:
             raise AccountError(f"no login {login!r}")
         for what, value in (("production", production), ("person", person)):
             if not isinstance(value, str) or not _ID_RE.fullmatch(value):
-                raise AccountError(f"{what} must be a tag: letters, digits, '.', '_' or '-' "
-                                   "(up to 64, no spaces)")
+                raise AccountError(
+                    f"{what} must be a tag: letters, digits, '.', '_' or '-' (up to 64, no spaces)"
+                )
         try:
             with self.store.write() as conn:
-                if not conn.execute(select(account_logins.c.login).where(
-                        account_logins.c.login == login)).first():
+                if not conn.execute(
+                    select(account_logins.c.login).where(account_logins.c.login == login)
+                ).first():
                     raise AccountError(f"no login {login!r}")
-                conn.execute(delete(account_members).where(
-                    account_members.c.login == login,
-                    account_members.c.production == production))
-                conn.execute(insert(account_members).values(login=login, production=production,
-                                                            person=person))
+                conn.execute(
+                    delete(account_members).where(
+                        account_members.c.login == login, account_members.c.production == production
+                    )
+                )
+                conn.execute(
+                    insert(account_members).values(
+                        login=login, production=production, person=person
+                    )
+                )
         finally:
-            self.forget_cached()        # the person it acts as changed: at once
+            self.forget_cached()  # the person it acts as changed: at once
 
     def get(self, login: str) -> Account | None:
         if not _is_login(login):
             return None
         with self.store.read() as conn:
-            row = conn.execute(select(account_logins).where(
-                account_logins.c.login == login)).first()
+            row = conn.execute(
+                select(account_logins).where(account_logins.c.login == login)
+            ).first()
             if row is None:
                 return None
-            members = {r.production: r.person for r in conn.execute(
-                select(account_members).where(account_members.c.login == login))}
+            members = {
+                r.production: r.person
+                for r in conn.execute(
+                    select(account_members).where(account_members.c.login == login)
+                )
+            }
         return Account(row.login, row.name, bool(row.site_admin), bool(row.demo), members)
 
     def logins_for(self, production: str) -> dict[str, str]:
         """person -> login, for the people of a production who have an account."""
         with self.store.read() as conn:
-            return {r.person: r.login for r in conn.execute(
-                select(account_members).where(account_members.c.production == production))}
+            return {
+                r.person: r.login
+                for r in conn.execute(
+                    select(account_members).where(account_members.c.production == production)
+                )
+            }
 
     def demo_accounts(self) -> list[str]:
         """Logins made by the demo (a production server refuses to start while any exist)."""
         with self.store.read() as conn:
-            return [r.login for r in conn.execute(
-                select(account_logins.c.login).where(account_logins.c.demo.is_(True)))]
+            return [
+                r.login
+                for r in conn.execute(
+                    select(account_logins.c.login).where(account_logins.c.demo.is_(True))
+                )
+            ]
 
     def count(self) -> int:
         with self.store.read() as conn:
@@ -268,27 +301,40 @@ class AccountService:
         row = None
         if _is_login(login):
             with self.store.read() as conn:
-                row = conn.execute(select(account_logins).where(
-                    account_logins.c.login == login)).first()
+                row = conn.execute(
+                    select(account_logins).where(account_logins.c.login == login)
+                ).first()
         if row is None:
             _verify(_DUMMY_HASH, password)
             raise LoginFailed("wrong login or password")
         if row.locked_until and parse_rfc3339(row.locked_until) > now:
-            raise LoginFailed("this login is locked after too many wrong passwords; "
-                              f"try again after {row.locked_until[11:16]} UTC")
+            raise LoginFailed(
+                "this login is locked after too many wrong passwords; "
+                f"try again after {row.locked_until[11:16]} UTC"
+            )
         if not _verify(row.password_hash, password):
             self._failed(login, row.failed_count, row.failed_since)
             raise LoginFailed("wrong login or password")
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         expires = rfc3339(now + SESSION_FOR)
         with self.store.write() as conn:
-            conn.execute(update(account_logins).where(account_logins.c.login == login)
-                         .values(failed_count=0, failed_since=None, locked_until=None))
-            conn.execute(delete(account_sessions).where(
-                account_sessions.c.expires_at < rfc3339(now)))
-            conn.execute(insert(account_sessions).values(
-                token_hash=_digest(token), login=login, csrf=csrf,
-                created_at=rfc3339(now), expires_at=expires))
+            conn.execute(
+                update(account_logins)
+                .where(account_logins.c.login == login)
+                .values(failed_count=0, failed_since=None, locked_until=None)
+            )
+            conn.execute(
+                delete(account_sessions).where(account_sessions.c.expires_at < rfc3339(now))
+            )
+            conn.execute(
+                insert(account_sessions).values(
+                    token_hash=_digest(token),
+                    login=login,
+                    csrf=csrf,
+                    created_at=rfc3339(now),
+                    expires_at=expires,
+                )
+            )
         account = self.get(login)
         assert account is not None
         return token, Session(account, csrf, expires)
@@ -300,11 +346,11 @@ class AccountService:
         count += 1
         values: dict[str, object] = {"failed_count": count, "failed_since": since}
         if count >= LOCK_AFTER:
-            values.update(locked_until=rfc3339(now + LOCK_FOR), failed_count=0,
-                          failed_since=None)
+            values.update(locked_until=rfc3339(now + LOCK_FOR), failed_count=0, failed_since=None)
         with self.store.write() as conn:
-            conn.execute(update(account_logins).where(account_logins.c.login == login)
-                         .values(**values))
+            conn.execute(
+                update(account_logins).where(account_logins.c.login == login).values(**values)
+            )
 
     def session(self, token: str | None) -> Session | None:
         """The live session a cookie token opens, or None (cached: see "Auth cache")."""
@@ -315,8 +361,9 @@ class AccountService:
         if cached is None:
             generation = self._cache.generation
             with self.store.read() as conn:
-                row = conn.execute(select(account_sessions).where(
-                    account_sessions.c.token_hash == digest)).first()
+                row = conn.execute(
+                    select(account_sessions).where(account_sessions.c.token_hash == digest)
+                ).first()
             if row is None:
                 return None
             account = self.get(row.login)
@@ -333,8 +380,9 @@ class AccountService:
             return
         try:
             with self.store.write() as conn:
-                conn.execute(delete(account_sessions).where(
-                    account_sessions.c.token_hash == _digest(token)))
+                conn.execute(
+                    delete(account_sessions).where(account_sessions.c.token_hash == _digest(token))
+                )
         finally:
             self.forget_cached()
 
@@ -347,19 +395,30 @@ class AccountService:
         label = _line("label", label, MAX_LABEL, required=False) or "script"
         token = "cst_" + secrets.token_urlsafe(32)
         with self.store.write() as conn:
-            conn.execute(insert(account_tokens).values(
-                token_hash=_digest(token), login=login, label=label,
-                created_at=rfc3339(self.clock.now())))
+            conn.execute(
+                insert(account_tokens).values(
+                    token_hash=_digest(token),
+                    login=login,
+                    label=label,
+                    created_at=rfc3339(self.clock.now()),
+                )
+            )
         return token
 
     def revoke_token(self, token: str) -> bool:
         """Revoke an API token; the next request with it is refused (401)."""
         try:
             with self.store.write() as conn:
-                return bool(conn.execute(update(account_tokens).where(
-                    account_tokens.c.token_hash == _digest(token),
-                    account_tokens.c.revoked_at.is_(None)).values(
-                    revoked_at=rfc3339(self.clock.now()))).rowcount)
+                return bool(
+                    conn.execute(
+                        update(account_tokens)
+                        .where(
+                            account_tokens.c.token_hash == _digest(token),
+                            account_tokens.c.revoked_at.is_(None),
+                        )
+                        .values(revoked_at=rfc3339(self.clock.now()))
+                    ).rowcount
+                )
         finally:
             self.forget_cached()
 
@@ -373,8 +432,11 @@ class AccountService:
             return cached
         generation = self._cache.generation
         with self.store.read() as conn:
-            row = conn.execute(select(account_tokens.c.login, account_tokens.c.revoked_at)
-                               .where(account_tokens.c.token_hash == digest)).first()
+            row = conn.execute(
+                select(account_tokens.c.login, account_tokens.c.revoked_at).where(
+                    account_tokens.c.token_hash == digest
+                )
+            ).first()
         if row is None or row.revoked_at is not None:
             return None
         account = self.get(row.login)
@@ -392,8 +454,10 @@ def _check_password(password: str, demo: bool) -> None:
         raise AccountError("password is required")
     bad = _PASSWORD_BAD.search(password)
     if bad is not None:
-        raise AccountError("password must not contain control characters or broken "
-                           f"Unicode (U+{ord(bad.group()):04X} at character {bad.start() + 1})")
+        raise AccountError(
+            "password must not contain control characters or broken "
+            f"Unicode (U+{ord(bad.group()):04X} at character {bad.start() + 1})"
+        )
     if not demo and len(password or "") < MIN_PASSWORD:
         raise AccountError(f"password must be at least {MIN_PASSWORD} characters")
     if demo and not password:
@@ -410,5 +474,5 @@ def _verify(stored: str, password: str) -> bool:
         return bool(_HASHER.verify(stored, password or ""))
     except (VerificationError, InvalidHashError):
         return False
-    except UnicodeEncodeError:      # a lone surrogate: no stored password holds one
+    except UnicodeEncodeError:  # a lone surrogate: no stored password holds one
         return False

@@ -48,8 +48,12 @@ def warm_up(custody: CustodyService) -> dict[str, int]:
     for row in custody.productions():
         sizes[row["id"]] = custody.state(row["id"]).size
     if sizes:
-        log.info("loaded %d production(s), %d log entries, in %.1f s", len(sizes),
-                 sum(sizes.values()), time.perf_counter() - t0)
+        log.info(
+            "loaded %d production(s), %d log entries, in %.1f s",
+            len(sizes),
+            sum(sizes.values()),
+            time.perf_counter() - t0,
+        )
     return sizes
 
 
@@ -74,16 +78,20 @@ class CommandQueue:
     contention a batch has one command, so latency is one transaction.
     """
 
-    def __init__(self, custody: CustodyService, max_batch: int = 64,
-                 after_batch: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        custody: CustodyService,
+        max_batch: int = 64,
+        after_batch: Callable[[], None] | None = None,
+    ) -> None:
         """``after_batch``: called by the writer thread once every result of a batch is set
         (the writer process sends a batch's answers in one message)."""
         self.custody = custody
         self.max_batch = max_batch
         self.after_batch = after_batch
-        self.batches = 0            # counters for health checks (see stats)
+        self.batches = 0  # counters for health checks (see stats)
         self.commands = 0
-        self.last_batch_at: float | None = None    # time.time() of the last batch's end
+        self.last_batch_at: float | None = None  # time.time() of the last batch's end
         # argon2 releases the GIL: one check per core at most (measured on 2 cores: the
         # 16 tablets' first PINs took 250 ms with 2 at a time, 400 ms with 1)
         self._argon2_slots = threading.BoundedSemaphore(max(1, min(4, os.cpu_count() or 1)))
@@ -97,23 +105,31 @@ class CommandQueue:
         self._thread = threading.Thread(target=self._run, name="coldset-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, command: CommandInput, actor_pin: str | None = None, *,
-               done: Callable[[Future[Result]], None] | None = None,
-               at: datetime | None = None) -> Future[Result]:
+    def submit(
+        self,
+        command: CommandInput,
+        actor_pin: str | None = None,
+        *,
+        done: Callable[[Future[Result]], None] | None = None,
+        at: datetime | None = None,
+    ) -> Future[Result]:
         """Queue a command; its future. ``done`` is attached before the writer can see it;
         ``at``: the time to record it at (None: the service's clock, when it runs)."""
         return self._enqueue([(command, actor_pin, done, at)])[0]
 
-    def submit_all(self, items: Sequence[tuple[CommandInput, str | None,
-                                               Callable[[Future[Result]], None],
-                                               datetime | None]]) -> None:
+    def submit_all(
+        self,
+        items: Sequence[
+            tuple[CommandInput, str | None, Callable[[Future[Result]], None], datetime | None]
+        ],
+    ) -> None:
         """Queue several (command, PIN, done callback, time) at once: the writer sees all
         or none of them, so commands that arrived together go in one batch."""
         self._enqueue(items)
 
-    def submit_steps(self, steps: Sequence[Step], *,
-                     done: Callable[[Future[list[Result]]], None] | None = None
-                     ) -> Future[list[Result]]:
+    def submit_steps(
+        self, steps: Sequence[Step], *, done: Callable[[Future[list[Result]]], None] | None = None
+    ) -> Future[list[Result]]:
         """Queue the steps of ONE operation (e.g. a handoff's inspect and issue): they run
         in order in one transaction, stopping at the first that is not allowed
         (:meth:`~coldset.service.core.CustodyService.execute_groups`); the future gets
@@ -127,10 +143,14 @@ class CommandQueue:
     def execute_steps(self, steps: Sequence[Step]) -> list[Result]:
         return self.submit_steps(steps).result()
 
-    def _enqueue(self, items: Sequence[tuple[CommandInput, str | None,
-                                             Callable[[Future[Result]], None] | None,
-                                             datetime | None]]
-                 ) -> list[Future[Result]]:
+    def _enqueue(
+        self,
+        items: Sequence[
+            tuple[
+                CommandInput, str | None, Callable[[Future[Result]], None] | None, datetime | None
+            ]
+        ],
+    ) -> list[Future[Result]]:
         entries: list[tuple[list[Step], Future[Any], bool]] = []
         futures: list[Future[Result]] = []
         for command, pin, done, at in items:
@@ -154,8 +174,9 @@ class CommandQueue:
 
     # -------------------------------------------------------------- PINs off the writer
 
-    def _pin_pairs(self, command: CommandInput,
-                   actor_pin: str | None) -> tuple[str, list[tuple[str, str]]] | None:
+    def _pin_pairs(
+        self, command: CommandInput, actor_pin: str | None
+    ) -> tuple[str, list[tuple[str, str]]] | None:
         """(production, [(person, PIN)]) a command carries, or None (nothing to warm).
 
         Only a parsed command is looked at: a raw dict is whatever a client sent, and the
@@ -202,10 +223,16 @@ class CommandQueue:
         people = sorted({p for p, _ in todo})
         with self.custody.store.read() as conn:
             hashes = pinstore.stored_hashes(conn, prod, people)
-            locked = {r.id for r in conn.execute(
-                select(custody_people.c.id).where(custody_people.c.production == prod,
-                                                  custody_people.c.id.in_(people),
-                                                  custody_people.c.pin_locked.is_(True)))}
+            locked = {
+                r.id
+                for r in conn.execute(
+                    select(custody_people.c.id).where(
+                        custody_people.c.production == prod,
+                        custody_people.c.id.in_(people),
+                        custody_people.c.pin_locked.is_(True),
+                    )
+                )
+            }
         for person, pin in todo:
             if person in locked:
                 cache.forget(prod, person)
@@ -214,7 +241,7 @@ class CommandQueue:
             if stored is None:
                 continue
             key = (prod, person, pin)
-            with self._in_flight_lock:      # the same PIN from several tablets: check once
+            with self._in_flight_lock:  # the same PIN from several tablets: check once
                 running = self._in_flight.get(key)
                 if running is None:
                     self._in_flight[key] = threading.Event()
@@ -223,7 +250,7 @@ class CommandQueue:
                 continue
             try:
                 with self._argon2_slots:
-                    cache.check(stored, prod, person, pin)     # remembered when right
+                    cache.check(stored, prod, person, pin)  # remembered when right
             finally:
                 with self._in_flight_lock:
                     self._in_flight.pop(key).set()
@@ -235,11 +262,11 @@ class CommandQueue:
                     self._cv.wait()
                 if self._stopped and not self._items:
                     return
-                batch, self._items = self._items[:self.max_batch], self._items[self.max_batch:]
+                batch, self._items = self._items[: self.max_batch], self._items[self.max_batch :]
             try:
                 results = self.custody.execute_groups([b[0] for b in batch])
             except BaseException as e:  # the whole batch failed: tell every caller
-                if len(batch) > 1:   # retry one by one so one bad command cannot sink others
+                if len(batch) > 1:  # retry one by one so one bad command cannot sink others
                     for steps, fut, single in batch:
                         try:
                             found = self.custody.execute_groups([steps])[0]
@@ -257,7 +284,7 @@ class CommandQueue:
             if self.after_batch is not None:
                 try:
                     self.after_batch()
-                except Exception:   # the writer must go on
+                except Exception:  # the writer must go on
                     log.exception("after a batch")
 
     def stats(self) -> dict[str, Any]:
@@ -265,8 +292,13 @@ class CommandQueue:
         batch's time (what ``GET /health`` shows)."""
         with self._cv:
             waiting = len(self._items)
-        return {"batches": self.batches, "commands": self.commands, "waiting": waiting,
-                "last_batch_at": self.last_batch_at, "running": self._thread.is_alive()}
+        return {
+            "batches": self.batches,
+            "commands": self.commands,
+            "waiting": waiting,
+            "last_batch_at": self.last_batch_at,
+            "running": self._thread.is_alive(),
+        }
 
     def stop(self) -> None:
         with self._cv:

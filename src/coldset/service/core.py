@@ -47,8 +47,9 @@ _PIN_COMMANDS = (c.CreateProduction, c.AddPerson, c.SetPin, c.ResetPin)
 #: Events that make an automatic ``check_alerts`` worth recording.
 _NEWS = frozenset({"alert_raised", "stop_work_called", "quarantined"})
 #: Events after which a person's cached PIN hash is read again.
-_PIN_EVENTS = frozenset({"production_created", "person_added", "pin_set", "pin_reset",
-                         "pin_rejected"})
+_PIN_EVENTS = frozenset(
+    {"production_created", "person_added", "pin_set", "pin_reset", "pin_rejected"}
+)
 #: Idempotency keys per ``IN (...)`` (well under every SQLite parameter limit).
 _IDEM_CHUNK = 512
 
@@ -74,7 +75,7 @@ class _Pending:
     state: State
     origin: str
     first_index: int
-    head: LogInfo | None     # the log's row as this transaction read it
+    head: LogInfo | None  # the log's row as this transaction read it
     entries: list[bytes] = field(default_factory=list)
     by_index: dict[int, dict[str, Any]] = field(default_factory=dict)
     dirty: set[tuple[str, str]] = field(default_factory=set)
@@ -113,8 +114,9 @@ def create_production_for(command: CommandInput, login: str) -> c.CommandBase | 
     if isinstance(checked, Result):
         return checked
     if not isinstance(checked, c.CreateProduction):
-        raise TypeError(f"create_production_for takes a create_production, not "
-                        f"{checked.command_type}")
+        raise TypeError(
+            f"create_production_for takes a create_production, not {checked.command_type}"
+        )
     out = CreateProductionFor.model_validate(checked.model_dump())
     out._link_login = login
     return out
@@ -140,8 +142,15 @@ def _hash_public(public: dict[str, Any]) -> str:
 class CustodyService:
     """``execute`` / ``execute_batch`` commands; ``board``, ``timeline``, ``rebuild``."""
 
-    def __init__(self, store: Store, ledger: Ledger, clock: Clock, *,
-                 pins: pinstore.PinHasher, origin_prefix: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        ledger: Ledger,
+        clock: Clock,
+        *,
+        pins: pinstore.PinHasher,
+        origin_prefix: str | None = None,
+    ) -> None:
         """``pins``: the install's PIN hasher (its pepper; see :mod:`coldset.service.pins`)."""
         self.store = store
         self.ledger = ledger
@@ -151,7 +160,7 @@ class CustodyService:
         self.pin_cache = pinstore.PinCache(pins)
         self.origin_prefix = origin_prefix or ledger.signer.name
         self._states: dict[str, State] = {}
-        self._boards: dict[str, tuple[int, dict[str, Any]]] = {}   # production -> (size, rows)
+        self._boards: dict[str, tuple[int, dict[str, Any]]] = {}  # production -> (size, rows)
         self._lock = threading.RLock()
 
     def origin(self, production: str) -> str:
@@ -163,26 +172,41 @@ class CustodyService:
         """Run one command. ``actor_pin``, when given, is checked like a confirmation."""
         return self.execute_batch([command], actor_pins=[actor_pin])[0]
 
-    def execute_batch(self, commands: Sequence[CommandInput], *,
-                      actor_pins: Sequence[str | None] | None = None,
-                      times: Sequence[datetime | None] | None = None) -> list[Result]:
+    def execute_batch(
+        self,
+        commands: Sequence[CommandInput],
+        *,
+        actor_pins: Sequence[str | None] | None = None,
+        times: Sequence[datetime | None] | None = None,
+    ) -> list[Result]:
         """Run commands in order in ONE transaction (group commit: one checkpoint per log).
 
         ``times``: when each command happened, where the caller's clock says so (the
         server's injected clock, stamped when the command arrived); None: this service's
         clock, now."""
-        groups = [[Step(cmd, actor_pins[i] if actor_pins else None,
-                        times[i] if times else None)] for i, cmd in enumerate(commands)]
+        groups = [
+            [Step(cmd, actor_pins[i] if actor_pins else None, times[i] if times else None)]
+            for i, cmd in enumerate(commands)
+        ]
         return [found[0] for found in self.execute_groups(groups)]
 
-    def execute_steps(self, commands: Sequence[CommandInput], *,
-                      actor_pins: Sequence[str | None] | None = None,
-                      times: Sequence[datetime | None] | None = None) -> list[Result]:
+    def execute_steps(
+        self,
+        commands: Sequence[CommandInput],
+        *,
+        actor_pins: Sequence[str | None] | None = None,
+        times: Sequence[datetime | None] | None = None,
+    ) -> list[Result]:
         """Run ``commands`` as ONE operation: in order, in one transaction, stopping at the
         first that is not allowed (see :meth:`execute_groups`)."""
-        return self.execute_groups([[
-            Step(cmd, actor_pins[i] if actor_pins else None, times[i] if times else None)
-            for i, cmd in enumerate(commands)]])[0]
+        return self.execute_groups(
+            [
+                [
+                    Step(cmd, actor_pins[i] if actor_pins else None, times[i] if times else None)
+                    for i, cmd in enumerate(commands)
+                ]
+            ]
+        )[0]
 
     def execute_groups(self, groups: Sequence[Sequence[Step]]) -> list[list[Result]]:
         """Run groups of steps in order in ONE transaction; each group's results.
@@ -207,9 +231,12 @@ class CustodyService:
                     break
             parsed.append(row)
         # argon2 is slow: hash new PINs before taking the write lock
-        new_pins = {id(st): self.pins.hash(cmd.production, _pin_owner(cmd), cmd.pin)
-                    for row in parsed for cmd, st in row
-                    if isinstance(cmd, _PIN_COMMANDS) and cmd.pin}
+        new_pins = {
+            id(st): self.pins.hash(cmd.production, _pin_owner(cmd), cmd.pin)
+            for row in parsed
+            for cmd, st in row
+            if isinstance(cmd, _PIN_COMMANDS) and cmd.pin
+        }
         keys: dict[str, list[str]] = {}
         for row in parsed:
             for cmd, _st in row:
@@ -223,9 +250,19 @@ class CustodyService:
                     for row in parsed:
                         done: list[Result] = []
                         for cmd, st in row:
-                            r = cmd if isinstance(cmd, Result) else self._one(
-                                conn, cmd, pending, new_pins.get(id(st)), st.actor_pin,
-                                keys, st.at)
+                            r = (
+                                cmd
+                                if isinstance(cmd, Result)
+                                else self._one(
+                                    conn,
+                                    cmd,
+                                    pending,
+                                    new_pins.get(id(st)),
+                                    st.actor_pin,
+                                    keys,
+                                    st.at,
+                                )
+                            )
                             done.append(r)
                             if not r.ok:
                                 break
@@ -240,16 +277,23 @@ class CustodyService:
                 raise
             for prod, p in pending.items():
                 if p.state.production is not None:
-                    self._states[prod] = p.state    # committed: publish the new snapshot
+                    self._states[prod] = p.state  # committed: publish the new snapshot
                     # what this transaction saw and wrote is what the log's new size holds
                     self.pin_cache.keep_hashes(prod, p.state.size, p.pins)
                 else:
                     self.pin_cache.drop_hashes(prod)
         return out
 
-    def _one(self, conn: Connection, cmd: c.CommandBase, pending: dict[str, _Pending],
-             pin_hash: str | None, actor_pin: str | None,
-             keys: dict[str, list[str]], at: datetime | None = None) -> Result:
+    def _one(
+        self,
+        conn: Connection,
+        cmd: c.CommandBase,
+        pending: dict[str, _Pending],
+        pin_hash: str | None,
+        actor_pin: str | None,
+        keys: dict[str, list[str]],
+        at: datetime | None = None,
+    ) -> Result:
         login = None
         if isinstance(cmd, CreateProductionFor):
             login, cmd = cmd.link_login, cmd.command()
@@ -268,20 +312,33 @@ class CustodyService:
             if hit is not None:
                 idx, old = hit
                 if old != command_hash(cmd):
-                    return Result("rejected", prod, cmd.command_type, error_kind="duplicate",
-                                  error=f"idempotency key {key!r} was already used for a "
-                                        "different command")
-                entry = p.by_index.get(idx) or parse_entry(
-                    self.ledger.entry(conn, p.origin, idx))
+                    return Result(
+                        "rejected",
+                        prod,
+                        cmd.command_type,
+                        error_kind="duplicate",
+                        error=f"idempotency key {key!r} was already used for a different command",
+                    )
+                entry = p.by_index.get(idx) or parse_entry(self.ledger.entry(conn, p.origin, idx))
                 return Result.from_entry(entry, idx, replayed=True)
-        if login is not None and not conn.execute(select(account_logins.c.login).where(
-                account_logins.c.login == login)).first():
-            return Result("rejected", prod, cmd.command_type, error_kind="unknown-id",
-                          error=f"no login {login!r} to make the production's first person; "
-                                "nothing was created")
+        if (
+            login is not None
+            and not conn.execute(
+                select(account_logins.c.login).where(account_logins.c.login == login)
+            ).first()
+        ):
+            return Result(
+                "rejected",
+                prod,
+                cmd.command_type,
+                error_kind="unknown-id",
+                error=f"no login {login!r} to make the production's first person; "
+                "nothing was created",
+            )
         now = at or self.clock.now()
-        d = decide_entry(p.state, cmd, now, self._check_pins(conn, p, cmd, actor_pin),
-                         origin=p.origin)
+        d = decide_entry(
+            p.state, cmd, now, self._check_pins(conn, p, cmd, actor_pin), origin=p.origin
+        )
         if d.entry is None or (isinstance(cmd, c.CreateProduction) and d.status != "allowed"):
             return _result(d, cmd, None)
         if isinstance(cmd, c.CreateProduction):
@@ -291,7 +348,7 @@ class CustodyService:
         p.timeline.extend(timeline.rows(prod, index, p.state, d.entry))
         p.entries.append(entry_bytes(d.entry))
         p.by_index[index] = d.entry
-        p.state = apply_entry(p.state, d.entry)     # a new State; the published one stays
+        p.state = apply_entry(p.state, d.entry)  # a new State; the published one stays
         p.dirty |= p.state.dirty
         if key:
             # the entry's command is the command's public dict: hash it, not it again
@@ -302,20 +359,28 @@ class CustodyService:
                 self.pin_cache.forget(prod, e.get("person"))
         out_secrets: dict[str, str] = {}
         if d.status == "allowed":
-            if login is not None:       # the creator's account: in this same transaction
-                conn.execute(delete(account_members).where(
-                    account_members.c.login == login, account_members.c.production == prod))
-                conn.execute(insert(account_members).values(
-                    login=login, production=prod, person=cmd.actor))
+            if login is not None:  # the creator's account: in this same transaction
+                conn.execute(
+                    delete(account_members).where(
+                        account_members.c.login == login, account_members.c.production == prod
+                    )
+                )
+                conn.execute(
+                    insert(account_members).values(login=login, production=prod, person=cmd.actor)
+                )
             if pin_hash is not None:
                 person = _pin_owner(cmd)
                 pinstore.store_pin(conn, prod, person, pin_hash)
                 p.pins[person] = pin_hash
             if isinstance(cmd, c.RaiseConcern):
                 token = secrets.token_urlsafe(18)
-                conn.execute(insert(custody_concern_tokens).values(
-                    production=prod, concern=f"concern-{index}",
-                    token_hash=hashlib.sha256(token.encode()).hexdigest()))
+                conn.execute(
+                    insert(custody_concern_tokens).values(
+                        production=prod,
+                        concern=f"concern-{index}",
+                        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                    )
+                )
                 out_secrets["concern_token"] = token
         return _result(d, cmd, index, out_secrets)
 
@@ -331,9 +396,13 @@ class CustodyService:
         if p.timeline:
             _INSERT_TIMELINE.many(conn, p.timeline)
         if p.idem:
-            _INSERT_IDEM.many(conn, [
-                {"production": prod, "key": k, "idx": i, "command_hash": h}
-                for k, (i, h) in p.idem.items()])
+            _INSERT_IDEM.many(
+                conn,
+                [
+                    {"production": prod, "key": k, "idx": i, "command_hash": h}
+                    for k, (i, h) in p.idem.items()
+                ],
+            )
 
     # ------------------------------------------------------------------ state
 
@@ -357,8 +426,13 @@ class CustodyService:
         if st is None or st.size > size:
             st = State()
         if st.size < size:
-            st = fold((parse_entry(data) for _idx, data in
-                       self.ledger.entries(conn, self.origin(prod), start=st.size)), start=st)
+            st = fold(
+                (
+                    parse_entry(data)
+                    for _idx, data in self.ledger.entries(conn, self.origin(prod), start=st.size)
+                ),
+                start=st,
+            )
         self._states[prod] = st
         return st, head
 
@@ -370,12 +444,13 @@ class CustodyService:
         likes; it never shows a batch that has not committed.
         """
         if not c.is_id(production):
-            return State()          # names no production (and a NUL would fail on PostgreSQL)
+            return State()  # names no production (and a NUL would fail on PostgreSQL)
         with self._lock, self.store.read() as conn:
             return self._load(conn, production)
 
-    def _idem_lookup(self, conn: Connection, prod: str,
-                     keys: Sequence[str]) -> dict[str, tuple[int, str]]:
+    def _idem_lookup(
+        self, conn: Connection, prod: str, keys: Sequence[str]
+    ) -> dict[str, tuple[int, str]]:
         """The stored (index, command hash) of those of ``keys`` already used in ``prod``."""
         out: dict[str, tuple[int, str]] = {}
         todo = sorted(set(keys))
@@ -383,13 +458,16 @@ class CustodyService:
         for i in range(0, len(todo), _IDEM_CHUNK):
             # an expanding IN through SQLAlchemy (its compiled form is cached): see store.direct
             for key, idx, command_hash in conn.execute(
-                    select(t.key, t.idx, t.command_hash).where(
-                        t.production == prod, t.key.in_(todo[i:i + _IDEM_CHUNK]))):
+                select(t.key, t.idx, t.command_hash).where(
+                    t.production == prod, t.key.in_(todo[i : i + _IDEM_CHUNK])
+                )
+            ):
                 out[key] = (idx, command_hash)
         return out
 
-    def _check_pins(self, conn: Connection, p: _Pending, cmd: c.CommandBase,
-                    actor_pin: str | None) -> dict[str, PinResult]:
+    def _check_pins(
+        self, conn: Connection, p: _Pending, cmd: c.CommandBase, actor_pin: str | None
+    ) -> dict[str, PinResult]:
         state = p.state
         if state.production is None:
             return {}
@@ -413,8 +491,7 @@ class CustodyService:
             elif stored is None:
                 r = "no-pin"
             else:
-                r = "ok" if self.pin_cache.check(stored, cmd.production, person, pin) \
-                    else "wrong"
+                r = "ok" if self.pin_cache.check(stored, cmd.production, person, pin) else "wrong"
             if out.get(person, "ok") == "ok":
                 out[person] = r
         return out
@@ -464,8 +541,7 @@ class CustodyService:
         results = []
         for row in self.productions():
             prod = row["id"]
-            cmd = c.parse_command({"type": "check_alerts", "production": prod,
-                                   "actor": c.SYSTEM})
+            cmd = c.parse_command({"type": "check_alerts", "production": prod, "actor": c.SYSTEM})
             with self._lock:
                 d = decide_entry(self.state(prod), cmd, now or self.clock.now())
             if d.status == "allowed" and any(e["type"] in _NEWS for e in d.events):
@@ -477,7 +553,7 @@ class CustodyService:
         from coldset.service import queries
 
         if not c.is_id(production) or not isinstance(token, str) or not token.isascii():
-            return None             # tokens are URL-safe ASCII: nothing else opens a concern
+            return None  # tokens are URL-safe ASCII: nothing else opens a concern
         with self.store.read() as conn:
             return queries.concern_for_token(conn, production, token)
 
@@ -507,17 +583,24 @@ def _must_be_ids(*values: str) -> None:
 
 
 def _verdict_dicts(d: Decision) -> tuple[dict[str, Any], ...]:
-    return tuple({**v.to_entry(), "overridable_by": list(v.overridable_by)}
-                 for v in d.verdicts)
+    return tuple({**v.to_entry(), "overridable_by": list(v.overridable_by)} for v in d.verdicts)
 
 
-def _result(d: Decision, cmd: c.CommandBase, index: int | None,
-            out_secrets: dict[str, str] | None = None) -> Result:
-    return Result(status=d.status, production=cmd.production, command=cmd.command_type,
-                  at=d.entry["at"] if d.entry else None, index=index,
-                  events=tuple(d.events) if index is not None else (),
-                  verdicts=_verdict_dicts(d), error_kind=d.error_kind, error=d.error,
-                  secrets=out_secrets or {})
+def _result(
+    d: Decision, cmd: c.CommandBase, index: int | None, out_secrets: dict[str, str] | None = None
+) -> Result:
+    return Result(
+        status=d.status,
+        production=cmd.production,
+        command=cmd.command_type,
+        at=d.entry["at"] if d.entry else None,
+        index=index,
+        events=tuple(d.events) if index is not None else (),
+        verdicts=_verdict_dicts(d),
+        error_kind=d.error_kind,
+        error=d.error,
+        secrets=out_secrets or {},
+    )
 
 
 def validate(command: CommandInput) -> c.CommandBase | Result:
@@ -530,16 +613,24 @@ def validate(command: CommandInput) -> c.CommandBase | Result:
         return c.parse_command(command)
     except c.CommandError as e:
         return _malformed(command, e)
-    except (RecursionError, ValueError, TypeError):    # e.g. nesting beyond all reason
-        return _malformed(command, c.CommandError(
-            [("", "could not be read as a command (nested too deeply or not plain JSON)")]))
+    except (RecursionError, ValueError, TypeError):  # e.g. nesting beyond all reason
+        return _malformed(
+            command,
+            c.CommandError(
+                [("", "could not be read as a command (nested too deeply or not plain JSON)")]
+            ),
+        )
 
 
 def _malformed(raw: Any, e: c.CommandError) -> Result:
     prod = raw.get("production") if isinstance(raw, dict) else None
     typ = raw.get("type") if isinstance(raw, dict) else None
     # echoed only when they can be ids: a NUL or lone surrogate is never sent back
-    return Result("rejected", prod if c.is_id(prod) else None,
-                  typ if isinstance(typ, str) and typ in c.COMMAND_TYPES else None,
-                  error_kind="malformed",
-                  error=str(e), field_errors=tuple(e.errors))
+    return Result(
+        "rejected",
+        prod if c.is_id(prod) else None,
+        typ if isinstance(typ, str) and typ in c.COMMAND_TYPES else None,
+        error_kind="malformed",
+        error=str(e),
+        field_errors=tuple(e.errors),
+    )

@@ -20,9 +20,13 @@ class DemoLogin:
     pin: str
 
 
-def setup_demo(custody: CustodyService, accounts: AccountService, day: date,
-               pins: dict[str, str] | None = None,
-               passwords: dict[str, str] | None = None) -> list[DemoLogin]:
+def setup_demo(
+    custody: CustodyService,
+    accounts: AccountService,
+    day: date,
+    pins: dict[str, str] | None = None,
+    passwords: dict[str, str] | None = None,
+) -> list[DemoLogin]:
     """The sample western and a demo login (marked as demo) for every person in it."""
     pins = pins or {pid: f"{secrets.randbelow(9000) + 1000}" for pid in PEOPLE}
     passwords = passwords or {pid: f"demo-{pid}" for pid in PEOPLE}

@@ -42,17 +42,25 @@ def finding(ftype: str, chambers: Sequence[str], barrel_clear: bool | None) -> d
         parts.append(f"{_group([p['name'] for p in empties])} empty")
     if barrel_clear is not None:
         parts.append("barrel clear" if barrel_clear else "barrel NOT clear")
-    return {"positions": positions, "live": live, "obstructed": obstructed,
-            "barrel_clear": barrel_clear, "text": " · ".join(parts) or "nothing recorded",
-            "alarm": bool(live or obstructed) or barrel_clear is False}
+    return {
+        "positions": positions,
+        "live": live,
+        "obstructed": obstructed,
+        "barrel_clear": barrel_clear,
+        "text": " · ".join(parts) or "nothing recorded",
+        "alarm": bool(live or obstructed) or barrel_clear is False,
+    }
 
 
 def _group(names: list[str]) -> str:
     """``chamber 1`` / ``chambers 1-4, 6`` / ``chamber, magazine rounds 2-3``."""
     out: list[str] = []
     for word in ("chamber", "magazine round"):
-        nums = [int(n.rsplit(" ", 1)[1]) for n in names
-                if n.startswith(word + " ") and n.rsplit(" ", 1)[1].isdigit()]
+        nums = [
+            int(n.rsplit(" ", 1)[1])
+            for n in names
+            if n.startswith(word + " ") and n.rsplit(" ", 1)[1].isdigit()
+        ]
         if word == "chamber" and "chamber" in names:
             out.append("chamber")
         if not nums:

@@ -46,14 +46,14 @@ class Handoff:
     """What a handoff needs: the checklist, who receives the firearm and their PIN."""
 
     production: str
-    actor: str                          # the armorer (who inspects and issues)
+    actor: str  # the armorer (who inspects and issues)
     firearm: str
     chambers: list[Any]
     barrel_clear: Any
-    to: str                             # the performer
-    pin: Any                            # the performer's PIN
+    to: str  # the performer
+    pin: Any  # the performer's PIN
     scene: str | None = None
-    confirmations: list[Any] = field(default_factory=list)   # further {person, pin}
+    confirmations: list[Any] = field(default_factory=list)  # further {person, pin}
     idempotency_key: str | None = None
 
 
@@ -79,12 +79,21 @@ def handoff_commands(h: Handoff) -> tuple[dict[str, Any], dict[str, Any]]:
     """The two commands of a handoff, inspect then issue (plain dicts, checked by the
     command models when they run)."""
     inspect: dict[str, Any] = {
-        "type": "inspect", "production": h.production, "actor": h.actor,
-        "firearm": h.firearm, "chambers": h.chambers, "barrel_clear": h.barrel_clear}
+        "type": "inspect",
+        "production": h.production,
+        "actor": h.actor,
+        "firearm": h.firearm,
+        "chambers": h.chambers,
+        "barrel_clear": h.barrel_clear,
+    }
     issue: dict[str, Any] = {
-        "type": "issue", "production": h.production, "actor": h.actor,
-        "firearm": h.firearm, "to": h.to,
-        "confirmations": [{"person": h.to, "pin": h.pin}, *h.confirmations]}
+        "type": "issue",
+        "production": h.production,
+        "actor": h.actor,
+        "firearm": h.firearm,
+        "to": h.to,
+        "confirmations": [{"person": h.to, "pin": h.pin}, *h.confirmations],
+    }
     if h.scene:
         issue["scene"] = h.scene
     if h.idempotency_key:
@@ -103,11 +112,12 @@ async def run_handoff(runner: Runner, h: Handoff) -> HandoffResult:
     return _result(await runner.run_steps(list(handoff_commands(h))))
 
 
-def run_handoff_sync(custody: Any, h: Handoff,
-                     times: tuple[datetime | None, datetime | None] | None = None
-                     ) -> HandoffResult:
+def run_handoff_sync(
+    custody: Any, h: Handoff, times: tuple[datetime | None, datetime | None] | None = None
+) -> HandoffResult:
     """:func:`run_handoff` on a :class:`~coldset.service.core.CustodyService` directly
     (the CLI and the replays without a server); ``times``: when the inspection and the
     issue happened (None: the service's clock)."""
-    return _result(custody.execute_steps(list(handoff_commands(h)),
-                                         times=list(times) if times else None))
+    return _result(
+        custody.execute_steps(list(handoff_commands(h)), times=list(times) if times else None)
+    )

@@ -72,8 +72,9 @@ class PinCache:
         self._verified: dict[tuple[str, str], tuple[str, bytes]] = {}
 
     def _digest(self, production: str, person: str, pin: str) -> bytes:
-        return hashlib.blake2b(f"{production}\0{person}\0{pin}".encode(), key=self._key,
-                               digest_size=32).digest()
+        return hashlib.blake2b(
+            f"{production}\0{person}\0{pin}".encode(), key=self._key, digest_size=32
+        ).digest()
 
     # stored hashes: valid while the production's log has the size they were read at
 
@@ -125,14 +126,19 @@ class PinCache:
 def stored_hashes(conn: Connection, production: str, people: list[str]) -> dict[str, str]:
     if not people:
         return {}
-    rows = conn.execute(select(custody_pins.c.person, custody_pins.c.hash).where(
-        custody_pins.c.production == production, custody_pins.c.person.in_(people))).all()
+    rows = conn.execute(
+        select(custody_pins.c.person, custody_pins.c.hash).where(
+            custody_pins.c.production == production, custody_pins.c.person.in_(people)
+        )
+    ).all()
     return {r.person: r.hash for r in rows}
 
 
 def store_pin(conn: Connection, production: str, person: str, pin_hash: str) -> None:
     """Replace ``person``'s hash. Call it only alongside a log entry (see above)."""
-    conn.execute(delete(custody_pins).where(custody_pins.c.production == production,
-                                            custody_pins.c.person == person))
-    conn.execute(insert(custody_pins).values(production=production, person=person,
-                                             hash=pin_hash))
+    conn.execute(
+        delete(custody_pins).where(
+            custody_pins.c.production == production, custody_pins.c.person == person
+        )
+    )
+    conn.execute(insert(custody_pins).values(production=production, person=person, hash=pin_hash))

@@ -32,8 +32,12 @@ def rebuild(conn: Connection, ledger: Ledger, origin: str, production: str) -> S
         tl_rows.extend(timeline.rows(production, idx, state, entry))
         key = entry["command"].get("idempotency_key")
         if key and key not in idem:
-            idem[key] = {"production": production, "key": key, "idx": idx,
-                         "command_hash": _command_hash(entry["command"])}
+            idem[key] = {
+                "production": production,
+                "key": key,
+                "idx": idx,
+                "command_hash": _command_hash(entry["command"]),
+            }
         state = apply_entry(state, entry)
     state.dirty.clear()
     for table in (*t.PROJECTIONS, t.custody_productions):
@@ -48,4 +52,3 @@ def rebuild(conn: Connection, ledger: Ledger, origin: str, production: str) -> S
     if idem:
         conn.execute(insert(t.custody_idempotency), list(idem.values()))
     return state
-

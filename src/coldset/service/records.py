@@ -31,13 +31,18 @@ class Receipt:
     text: str  # c2sp.org/tlog-proof@v1
 
     def as_dict(self) -> dict[str, object]:
-        return {"origin": self.origin, "index": self.index, "tree_size": self.tree_size,
-                "leaf_hash": base64.b64encode(self.leaf_hash).decode(),
-                "tlog_proof": self.text}
+        return {
+            "origin": self.origin,
+            "index": self.index,
+            "tree_size": self.tree_size,
+            "leaf_hash": base64.b64encode(self.leaf_hash).decode(),
+            "tlog_proof": self.text,
+        }
 
 
-def signed_entries(store: Store, ledger: Ledger, origin: str
-                   ) -> tuple[SignedCheckpoint, list[tuple[int, bytes]]]:
+def signed_entries(
+    store: Store, ledger: Ledger, origin: str
+) -> tuple[SignedCheckpoint, list[tuple[int, bytes]]]:
     """The latest signed checkpoint and every entry it covers, read in one transaction
     (what a report is made from: the two always agree)."""
     with store.read() as conn:
@@ -72,8 +77,10 @@ class Records:
         with self.store.read() as conn:
             cp = self.ledger.latest_checkpoint(conn, origin)
             if index >= cp.size:
-                raise IndexOutOfRange(f"index {index} is out of range: the latest checkpoint of "
-                                      f"{origin!r} covers entries 0..{cp.size - 1}")
+                raise IndexOutOfRange(
+                    f"index {index} is out of range: the latest checkpoint of "
+                    f"{origin!r} covers entries 0..{cp.size - 1}"
+                )
             path = self.ledger.inclusion_proof(conn, origin, index, cp.size)
             leaf = self.ledger.leaf_hash_at(conn, origin, index)
         return Receipt(origin, index, cp.size, leaf, tlogproof.format_proof(index, path, cp.note))
@@ -89,7 +96,8 @@ class Records:
     def leaf_hash(data: bytes) -> bytes:
         return merkle.leaf_hash(data)
 
-    def export(self, origin: str, directory: Path,
-               progress: Progress | None = None) -> ExportResult:
+    def export(
+        self, origin: str, directory: Path, progress: Progress | None = None
+    ) -> ExportResult:
         with self.store.read() as conn:
             return export_log(conn, self.ledger, origin, directory, progress=progress)

@@ -32,7 +32,7 @@ class Result:
     error_kind: str | None = None
     error: str | None = None
     field_errors: tuple[tuple[str, str], ...] = ()
-    replayed: bool = False            # an idempotent retry: the first result, nothing written
+    replayed: bool = False  # an idempotent retry: the first result, nothing written
     secrets: dict[str, str] = field(default_factory=dict)  # shown once (a concern's token)
 
     @property
@@ -45,9 +45,14 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "status": self.status, "production": self.production, "command": self.command,
-            "at": self.at, "index": self.index, "events": list(self.events),
-            "verdicts": list(self.verdicts), "replayed": self.replayed,
+            "status": self.status,
+            "production": self.production,
+            "command": self.command,
+            "at": self.at,
+            "index": self.index,
+            "events": list(self.events),
+            "verdicts": list(self.verdicts),
+            "replayed": self.replayed,
         }
         if self.error_kind:
             d["error_kind"] = self.error_kind
@@ -62,16 +67,31 @@ class Result:
     def from_entry(cls, entry: dict[str, Any], index: int, replayed: bool = False) -> Result:
         """Rebuild the result of a recorded command from its ledger entry."""
         outcome = entry["outcome"]
-        status: Status = ("allowed" if outcome == "allowed" else
-                          "refused" if outcome == "refused" else "rejected")
+        status: Status = (
+            "allowed" if outcome == "allowed" else "refused" if outcome == "refused" else "rejected"
+        )
         err = entry.get("error") or {}
-        kind = err.get("kind") if status == "rejected" else (
-            "refused" if status == "refused" else None)
+        kind = (
+            err.get("kind")
+            if status == "rejected"
+            else ("refused" if status == "refused" else None)
+        )
         message = err.get("message")
         if status == "refused" and not message:
-            message = "; ".join(f"{v['rule']}: {v['reason']}" for v in entry["verdicts"]
-                                if v["verdict"].startswith("block"))
-        return cls(status=status, production=entry["production"],
-                   command=entry["command"].get("type"), at=entry["at"], index=index,
-                   events=tuple(entry["events"]), verdicts=tuple(entry["verdicts"]),
-                   error_kind=kind, error=message, replayed=replayed)
+            message = "; ".join(
+                f"{v['rule']}: {v['reason']}"
+                for v in entry["verdicts"]
+                if v["verdict"].startswith("block")
+            )
+        return cls(
+            status=status,
+            production=entry["production"],
+            command=entry["command"].get("type"),
+            at=entry["at"],
+            index=index,
+            events=tuple(entry["events"]),
+            verdicts=tuple(entry["verdicts"]),
+            error_kind=kind,
+            error=message,
+            replayed=replayed,
+        )

@@ -47,103 +47,184 @@ def _tree(obj: Any) -> Any:
     return obj
 
 
-
 def production_row(s: State) -> dict[str, Any]:
     p = s.production
     assert p is not None
-    return {"id": p.id, "origin": p.origin, "title": p.title, "time_zone": p.time_zone,
-            "exemption": p.exemption.value, "settings": _j(_tree(p.settings)),
-            "created_at": p.created_at}
+    return {
+        "id": p.id,
+        "origin": p.origin,
+        "title": p.title,
+        "time_zone": p.time_zone,
+        "exemption": p.exemption.value,
+        "settings": _j(_tree(p.settings)),
+        "created_at": p.created_at,
+    }
 
 
 def _person(s: State, pid: str) -> dict[str, Any]:
     p = s.people[pid]
     unit, set_ = s.checked_in.get(pid, (None, None))
-    return {"name": p.name, "roles": _j(sorted(r.value for r in p.roles)),
-            "has_pin": p.has_pin, "pin_locked": pid in s.pin_locked,
-            "checked_in_unit": unit, "checked_in_set": set_,
-            "detail": _j({"credentials": [_tree(c) for c in p.credentials],
-                          "training": [_tree(x) for x in p.training],
-                          "consents": [_tree(x) for x in p.consents]})}
+    return {
+        "name": p.name,
+        "roles": _j(sorted(r.value for r in p.roles)),
+        "has_pin": p.has_pin,
+        "pin_locked": pid in s.pin_locked,
+        "checked_in_unit": unit,
+        "checked_in_set": set_,
+        "detail": _j(
+            {
+                "credentials": [_tree(c) for c in p.credentials],
+                "training": [_tree(x) for x in p.training],
+                "consents": [_tree(x) for x in p.consents],
+            }
+        ),
+    }
 
 
 def _firearm(s: State, fid: str) -> dict[str, Any]:
     f = s.firearms[fid]
     insp = s.inspections.get(f.last_inspection or "")
     chambers = [None if c is None else {"lot": c.lot, "spent": c.spent} for c in f.chambers]
-    return {"type": f.type.value, "manufacturer": f.manufacturer, "model": f.model,
-            "serial": f.serial, "caliber": f.caliber, "capacity": f.capacity,
-            "custody_kind": f.custody.kind, "custody_ref": f.custody.ref,
-            "issued_for": f.issued_for, "issued_at": f.issued_at,
-            "rounds_loaded": sum(1 for c in f.chambers if c is not None and not c.spent),
-            "cases_in": sum(1 for c in f.chambers if c is not None and c.spent),
-            "chambers": _j(chambers), "quarantined": f.quarantined,
-            "last_inspection": f.last_inspection,
-            "last_inspection_at": insp.at if insp else None,
-            "custody_changed_at": f.custody_changed_at, "disposed": f.disposed,
-            "detail": _j({"importer": f.importer, "owner": f.owner,
-                          "receipt_date": f.receipt_date, "receipt_source": f.receipt_source,
-                          "disposition_date": f.disposition_date,
-                          "disposition_recipient": f.disposition_recipient,
-                          "barrel_checked_at": f.barrel_checked_at,
-                          "dummies_since_barrel_check": f.dummies_since_barrel_check})}
+    return {
+        "type": f.type.value,
+        "manufacturer": f.manufacturer,
+        "model": f.model,
+        "serial": f.serial,
+        "caliber": f.caliber,
+        "capacity": f.capacity,
+        "custody_kind": f.custody.kind,
+        "custody_ref": f.custody.ref,
+        "issued_for": f.issued_for,
+        "issued_at": f.issued_at,
+        "rounds_loaded": sum(1 for c in f.chambers if c is not None and not c.spent),
+        "cases_in": sum(1 for c in f.chambers if c is not None and c.spent),
+        "chambers": _j(chambers),
+        "quarantined": f.quarantined,
+        "last_inspection": f.last_inspection,
+        "last_inspection_at": insp.at if insp else None,
+        "custody_changed_at": f.custody_changed_at,
+        "disposed": f.disposed,
+        "detail": _j(
+            {
+                "importer": f.importer,
+                "owner": f.owner,
+                "receipt_date": f.receipt_date,
+                "receipt_source": f.receipt_source,
+                "disposition_date": f.disposition_date,
+                "disposition_recipient": f.disposition_recipient,
+                "barrel_checked_at": f.barrel_checked_at,
+                "dummies_since_barrel_check": f.dummies_since_barrel_check,
+            }
+        ),
+    }
 
 
 def _lot(s: State, lid: str) -> dict[str, Any]:
     lot = s.lots[lid]
     c = lot.counts
-    return {"kind": lot.kind.value, "caliber": lot.caliber, "maker": lot.maker,
-            "load": lot.load, "received": c.received, "loaded": c.loaded, "fired": c.fired,
-            "returned": c.returned, "cases_recovered": c.cases_recovered,
-            "disposed": c.disposed, "adjusted": c.adjusted, "expected_stock": c.expected_stock,
-            "in_firearms": c.in_firearms, "discrepancy": lot.discrepancy,
-            "quarantined": lot.quarantined, "where_json": _j(lot.where),
-            "detail": _j({"verification": _tree(lot.verification) if lot.verification
-                          else None,
-                          "dummy_source": lot.dummy_source.value if lot.dummy_source else None,
-                          "receipt_date": lot.receipt_date,
-                          "receipt_source": lot.receipt_source,
-                          "moved_at": lot.moved_at, "reconciled_at": lot.reconciled_at})}
+    return {
+        "kind": lot.kind.value,
+        "caliber": lot.caliber,
+        "maker": lot.maker,
+        "load": lot.load,
+        "received": c.received,
+        "loaded": c.loaded,
+        "fired": c.fired,
+        "returned": c.returned,
+        "cases_recovered": c.cases_recovered,
+        "disposed": c.disposed,
+        "adjusted": c.adjusted,
+        "expected_stock": c.expected_stock,
+        "in_firearms": c.in_firearms,
+        "discrepancy": lot.discrepancy,
+        "quarantined": lot.quarantined,
+        "where_json": _j(lot.where),
+        "detail": _j(
+            {
+                "verification": _tree(lot.verification) if lot.verification else None,
+                "dummy_source": lot.dummy_source.value if lot.dummy_source else None,
+                "receipt_date": lot.receipt_date,
+                "receipt_source": lot.receipt_source,
+                "moved_at": lot.moved_at,
+                "reconciled_at": lot.reconciled_at,
+            }
+        ),
+    }
 
 
 def _container(s: State, cid: str) -> dict[str, Any]:
     c = s.containers[cid]
-    return {"kind": c.kind.value, "name": c.name, "unit": c.unit, "locked": c.locked,
-            "opened_by": c.opened_by, "opened_at": c.opened_at,
-            "firearms": _j(sorted(c.firearms))}
+    return {
+        "kind": c.kind.value,
+        "name": c.name,
+        "unit": c.unit,
+        "locked": c.locked,
+        "opened_by": c.opened_by,
+        "opened_at": c.opened_at,
+        "firearms": _j(sorted(c.firearms)),
+    }
 
 
 def _alert(s: State, aid: str) -> dict[str, Any]:
     a = s.alerts[aid]
-    return {"rule": a.rule, "reason": a.reason, "source": a.source, "subject": a.subject,
-            "roles": _j(list(a.roles)), "at": a.at, "resolved_by": a.resolved_by,
-            "resolved_at": a.resolved_at, "resolution": a.resolution}
+    return {
+        "rule": a.rule,
+        "reason": a.reason,
+        "source": a.source,
+        "subject": a.subject,
+        "roles": _j(list(a.roles)),
+        "at": a.at,
+        "resolved_by": a.resolved_by,
+        "resolved_at": a.resolved_at,
+        "resolution": a.resolution,
+    }
 
 
 def _stop_work(s: State, sid: str) -> dict[str, Any]:
     w = s.stop_works[sid]
-    return {"scope": w.scope, "reason": w.reason, "rule": w.rule, "called_by": w.called_by,
-            "at": w.at, "incident": w.incident, "cleared_by": _j(list(w.cleared_by)),
-            "cleared_at": w.cleared_at}
+    return {
+        "scope": w.scope,
+        "reason": w.reason,
+        "rule": w.rule,
+        "called_by": w.called_by,
+        "at": w.at,
+        "incident": w.incident,
+        "cleared_by": _j(list(w.cleared_by)),
+        "cleared_at": w.cleared_at,
+    }
 
 
 def _scene(s: State, sid: str) -> dict[str, Any]:
     sc = s.scenes[sid]
-    return {"shoot_day": sc.shoot_day, "unit": sc.unit, "set_id": sc.set, "title": sc.title,
-            "wrapped_at": sc.wrapped_at,
-            "detail": _j({"plan": _tree(sc.plan), "cast_crew": list(sc.cast_crew),
-                          "signoffs": sc.signoffs})}
+    return {
+        "shoot_day": sc.shoot_day,
+        "unit": sc.unit,
+        "set_id": sc.set,
+        "title": sc.title,
+        "wrapped_at": sc.wrapped_at,
+        "detail": _j(
+            {"plan": _tree(sc.plan), "cast_crew": list(sc.cast_crew), "signoffs": sc.signoffs}
+        ),
+    }
 
 
 _TYPED = {
-    "person": (t.custody_people, _person), "firearm": (t.custody_firearms, _firearm),
-    "lot": (t.custody_lots, _lot), "container": (t.custody_containers, _container),
-    "alert": (t.custody_alerts, _alert), "stop_work": (t.custody_stop_works, _stop_work),
+    "person": (t.custody_people, _person),
+    "firearm": (t.custody_firearms, _firearm),
+    "lot": (t.custody_lots, _lot),
+    "container": (t.custody_containers, _container),
+    "alert": (t.custody_alerts, _alert),
+    "stop_work": (t.custody_stop_works, _stop_work),
     "scene": (t.custody_scenes, _scene),
 }
 _RECORDS = {
-    "unit": "units", "set": "sets", "shoot_day": "shoot_days", "meeting": "meetings",
-    "incident": "incidents", "concern": "concerns", "override": "overrides",
+    "unit": "units",
+    "set": "sets",
+    "shoot_day": "shoot_days",
+    "meeting": "meetings",
+    "incident": "incidents",
+    "concern": "concerns",
+    "override": "overrides",
     "inspection": "inspections",
 }
 
@@ -166,16 +247,24 @@ def write_rows(conn: Connection, s: State, dirty: Iterable[tuple[str, str]]) -> 
             records[kind].append(rid)
     for kind, ids in typed.items():
         table, make = _TYPED[kind]
-        _replace(conn, table, [{"production": prod, "id": i} for i in ids],
-                 [{"production": prod, "id": i, **make(s, i)} for i in ids])
+        _replace(
+            conn,
+            table,
+            [{"production": prod, "id": i} for i in ids],
+            [{"production": prod, "id": i, **make(s, i)} for i in ids],
+        )
     for kind, ids in records.items():
         rows = []
         for i in ids:
             r = _record(s, kind, i)
             if r is not None:
                 rows.append({"production": prod, "kind": kind, "id": i, **r})
-        _replace(conn, t.custody_records,
-                 [{"production": prod, "kind": kind, "id": i} for i in ids], rows)
+        _replace(
+            conn,
+            t.custody_records,
+            [{"production": prod, "kind": kind, "id": i} for i in ids],
+            rows,
+        )
 
 
 #: (dialect, table, key columns) -> (DELETE by key, UPSERT): built once, not per batch;
@@ -188,17 +277,18 @@ def _statements(dialect: str, table: Table, cols: tuple[str, ...]) -> tuple[Dele
     if found is None:
         cond = and_(*(table.c[k] == bindparam(f"k_{k}") for k in cols))
         # INSERT ... ON CONFLICT (key) DO UPDATE: the same statement on both databases
-        ins = (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table))
+        ins = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
         upsert: Insert = ins.on_conflict_do_update(
             index_elements=list(cols),
-            set_={c.name: ins.excluded[c.name] for c in table.c if c.name not in cols})
-        found = _STATEMENTS[(dialect, table, cols)] = (delete(table).where(cond),
-                                                       Direct(upsert))
+            set_={c.name: ins.excluded[c.name] for c in table.c if c.name not in cols},
+        )
+        found = _STATEMENTS[(dialect, table, cols)] = (delete(table).where(cond), Direct(upsert))
     return found
 
 
-def _replace(conn: Connection, table: Table, keys: list[dict[str, Any]],
-             rows: list[dict[str, Any]]) -> None:
+def _replace(
+    conn: Connection, table: Table, keys: list[dict[str, Any]], rows: list[dict[str, Any]]
+) -> None:
     """Make the rows of ``keys`` be exactly ``rows``: upsert those present, delete the
     others (a record the state no longer has). One statement in the usual case."""
     if not keys:
@@ -208,8 +298,11 @@ def _replace(conn: Connection, table: Table, keys: list[dict[str, Any]],
     upsert_stmt.many(conn, rows)
     if len(rows) < len(keys):
         present = {tuple(r[k] for k in cols) for r in rows}
-        gone = [{f"k_{k}": v for k, v in key.items()} for key in keys
-                if tuple(key[k] for k in cols) not in present]
+        gone = [
+            {f"k_{k}": v for k, v in key.items()}
+            for key in keys
+            if tuple(key[k] for k in cols) not in present
+        ]
         if gone:
             conn.execute(delete_stmt, gone)
 
@@ -217,9 +310,15 @@ def _replace(conn: Connection, table: Table, keys: list[dict[str, Any]],
 def all_dirty(s: State) -> set[tuple[str, str]]:
     """Every (kind, id) of the state: what a rebuild writes."""
     out: set[tuple[str, str]] = set()
-    for kind, attr in (("person", "people"), ("firearm", "firearms"), ("lot", "lots"),
-                       ("container", "containers"), ("alert", "alerts"),
-                       ("stop_work", "stop_works"), ("scene", "scenes"), *(
-                           (k, v) for k, v in _RECORDS.items())):
+    for kind, attr in (
+        ("person", "people"),
+        ("firearm", "firearms"),
+        ("lot", "lots"),
+        ("container", "containers"),
+        ("alert", "alerts"),
+        ("stop_work", "stop_works"),
+        ("scene", "scenes"),
+        *((k, v) for k, v in _RECORDS.items()),
+    ):
         out.update((kind, i) for i in getattr(s, attr))
     return out

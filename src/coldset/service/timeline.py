@@ -56,10 +56,19 @@ def summary(entry: dict[str, Any], before: State | None = None) -> str:
     return " ".join(parts)
 
 
-def rows(production: str, index: int, before: State, entry: dict[str, Any]
-         ) -> list[dict[str, Any]]:
+def rows(production: str, index: int, before: State, entry: dict[str, Any]) -> list[dict[str, Any]]:
     rules = json.dumps([v["rule"] for v in entry["verdicts"]])
-    return [{"production": production, "firearm": fid, "idx": index, "at": entry["at"],
-             "actor": entry["actor"], "command": entry["command"].get("type", ""),
-             "outcome": entry["outcome"], "rules": rules, "summary": summary(entry, before)}
-            for fid in firearms_touched(before, entry)]
+    return [
+        {
+            "production": production,
+            "firearm": fid,
+            "idx": index,
+            "at": entry["at"],
+            "actor": entry["actor"],
+            "command": entry["command"].get("type", ""),
+            "outcome": entry["outcome"],
+            "rules": rules,
+            "summary": summary(entry, before),
+        }
+        for fid in firearms_touched(before, entry)
+    ]

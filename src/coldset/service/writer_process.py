@@ -67,14 +67,21 @@ from coldset.service.result import Result
 
 log = logging.getLogger("coldset.web")
 _PICKLE = pickle.HIGHEST_PROTOCOL
-_HEADER = struct.Struct("!Q")       # every frame: its length, then its pickled message
+_HEADER = struct.Struct("!Q")  # every frame: its length, then its pickled message
 
 
 #: What the fork server imports once, so that each writer it starts is ready in ~0.1 s
 #: instead of importing everything again (~0.5 s with ``spawn``).
-_PRELOAD = ["coldset.service.writer_process", "coldset.service.core",
-            "coldset.service.command_queue", "coldset.install", "coldset.domain.rules",
-            "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql", "argon2"]
+_PRELOAD = [
+    "coldset.service.writer_process",
+    "coldset.service.core",
+    "coldset.service.command_queue",
+    "coldset.install",
+    "coldset.domain.rules",
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.postgresql",
+    "argon2",
+]
 
 
 def _context() -> Any:
@@ -118,8 +125,8 @@ class _Channel(asyncio.Protocol):
             if end > n:
                 break
             try:
-                answers = pickle.loads(buf[start + _HEADER.size:end])
-            except Exception:       # cannot happen with our own child; never fatal
+                answers = pickle.loads(buf[start + _HEADER.size : end])
+            except Exception:  # cannot happen with our own child; never fatal
                 log.exception("an answer from the writer process could not be read")
             else:
                 self.owner._deliver(answers)
@@ -148,9 +155,15 @@ class WriterProcess:
     #: Seconds before each new try after the child died (the last one repeats).
     RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 
-    def __init__(self, home: Path, database_url: str, *, clock: Clock | None = None,
-                 alert_interval: float | None = None,
-                 restart_delays: tuple[float, ...] | None = RESTART_DELAYS) -> None:
+    def __init__(
+        self,
+        home: Path,
+        database_url: str,
+        *,
+        clock: Clock | None = None,
+        alert_interval: float | None = None,
+        restart_delays: tuple[float, ...] | None = RESTART_DELAYS,
+    ) -> None:
         """``clock``: None, and the writer keeps the wall clock; a clock (tests, replays),
         and every command is recorded at the time it gave when the command was sent.
         ``alert_interval``: seconds between checks for due alerts (None: no timer)."""
@@ -158,21 +171,21 @@ class WriterProcess:
         self.clock = clock
         self.alert_interval = alert_interval
         self._timer: threading.Thread | None = None
-        self.alert_checks = 0                   # ticks of the alert timer
+        self.alert_checks = 0  # ticks of the alert timer
         self.restart_delays = restart_delays
-        self.restarts = 0                       # children started again after one died
-        self.last_exit: str | None = None       # how the last child ended, for health
+        self.restarts = 0  # children started again after one died
+        self.last_exit: str | None = None  # how the last child ended, for health
         self.loaded: dict[str, int] = {}
         self._ctx = _context()
         self._proc: Any = None
-        self._sock: socket.socket | None = None     # the running child's socket (ours)
-        self._channel: _Channel | None = None       # its transport, once listening
+        self._sock: socket.socket | None = None  # the running child's socket (ours)
+        self._channel: _Channel | None = None  # its transport, once listening
         self._loop: asyncio.AbstractEventLoop | None = None
         self._own_loop: threading.Thread | None = None
         self._state_lock = threading.Lock()
-        self._wake = threading.Event()          # set by stop(): no more waiting to restart
+        self._wake = threading.Event()  # set by stop(): no more waiting to restart
         self._restarter: threading.Thread | None = None
-        self._waiters: dict[int, asyncio.Future[Any]] = {}   # request id -> its future
+        self._waiters: dict[int, asyncio.Future[Any]] = {}  # request id -> its future
         self._outbox: list[tuple[int, Any, str | None, datetime | None]] = []
         self._ids = itertools.count()
         self._stopped: str | None = "the writer process has not been started"
@@ -192,8 +205,11 @@ class WriterProcess:
         """Start a child over a new socket pair; it loads its state meanwhile."""
         ours, theirs = socket.socketpair()
         self._proc = self._ctx.Process(
-            target=_child_main, name="coldset-writer", daemon=True,
-            args=(str(self.home), self.database_url, theirs))
+            target=_child_main,
+            name="coldset-writer",
+            daemon=True,
+            args=(str(self.home), self.database_url, theirs),
+        )
         self._proc.start()
         theirs.close()
         self._sock = ours
@@ -210,11 +226,14 @@ class WriterProcess:
         except TimeoutError:
             self._reap()
             raise WriterStopped(
-                f"the writer process did not get ready within {timeout:.0f} s") from None
+                f"the writer process did not get ready within {timeout:.0f} s"
+            ) from None
         except (EOFError, OSError):
             self._reap()
-            raise WriterStopped("the writer process stopped while starting (exit code "
-                                f"{self._proc.exitcode}); see the messages above") from None
+            raise WriterStopped(
+                "the writer process stopped while starting (exit code "
+                f"{self._proc.exitcode}); see the messages above"
+            ) from None
         if kind != "ready":
             self._reap()
             raise WriterStopped(f"the writer process could not start: {payload}")
@@ -234,8 +253,9 @@ class WriterProcess:
         if self._loop is not None:
             return
         loop = asyncio.new_event_loop()
-        self._own_loop = threading.Thread(target=loop.run_forever, daemon=True,
-                                          name="coldset-writer-channel")
+        self._own_loop = threading.Thread(
+            target=loop.run_forever, daemon=True, name="coldset-writer-channel"
+        )
         self._own_loop.start()
         self._loop = loop
         asyncio.run_coroutine_threadsafe(self._attach(), loop).result(timeout=30)
@@ -243,15 +263,17 @@ class WriterProcess:
     async def _attach(self) -> None:
         """Hand the current child's socket to this loop: from now on frames flow."""
         assert self._loop is not None and self._sock is not None
-        _t, channel = await self._loop.create_unix_connection(lambda: _Channel(self),
-                                                              sock=self._sock)
+        _t, channel = await self._loop.create_unix_connection(
+            lambda: _Channel(self), sock=self._sock
+        )
         with self._state_lock:
             self._channel = channel
             if not self._stopping:
                 self._stopped = None
         if self.alert_interval and self._timer is None:
-            self._timer = threading.Thread(target=self._alert_timer, daemon=True,
-                                           name="coldset-alerts")
+            self._timer = threading.Thread(
+                target=self._alert_timer, daemon=True, name="coldset-alerts"
+            )
             self._timer.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -259,13 +281,13 @@ class WriterProcess:
         if self._proc is None:
             return
         with self._state_lock:
-            self._stopping = True       # and no restart from now on
+            self._stopping = True  # and no restart from now on
         self._wake.set()
         for thread in (self._restarter, self._timer):
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
         sock = self._sock
-        if sock is not None:        # end of input: the child finishes its queue and exits
+        if sock is not None:  # end of input: the child finishes its queue and exits
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_WR)
         self._proc.join(timeout)
@@ -294,7 +316,7 @@ class WriterProcess:
         proc = self._proc
         if proc is None:
             return
-        if proc.is_alive():         # its socket is closed: it is finishing its queue
+        if proc.is_alive():  # its socket is closed: it is finishing its queue
             proc.join(2.0)
         if proc.is_alive():
             proc.terminate()
@@ -323,7 +345,7 @@ class WriterProcess:
         arrived together, not one each)."""
         checked = validate(command)
         if isinstance(checked, Result):
-            return checked          # malformed: answered here, the writer never sees it
+            return checked  # malformed: answered here, the writer never sees it
         result: Result = await self._send(checked, actor_pin)
         return result
 
@@ -355,11 +377,12 @@ class WriterProcess:
         if self._stopped is not None:
             raise WriterStopped(self._stopped)
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:      # another loop's task: hand it to the channel's
+        if loop is not self._loop:  # another loop's task: hand it to the channel's
             if self._loop is None:
                 raise WriterStopped("the writer process is starting")
-            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
-                self._send(payload, actor_pin), self._loop))
+            return await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(self._send(payload, actor_pin), self._loop)
+            )
         fut: asyncio.Future[Any] = loop.create_future()
         req = next(self._ids)
         self._waiters[req] = fut
@@ -379,8 +402,9 @@ class WriterProcess:
             raise WriterStopped(self._stopped or "the writer process is starting")
         loop = asyncio.get_running_loop()
         if loop is not self._loop and self._loop is not None:
-            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
-                self.health(timeout), self._loop))
+            return await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(self.health(timeout), self._loop)
+            )
         fut: asyncio.Future[Any] = loop.create_future()
         req = next(self._ids)
         self._waiters[req] = fut
@@ -391,9 +415,13 @@ class WriterProcess:
             raise WriterStopped(str(e) or "the writer process does not answer") from None
         finally:
             self._waiters.pop(req, None)
-        return {"writer": "process", **found, "restarts": self.restarts,
-                "last_exit": self.last_exit,
-                "alert_checks": self.alert_checks if self.alert_interval else None}
+        return {
+            "writer": "process",
+            **found,
+            "restarts": self.restarts,
+            "last_exit": self.last_exit,
+            "alert_checks": self.alert_checks if self.alert_interval else None,
+        }
 
     async def check_alerts(self) -> list[Result]:
         """Record the time-based alerts that have come due (the writer decides; at this
@@ -421,7 +449,7 @@ class WriterProcess:
             self.alert_checks += 1
             try:
                 raised = asyncio.run_coroutine_threadsafe(self.check_alerts(), loop).result(60)
-            except Exception as e:      # the writer restarting, the loop closing: next tick
+            except Exception as e:  # the writer restarting, the loop closing: next tick
                 log.warning("checking for due alerts failed: %s", e)
                 continue
             for r in raised:
@@ -445,12 +473,12 @@ class WriterProcess:
             if written:
                 try:
                     self.on_written(written)
-                except Exception:       # a listener's problem never stops the answers
+                except Exception:  # a listener's problem never stops the answers
                     log.exception("telling the board about new entries failed")
 
     def _settle(self, req: int, kind: str, payload: Any) -> None:
         fut = self._waiters.pop(req, None)
-        if fut is None or fut.done():       # cancelled: the client went away
+        if fut is None or fut.done():  # cancelled: the client went away
             return
         if kind == "ok":
             fut.set_result(payload)
@@ -473,13 +501,19 @@ class WriterProcess:
             restarting = self.restart_delays is not None
             self._stopped = (
                 f"the writer process stopped ({self.last_exit}): nothing can be recorded "
-                + ("until it is running again; the server is restarting it, which takes a "
-                   "few seconds" if restarting else "until coldset serve is restarted")
+                + (
+                    "until it is running again; the server is restarting it, which takes a "
+                    "few seconds"
+                    if restarting
+                    else "until coldset serve is restarted"
+                )
                 + ". A command sent just before may or may not have been recorded; resend "
-                "it with the same idempotency key after the restart.")
+                "it with the same idempotency key after the restart."
+            )
             log.critical(self._stopped)
-            self._restarter = threading.Thread(target=self._restart, daemon=True,
-                                               name="coldset-writer-restart")
+            self._restarter = threading.Thread(
+                target=self._restart, daemon=True, name="coldset-writer-restart"
+            )
             self._restarter.start()
         self._fail_all(self._stopped)
 
@@ -504,7 +538,7 @@ class WriterProcess:
                     old.close()
             try:
                 self.wait_ready()
-            except (WriterStopped, OSError, ValueError) as e:   # (closed by stop())
+            except (WriterStopped, OSError, ValueError) as e:  # (closed by stop())
                 self.last_exit = str(e)
                 log.error("restarting the writer process failed (try %d): %s", attempt + 1, e)
                 continue
@@ -516,11 +550,14 @@ class WriterProcess:
             try:
                 assert self._loop is not None
                 asyncio.run_coroutine_threadsafe(self._attach(), self._loop).result(30)
-            except Exception as e:      # the loop has closed: the server is ending
+            except Exception as e:  # the loop has closed: the server is ending
                 log.error("the new writer process could not be attached: %s", e)
                 return
-            log.warning("the writer process is running again (pid %s, restart %d)",
-                        self._proc.pid, self.restarts)
+            log.warning(
+                "the writer process is running again (pid %s, restart %d)",
+                self._proc.pid,
+                self.restarts,
+            )
             return
 
     def _fail_all(self, why: str) -> None:
@@ -536,7 +573,7 @@ class WriterProcess:
         if _running_loop() is loop:
             fail()
         else:
-            with contextlib.suppress(RuntimeError):   # that loop has closed: nobody waits
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
                 loop.call_soon_threadsafe(fail)
 
 
@@ -571,6 +608,7 @@ def _read_frame(sock: socket.socket, timeout: float | None = None) -> Any:
 
 # ---------------------------------------------------------------------- the child
 
+
 def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
     """The writer process: open the install, load it, then run what the parent sends."""
     # Ctrl-C reaches the whole process group; the parent ends the child in order.
@@ -591,21 +629,22 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
             with send_lock:
                 sock.sendall(data)
         except OSError:
-            pass            # the parent is gone; the loop below ends on EOF
+            pass  # the parent is gone; the loop below ends on EOF
 
     try:
-        install = open_install(Settings(home=Path(home), database_url=database_url),
-                               background_checkpoints=True)
+        install = open_install(
+            Settings(home=Path(home), database_url=database_url), background_checkpoints=True
+        )
         custody = CustodyService(install.store, install.ledger, SystemClock(), pins=install.pins)
         sizes = warm_up(custody)
     except Exception as e:  # said to the parent, which refuses to start the server
         send(("error", str(e) or type(e).__name__))
         return
     gc.collect()
-    gc.freeze()     # the loaded state: out of the collector's sight (see serve)
-    answers: list[tuple[str, int, Any]] = []    # the batch being finished (writer thread)
+    gc.freeze()  # the loaded state: out of the collector's sight (see serve)
+    answers: list[tuple[str, int, Any]] = []  # the batch being finished (writer thread)
 
-    def flush() -> None:    # after every batch: its answers in one frame
+    def flush() -> None:  # after every batch: its answers in one frame
         if answers:
             batch = answers[:]
             answers.clear()
@@ -615,17 +654,19 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
     pins = ThreadPoolExecutor(max_workers=4, thread_name_prefix="coldset-pins")
 
     def reply(req: int) -> Callable[[Future[Any]], None]:
-        def done(fut: Future[Any]) -> None:   # runs on the writer thread
+        def done(fut: Future[Any]) -> None:  # runs on the writer thread
             exc = fut.exception()
-            answers.append(("ok", req, fut.result()) if exc is None
-                           else ("exc", req, _portable(exc)))
+            answers.append(
+                ("ok", req, fut.result()) if exc is None else ("exc", req, _portable(exc))
+            )
+
         return done
 
     def warm_then_submit(req: int, command: Any, pin: str | None, at: datetime | None) -> None:
         try:
-            for one in (command if isinstance(command, list) else [command]):
+            for one in command if isinstance(command, list) else [command]:
                 queue.warm_pins(one, pin)
-        except Exception:   # the writer checks the PINs again and decides
+        except Exception:  # the writer checks the PINs again and decides
             log.exception("checking PINs ahead of the writer failed")
         try:
             submit(req, command, pin, at)
@@ -640,8 +681,10 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
             queue.submit(command, pin, done=reply(req), at=at)
 
     def needs_pins(command: Any, pin: str | None) -> bool:
-        return any(queue.needs_pin_check(one, pin)
-                   for one in (command if isinstance(command, list) else [command]))
+        return any(
+            queue.needs_pin_check(one, pin)
+            for one in (command if isinstance(command, list) else [command])
+        )
 
     def alerts(req: int, now: datetime | None) -> None:
         try:
@@ -654,12 +697,12 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
         kind = msg[0]
         if kind == "stats":
             send([("ok", msg[1], {"pid": os.getpid(), **queue.stats()})])
-        elif kind == "alerts":      # off this thread: it reads the state and may write
+        elif kind == "alerts":  # off this thread: it reads the state and may write
             pins.submit(alerts, int(msg[1]), msg[2])
         elif kind == "cmds":
             ready = []
             for req, command, pin, at in msg[1]:
-                if needs_pins(command, pin):   # argon2 first, off the writer
+                if needs_pins(command, pin):  # argon2 first, off the writer
                     pins.submit(warm_then_submit, req, command, pin, at)
                 elif isinstance(command, list):
                     submit(req, command, pin, at)
@@ -676,14 +719,14 @@ def _child_main(home: str, database_url: str, sock: socket.socket) -> None:
                 msg = _read_frame(sock)
             except (EOFError, OSError):
                 break
-            except Exception:   # a frame that does not unpickle: nobody to answer
+            except Exception:  # a frame that does not unpickle: nobody to answer
                 log.exception("a message to the writer process could not be read")
                 continue
             try:
                 if msg[0] == "stop":
                     break
                 handle(msg)
-            except Exception as e:      # never fatal: that message's requests hear why
+            except Exception as e:  # never fatal: that message's requests hear why
                 log.exception("the writer process could not take a message")
                 why = RuntimeError(f"the writer could not take this command: {e}")
                 send([("exc", req, why) for req in _request_ids(msg)])
@@ -699,9 +742,8 @@ def _productions_written(payloads: Any) -> set[str]:
     of them for an alert check); a replay or an unrecorded rejection wrote nothing."""
     out: set[str] = set()
     for payload in payloads:
-        for r in (payload if isinstance(payload, list) else [payload]):
-            if (isinstance(r, Result) and r.production and r.index is not None
-                    and not r.replayed):
+        for r in payload if isinstance(payload, list) else [payload]:
+            if isinstance(r, Result) and r.production and r.index is not None and not r.replayed:
                 out.add(r.production)
     return out
 

@@ -14,11 +14,12 @@ from sqlalchemy import Boolean, Column, Integer, String, Table, Text
 from coldset.store.schema import metadata
 
 account_logins = Table(
-    "account_logins", metadata,
+    "account_logins",
+    metadata,
     Column("login", String(64), primary_key=True),
     Column("name", Text, nullable=False),
     Column("password_hash", Text, nullable=False),
-    Column("demo", Boolean, nullable=False, default=False),   # made by `serve --demo`
+    Column("demo", Boolean, nullable=False, default=False),  # made by `serve --demo`
     Column("site_admin", Boolean, nullable=False, default=False),
     Column("created_at", String(32), nullable=False),
     Column("failed_count", Integer, nullable=False, default=0),
@@ -28,14 +29,16 @@ account_logins = Table(
 
 # The person an account acts as on a production (the actor of its commands).
 account_members = Table(
-    "account_members", metadata,
+    "account_members",
+    metadata,
     Column("login", String(64), primary_key=True),
     Column("production", String(64), primary_key=True),
     Column("person", String(64), nullable=False),
 )
 
 account_sessions = Table(
-    "account_sessions", metadata,
+    "account_sessions",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("login", String(64), nullable=False, index=True),
     Column("csrf", String(64), nullable=False),
@@ -44,7 +47,8 @@ account_sessions = Table(
 )
 
 account_tokens = Table(
-    "account_tokens", metadata,
+    "account_tokens",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("login", String(64), nullable=False, index=True),
     Column("label", Text, nullable=False),

@@ -67,12 +67,14 @@ class Store:
             conn = self._write_conn
             if conn is None or conn.closed or conn.invalidated:
                 conn = self._write_conn = self.engine.connect().execution_options(
-                    coldset_write=True)
+                    coldset_write=True
+                )
             try:
                 with conn.begin():
                     if not self.is_sqlite:
-                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                                     {"k": _WRITE_LOCK_KEY})
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _WRITE_LOCK_KEY}
+                        )
                     yield conn
             except BaseException:
                 self._write_conn = None
@@ -107,8 +109,9 @@ class WalCheckpointer:
     def __init__(self, engine: Engine, interval: float = 0.5) -> None:
         self.engine, self.interval = engine, interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="coldset-wal-checkpoint",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="coldset-wal-checkpoint", daemon=True
+        )
         self.runs = 0
 
     def start(self) -> None:
@@ -118,7 +121,7 @@ class WalCheckpointer:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
-        self.checkpoint()       # leave the database file up to date
+        self.checkpoint()  # leave the database file up to date
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """One PASSIVE checkpoint: (busy, frames in the WAL, frames copied), or None."""
@@ -126,7 +129,8 @@ class WalCheckpointer:
             raw = self.engine.raw_connection()
             try:
                 row = raw.driver_connection.execute(  # type: ignore[union-attr]
-                    "PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    "PRAGMA wal_checkpoint(PASSIVE)"
+                ).fetchone()
             finally:
                 raw.close()
         except Exception:

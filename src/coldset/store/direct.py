@@ -65,11 +65,15 @@ class Direct:
                 raise TypeError(f"{self.stmt!s} is not a SQL statement Direct can run")
             for name, bind in compiled.binds.items():
                 if not isinstance(bind.type, _PLAIN) or bind.expanding:
-                    raise TypeError(f"{self.stmt!s}: parameter {name!r} ({bind.type!r}) needs "
-                                    "SQLAlchemy's processing; run it with Connection.execute")
+                    raise TypeError(
+                        f"{self.stmt!s}: parameter {name!r} ({bind.type!r}) needs "
+                        "SQLAlchemy's processing; run it with Connection.execute"
+                    )
             order = compiled.positiontup if dialect.positional else None
-            found = self._compiled[(dialect.name, keys)] = (str(compiled),
-                                                            tuple(order or ()) or None)
+            found = self._compiled[(dialect.name, keys)] = (
+                str(compiled),
+                tuple(order or ()) or None,
+            )
         return found
 
     def _cursor(self, conn: Connection) -> Any:
@@ -108,8 +112,9 @@ class Direct:
         """Execute a SELECT; every row, as tuples."""
         return self._select(conn, params, one=False)
 
-    def _select(self, conn: Connection, params: Mapping[str, Any],
-                one: bool) -> list[tuple[Any, ...]]:
+    def _select(
+        self, conn: Connection, params: Mapping[str, Any], one: bool
+    ) -> list[tuple[Any, ...]]:
         sql, order = self._sql(conn, tuple(params))
         cur = self._cursor(conn)
         try:

@@ -46,5 +46,5 @@ def make_engine(url: str, *, background_checkpoints: bool = False, **kwargs: Any
 
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return create_engine(url, **kwargs)

@@ -38,8 +38,10 @@ class PinHasher:
 
     def _keyed(self, production: str, person: str, pin: str) -> bytes:
         # each part length-prefixed: no two (production, person, pin) give the same message
-        msg = b"".join(len(b).to_bytes(4, "big") + b
-                       for b in (production.encode(), person.encode(), pin.encode()))
+        msg = b"".join(
+            len(b).to_bytes(4, "big") + b
+            for b in (production.encode(), person.encode(), pin.encode())
+        )
         return hmac.new(self._pepper, msg, hashlib.sha256).digest()
 
     def hash(self, production: str, person: str, pin: str) -> str:
@@ -52,8 +54,9 @@ class PinHasher:
         Always argon2id (about 20 ms): callers go through :meth:`PinCache.check`."""
         try:
             if stored.startswith(KEYED_PREFIX):
-                ok = _HASHER.verify(stored[len(KEYED_PREFIX):],
-                                    self._keyed(production, person, pin))
+                ok = _HASHER.verify(
+                    stored[len(KEYED_PREFIX) :], self._keyed(production, person, pin)
+                )
             else:
                 ok = _HASHER.verify(stored, pin)
         except (VerificationError, InvalidHashError):
@@ -71,6 +74,11 @@ def new_pepper() -> bytes:
 
 def any_keyed(conn: Connection) -> bool:
     """Whether any stored hash needs the pepper (a lost pepper must not be made anew)."""
-    return conn.execute(select(custody_pins.c.person).where(
-        custody_pins.c.hash.startswith(KEYED_PREFIX, autoescape=True)).limit(1)).first() \
+    return (
+        conn.execute(
+            select(custody_pins.c.person)
+            .where(custody_pins.c.hash.startswith(KEYED_PREFIX, autoescape=True))
+            .limit(1)
+        ).first()
         is not None
+    )

@@ -63,21 +63,25 @@ def load_secret(home: Path) -> bytes:
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError(f"CSRF secret {path} is not a regular file")
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"CSRF secret {path} is readable by other users (mode "
-                          f"{stat.S_IMODE(st.st_mode):04o}); run `chmod 600 {path}`")
+        raise ConfigError(
+            f"CSRF secret {path} is readable by other users (mode "
+            f"{stat.S_IMODE(st.st_mode):04o}); run `chmod 600 {path}`"
+        )
     try:
         secret = bytes.fromhex(text)
     except ValueError:
         secret = b""
     if len(secret) != 32:
-        raise ConfigError(f"CSRF secret {path} is damaged: delete it and start the server "
-                          "again (a new one is made; pages open on tablets need a reload)")
+        raise ConfigError(
+            f"CSRF secret {path} is damaged: delete it and start the server "
+            "again (a new one is made; pages open on tablets need a reload)"
+        )
     return secret
 
 
 def _make_secret(home: Path, path: Path) -> None:
     try:
-        fd, tmp = tempfile.mkstemp(dir=home, prefix=".csrf-", suffix=".tmp")   # mode 0600
+        fd, tmp = tempfile.mkstemp(dir=home, prefix=".csrf-", suffix=".tmp")  # mode 0600
     except OSError as e:
         raise ConfigError(f"cannot create the CSRF secret in {home} ({e})") from None
     try:
@@ -86,7 +90,7 @@ def _make_secret(home: Path, path: Path) -> None:
             f.flush()
             os.fsync(f.fileno())
         with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)              # never replaces one made meanwhile
+            os.link(tmp, path)  # never replaces one made meanwhile
     finally:
         os.unlink(tmp)
 
@@ -109,13 +113,11 @@ def anonymous_token_valid(secret: bytes, token: str | None) -> bool:
     rand, mac = token.split(".")
     if not rand or not rand.isascii():
         return False
-    return hmac.compare_digest(mac.encode("ascii", "replace"),
-                               _mac(secret, rand).encode("ascii"))
+    return hmac.compare_digest(mac.encode("ascii", "replace"), _mac(secret, rand).encode("ascii"))
 
 
 def needs_check(request: Request) -> bool:
-    return (request.method in UNSAFE_METHODS
-            and not request.url.path.startswith("/api/"))
+    return request.method in UNSAFE_METHODS and not request.url.path.startswith("/api/")
 
 
 async def csrf_guard(request: Request) -> None:
@@ -123,10 +125,12 @@ async def csrf_guard(request: Request) -> None:
     if not needs_check(request):
         return
     if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
-        raise HTTPProblem(403, "This form came from another site",
-                          "Nothing was changed. Open coldset's own page and send the form "
-                          "from there.")
-    form: Any = await request.form()    # cached on the request: the handler reads it again
+        raise HTTPProblem(
+            403,
+            "This form came from another site",
+            "Nothing was changed. Open coldset's own page and send the form from there.",
+        )
+    form: Any = await request.form()  # cached on the request: the handler reads it again
     check_csrf(request, form)
 
 
@@ -158,8 +162,12 @@ def check_csrf(request: Request, form: Any) -> None:
     else:
         cookie = request.cookies.get(ANON_CSRF_COOKIE)
         ok = csrf_equal(sent, cookie) and anonymous_token_valid(
-            app_state(request).csrf_secret, cookie)
+            app_state(request).csrf_secret, cookie
+        )
     if not ok:
-        raise HTTPProblem(403, "This form has expired",
-                          "The form was missing its security token or it was from an old "
-                          "page. Nothing was changed. Go back, reload the page and try again.")
+        raise HTTPProblem(
+            403,
+            "This form has expired",
+            "The form was missing its security token or it was from an old "
+            "page. Nothing was changed. Go back, reload the page and try again.",
+        )

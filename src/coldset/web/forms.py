@@ -78,15 +78,23 @@ def _list_field(form: FormData, name: str, item: Any) -> list[Any] | None:
                 rows.setdefault(int(m.group(2)), {})[m.group(3)] = value
         out = []
         for _n, row in sorted(rows.items()):
-            if not any(v.strip() for k, v in row.items() if k in core.model_fields
-                       and _unwrap(core.model_fields[k].annotation) is not bool):
-                continue   # an empty row of a repeating group
+            if not any(
+                v.strip()
+                for k, v in row.items()
+                if k in core.model_fields and _unwrap(core.model_fields[k].annotation) is not bool
+            ):
+                continue  # an empty row of a repeating group
             out.append(_model_fields(core, row))
         if rows:
             return out
         # sub-objects typed as text, one a line (a plan's mitigations: "remote camera, ...")
-        texts = [x.strip() for v in form.getlist(name) if isinstance(v, str)
-                 for x in v.splitlines() if x.strip()]
+        texts = [
+            x.strip()
+            for v in form.getlist(name)
+            if isinstance(v, str)
+            for x in v.splitlines()
+            if x.strip()
+        ]
         return texts or None
     values = [v for v in form.getlist(name) if isinstance(v, str)]
     if not values:
@@ -126,8 +134,10 @@ def form_to_command(type_: str, form: FormData, production: str, actor: str) -> 
         cmd["confirmations"] = confirmations
     reason = str(form.get("override_reason") or "").strip()
     if reason:
-        cmd["override"] = {"reason": reason,
-                           "confirmers": pairs(form, "override_person", "override_pin")}
+        cmd["override"] = {
+            "reason": reason,
+            "confirmers": pairs(form, "override_person", "override_pin"),
+        }
     key = str(form.get("idempotency_key") or "").strip()
     if key:
         cmd["idempotency_key"] = key

@@ -86,7 +86,7 @@ class BodyLimit:
 
         async def watched(message: Message) -> None:
             nonlocal started
-            if over and not started:    # whatever the app made of the error: the 413
+            if over and not started:  # whatever the app made of the error: the 413
                 await refuse()
                 return
             if refused:
@@ -120,9 +120,13 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, path: str, limit: 
     if path.startswith("/api/"):
         from coldset.api.errors import problem
 
-        response = problem(413, "too-large", f"The request body is larger than this "
-                           f"endpoint takes ({size}); nothing was recorded.",
-                           headers={"Connection": "close"}, limit=limit)
+        response = problem(
+            413,
+            "too-large",
+            f"The request body is larger than this endpoint takes ({size}); nothing was recorded.",
+            headers={"Connection": "close"},
+            limit=limit,
+        )
     else:
         response = HTMLResponse(
             "<!doctype html><meta charset=utf-8><title>Too much to send</title>"
@@ -131,5 +135,7 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, path: str, limit: 
             "<main class=page><h1>Too much to send</h1>"
             f"<p>What this form sent is larger than it takes ({size}). Nothing was "
             "recorded. Go back, shorten what you typed, and send it again.</p></main>",
-            status_code=413, headers={"Connection": "close"})
+            status_code=413,
+            headers={"Connection": "close"},
+        )
     await response(scope, receive, send)

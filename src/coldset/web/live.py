@@ -50,8 +50,9 @@ class BoardEvents:
     production, replaced each time it fires.
     """
 
-    def __init__(self, max_streams: int = MAX_STREAMS,
-                 max_per_login: int = MAX_STREAMS_PER_LOGIN) -> None:
+    def __init__(
+        self, max_streams: int = MAX_STREAMS, max_per_login: int = MAX_STREAMS_PER_LOGIN
+    ) -> None:
         self.max_streams, self.max_per_login = max_streams, max_per_login
         self._events: dict[str, asyncio.Event] = {}
         self._seq: dict[str, int] = {}
@@ -70,7 +71,7 @@ class BoardEvents:
 
     def changed(self, productions: Iterable[str]) -> None:
         loop = self._loop
-        if loop is None:        # nobody has listened yet: only count
+        if loop is None:  # nobody has listened yet: only count
             for p in productions:
                 self._seq[p] = self._seq.get(p, 0) + 1
             return
@@ -104,7 +105,7 @@ class BoardEvents:
         return self._closing
 
     async def wait(self, production: str, seen: int, timeout: float) -> str:
-        """"changed" (at once when it changed after ``seen``), "quiet" (``timeout``
+        """ "changed" (at once when it changed after ``seen``), "quiet" (``timeout``
         passed) or "closing"."""
         closing = self._bind()
         if self.closed:
@@ -116,8 +117,9 @@ class BoardEvents:
             ev = self._events[production] = asyncio.Event()
         waits = (asyncio.ensure_future(ev.wait()), asyncio.ensure_future(closing.wait()))
         try:
-            done, _ = await asyncio.wait(waits, timeout=timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             for w in waits:
                 w.cancel()
@@ -161,8 +163,9 @@ def event(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-async def board_stream(hub: BoardEvents, login: str, production: str,
-                       version: Callable[[], Any]) -> AsyncIterator[bytes]:
+async def board_stream(
+    hub: BoardEvents, login: str, production: str, version: Callable[[], Any]
+) -> AsyncIterator[bytes]:
     """The stream of one tablet's board: ``board`` when the log grew, ``ping`` when quiet.
 
     ``version``: an async callable giving the production's log size. The stream was
@@ -179,9 +182,9 @@ async def board_stream(hub: BoardEvents, login: str, production: str,
             return
         if why == "changed":
             gap = MIN_GAP - (loop.time() - sent_at)
-            if gap > 0 and await hub.pause(gap):    # a burst: one event for all of it
+            if gap > 0 and await hub.pause(gap):  # a burst: one event for all of it
                 return
-        seen = hub.seq(production)      # before the read: a change after it wakes us
+        seen = hub.seq(production)  # before the read: a change after it wakes us
         now = await version()
         if now != last:
             last, sent_at = now, loop.time()
@@ -195,8 +198,11 @@ class EventStream(StreamingResponse):
     (finished, the client went away, cancelled), even when it never started."""
 
     def __init__(self, body: AsyncIterator[bytes], release: Callable[[], None]) -> None:
-        super().__init__(body, media_type="text/event-stream",
-                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        super().__init__(
+            body,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
         self._release = release
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

@@ -17,9 +17,14 @@ from coldset.service.result import Result
 from coldset.web.context import redirect, remember_form, render
 from coldset.web.steps import step_links
 
-_LABELS = {"handler": "a handler (armorer, assistant armorer or property master)",
-           "first_ad": "the 1st AD", "safety_contact": "the safety contact",
-           "producer": "a producer", "admin": "an admin", "performer": "a performer"}
+_LABELS = {
+    "handler": "a handler (armorer, assistant armorer or property master)",
+    "first_ad": "the 1st AD",
+    "safety_contact": "the safety contact",
+    "producer": "a producer",
+    "admin": "an admin",
+    "performer": "a performer",
+}
 
 
 def describe(result: Result) -> str:
@@ -29,9 +34,18 @@ def describe(result: Result) -> str:
     return f"Done: {what} (entry #{result.index})."
 
 
-def show(request: Request, result: Result, command: dict[str, Any], production: str,
-         next_url: str, *, done_template: str | None = None, form: Any = None,
-         form_url: str | None = None, **ctx: Any) -> Response:
+def show(
+    request: Request,
+    result: Result,
+    command: dict[str, Any],
+    production: str,
+    next_url: str,
+    *,
+    done_template: str | None = None,
+    form: Any = None,
+    form_url: str | None = None,
+    **ctx: Any,
+) -> Response:
     """Allowed → back to ``next_url`` with a note (or ``done_template``); otherwise explain.
 
     ``form``: the page form that was sent; when the command is rejected or refused, going
@@ -40,42 +54,78 @@ def show(request: Request, result: Result, command: dict[str, Any], production: 
     inspection recorded before this command was refused, said on the refusal."""
     if result.status == "allowed":
         if done_template:
-            return render(request, done_template, production=production, result=result,
-                          command=command, next_url=next_url, **ctx)
+            return render(
+                request,
+                done_template,
+                production=production,
+                result=result,
+                command=command,
+                next_url=next_url,
+                **ctx,
+            )
         return redirect(request, next_url, describe(result))
     if result.status == "refused":
-        resp = refusal(request, result, command, production, next_url,
-                       before=ctx.get("inspection"), back_url=form_url)
+        resp = refusal(
+            request,
+            result,
+            command,
+            production,
+            next_url,
+            before=ctx.get("inspection"),
+            back_url=form_url,
+        )
         if form is not None and isinstance(command.get("type"), str):
             remember_form(request, resp, command["type"], form, refused_note(result))
         return resp
-    resp = render(request, "problem.html", status=status_of(result), production=production,
-                  result=result, command=command, next_url=next_url,
-                  title=problem_title(result), kept=form is not None)
+    resp = render(
+        request,
+        "problem.html",
+        status=status_of(result),
+        production=production,
+        result=result,
+        command=command,
+        next_url=next_url,
+        title=problem_title(result),
+        kept=form is not None,
+    )
     if form is not None and isinstance(command.get("type"), str):
-        remember_form(request, resp, command["type"], form,
-                      f"{problem_title(result)}: {result.error or ''}")
+        remember_form(
+            request, resp, command["type"], form, f"{problem_title(result)}: {result.error or ''}"
+        )
     return resp
 
 
 def problem_title(r: Result) -> str:
     """The heading of what went wrong (the problem page, a form shown again)."""
-    return {"malformed": "Some fields need fixing", "unknown-id": "Not found",
-            "wrong-role": "Not allowed for your role", "credential": "PIN not accepted",
-            "stale-state": "Not possible right now", "duplicate": "Already exists"
-            }.get(r.error_kind or "", "Not done")
+    return {
+        "malformed": "Some fields need fixing",
+        "unknown-id": "Not found",
+        "wrong-role": "Not allowed for your role",
+        "credential": "PIN not accepted",
+        "stale-state": "Not possible right now",
+        "duplicate": "Already exists",
+    }.get(r.error_kind or "", "Not done")
 
 
 def refused_note(result: Result) -> str:
     """What a form shown again after a refusal says on top (the rules, in words)."""
-    reasons = [str(v.get("reason") or "") for v in result.verdicts
-               if str(v.get("verdict", "")).startswith("block")]
+    reasons = [
+        str(v.get("reason") or "")
+        for v in result.verdicts
+        if str(v.get("verdict", "")).startswith("block")
+    ]
     return "Refused: " + " ".join(r for r in reasons if r)
 
 
-def refusal(request: Request, result: Result, command: dict[str, Any], production: str,
-            next_url: str, before: Result | None = None,
-            back_url: str | None = None) -> Response:
+def refusal(
+    request: Request,
+    result: Result,
+    command: dict[str, Any],
+    production: str,
+    next_url: str,
+    before: Result | None = None,
+    back_url: str | None = None,
+) -> Response:
     """Every failing rule (id, reason, source) and, when all are overridable, the override form."""
     blocks = [v for v in result.verdicts if str(v.get("verdict", "")).startswith("block")]
     hard = [v for v in blocks if v.get("verdict") == "block"]
@@ -85,24 +135,45 @@ def refusal(request: Request, result: Result, command: dict[str, Any], productio
             if role not in needed:
                 needed.append(role)
     overridable = bool(blocks) and not hard and bool(needed)
-    clean = {k: v for k, v in command.items()
-             if k not in ("override", "idempotency_key", "confirmations", "actor")}
+    clean = {
+        k: v
+        for k, v in command.items()
+        if k not in ("override", "idempotency_key", "confirmations", "actor")
+    }
     try:
         from coldset.domain.commands import parse_command
-        clean = {k: v for k, v in public_dict(parse_command(command)).items()
-                 if k not in ("override", "idempotency_key", "confirmations", "actor")}
+
+        clean = {
+            k: v
+            for k, v in public_dict(parse_command(command)).items()
+            if k not in ("override", "idempotency_key", "confirmations", "actor")
+        }
     except ValueError:
         pass
     repin = [x.get("person") for x in command.get("confirmations") or () if x.get("person")]
     # "block until signed": the scene plan's sign-offs are the way through, not an override
     scene = command.get("scene")
-    sign_here = (f"/p/{production}/scenes/{scene}" if isinstance(scene, str) and any(
-        v.get("rule") in UNTIL_SIGNED for v in hard) else None)
-    return render(request, "refusal.html", status=409, production=production, result=result,
-                  sign_here=sign_here, sign_scene=scene, before=before,
-                  steps=step_links(production, {**command, **clean}, blocks),
-                  blocks=blocks, others=[v for v in result.verdicts if v not in blocks],
-                  overridable=overridable, needed=[(r, _LABELS.get(r, r.replace("_", " ")))
-                                                   for r in needed],
-                  command_json=json.dumps(clean, sort_keys=True), repin=repin,
-                  next_url=next_url, back_url=back_url or next_url)
+    sign_here = (
+        f"/p/{production}/scenes/{scene}"
+        if isinstance(scene, str) and any(v.get("rule") in UNTIL_SIGNED for v in hard)
+        else None
+    )
+    return render(
+        request,
+        "refusal.html",
+        status=409,
+        production=production,
+        result=result,
+        sign_here=sign_here,
+        sign_scene=scene,
+        before=before,
+        steps=step_links(production, {**command, **clean}, blocks),
+        blocks=blocks,
+        others=[v for v in result.verdicts if v not in blocks],
+        overridable=overridable,
+        needed=[(r, _LABELS.get(r, r.replace("_", " "))) for r in needed],
+        command_json=json.dumps(clean, sort_keys=True),
+        repin=repin,
+        next_url=next_url,
+        back_url=back_url or next_url,
+    )

@@ -58,7 +58,7 @@ class HeldBack:
 
     count: int
     addresses: int
-    more_addresses: bool        # more distinct addresses than were remembered
+    more_addresses: bool  # more distinct addresses than were remembered
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,10 @@ class ConcernLimiter:
                 if len(self._buckets) > _PRUNE_ABOVE:
                     self._prune(now)
                 return None
-            wait = max((1 - a) * lim.period / lim.per_address if a < 1 - _EPS else 0.0,
-                       (1 - p) * lim.period / lim.per_production if p < 1 - _EPS else 0.0)
+            wait = max(
+                (1 - a) * lim.period / lim.per_address if a < 1 - _EPS else 0.0,
+                (1 - p) * lim.period / lim.per_production if p < 1 - _EPS else 0.0,
+            )
             self._record(production, address, now)
             return Wait(wait, production_wide=a >= 1 - _EPS)
 
@@ -130,11 +132,14 @@ class ConcernLimiter:
         lim = self.limits
         with self._lock:
             now = self._now()
-            for key, cap in (((production, address), lim.per_address),
-                             ((production, None), lim.per_production)):
+            for key, cap in (
+                ((production, address), lim.per_address),
+                ((production, None), lim.per_production),
+            ):
                 if key in self._buckets:
-                    self._buckets[key] = _Bucket(min(float(cap),
-                                                     self._level(key, cap, now) + 1), now)
+                    self._buckets[key] = _Bucket(
+                        min(float(cap), self._level(key, cap, now) + 1), now
+                    )
 
     def held_back(self, production: str) -> HeldBack:
         """What was held back on ``production`` in the last hour."""
@@ -143,8 +148,9 @@ class ConcernLimiter:
             addresses: set[int] = set()
             for m in minutes:
                 addresses |= m.addresses
-            return HeldBack(sum(m.count for m in minutes), len(addresses),
-                            any(m.overflow for m in minutes))
+            return HeldBack(
+                sum(m.count for m in minutes), len(addresses), any(m.overflow for m in minutes)
+            )
 
     def _record(self, production: str, address: str, now: float) -> None:
         minute = int(now // 60)
@@ -159,8 +165,11 @@ class ConcernLimiter:
             m.overflow = True
         if self._warned.get(production) != minute:
             self._warned[production] = minute
-            log.warning("concern form of %s: submissions held back by the rate limit "
-                        "(%d in the last hour)", production, sum(x.count for x in minutes))
+            log.warning(
+                "concern form of %s: submissions held back by the rate limit (%d in the last hour)",
+                production,
+                sum(x.count for x in minutes),
+            )
 
     def _trim(self, production: str, now: float) -> deque[_Minute]:
         minutes = self._held.setdefault(production, deque())

@@ -58,8 +58,11 @@ def member(request: Request, production: str) -> Member:
     s = require_login(request)
     person = s.account.person_on(production)
     if person is None:
-        raise HTTPProblem(403, "Not on this production",
-                          f"Your login ({s.account.login}) is not linked to a person on "
-                          f"production {production!r}. Ask the production's admin.")
+        raise HTTPProblem(
+            403,
+            "Not on this production",
+            f"Your login ({s.account.login}) is not linked to a person on "
+            f"production {production!r}. Ask the production's admin.",
+        )
     roles = member_roles(app_state(request).custody.state(production), person)
     return Member(s, production, person, roles)

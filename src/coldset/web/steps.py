@@ -79,10 +79,10 @@ FORM_ACTIONS: dict[str, str] = {
 #: Commands with no tablet form, on purpose, and why.
 KEPT_OFF_TABLET: dict[str, str] = {
     "create_production": "A production is created once, by whoever runs the server "
-                         "(`coldset init` / `coldset production create`, or the API); every "
-                         "tablet page works inside a production that exists.",
+    "(`coldset init` / `coldset production create`, or the API); every "
+    "tablet page works inside a production that exists.",
     "check_alerts": "Nobody sends it: the server checks the time limits itself every 30 "
-                    "seconds and records an alert when one comes due.",
+    "seconds and records an alert when one comes due.",
 }
 
 #: rule id → (the command that records the missing step, what the button says)
@@ -110,10 +110,13 @@ def page_for(command: str, production: str, fields: dict[str, Any]) -> str | Non
     template = STEP_PAGES.get(command)
     if template is None:
         return None
-    values = {k: str(v) for k, v in fields.items()
-              if isinstance(v, str | int) and k != "production"}
-    if command in ("grant_role", "revoke_role", "record_credential", "reset_pin",
-                   "set_pin") and "person" not in values:
+    values = {
+        k: str(v) for k, v in fields.items() if isinstance(v, str | int) and k != "production"
+    }
+    if (
+        command in ("grant_role", "revoke_role", "record_credential", "reset_pin", "set_pin")
+        and "person" not in values
+    ):
         values["person"] = str(fields.get("actor") or "")
     try:
         return template.format(production=production, **values)
@@ -121,8 +124,9 @@ def page_for(command: str, production: str, fields: dict[str, Any]) -> str | Non
         return None
 
 
-def step_links(production: str, command: dict[str, Any],
-               verdicts: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+def step_links(
+    production: str, command: dict[str, Any], verdicts: list[dict[str, Any]]
+) -> dict[str, tuple[str, str]]:
     """rule id → (button text, page) for every failing rule whose missing step a page
     records."""
     out: dict[str, tuple[str, str]] = {}
@@ -132,7 +136,7 @@ def step_links(production: str, command: dict[str, Any],
         if step is None or rule in out:
             continue
         if step[0] == "inspect" and command.get("type") == "issue":
-            continue    # the handoff form itself shows it clear: "Back to the form"
+            continue  # the handoff form itself shows it clear: "Back to the form"
         url = page_for(step[0], production, command)
         if url is None and "{" not in STEP_PAGES[step[0]].replace("{production}", ""):
             url = STEP_PAGES[step[0]].format(production=production)

@@ -50,8 +50,13 @@ def ok(w: Sim, cmd: dict[str, Any]) -> Decision:
     return w.ok(cmd)
 
 
-def take_out(w: Sim, firearm: str = "colt-1", actor: str = "hana",
-             container: str = "safe-main", keep: dict[str, int] | None = None) -> None:
+def take_out(
+    w: Sim,
+    firearm: str = "colt-1",
+    actor: str = "hana",
+    container: str = "safe-main",
+    keep: dict[str, int] | None = None,
+) -> None:
     """Open the container, keep ``firearm`` (and ``keep`` rounds), lock the rest back in.
 
     The day's scene safety meetings are held first: they come before any issue or load.
@@ -62,23 +67,53 @@ def take_out(w: Sim, firearm: str = "colt-1", actor: str = "hana",
     held = w.state.rounds_held(actor)
     others = [f for f in w.state.held_by(actor) if f != firearm]
     rounds = {lid: n - (keep or {}).get(lid, 0) for lid, n in held.items()}
-    ok(w, {"type": "lock_container", "actor": actor, "container": container,
-           "firearms": others, "rounds": {k: v for k, v in rounds.items() if v}})
+    ok(
+        w,
+        {
+            "type": "lock_container",
+            "actor": actor,
+            "container": container,
+            "firearms": others,
+            "rounds": {k: v for k, v in rounds.items() if v},
+        },
+    )
 
 
-def show_clear(w: Sim, firearm: str = "colt-1", actor: str = "hana",
-               watchers: tuple[str, ...] = ("alec", "dave"), **fields: Any) -> Decision:
+def show_clear(
+    w: Sim,
+    firearm: str = "colt-1",
+    actor: str = "hana",
+    watchers: tuple[str, ...] = ("alec", "dave"),
+    **fields: Any,
+) -> Decision:
     cap = w.state.firearms[firearm].capacity
-    cmd = {"type": "inspect", "actor": actor, "firearm": firearm,
-           "chambers": ["empty"] * cap, "barrel_clear": True,
-           "confirmations": [pin(p) for p in watchers], **fields}
+    cmd = {
+        "type": "inspect",
+        "actor": actor,
+        "firearm": firearm,
+        "chambers": ["empty"] * cap,
+        "barrel_clear": True,
+        "confirmations": [pin(p) for p in watchers],
+        **fields,
+    }
     return ok(w, cmd)
 
 
-def issue_cmd(firearm: str = "colt-1", to: str = "alec", scene: str | None = "sc-12",
-              actor: str = "hana", **fields: Any) -> dict[str, Any]:
-    cmd = {"type": "issue", "actor": actor, "firearm": firearm, "to": to,
-           "confirmations": [pin(to)], **fields}
+def issue_cmd(
+    firearm: str = "colt-1",
+    to: str = "alec",
+    scene: str | None = "sc-12",
+    actor: str = "hana",
+    **fields: Any,
+) -> dict[str, Any]:
+    cmd = {
+        "type": "issue",
+        "actor": actor,
+        "firearm": firearm,
+        "to": to,
+        "confirmations": [pin(to)],
+        **fields,
+    }
     if scene is not None:
         cmd["scene"] = scene
     return cmd
@@ -89,12 +124,27 @@ def meeting(w: Sim, scene: str) -> None:
     if any(m.scene == scene for m in w.state.meetings.values()):
         return
     sc = w.state.scenes[scene]
-    ok(w, {"type": "hold_safety_meeting", "actor": "dave", "shoot_day": sc.shoot_day,
-           "scene": scene, "attendees": list(sc.cast_crew), "topics": "firearms in " + scene})
+    ok(
+        w,
+        {
+            "type": "hold_safety_meeting",
+            "actor": "dave",
+            "shoot_day": sc.shoot_day,
+            "scene": scene,
+            "attendees": list(sc.cast_crew),
+            "topics": "firearms in " + scene,
+        },
+    )
 
 
-def ready(w: Sim, firearm: str = "colt-1", to: str = "alec", scene: str | None = "sc-12",
-          actor: str = "hana", **fields: Any) -> dict[str, Any]:
+def ready(
+    w: Sim,
+    firearm: str = "colt-1",
+    to: str = "alec",
+    scene: str | None = "sc-12",
+    actor: str = "hana",
+    **fields: Any,
+) -> dict[str, Any]:
     """Take ``firearm`` out and show it clear; return the issue command that should pass."""
     take_out(w, firearm, actor)
     show_clear(w, firearm, actor, watchers=(to, "dave"))

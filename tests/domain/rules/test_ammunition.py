@@ -12,16 +12,34 @@ from . import issue_cmd, ok, pin, ready, reasons, run, show_clear, take_out, ver
 
 
 def lot_cmd(lot: str, kind: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "receive_lot", "actor": "hana", "lot": lot, "kind": kind,
-            "caliber": ".45 Colt", "maker": "Stembridge", "count": 50,
-            "receipt_date": "2025-03-01", "receipt_source": "Stembridge Gun Rentals",
-            "container": "safe-main", **fields}
+    return {
+        "type": "receive_lot",
+        "actor": "hana",
+        "lot": lot,
+        "kind": kind,
+        "caliber": ".45 Colt",
+        "maker": "Stembridge",
+        "count": 50,
+        "receipt_date": "2025-03-01",
+        "receipt_source": "Stembridge Gun Rentals",
+        "container": "safe-main",
+        **fields,
+    }
 
 
-def load_cmd(lot: str, firearm: str = "colt-1", positions: tuple[int, ...] = (1, 2),
-             **fields: Any) -> dict[str, Any]:
-    return {"type": "load", "actor": "hana", "firearm": firearm, "lot": lot,
-            "positions": list(positions), "scene": "sc-12", "shot": 2, **fields}
+def load_cmd(
+    lot: str, firearm: str = "colt-1", positions: tuple[int, ...] = (1, 2), **fields: Any
+) -> dict[str, Any]:
+    return {
+        "type": "load",
+        "actor": "hana",
+        "firearm": firearm,
+        "lot": lot,
+        "positions": list(positions),
+        "scene": "sc-12",
+        "shot": 2,
+        **fields,
+    }
 
 
 # ------------------------------------------------------------------ no-live-ammo
@@ -32,8 +50,10 @@ def test_live_lot_is_refused_with_its_numbers(western_sim: Sim) -> None:
     d = run(western_sim, lot_cmd("live-1", "live"))
     assert d.status == "refused" and verdicts(d, "no-live-ammo") == ["block"]
     assert "live-1" in reasons(d, "no-live-ammo") and "50 rounds" in reasons(d, "no-live-ammo")
-    override = {**lot_cmd("live-1", "live"),
-                "override": {"reason": "props", "confirmers": [pin("lee")]}}
+    override = {
+        **lot_cmd("live-1", "live"),
+        "override": {"reason": "props", "confirmers": [pin("lee")]},
+    }
     assert run(western_sim, override).status == "refused"
     assert "live-1" not in western_sim.state.lots
 
@@ -59,8 +79,14 @@ def test_live_lot_in_the_state_cannot_be_loaded(western_sim: Sim) -> None:
     """no-live-ammo: even a live lot that got into the records is never loaded."""
     w = western_sim
     take_out(w)
-    live = Lot("live-x", RoundKind.live, ".45 Colt", "Unknown",
-               counts=LotCounts(received=6), where={"person:hana": 6})
+    live = Lot(
+        "live-x",
+        RoundKind.live,
+        ".45 Colt",
+        "Unknown",
+        counts=LotCounts(received=6),
+        where={"person:hana": 6},
+    )
     w.state.lots = w.state.lots.set("live-x", live)
     d = run(w, load_cmd("live-x"))
     assert d.status == "refused" and verdicts(d, "no-live-ammo") == ["block"]
@@ -72,8 +98,15 @@ def test_live_round_found_quarantines_every_suspect(western_sim: Sim) -> None:
     w = western_sim
     take_out(w, keep={"dummy-45": 2})
     ok(w, load_cmd("dummy-45"))
-    d = ok(w, {"type": "report_live_round", "actor": "frances", "lot": "dummy-45",
-               "description": "a round in the dummy box has a shiny primer"})
+    d = ok(
+        w,
+        {
+            "type": "report_live_round",
+            "actor": "frances",
+            "lot": "dummy-45",
+            "description": "a round in the dummy box has a shiny primer",
+        },
+    )
     assert verdicts(d, "no-live-ammo") == ["stop_work"]
     s = w.state
     assert [sw.scope for sw in s.open_stop_works()] == ["production"]
@@ -86,8 +119,16 @@ def test_live_round_seen_at_inspection_stops_work(western_sim: Sim) -> None:
     """no-live-ammo: an inspection that records a live round stops the production."""
     w = western_sim
     take_out(w)
-    d = ok(w, {"type": "inspect", "actor": "hana", "firearm": "colt-1",
-               "chambers": ["live"] + ["empty"] * 5, "barrel_clear": True})
+    d = ok(
+        w,
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "chambers": ["live"] + ["empty"] * 5,
+            "barrel_clear": True,
+        },
+    )
     assert verdicts(d, "no-live-ammo") == ["stop_work"]
     assert w.state.firearms["colt-1"].quarantined
     assert "position 1" in reasons(d, "no-live-ammo")
@@ -105,13 +146,20 @@ def test_quarantined_lot_is_not_loaded_until_released(western_sim: Sim) -> None:
     """no-live-ammo: no round of a quarantined lot is loaded; after release it may be."""
     w = western_sim
     take_out(w, keep={"dummy-45": 2})
-    w.state.lots = w.state.lots.set(
-        "dummy-45", replace(w.state.lots["dummy-45"], quarantined=True))
+    w.state.lots = w.state.lots.set("dummy-45", replace(w.state.lots["dummy-45"], quarantined=True))
     d = run(w, load_cmd("dummy-45"))
     assert verdicts(d, "no-live-ammo") == ["block"]
     assert "quarantined" in reasons(d, "no-live-ammo")
-    ok(w, {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45", "note": "checked",
-           "confirmations": [pin("lee")]})
+    ok(
+        w,
+        {
+            "type": "release_quarantine",
+            "actor": "hana",
+            "lot": "dummy-45",
+            "note": "checked",
+            "confirmations": [pin("lee")],
+        },
+    )
     d = run(w, load_cmd("dummy-45"))
     assert verdicts(d, "no-live-ammo") == []
 
@@ -121,18 +169,49 @@ def test_firearm_quarantined_for_a_live_round_is_not_loaded(western_sim: Sim) ->
     rounds until it is released."""
     w = western_sim
     take_out(w, keep={"dummy-45": 2})
-    d = ok(w, {"type": "report_live_round", "actor": "alec", "firearm": "colt-1",
-               "description": "a live round fell out of colt-1"})
+    d = ok(
+        w,
+        {
+            "type": "report_live_round",
+            "actor": "alec",
+            "firearm": "colt-1",
+            "description": "a live round fell out of colt-1",
+        },
+    )
     (sw,) = w.state.open_stop_works()
-    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id, "note": "checked",
-           "confirmations": [pin("lee")]})
+    ok(
+        w,
+        {
+            "type": "clear_stop_work",
+            "actor": "hana",
+            "stop_work": sw.id,
+            "note": "checked",
+            "confirmations": [pin("lee")],
+        },
+    )
     d = run(w, load_cmd("dummy-45"))
     assert verdicts(d, "no-live-ammo") == ["block"]
     assert "colt-1 is quarantined" in reasons(d, "no-live-ammo")
-    ok(w, {"type": "release_quarantine", "actor": "hana", "firearm": "colt-1", "note": "checked",
-           "confirmations": [pin("lee")]})
-    ok(w, {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45", "note": "checked",
-           "confirmations": [pin("lee")]})
+    ok(
+        w,
+        {
+            "type": "release_quarantine",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "note": "checked",
+            "confirmations": [pin("lee")],
+        },
+    )
+    ok(
+        w,
+        {
+            "type": "release_quarantine",
+            "actor": "hana",
+            "lot": "dummy-45",
+            "note": "checked",
+            "confirmations": [pin("lee")],
+        },
+    )
     d = ok(w, load_cmd("dummy-45"))
     assert verdicts(d, "no-live-ammo") == []
 
@@ -143,19 +222,40 @@ def test_quarantined_firearm_issue_is_a_refusal_naming_the_rule(western_sim: Sim
     rule), not rejected as stale state; once released it is issued."""
     w = western_sim
     take_out(w)
-    ok(w, {"type": "report_live_round", "actor": "alec", "firearm": "colt-1",
-           "description": "a live round fell out of colt-1"})
+    ok(
+        w,
+        {
+            "type": "report_live_round",
+            "actor": "alec",
+            "firearm": "colt-1",
+            "description": "a live round fell out of colt-1",
+        },
+    )
     (sw,) = w.state.open_stop_works()
-    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id,
-           "confirmations": [pin("lee")]})
+    ok(
+        w,
+        {
+            "type": "clear_stop_work",
+            "actor": "hana",
+            "stop_work": sw.id,
+            "confirmations": [pin("lee")],
+        },
+    )
     show_clear(w)
     d = run(w, issue_cmd())
     assert d.status == "refused", (d.status, d.error_kind, d.error)
     assert verdicts(d, "no-live-ammo") == ["block"]
     assert "colt-1 is quarantined" in reasons(d, "no-live-ammo")
     assert d.entry is not None and d.entry["outcome"] == "refused"
-    ok(w, {"type": "release_quarantine", "actor": "hana", "firearm": "colt-1",
-           "confirmations": [pin("lee")]})
+    ok(
+        w,
+        {
+            "type": "release_quarantine",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "confirmations": [pin("lee")],
+        },
+    )
     show_clear(w)
     d = ok(w, issue_cmd())
     assert verdicts(d, "no-live-ammo") == []
@@ -167,8 +267,10 @@ def test_every_quarantine_refuses_by_a_rule() -> None:
     (never a stale-state rejection)."""
     w = western_with()
     take_out(w)
-    w.state.firearms = w.state.firearms.set("colt-1", replace(
-        w.state.firearms["colt-1"], quarantined=True, quarantine_rule="some-future-rule"))
+    w.state.firearms = w.state.firearms.set(
+        "colt-1",
+        replace(w.state.firearms["colt-1"], quarantined=True, quarantine_rule="some-future-rule"),
+    )
     show_clear(w)
     d = run(w, issue_cmd())
     assert d.status == "refused" and verdicts(d, "stop-work") == ["block"]
@@ -205,8 +307,17 @@ def test_unverified_dummies_are_not_loaded(western_sim: Sim) -> None:
     d = run(w, load_cmd("dummy-b"))
     assert d.status == "refused" and verdicts(d, "dummy-verified") == ["block"]
     assert "no recorded verification" in reasons(d, "dummy-verified")
-    ok(w, {"type": "verify_dummy_lot", "actor": "hana", "lot": "dummy-b", "method": "rattle",
-           "sample": 50, "result": "pass"})
+    ok(
+        w,
+        {
+            "type": "verify_dummy_lot",
+            "actor": "hana",
+            "lot": "dummy-b",
+            "method": "rattle",
+            "sample": 50,
+            "result": "pass",
+        },
+    )
     d = ok(w, load_cmd("dummy-b"))
     assert verdicts(d, "dummy-verified") == []
 
@@ -215,8 +326,17 @@ def test_failed_verification_blocks_loading(western_sim: Sim) -> None:
     """dummy-verified: a lot that failed its check is never loaded."""
     w = western_sim
     ok(w, lot_cmd("dummy-b", "dummy", dummy_source="commercial"))
-    ok(w, {"type": "verify_dummy_lot", "actor": "hana", "lot": "dummy-b",
-           "method": "side_hole", "sample": 10, "result": "fail"})
+    ok(
+        w,
+        {
+            "type": "verify_dummy_lot",
+            "actor": "hana",
+            "lot": "dummy-b",
+            "method": "side_hole",
+            "sample": 10,
+            "result": "fail",
+        },
+    )
     take_out(w, keep={"dummy-b": 2})
     d = run(w, load_cmd("dummy-b"))
     assert verdicts(d, "dummy-verified") == ["block"]
@@ -229,16 +349,34 @@ def test_five_of_fifty_checked_does_not_verify_the_box(western_sim: Sim) -> None
     bodies) completes the box, and it then loads like any fully checked lot."""
     w = western_sim
     ok(w, lot_cmd("dummy-b", "dummy", dummy_source="commercial"))
-    ok(w, {"type": "verify_dummy_lot", "actor": "hana", "lot": "dummy-b", "method": "rattle",
-           "sample": 5, "result": "pass"})
+    ok(
+        w,
+        {
+            "type": "verify_dummy_lot",
+            "actor": "hana",
+            "lot": "dummy-b",
+            "method": "rattle",
+            "sample": 5,
+            "result": "pass",
+        },
+    )
     take_out(w, keep={"dummy-b": 12})
     d = ok(w, load_cmd("dummy-b", positions=(1, 2, 3, 4, 5)))
     assert verdicts(d, "dummy-verified") == []
     d = run(w, load_cmd("dummy-b", positions=(6,)))
     assert d.status == "refused" and verdicts(d, "dummy-verified") == ["block"]
     assert "Only 5 of the 50 rounds" in reasons(d, "dummy-verified")
-    ok(w, {"type": "verify_dummy_lot", "actor": "hana", "lot": "dummy-b",
-           "method": "see_through", "sample": 45, "result": "pass"})
+    ok(
+        w,
+        {
+            "type": "verify_dummy_lot",
+            "actor": "hana",
+            "lot": "dummy-b",
+            "method": "see_through",
+            "sample": 45,
+            "result": "pass",
+        },
+    )
     assert w.state.lots["dummy-b"].dummies_checked == 50
     d = ok(w, load_cmd("dummy-b", positions=(6,)))
     assert verdicts(d, "dummy-verified") == []
@@ -249,7 +387,7 @@ def test_a_fully_checked_lot_reloads_freely(western_sim: Sim) -> None:
     (its count checked is the whole lot, not used up by loading)."""
     w = western_sim
     take_out(w, keep={"dummy-45": 6})
-    for _ in range(10):            # 60 loads of a 50-round lot, all checked
+    for _ in range(10):  # 60 loads of a 50-round lot, all checked
         ok(w, load_cmd("dummy-45", positions=(1, 2, 3, 4, 5, 6)))
         ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-1"})
 
@@ -258,8 +396,17 @@ def test_more_rounds_checked_than_the_lot_holds_is_refused(western_sim: Sim) -> 
     """verify_dummy_lot: a sample larger than the lot is rejected and nothing is written."""
     w = western_sim
     ok(w, lot_cmd("dummy-b", "dummy", dummy_source="commercial"))
-    d = run(w, {"type": "verify_dummy_lot", "actor": "hana", "lot": "dummy-b",
-                "method": "drilled", "sample": 51, "result": "pass"})
+    d = run(
+        w,
+        {
+            "type": "verify_dummy_lot",
+            "actor": "hana",
+            "lot": "dummy-b",
+            "method": "drilled",
+            "sample": 51,
+            "result": "pass",
+        },
+    )
     assert d.status == "rejected" and "has 50 rounds" in (d.error or "")
     assert w.state.lots["dummy-b"].verification is None
 
@@ -268,8 +415,7 @@ def test_more_rounds_checked_than_the_lot_holds_is_refused(western_sim: Sim) -> 
 
 
 def _short_count(w: Sim, **fields: Any) -> None:
-    ok(w, {"type": "reconcile_counts", "actor": "hana", "lot": "blank-45", "counted": 95,
-           **fields})
+    ok(w, {"type": "reconcile_counts", "actor": "hana", "lot": "blank-45", "counted": 95, **fields})
 
 
 def test_count_discrepancy_blocks_every_issue(western_sim: Sim) -> None:
@@ -296,8 +442,11 @@ def test_resolved_discrepancy_lets_issue_through(western_sim: Sim) -> None:
     confirms, and issuing resumes."""
     w = western_sim
     _short_count(w)
-    _short_count(w, explanation="5 blanks fired in the sc-20 rehearsal, not logged",
-                 confirmations=[pin("lee")])
+    _short_count(
+        w,
+        explanation="5 blanks fired in the sc-20 rehearsal, not logged",
+        confirmations=[pin("lee")],
+    )
     d = ok(w, ready(w))
     assert verdicts(d, "round-accounting") == []
 
@@ -332,7 +481,7 @@ def test_open_ammo_container_alerts_after_grace(western_sim: Sim) -> None:
     (alert,) = [a for a in w.state.open_alerts() if a.rule == "ammo-secured"]
     assert alert.subject == "container:safe-main"
     assert "100 rounds of lot blank-45" in alert.reason
-    d = ok(w, {"type": "check_alerts", "actor": "lee"})      # still open: not raised twice
+    d = ok(w, {"type": "check_alerts", "actor": "lee"})  # still open: not raised twice
     assert len([a for a in w.state.open_alerts() if a.rule == "ammo-secured"]) == 1
 
 
@@ -407,8 +556,9 @@ def test_ammunition_and_custody_failures_reported_together(western_sim: Sim) -> 
     take_out(w)
     d = run(w, issue_cmd(actor="dave"))
     assert d.status == "refused"
-    assert {"round-accounting", "armorer-only-handoff",
-            "show-clear-before-issue"} <= {v.rule for v in d.verdicts}
+    assert {"round-accounting", "armorer-only-handoff", "show-clear-before-issue"} <= {
+        v.rule for v in d.verdicts
+    }
 
 
 def test_only_the_armorer_resolves_a_discrepancy(western_sim: Sim) -> None:
@@ -416,9 +566,18 @@ def test_only_the_armorer_resolves_a_discrepancy(western_sim: Sim) -> None:
     armorer's (wrong-role, recorded; the discrepancy stays and issue stays blocked)."""
     w = western_sim
     d = ok(w, {"type": "reconcile_counts", "actor": "sam", "lot": "blank-45", "counted": 95})
-    assert w.state.lots["blank-45"].discrepancy == -5            # counting is any handler's
-    d = run(w, {"type": "reconcile_counts", "actor": "sam", "lot": "blank-45", "counted": 95,
-                "explanation": "5 fired in rehearsal", "confirmations": [pin("lee")]})
+    assert w.state.lots["blank-45"].discrepancy == -5  # counting is any handler's
+    d = run(
+        w,
+        {
+            "type": "reconcile_counts",
+            "actor": "sam",
+            "lot": "blank-45",
+            "counted": 95,
+            "explanation": "5 fired in rehearsal",
+            "confirmations": [pin("lee")],
+        },
+    )
     assert d.status == "rejected" and d.error_kind == "wrong-role"
     assert d.entry is not None and "armorer" in (d.error or "")
     lot = w.state.lots["blank-45"]
@@ -432,12 +591,30 @@ def test_armorer_cannot_confirm_her_own_resolution(western_sim: Sim) -> None:
     w = western_sim
     ok(w, {"type": "grant_role", "actor": "maria", "person": "hana", "role": "safety_contact"})
     _short_count(w)
-    d = run(w, {"type": "reconcile_counts", "actor": "hana", "lot": "blank-45", "counted": 95,
-                "explanation": "5 fired in rehearsal", "confirmations": [pin("hana")]})
+    d = run(
+        w,
+        {
+            "type": "reconcile_counts",
+            "actor": "hana",
+            "lot": "blank-45",
+            "counted": 95,
+            "explanation": "5 fired in rehearsal",
+            "confirmations": [pin("hana")],
+        },
+    )
     assert d.status == "rejected" and d.error_kind == "wrong-role"
     assert w.state.lots["blank-45"].discrepancy == -5
-    d = ok(w, {"type": "reconcile_counts", "actor": "hana", "lot": "blank-45", "counted": 95,
-               "explanation": "5 fired in rehearsal", "confirmations": [pin("lee")]})
+    d = ok(
+        w,
+        {
+            "type": "reconcile_counts",
+            "actor": "hana",
+            "lot": "blank-45",
+            "counted": 95,
+            "explanation": "5 fired in rehearsal",
+            "confirmations": [pin("lee")],
+        },
+    )
     (e,) = d.events
     assert e["resolved"] and e["confirmed_by"] == ["lee"] and e["by"] == "hana"
     assert w.state.lots["blank-45"].discrepancy == 0
@@ -464,7 +641,7 @@ def test_wrap_refused_until_a_moved_lot_is_counted(western_sim: Sim) -> None:
     _handle_dummies(w)
     lot = w.state.lots["dummy-45"]
     assert lot.unreconciled and lot.moved_at and lot.reconciled_index is not None
-    assert not w.state.lots["blank-45"].unreconciled      # received (counted), not moved
+    assert not w.state.lots["blank-45"].unreconciled  # received (counted), not moved
     d = run(w, WRAP)
     assert d.status == "refused" and verdicts(d, "round-accounting") == ["block_overridable"]
     why = reasons(d, "round-accounting")
@@ -483,7 +660,7 @@ def test_count_before_the_last_movement_does_not_count(western_sim: Sim) -> None
     w = western_sim
     take_out(w, keep={"dummy-45": 2})
     w.ok({"type": "reconcile_counts", "actor": "hana", "lot": "dummy-45", "counted": 50})
-    w.ok(load_cmd("dummy-45"))                            # same instant, later in the log
+    w.ok(load_cmd("dummy-45"))  # same instant, later in the log
     ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-1", "container": None})
     w.ok({"type": "reconcile_counts", "actor": "hana", "lot": "dummy-45", "counted": 50})
     assert not w.state.lots["dummy-45"].unreconciled
@@ -505,13 +682,18 @@ def test_wrap_override_needs_armorer_and_safety_contact(western_sim: Sim) -> Non
     contact; the armorer and the 1st AD are not enough."""
     w = western_sim
     _handle_dummies(w)
-    bad = {**WRAP, "override": {"reason": "count first thing tomorrow",
-                                "confirmers": [pin("hana")]}}
+    bad = {
+        **WRAP,
+        "override": {"reason": "count first thing tomorrow", "confirmers": [pin("hana")]},
+    }
     d = run(w, bad)
     assert d.status == "refused" and d.entry is not None
     assert d.entry["error"]["kind"] == "override-invalid"
-    good = {**WRAP, "actor": "hana", "override": {"reason": "count first thing tomorrow",
-                                                  "confirmers": [pin("lee")]}}
+    good = {
+        **WRAP,
+        "actor": "hana",
+        "override": {"reason": "count first thing tomorrow", "confirmers": [pin("lee")]},
+    }
     ok(w, good)
     (o,) = w.state.overrides.values()
     assert o.rules == ("round-accounting",) and o.command == "wrap_day"

@@ -46,8 +46,14 @@ def test_only_handlers_open_containers_load_unload_collect(western_sim: Sim) -> 
     assert verdicts(d, "armorer-only-handoff") == ["block"]
     assert w.state.containers["safe-main"].locked
     take_out(w, keep={"dummy-45": 6})
-    load = {"type": "load", "firearm": "colt-1", "lot": "dummy-45", "positions": [1, 2],
-            "scene": "sc-12", "shot": 2}
+    load = {
+        "type": "load",
+        "firearm": "colt-1",
+        "lot": "dummy-45",
+        "positions": [1, 2],
+        "scene": "sc-12",
+        "shot": 2,
+    }
     d = run(w, {**load, "actor": "alec"})
     assert verdicts(d, "armorer-only-handoff") == ["block"]
     d = ok(w, {**load, "actor": "hana"})
@@ -93,7 +99,7 @@ def test_performer_cannot_pass_the_gun_on(western_sim: Sim) -> None:
     d = run(w, {"type": "transfer", "actor": "alec", "firearm": "colt-1", "to": "jensen"})
     assert d.status == "refused"
     assert verdicts(d, "no-performer-transfer") == ["block"]
-    assert verdicts(d, "armorer-only-handoff") == []     # one fault, one rule
+    assert verdicts(d, "armorer-only-handoff") == []  # one fault, one rule
     assert w.state.holder("colt-1") == "alec"
 
 
@@ -259,10 +265,29 @@ def _fired_take(w: Sim) -> None:
     take_out(w, "colt-2", keep={"blank-45": 6})
     show_clear(w, "colt-2", watchers=("frances", "dave"))
     ok(w, issue_cmd("colt-2", "frances", "sc-20"))
-    ok(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-           "positions": [1, 2], "scene": "sc-20", "shot": 1})
-    ok(w, {"type": "discharge", "actor": "frances", "firearm": "colt-2", "positions": [1],
-           "scene": "sc-20", "shot": 1})
+    ok(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "positions": [1, 2],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
+    ok(
+        w,
+        {
+            "type": "discharge",
+            "actor": "frances",
+            "firearm": "colt-2",
+            "positions": [1],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
 
 
 def test_fired_take_still_with_the_performer_alerts_at_once(western_sim: Sim) -> None:
@@ -293,13 +318,31 @@ def test_second_take_fired_without_collection_alerts(western_sim: Sim) -> None:
     the first raises the alert on that discharge; more rounds in the same take do not."""
     w = western_sim
     _fired_take(w)
-    d = ok(w, {"type": "discharge", "actor": "frances", "firearm": "colt-2",
-               "positions": [2], "scene": "sc-20", "shot": 1})
+    d = ok(
+        w,
+        {
+            "type": "discharge",
+            "actor": "frances",
+            "firearm": "colt-2",
+            "positions": [2],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
     assert verdicts(d, "collect-after-take") == []
-    ok(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-           "positions": [3], "scene": "sc-20", "shot": 1})
-    d = ok(w, {"type": "discharge", "actor": "frances", "firearm": "colt-2",
-               "positions": [3]})
+    ok(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "positions": [3],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
+    d = ok(w, {"type": "discharge", "actor": "frances", "firearm": "colt-2", "positions": [3]})
     assert verdicts(d, "collect-after-take") == ["alert"]
     assert "fired again with Frances" in reasons(d, "collect-after-take")
 
@@ -371,27 +414,39 @@ def test_issue_for_a_scene_whose_plan_lacks_the_firearm(western_sim: Sim) -> Non
     d = run(w, bad)
     assert d.status == "refused" and d.entry is not None
     assert d.entry["error"]["kind"] == "override-invalid"
-    good = {**cmd, "override": {"reason": "insert: close-up of the holster",
-                                "confirmers": [pin("lee")]}}
+    good = {
+        **cmd,
+        "override": {"reason": "insert: close-up of the holster", "confirmers": [pin("lee")]},
+    }
     d = ok(w, good)
-    assert verdicts(d, "scene-bound") == ["block_overridable"]   # recorded, overridden
+    assert verdicts(d, "scene-bound") == ["block_overridable"]  # recorded, overridden
     assert any(e["type"] == "override_recorded" for e in d.events)
 
 
 def test_issue_for_tomorrows_scene_is_refused(western_sim: Sim) -> None:
     """scene-bound: a scene scheduled on another shoot day does not count today."""
     w = western_sim
-    ok(w, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-2",
-           "date": "2025-03-04"})
-    ok(w, {"type": "schedule_scene", "actor": "dave", "scene": "sc-30", "shoot_day": "day-2",
-           "unit": "main", "set": "church", "title": "Tomorrow",
-           "firearms": [{"firearm": "colt-1"}],
-           "shots": [{"number": 1, "muzzle": "clear", "closest_distance_ft": 30}],
-           "cast_crew": ["alec", "dave", "hana", "lee"]})
+    ok(w, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-2", "date": "2025-03-04"})
+    ok(
+        w,
+        {
+            "type": "schedule_scene",
+            "actor": "dave",
+            "scene": "sc-30",
+            "shoot_day": "day-2",
+            "unit": "main",
+            "set": "church",
+            "title": "Tomorrow",
+            "firearms": [{"firearm": "colt-1"}],
+            "shots": [{"number": 1, "muzzle": "clear", "closest_distance_ft": 30}],
+            "cast_crew": ["alec", "dave", "hana", "lee"],
+        },
+    )
     d = run(w, ready(w, scene="sc-30"))
     assert verdicts(d, "scene-bound") == ["block_overridable"]
     assert "day-2 (2025-03-04 00:00 to 2025-03-05 00:00), not the current one" in reasons(
-        d, "scene-bound")
+        d, "scene-bound"
+    )
 
 
 def test_issue_for_todays_planned_scene_passes(western_sim: Sim) -> None:
@@ -438,15 +493,23 @@ def test_same_instant_collect_and_reissue_needs_a_new_inspection(western_sim: Si
     w = western_sim
     take_out(w)
     show_clear(w, watchers=("alec", "dave"))
-    w.ok(issue_cmd())                                   # no clock advance from here on
+    w.ok(issue_cmd())  # no clock advance from here on
     w.ok({"type": "collect", "actor": "hana", "firearm": "colt-1"})
     d = w.run(issue_cmd())
     assert d.status == "refused"
     assert verdicts(d, "recheck-after-break") == ["block"]
     f = w.state.firearms["colt-1"]
     assert f.custody_changed_at == w.state.inspections[f.last_inspection or ""].at
-    w.ok({"type": "inspect", "actor": "hana", "firearm": "colt-1", "chambers": ["empty"] * 6,
-          "barrel_clear": True, "confirmations": [pin("alec"), pin("dave")]})
+    w.ok(
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+            "confirmations": [pin("alec"), pin("dave")],
+        }
+    )
     d = w.ok(issue_cmd())
     assert verdicts(d, "recheck-after-break") == []
 
@@ -458,8 +521,16 @@ def test_unlock_inspect_issue_in_the_same_instant_passes(western_sim: Sim) -> No
     meeting(w, "sc-12")
     w.clock.advance(seconds=10)
     w.ok({"type": "unlock_container", "actor": "hana", "container": "safe-main"})
-    w.ok({"type": "inspect", "actor": "hana", "firearm": "colt-1", "chambers": ["empty"] * 6,
-          "barrel_clear": True, "confirmations": [pin("alec"), pin("dave")]})
+    w.ok(
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+            "confirmations": [pin("alec"), pin("dave")],
+        }
+    )
     d = w.ok(issue_cmd())
     assert verdicts(d, "recheck-after-break") == []
     assert verdicts(d, "show-clear-before-issue") == []

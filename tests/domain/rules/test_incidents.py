@@ -13,27 +13,68 @@ def fired(w: Sim) -> None:
     take_out(w, "colt-2", keep={"blank-45": 6})
     show_clear(w, "colt-2", watchers=("frances", "dave"))
     ok(w, issue_cmd("colt-2", "frances", "sc-20"))
-    ok(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-           "positions": [1, 2], "scene": "sc-20", "shot": 1})
-    ok(w, {"type": "discharge", "actor": "hana", "firearm": "colt-2", "positions": [1],
-           "scene": "sc-20", "shot": 1})
+    ok(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "positions": [1, 2],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
+    ok(
+        w,
+        {
+            "type": "discharge",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "positions": [1],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
 
 
 def misfire(w: Sim) -> None:
     fired(w)
-    ok(w, {"type": "report_incident", "actor": "frances", "kind": "misfire",
-           "firearm": "colt-2", "description": "chamber 2 clicked, no report"})
+    ok(
+        w,
+        {
+            "type": "report_incident",
+            "actor": "frances",
+            "kind": "misfire",
+            "firearm": "colt-2",
+            "description": "chamber 2 clicked, no report",
+        },
+    )
     ok(w, {"type": "collect", "actor": "hana", "firearm": "colt-2"})
     ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-2"})
 
 
 def inspect(w: Sim, firearm: str = "colt-2", **fields: Any) -> None:
-    ok(w, {"type": "inspect", "actor": "hana", "firearm": firearm, "chambers": ["empty"] * 6,
-           "barrel_clear": True, **fields})
+    ok(
+        w,
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": firearm,
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+            **fields,
+        },
+    )
 
 
-RELEASE = {"type": "release_quarantine", "actor": "hana", "firearm": "colt-2", "note": "checked",
-           "confirmations": [pin("lee")]}
+RELEASE = {
+    "type": "release_quarantine",
+    "actor": "hana",
+    "firearm": "colt-2",
+    "note": "checked",
+    "confirmations": [pin("lee")],
+}
 
 
 # ------------------------------------------------------------------ misfire-quarantine
@@ -44,8 +85,16 @@ def test_misfire_quarantines_the_firearm_and_stops_the_unit(western_sim: Sim) ->
     colt-2 quarantined at once; the next issue on main is refused."""
     w = western_sim
     fired(w)
-    d = ok(w, {"type": "report_incident", "actor": "frances", "kind": "misfire",
-               "firearm": "colt-2", "description": "chamber 2 clicked, no report"})
+    d = ok(
+        w,
+        {
+            "type": "report_incident",
+            "actor": "frances",
+            "kind": "misfire",
+            "firearm": "colt-2",
+            "description": "chamber 2 clicked, no report",
+        },
+    )
     assert verdicts(d, "misfire-quarantine") == ["stop_work"]
     s = w.state
     assert s.firearms["colt-2"].quarantined
@@ -63,8 +112,17 @@ def test_squib_with_its_lot_quarantines_both(western_sim: Sim) -> None:
     stop-work takes the unit from the scene colt-2 is issued for."""
     w = western_sim
     fired(w)
-    d = ok(w, {"type": "report_incident", "actor": "hana", "kind": "squib", "firearm": "colt-2",
-               "lot": "blank-45", "description": "weak report, no smoke"})
+    d = ok(
+        w,
+        {
+            "type": "report_incident",
+            "actor": "hana",
+            "kind": "squib",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "description": "weak report, no smoke",
+        },
+    )
     assert verdicts(d, "misfire-quarantine") == ["stop_work"]
     assert "firearm colt-2 and lot blank-45 are quarantined" in reasons(d, "misfire-quarantine")
     s = w.state
@@ -90,8 +148,16 @@ def test_return_to_service_needs_barrel_inspection_and_function_check(western_si
     assert verdicts(d, "misfire-quarantine") == []
     assert not w.state.firearms["colt-2"].quarantined
     (sw,) = w.state.open_stop_works()
-    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id, "note": "checked",
-           "confirmations": [pin("lee")]})
+    ok(
+        w,
+        {
+            "type": "clear_stop_work",
+            "actor": "hana",
+            "stop_work": sw.id,
+            "note": "checked",
+            "confirmations": [pin("lee")],
+        },
+    )
     show_clear(w, "colt-2", watchers=("frances", "dave"))
     d = ok(w, issue_cmd("colt-2", "frances", "sc-20"))
     assert verdicts(d, "misfire-quarantine") == []
@@ -101,8 +167,16 @@ def test_other_incidents_and_other_units_are_not_stopped(western_sim: Sim) -> No
     """misfire-quarantine: a near miss is recorded without a stop-work; a misfire on main
     leaves the second unit working."""
     w = western_sim
-    d = ok(w, {"type": "report_incident", "actor": "dave", "kind": "near_miss",
-               "unit": "main", "description": "boom swung close to the cart"})
+    d = ok(
+        w,
+        {
+            "type": "report_incident",
+            "actor": "dave",
+            "kind": "near_miss",
+            "unit": "main",
+            "description": "boom swung close to the cart",
+        },
+    )
     assert verdicts(d, "misfire-quarantine") == []
     misfire(w)
     take_out(w, "win-1", actor="sam", container="safe-second")
@@ -119,11 +193,26 @@ def test_blanks_after_dummies_need_a_barrel_check(western_sim: Sim) -> None:
     until a barrel check is recorded (The Crow)."""
     w = western_sim
     take_out(w, keep={"dummy-45": 6, "blank-45": 6})
-    ok(w, {"type": "load", "actor": "hana", "firearm": "colt-1", "lot": "dummy-45",
-           "positions": [1, 2], "scene": "sc-12", "shot": 2})
+    ok(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "lot": "dummy-45",
+            "positions": [1, 2],
+            "scene": "sc-12",
+            "shot": 2,
+        },
+    )
     ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-1"})
-    blanks = {"type": "load", "actor": "hana", "firearm": "colt-1", "lot": "blank-45",
-              "positions": [1]}
+    blanks = {
+        "type": "load",
+        "actor": "hana",
+        "firearm": "colt-1",
+        "lot": "blank-45",
+        "positions": [1],
+    }
     d = run(w, blanks)
     assert d.status == "refused"
     assert verdicts(d, "barrel-check-before-blanks") == ["block"]
@@ -138,12 +227,27 @@ def test_a_barrel_check_with_dummies_still_loaded_does_not_count(western_sim: Si
     leaves the mark; only a barrel check after they are out clears it (The Crow, 1993)."""
     w = western_sim
     take_out(w, keep={"dummy-45": 6, "blank-45": 6})
-    ok(w, {"type": "load", "actor": "hana", "firearm": "colt-1", "lot": "dummy-45",
-           "positions": [1, 2], "scene": "sc-12", "shot": 2})
+    ok(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "lot": "dummy-45",
+            "positions": [1, 2],
+            "scene": "sc-12",
+            "shot": 2,
+        },
+    )
     inspect(w, "colt-1", chambers=["dummy", "dummy", "empty", "empty", "empty", "empty"])
     ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-1"})
-    blanks = {"type": "load", "actor": "hana", "firearm": "colt-1", "lot": "blank-45",
-              "positions": [1]}
+    blanks = {
+        "type": "load",
+        "actor": "hana",
+        "firearm": "colt-1",
+        "lot": "blank-45",
+        "positions": [1],
+    }
     assert verdicts(run(w, blanks), "barrel-check-before-blanks") == ["block"]
     inspect(w, "colt-1")
     assert verdicts(run(w, blanks), "barrel-check-before-blanks") == []
@@ -155,8 +259,18 @@ def test_blanks_into_a_firearm_without_dummies_pass(western_sim: Sim) -> None:
     take_out(w, "colt-2", keep={"blank-45": 6})
     show_clear(w, "colt-2", watchers=("frances", "dave"))
     ok(w, issue_cmd("colt-2", "frances", "sc-20"))
-    d = ok(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-               "positions": [1, 2], "scene": "sc-20", "shot": 1})
+    d = ok(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "positions": [1, 2],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
     assert verdicts(d, "barrel-check-before-blanks") == []
 
 
@@ -164,8 +278,14 @@ def test_blanks_into_a_firearm_without_dummies_pass(western_sim: Sim) -> None:
 
 
 def concern(w: Sim, actor: str = "anonymous") -> str:
-    d = ok(w, {"type": "raise_concern", "actor": actor,
-               "text": "guns were left on the cart outside the church"})
+    d = ok(
+        w,
+        {
+            "type": "raise_concern",
+            "actor": actor,
+            "text": "guns were left on the cart outside the church",
+        },
+    )
     return str(d.events[0]["concern"])
 
 
@@ -198,8 +318,15 @@ def test_answered_concern_raises_nothing(western_sim: Sim) -> None:
     """concern-answered: acknowledged in time, nothing is raised."""
     w = western_sim
     cid = concern(w)
-    ok(w, {"type": "acknowledge_concern", "actor": "lee", "concern": cid,
-           "answer": "guns go back in the locked cart; briefed the crew"})
+    ok(
+        w,
+        {
+            "type": "acknowledge_concern",
+            "actor": "lee",
+            "concern": cid,
+            "answer": "guns go back in the locked cart; briefed the crew",
+        },
+    )
     w.clock.advance(hours=5)
     d = ok(w, {"type": "check_alerts", "actor": "lee"})
     assert verdicts(d, "concern-answered") == []
@@ -210,8 +337,7 @@ def test_unanswered_concern_blocks_the_next_days_first_issue(western_sim: Sim) -
     refused until the concern is answered."""
     w = western_sim
     cid = concern(w)
-    ok(w, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-2",
-           "date": "2025-03-04"})
+    ok(w, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-2", "date": "2025-03-04"})
     w.clock.advance(hours=24)
     take_out(w)
     show_clear(w)
@@ -239,8 +365,10 @@ def test_raising_a_concern_alerts_the_safety_contact_at_once(western_sim: Sim) -
     alert about it (not four hours later); answering the concern resolves that alert, and
     the overdue check does not raise a second alert while the first is open."""
     w = western_sim
-    d = ok(w, {"type": "raise_concern", "actor": "anonymous",
-               "text": "the cart was left open at lunch"})
+    d = ok(
+        w,
+        {"type": "raise_concern", "actor": "anonymous", "text": "the cart was left open at lunch"},
+    )
     cid = str(d.events[0]["concern"])
     assert verdicts(d, "concern-answered") == ["alert"]
     (alert,) = w.state.open_alerts()
@@ -249,9 +377,16 @@ def test_raising_a_concern_alerts_the_safety_contact_at_once(western_sim: Sim) -
     w.clock.advance(hours=5)
     d = ok(w, {"type": "check_alerts", "actor": "lee"})
     assert verdicts(d, "concern-answered") == ["alert"]
-    assert not any(e["type"] == "alert_raised" for e in d.events)   # already open
-    d = ok(w, {"type": "acknowledge_concern", "actor": "lee", "concern": cid,
-               "answer": "the cart stays locked; briefed the crew"})
+    assert not any(e["type"] == "alert_raised" for e in d.events)  # already open
+    d = ok(
+        w,
+        {
+            "type": "acknowledge_concern",
+            "actor": "lee",
+            "concern": cid,
+            "answer": "the cart stays locked; briefed the crew",
+        },
+    )
     assert [e["type"] for e in d.events] == ["concern_acknowledged", "alert_resolved"]
     assert w.state.open_alerts() == []
 
@@ -293,8 +428,15 @@ def test_stop_work_blocks_issue_on_the_unit_until_cleared(western_sim: Sim) -> N
     w = western_sim
     take_out(w)
     show_clear(w)
-    d = ok(w, {"type": "call_stop_work", "actor": "jensen", "unit": "main",
-               "reason": "someone is pointing a gun at the camera"})
+    d = ok(
+        w,
+        {
+            "type": "call_stop_work",
+            "actor": "jensen",
+            "unit": "main",
+            "reason": "someone is pointing a gun at the camera",
+        },
+    )
     (sw,) = w.state.open_stop_works()
     d = run(w, issue_cmd())
     assert d.status == "refused"
@@ -304,8 +446,16 @@ def test_stop_work_blocks_issue_on_the_unit_until_cleared(western_sim: Sim) -> N
     show_clear(w, "win-1", actor="sam", watchers=("jensen",))
     d = ok(w, issue_cmd("win-1", "jensen", "sc-14", actor="sam"))
     assert verdicts(d, "stop-work") == []
-    ok(w, {"type": "clear_stop_work", "actor": "hana", "stop_work": sw.id, "note": "checked",
-           "confirmations": [pin("lee")]})
+    ok(
+        w,
+        {
+            "type": "clear_stop_work",
+            "actor": "hana",
+            "stop_work": sw.id,
+            "note": "checked",
+            "confirmations": [pin("lee")],
+        },
+    )
     d = ok(w, issue_cmd())
     assert verdicts(d, "stop-work") == []
 
@@ -325,14 +475,32 @@ def test_rules_survive_nonsense(western_sim: Sim) -> None:
     """Every C/D/E rule copes with a command the state checks will refuse (a firearm still
     locked away, no scene, a release of something not quarantined): no crash."""
     w = western_sim
-    for cmd in ({"type": "issue", "actor": "hana", "firearm": "win-1", "to": "alec"},
-                {"type": "load", "actor": "alec", "firearm": "rubber-1", "lot": "blank-45",
-                 "positions": [1], "scene": "sc-14", "shot": 9},
-                {"type": "collect", "actor": "dave", "firearm": "colt-1"},
-                {"type": "release_quarantine", "actor": "hana", "lot": "dummy-45",
-                 "note": "checked", "confirmations": [pin("lee")]},
-                {"type": "report_incident", "actor": "alec", "kind": "squib",
-                 "description": "a pop and no smoke"}):
+    for cmd in (
+        {"type": "issue", "actor": "hana", "firearm": "win-1", "to": "alec"},
+        {
+            "type": "load",
+            "actor": "alec",
+            "firearm": "rubber-1",
+            "lot": "blank-45",
+            "positions": [1],
+            "scene": "sc-14",
+            "shot": 9,
+        },
+        {"type": "collect", "actor": "dave", "firearm": "colt-1"},
+        {
+            "type": "release_quarantine",
+            "actor": "hana",
+            "lot": "dummy-45",
+            "note": "checked",
+            "confirmations": [pin("lee")],
+        },
+        {
+            "type": "report_incident",
+            "actor": "alec",
+            "kind": "squib",
+            "description": "a pop and no smoke",
+        },
+    ):
         d = run(w, cmd)
         assert d.status in ("refused", "rejected", "allowed")
     assert [sw.scope for sw in w.state.open_stop_works()] == ["production"]

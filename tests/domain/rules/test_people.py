@@ -10,24 +10,60 @@ from . import issue_cmd, ok, pin, ready, reasons, run, show_clear, take_out, ver
 
 def add_performer(w: Sim, pid: str = "newbie", name: str = "Nell Newbie") -> None:
     """A performer on sc-12's cast, briefed in a safety meeting for it, but not trained."""
-    ok(w, {"type": "add_person", "actor": "maria", "person": pid, "name": name,
-           "roles": ["performer"], "pin": "4321"})
-    ok(w, {"type": "hold_safety_meeting", "actor": "dave", "shoot_day": "day-1",
-           "scene": "sc-12", "attendees": [pid, "hana", "dave"]})
+    ok(
+        w,
+        {
+            "type": "add_person",
+            "actor": "maria",
+            "person": pid,
+            "name": name,
+            "roles": ["performer"],
+            "pin": "4321",
+        },
+    )
+    ok(
+        w,
+        {
+            "type": "hold_safety_meeting",
+            "actor": "dave",
+            "shoot_day": "day-1",
+            "scene": "sc-12",
+            "attendees": [pid, "hana", "dave"],
+        },
+    )
 
 
 def ready_for(w: Sim, pid: str = "newbie", pin_: str = "4321") -> dict[str, Any]:
     """colt-1 out and shown clear to ``pid`` (not in the fixture's PINS); the issue command."""
     take_out(w)
     conf = [{"person": pid, "pin": pin_}]
-    ok(w, {"type": "inspect", "actor": "hana", "firearm": "colt-1", "chambers": ["empty"] * 6,
-           "barrel_clear": True, "confirmations": [*conf, pin("dave")]})
+    ok(
+        w,
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+            "confirmations": [*conf, pin("dave")],
+        },
+    )
     return {**issue_cmd(to="dave"), "to": pid, "confirmations": conf}
 
 
 def credential(w: Sim, person: str, kind: str, expires: str, number: str = "X-1") -> None:
-    ok(w, {"type": "record_credential", "actor": "lee", "person": person, "kind": kind,
-           "number": number, "issuer": "ATF", "expires": expires})
+    ok(
+        w,
+        {
+            "type": "record_credential",
+            "actor": "lee",
+            "person": person,
+            "kind": kind,
+            "number": number,
+            "issuer": "ATF",
+            "expires": expires,
+        },
+    )
 
 
 # ------------------------------------------------------------------ performer-trained
@@ -45,13 +81,27 @@ def test_untrained_performer_is_refused_until_training_and_consent(western_sim: 
     why = reasons(d, "performer-trained")
     assert "Nell Newbie (newbie)" in why and "colt-1" in why
     assert "no training" in why and "no consent" in why
-    ok(w, {"type": "record_training", "actor": "hana", "performer": "newbie",
-           "weapon_type": "single_action_revolver"})
+    ok(
+        w,
+        {
+            "type": "record_training",
+            "actor": "hana",
+            "performer": "newbie",
+            "weapon_type": "single_action_revolver",
+        },
+    )
     d = run(w, cmd)
     assert verdicts(d, "performer-trained") == ["block"]
     assert "no training" not in reasons(d, "performer-trained")
-    ok(w, {"type": "record_consent", "actor": "newbie", "performer": "newbie",
-           "weapon_type": "single_action_revolver"})
+    ok(
+        w,
+        {
+            "type": "record_consent",
+            "actor": "newbie",
+            "performer": "newbie",
+            "weapon_type": "single_action_revolver",
+        },
+    )
     d = ok(w, cmd)
     assert verdicts(d, "performer-trained") == []
     assert w.state.holder("colt-1") == "newbie"
@@ -63,8 +113,7 @@ def test_training_on_another_weapon_type_does_not_count(western_sim: Sim) -> Non
     add_performer(w)
     for type_ in ("record_training", "record_consent"):
         actor = "hana" if type_ == "record_training" else "newbie"
-        ok(w, {"type": type_, "actor": actor, "performer": "newbie",
-               "weapon_type": "lever_action"})
+        ok(w, {"type": type_, "actor": actor, "performer": "newbie", "weapon_type": "lever_action"})
     d = run(w, ready_for(w))
     assert verdicts(d, "performer-trained") == ["block"]
     assert "single action revolver" in reasons(d, "performer-trained")
@@ -78,8 +127,13 @@ def test_trained_performer_receives_the_revolver(western_sim: Sim) -> None:
 
 
 def _withdraw(actor: str = "alec", **kw: Any) -> dict[str, Any]:
-    return {"type": "withdraw_consent", "actor": actor, "performer": "alec",
-            "weapon_type": "single_action_revolver", **kw}
+    return {
+        "type": "withdraw_consent",
+        "actor": actor,
+        "performer": "alec",
+        "weapon_type": "single_action_revolver",
+        **kw,
+    }
 
 
 def test_a_withdrawn_consent_stops_the_next_issue_until_given_again(western_sim: Sim) -> None:
@@ -88,17 +142,30 @@ def test_a_withdrawn_consent_stops_the_next_issue_until_given_again(western_sim:
     once he consents again it goes through."""
     w = western_sim
     d = ok(w, _withdraw(reason="I am not comfortable after the misfire"))
-    assert d.events == [{"type": "consent_withdrawn", "performer": "alec",
-                         "weapon_type": "single_action_revolver",
-                         "reason": "I am not comfortable after the misfire"}]
-    assert all(x.weapon_type.value != "single_action_revolver"
-               for x in w.state.people["alec"].consents)
+    assert d.events == [
+        {
+            "type": "consent_withdrawn",
+            "performer": "alec",
+            "weapon_type": "single_action_revolver",
+            "reason": "I am not comfortable after the misfire",
+        }
+    ]
+    assert all(
+        x.weapon_type.value != "single_action_revolver" for x in w.state.people["alec"].consents
+    )
     d = run(w, ready(w))
     assert d.status == "refused" and verdicts(d, "performer-trained") == ["block"]
     why = reasons(d, "performer-trained")
     assert "no consent" in why and "no training" not in why
-    ok(w, {"type": "record_consent", "actor": "alec", "performer": "alec",
-           "weapon_type": "single_action_revolver"})
+    ok(
+        w,
+        {
+            "type": "record_consent",
+            "actor": "alec",
+            "performer": "alec",
+            "weapon_type": "single_action_revolver",
+        },
+    )
     d = run(w, issue_cmd())
     assert d.status == "allowed", d.error or reasons(d, "performer-trained")
 
@@ -129,8 +196,16 @@ def test_expired_licence_blocks_every_handler_action(western_sim: Sim) -> None:
     w = western_sim
     ok(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})
     credential(w, "hana", "federal_firearms_license", "2025-01-31", "FFL-OLD")
-    d = run(w, {"type": "inspect", "actor": "hana", "firearm": "colt-1",
-                "chambers": ["empty"] * 6, "barrel_clear": True})
+    d = run(
+        w,
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+        },
+    )
     assert d.status == "refused"
     assert verdicts(d, "handler-credentials") == ["block"]
     why = reasons(d, "handler-credentials")
@@ -148,15 +223,23 @@ def test_handler_without_a_permit_cannot_check_in(western_sim: Sim) -> None:
     """handler-credentials: a new armorer with only a safety course has no entertainment
     firearms permit; one valid through today lets them check in."""
     w = western_sim
-    ok(w, {"type": "add_person", "actor": "maria", "person": "pat", "name": "Pat Quinn",
-           "roles": ["assistant_armorer"], "pin": "2468"})
+    ok(
+        w,
+        {
+            "type": "add_person",
+            "actor": "maria",
+            "person": "pat",
+            "name": "Pat Quinn",
+            "roles": ["assistant_armorer"],
+            "pin": "2468",
+        },
+    )
     credential(w, "pat", "firearms_safety_course", "2026-06-30")
-    check_in: dict[str, Any] = {"type": "check_in", "actor": "pat", "unit": "main",
-                                "set": "church"}
+    check_in: dict[str, Any] = {"type": "check_in", "actor": "pat", "unit": "main", "set": "church"}
     d = run(w, check_in)
     assert verdicts(d, "handler-credentials") == ["block"]
     assert "no entertainment firearms permit on record" in reasons(d, "handler-credentials")
-    credential(w, "pat", "entertainment_firearms_permit", DAY.isoformat())   # last valid day
+    credential(w, "pat", "entertainment_firearms_permit", DAY.isoformat())  # last valid day
     d = ok(w, check_in)
     assert verdicts(d, "handler-credentials") == []
 
@@ -229,8 +312,7 @@ def test_handler_on_another_set_cannot_issue(western_sim: Sim) -> None:
     """handler-present: Hana checked in on the saloon set cannot issue for the church scene;
     checked in on the church she can."""
     w = western_sim
-    ok(w, {"type": "add_set", "actor": "maria", "set": "saloon", "unit": "main",
-           "name": "Saloon"})
+    ok(w, {"type": "add_set", "actor": "maria", "set": "saloon", "unit": "main", "name": "Saloon"})
     cmd = ready(w)
     ok(w, {"type": "check_in", "actor": "hana", "unit": "main", "set": "saloon"})
     d = run(w, cmd)
@@ -259,8 +341,18 @@ def test_load_and_collect_with_the_handler_on_set(western_sim: Sim) -> None:
     take_out(w, "colt-2", keep={"blank-45": 6})
     show_clear(w, "colt-2", watchers=("frances", "dave"))
     ok(w, issue_cmd("colt-2", "frances", "sc-20"))
-    d = ok(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-               "positions": [1], "scene": "sc-20", "shot": 1})
+    d = ok(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "positions": [1],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
     assert verdicts(d, "handler-present") == []
     d = ok(w, {"type": "collect", "actor": "hana", "firearm": "colt-2"})
     assert verdicts(d, "handler-present") == []

@@ -20,20 +20,34 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "rules.md"
 #: with the module of src/coldset/domain/rules/ that implements each section.
 CATALOGUE: dict[str, tuple[str, ...]] = {
     "ammunition": ("no-live-ammo", "dummy-verified", "round-accounting", "ammo-secured"),
-    "custody": ("armorer-only-handoff", "no-performer-transfer", "single-custody",
-                "show-clear-before-issue", "recheck-after-break", "collect-after-take",
-                "scene-bound"),
-    "people": ("performer-trained", "handler-credentials", "armorer-dedicated",
-               "handler-present"),
+    "custody": (
+        "armorer-only-handoff",
+        "no-performer-transfer",
+        "single-custody",
+        "show-clear-before-issue",
+        "recheck-after-break",
+        "collect-after-take",
+        "scene-bound",
+    ),
+    "people": ("performer-trained", "handler-credentials", "armorer-dedicated", "handler-present"),
     "scenes": ("safety-meeting", "muzzle-plan", "blank-distance", "load-at-take"),
-    "incidents": ("misfire-quarantine", "unplanned-discharge", "barrel-check-before-blanks",
-                  "concern-answered", "stop-work"),
+    "incidents": (
+        "misfire-quarantine",
+        "unplanned-discharge",
+        "barrel-check-before-blanks",
+        "concern-answered",
+        "stop-work",
+    ),
 }
 ALL_IDS = tuple(i for ids in CATALOGUE.values() for i in ids)
 
 #: what a verdict helper in a rule's code must be matched by in its "Verdict:" line
-VERDICT_WORDS = {"ctx.block(": "block", "ctx.block_overridable(": "overridable",
-                 "ctx.alert(": "alert", "ctx.stop_work(": "stop-work"}
+VERDICT_WORDS = {
+    "ctx.block(": "block",
+    "ctx.block_overridable(": "overridable",
+    "ctx.alert(": "alert",
+    "ctx.stop_work(": "stop-work",
+}
 
 
 def doc_sections() -> dict[str, str]:

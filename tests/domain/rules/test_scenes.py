@@ -10,27 +10,53 @@ from . import issue_cmd, ok, ready, reasons, run, show_clear, take_out, verdicts
 CAST = ["alec", "frances", "dave", "hana", "lee"]
 
 
-def schedule(w: Sim, scene: str, firearm: str = "colt-1",
-             shots: list[dict[str, Any]] | None = None,
-             sign: tuple[str, ...] = ("handler", "first_ad", "safety_contact"),
-             **plan: Any) -> None:
+def schedule(
+    w: Sim,
+    scene: str,
+    firearm: str = "colt-1",
+    shots: list[dict[str, Any]] | None = None,
+    sign: tuple[str, ...] = ("handler", "first_ad", "safety_contact"),
+    **plan: Any,
+) -> None:
     """Schedule ``scene`` on the church set today with one firearm, signed off by ``sign``."""
     entry: dict[str, Any] = {"firearm": firearm}
     entry.update({k: plan.pop(k) for k in ("rounds", "load", "close_range_load") if k in plan})
-    ok(w, {"type": "schedule_scene", "actor": "dave", "scene": scene, "shoot_day": "day-1",
-           "unit": "main", "set": "church", "title": f"Scene {scene}", "firearms": [entry],
-           "shots": shots or [{"number": 1, "muzzle": "clear", "target": "wall",
-                               "closest_distance_ft": 25}],
-           "cast_crew": CAST, **plan})
+    ok(
+        w,
+        {
+            "type": "schedule_scene",
+            "actor": "dave",
+            "scene": scene,
+            "shoot_day": "day-1",
+            "unit": "main",
+            "set": "church",
+            "title": f"Scene {scene}",
+            "firearms": [entry],
+            "shots": shots
+            or [{"number": 1, "muzzle": "clear", "target": "wall", "closest_distance_ft": 25}],
+            "cast_crew": CAST,
+            **plan,
+        },
+    )
     by = {"handler": "hana", "first_ad": "dave", "safety_contact": "lee"}
     for role in sign:
         ok(w, {"type": "sign_off_plan", "actor": by[role], "scene": scene, "as_role": role})
 
 
-def meeting(w: Sim, scene: str, attendees: list[str] | None = None,
-            absent: list[str] | None = None) -> None:
-    ok(w, {"type": "hold_safety_meeting", "actor": "dave", "shoot_day": "day-1", "scene": scene,
-           "attendees": attendees or CAST, "absent": absent or []})
+def meeting(
+    w: Sim, scene: str, attendees: list[str] | None = None, absent: list[str] | None = None
+) -> None:
+    ok(
+        w,
+        {
+            "type": "hold_safety_meeting",
+            "actor": "dave",
+            "shoot_day": "day-1",
+            "scene": scene,
+            "attendees": attendees or CAST,
+            "absent": absent or [],
+        },
+    )
 
 
 def blanks_out(w: Sim, firearm: str = "colt-2", to: str = "frances") -> None:
@@ -89,8 +115,15 @@ def test_meeting_must_account_for_the_whole_cast(western_sim: Sim) -> None:
 
 # ------------------------------------------------------------------ muzzle-plan
 
-AT_CAMERA = [{"number": 1, "kind": "rehearsal", "muzzle": "camera", "target": "lens",
-              "closest_distance_ft": 25}]
+AT_CAMERA = [
+    {
+        "number": 1,
+        "kind": "rehearsal",
+        "muzzle": "camera",
+        "target": "lens",
+        "closest_distance_ft": 25,
+    }
+]
 
 
 def test_muzzle_at_camera_without_mitigation_or_signoffs(western_sim: Sim) -> None:
@@ -115,14 +148,18 @@ def test_muzzle_at_camera_needs_all_three_signoffs(western_sim: Sim) -> None:
     w = western_sim
     take_out(w)
     show_clear(w)
-    schedule(w, "sc-32", shots=AT_CAMERA, sign=("handler", "first_ad"),
-             mitigations=["remote camera, operator behind a shield"])
+    schedule(
+        w,
+        "sc-32",
+        shots=AT_CAMERA,
+        sign=("handler", "first_ad"),
+        mitigations=["remote camera, operator behind a shield"],
+    )
     meeting(w, "sc-32")
     d = run(w, issue_cmd(scene="sc-32"))
     assert verdicts(d, "muzzle-plan") == ["block"]
     assert "signed off by the safety contact" in reasons(d, "muzzle-plan")
-    ok(w, {"type": "sign_off_plan", "actor": "lee", "scene": "sc-32",
-           "as_role": "safety_contact"})
+    ok(w, {"type": "sign_off_plan", "actor": "lee", "scene": "sc-32", "as_role": "safety_contact"})
     d = ok(w, issue_cmd(scene="sc-32"))
     assert verdicts(d, "muzzle-plan") == []
 
@@ -136,8 +173,15 @@ def test_muzzle_clear_needs_nothing_more(western_sim: Sim) -> None:
 
 # ------------------------------------------------------------------ blank-distance
 
-CLOSE = [{"number": 1, "muzzle": "clear", "target": "past the outlaw",
-          "closest_distance_ft": 10, "blanks": True}]
+CLOSE = [
+    {
+        "number": 1,
+        "muzzle": "clear",
+        "target": "past the outlaw",
+        "closest_distance_ft": 10,
+        "blanks": True,
+    }
+]
 
 
 def test_blanks_closer_than_the_minimum_are_refused(western_sim: Sim) -> None:
@@ -164,8 +208,18 @@ def test_close_range_load_named_and_signed_passes(western_sim: Sim) -> None:
     meeting(w, "sc-34")
     d = ok(w, issue_cmd("colt-2", "frances", "sc-34"))
     assert verdicts(d, "blank-distance") == []
-    d = ok(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-               "positions": [1], "scene": "sc-34", "shot": 1})
+    d = ok(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "positions": [1],
+            "scene": "sc-34",
+            "shot": 1,
+        },
+    )
     assert verdicts(d, "blank-distance") == []
 
 
@@ -176,8 +230,18 @@ def test_wrong_load_for_a_close_range_shot(western_sim: Sim) -> None:
     schedule(w, "sc-35", "colt-2", shots=CLOSE, rounds="blank", close_range_load="1/8 load")
     meeting(w, "sc-35")
     ok(w, issue_cmd("colt-2", "frances", "sc-35"))
-    d = run(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-                "positions": [1], "scene": "sc-35", "shot": 1})
+    d = run(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "positions": [1],
+            "scene": "sc-35",
+            "shot": 1,
+        },
+    )
     assert verdicts(d, "blank-distance") == ["block"]
     assert "not the close-range load '1/8 load'" in reasons(d, "blank-distance")
 
@@ -196,8 +260,13 @@ def test_blank_distance_comes_from_the_settings() -> None:
 
 
 def _load(scene: str | None, shot: int | None, firearm: str = "colt-2") -> dict[str, Any]:
-    cmd: dict[str, Any] = {"type": "load", "actor": "hana", "firearm": firearm,
-                           "lot": "blank-45", "positions": [1]}
+    cmd: dict[str, Any] = {
+        "type": "load",
+        "actor": "hana",
+        "firearm": firearm,
+        "lot": "blank-45",
+        "positions": [1],
+    }
     if scene:
         cmd["scene"] = scene
     if shot:

@@ -57,11 +57,20 @@ def test_a_moment_maps_to_its_shoot_day_across_midnight(night: Sim) -> None:
 def test_overtime_runs_until_the_next_call_and_a_wrap_ends_the_day(night: Sim) -> None:
     """A night that runs over its planned wrap is still that shoot day (overtime) until the
     next shoot day's call; a recorded wrap ends it."""
-    ok(night, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-2",
-               "date": "2025-03-04", "call": "18:00", "wrap": "06:00"})
+    ok(
+        night,
+        {
+            "type": "add_shoot_day",
+            "actor": "dave",
+            "shoot_day": "day-2",
+            "date": "2025-03-04",
+            "call": "18:00",
+            "wrap": "06:00",
+        },
+    )
     s = night.state
-    assert shoot_day_at(s, local(4, 7, 30)) == "day-1"         # overtime
-    assert shoot_day_at(s, local(4, 18, 0)) == "day-2"         # the next night's call
+    assert shoot_day_at(s, local(4, 7, 30)) == "day-1"  # overtime
+    assert shoot_day_at(s, local(4, 18, 0)) == "day-2"  # the next night's call
     at(night, 4, 5, 30)
     ok(night, {"type": "wrap_day", "actor": "dave", "shoot_day": "day-1"})
     assert shoot_day_at(night.state, local(4, 5, 45)) is None
@@ -70,19 +79,45 @@ def test_overtime_runs_until_the_next_call_and_a_wrap_ends_the_day(night: Sim) -
 def test_overlapping_shoot_days_are_refused(night: Sim) -> None:
     """add_shoot_day: a day whose hours overlap another's is refused (stale state), one that
     starts after the other's planned wrap is allowed."""
-    d = run(night, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-x",
-                    "date": "2025-03-04", "call": "05:00", "wrap": "12:00"})
+    d = run(
+        night,
+        {
+            "type": "add_shoot_day",
+            "actor": "dave",
+            "shoot_day": "day-x",
+            "date": "2025-03-04",
+            "call": "05:00",
+            "wrap": "12:00",
+        },
+    )
     assert d.status == "rejected" and "do not overlap" in (d.error or "")
-    ok(night, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-2",
-               "date": "2025-03-04", "call": "06:00", "wrap": "12:00"})
+    ok(
+        night,
+        {
+            "type": "add_shoot_day",
+            "actor": "dave",
+            "shoot_day": "day-2",
+            "date": "2025-03-04",
+            "call": "06:00",
+            "wrap": "12:00",
+        },
+    )
 
 
 def test_bad_call_time_is_malformed(night: Sim) -> None:
     """add_shoot_day: a call time that is not HH:MM is rejected and nothing is written."""
     before = night.state
     with pytest.raises(CommandError, match="call"):
-        run(night, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-2",
-                    "date": "2025-03-04", "call": "25:00"})
+        run(
+            night,
+            {
+                "type": "add_shoot_day",
+                "actor": "dave",
+                "shoot_day": "day-2",
+                "date": "2025-03-04",
+                "call": "25:00",
+            },
+        )
     assert night.state is before
 
 
@@ -101,18 +136,30 @@ def test_scene_of_the_next_night_is_refused_before_its_call() -> None:
     for cmd in western(DAY, PINS):
         if cmd["type"] == "add_shoot_day":
             cmd = {**cmd, "call": "18:00", "wrap": "06:00"}
-        if cmd.get("shoot_day") == "day-1" and cmd["type"] == "schedule_scene" \
-                and cmd["scene"] == "sc-12":
-            w.ok({"type": "add_shoot_day", "production": cmd["production"], "actor": "dave",
-                  "shoot_day": "day-2", "date": "2025-03-04", "call": "18:00",
-                  "wrap": "06:00"})
+        if (
+            cmd.get("shoot_day") == "day-1"
+            and cmd["type"] == "schedule_scene"
+            and cmd["scene"] == "sc-12"
+        ):
+            w.ok(
+                {
+                    "type": "add_shoot_day",
+                    "production": cmd["production"],
+                    "actor": "dave",
+                    "shoot_day": "day-2",
+                    "date": "2025-03-04",
+                    "call": "18:00",
+                    "wrap": "06:00",
+                }
+            )
             cmd = {**cmd, "shoot_day": "day-2"}
         w.ok(cmd)
     at(w, 4, 17, 0)
     d = run(w, ready(w))
     assert verdicts(d, "scene-bound") == ["block_overridable"]
     assert "day-2 (2025-03-04 18:00 to 2025-03-05 06:00), not the current one" in reasons(
-        d, "scene-bound")
+        d, "scene-bound"
+    )
     at(w, 4, 18, 5)
     d = run(w, issue_cmd())
     assert verdicts(d, "scene-bound") == []
@@ -129,8 +176,15 @@ def test_issue_after_the_wrap_is_refused(night: Sim) -> None:
 
 def _blanks_out(w: Sim) -> dict[str, object]:
     take_out(w, "colt-2", keep={"blank-45": 6})
-    return {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-            "positions": [1, 2], "scene": "sc-20", "shot": 1}
+    return {
+        "type": "load",
+        "actor": "hana",
+        "firearm": "colt-2",
+        "lot": "blank-45",
+        "positions": [1, 2],
+        "scene": "sc-20",
+        "shot": 1,
+    }
 
 
 def test_blanks_load_for_the_nights_take_after_midnight(night: Sim) -> None:
@@ -142,9 +196,18 @@ def test_blanks_load_for_the_nights_take_after_midnight(night: Sim) -> None:
 
 def test_blanks_refused_for_a_scene_of_another_shoot_day(night: Sim) -> None:
     """load-at-take: the take of a shoot day that is not the current one gets no blanks."""
-    ok(night, {"type": "add_shoot_day", "actor": "dave", "shoot_day": "day-2",
-               "date": "2025-03-04", "call": "18:00", "wrap": "06:00"})
-    at(night, 4, 18, 30)                # day-2 has called: day-1's scenes are over
+    ok(
+        night,
+        {
+            "type": "add_shoot_day",
+            "actor": "dave",
+            "shoot_day": "day-2",
+            "date": "2025-03-04",
+            "call": "18:00",
+            "wrap": "06:00",
+        },
+    )
+    at(night, 4, 18, 30)  # day-2 has called: day-1's scenes are over
     d = run(night, _blanks_out(night))
     assert verdicts(d, "load-at-take") == ["block"]
     assert "not now (2025-03-04 18:" in reasons(d, "load-at-take")
@@ -154,7 +217,7 @@ def test_wrap_after_midnight_counts_the_nights_movements(night: Sim) -> None:
     """round-accounting: the night wraps at 05:30 once the lots moved after midnight are
     counted; before that count the wrap is refused naming the lot."""
     at(night, 4, 0, 40)
-    ok(night, _blanks_out(night))                       # blank-45 moves after midnight
+    ok(night, _blanks_out(night))  # blank-45 moves after midnight
     ok(night, {"type": "unload", "actor": "hana", "firearm": "colt-2"})
     ok(night, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})
     ok(night, {"type": "lock_container", "actor": "hana", "container": "safe-main"})
@@ -164,8 +227,15 @@ def test_wrap_after_midnight_counts_the_nights_movements(night: Sim) -> None:
     assert "blank-45" in reasons(d, "round-accounting")
     for lot in ("blank-45", "dummy-45"):
         lot_state = night.state.lots[lot]
-        ok(night, {"type": "reconcile_counts", "actor": "hana", "lot": lot,
-                   "counted": lot_state.counts.expected_stock})
+        ok(
+            night,
+            {
+                "type": "reconcile_counts",
+                "actor": "hana",
+                "lot": lot,
+                "counted": lot_state.counts.expected_stock,
+            },
+        )
     d = ok(night, {"type": "wrap_day", "actor": "dave", "shoot_day": "day-1"})
     assert verdicts(d, "round-accounting") == []
 
@@ -175,8 +245,14 @@ def test_concern_at_2350_does_not_block_the_nights_work_at_0010(night: Sim) -> N
     does not block an issue at 00:10 as if a day had passed; at 03:51 (past 4 hours) it
     does."""
     at(night, 3, 23, 50)
-    d = ok(night, {"type": "raise_concern", "actor": "anonymous",
-                   "text": "the blanks box was open on the truck"})
+    d = ok(
+        night,
+        {
+            "type": "raise_concern",
+            "actor": "anonymous",
+            "text": "the blanks box was open on the truck",
+        },
+    )
     assert verdicts(d, "concern-answered") == ["alert"]
     at(night, 4, 0, 10)
     d = ok(night, ready(night))

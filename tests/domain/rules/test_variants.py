@@ -23,14 +23,33 @@ YESTERDAY = (DAY - timedelta(days=1)).isoformat()
 NEXT_YEAR = (DAY + timedelta(days=365)).isoformat()
 
 
-def add_handler(w: Sim, pid: str = "pat", expires: str = YESTERDAY,
-                role: str = "property_master") -> None:
+def add_handler(
+    w: Sim, pid: str = "pat", expires: str = YESTERDAY, role: str = "property_master"
+) -> None:
     """A property master (a handler role) whose permit is valid through ``expires``."""
-    ok(w, {"type": "add_person", "actor": "maria", "person": pid, "name": "Pat Quill",
-           "roles": [role], "pin": "5555"})
-    ok(w, {"type": "record_credential", "actor": "lee", "person": pid,
-           "kind": "entertainment_firearms_permit", "number": "EFP-PAT", "issuer": "State",
-           "expires": expires})
+    ok(
+        w,
+        {
+            "type": "add_person",
+            "actor": "maria",
+            "person": pid,
+            "name": "Pat Quill",
+            "roles": [role],
+            "pin": "5555",
+        },
+    )
+    ok(
+        w,
+        {
+            "type": "record_credential",
+            "actor": "lee",
+            "person": pid,
+            "kind": "entertainment_firearms_permit",
+            "number": "EFP-PAT",
+            "issuer": "State",
+            "expires": expires,
+        },
+    )
 
 
 def blocking(d: Any) -> set[str]:
@@ -40,8 +59,7 @@ def blocking(d: Any) -> set[str]:
 # ------------------------------------------------------------------ 1. who may receive
 
 
-def test_transfer_to_a_handler_whose_permit_expired_yesterday_is_refused(
-        western_sim: Sim) -> None:
+def test_transfer_to_a_handler_whose_permit_expired_yesterday_is_refused(western_sim: Sim) -> None:
     """handler-credentials: a handler passing a revolver to a property master whose permit
     expired the day before is refused, naming the receiver; once the permit is current the
     same transfer is allowed."""
@@ -52,9 +70,18 @@ def test_transfer_to_a_handler_whose_permit_expired_yesterday_is_refused(
     assert d.status == "refused" and blocking(d) == {"handler-credentials"}
     why = reasons(d, "handler-credentials")
     assert "Pat Quill (pat) cannot receive colt-1" in why and YESTERDAY in why
-    ok(w, {"type": "record_credential", "actor": "lee", "person": "pat",
-           "kind": "entertainment_firearms_permit", "number": "EFP-PAT-2", "issuer": "State",
-           "expires": NEXT_YEAR})
+    ok(
+        w,
+        {
+            "type": "record_credential",
+            "actor": "lee",
+            "person": "pat",
+            "kind": "entertainment_firearms_permit",
+            "number": "EFP-PAT-2",
+            "issuer": "State",
+            "expires": NEXT_YEAR,
+        },
+    )
     ok(w, {"type": "transfer", "actor": "hana", "firearm": "colt-1", "to": "pat"})
     assert w.state.holder("colt-1") == "pat"
 
@@ -65,12 +92,29 @@ def test_issue_to_an_expired_handler_is_refused(western_sim: Sim) -> None:
     w = western_sim
     add_handler(w)
     meeting(w, "sc-12")
-    ok(w, {"type": "hold_safety_meeting", "actor": "dave", "shoot_day": "day-1",
-           "scene": "sc-12", "attendees": ["pat", "hana", "dave", "alec", "lee"]})
+    ok(
+        w,
+        {
+            "type": "hold_safety_meeting",
+            "actor": "dave",
+            "shoot_day": "day-1",
+            "scene": "sc-12",
+            "attendees": ["pat", "hana", "dave", "alec", "lee"],
+        },
+    )
     take_out(w)
     conf = [{"person": "pat", "pin": "5555"}]
-    ok(w, {"type": "inspect", "actor": "hana", "firearm": "colt-1", "chambers": ["empty"] * 6,
-           "barrel_clear": True, "confirmations": [*conf, pin("dave")]})
+    ok(
+        w,
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-1",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+            "confirmations": [*conf, pin("dave")],
+        },
+    )
     d = run(w, {**issue_cmd(), "to": "pat", "confirmations": conf})
     assert "handler-credentials" in blocking(d)
     assert "Pat Quill (pat) cannot receive" in reasons(d, "handler-credentials")
@@ -103,12 +147,21 @@ def test_collect_by_an_expired_handler_is_refused(western_sim: Sim) -> None:
 
 
 def _props_truck(w: Sim) -> None:
-    ok(w, {"type": "add_set", "actor": "maria", "set": "props-truck", "unit": "main",
-           "name": "Props truck"})
+    ok(
+        w,
+        {
+            "type": "add_set",
+            "actor": "maria",
+            "set": "props-truck",
+            "unit": "main",
+            "name": "Props truck",
+        },
+    )
 
 
 def test_handler_cannot_go_to_the_props_truck_while_the_actor_holds_the_revolver(
-        western_sim: Sim) -> None:
+    western_sim: Sim,
+) -> None:
     """armorer-dedicated: while the revolver is with the actor in the church, the armorer
     checking in at the props truck of the same unit is refused (before, only another unit
     counted); with another handler checked in on the church, or once the revolver is
@@ -128,7 +181,8 @@ def test_handler_cannot_go_to_the_props_truck_while_the_actor_holds_the_revolver
 
 
 def test_another_handler_on_the_set_frees_the_armorer_but_handler_present_sees_where(
-        western_sim: Sim) -> None:
+    western_sim: Sim,
+) -> None:
     """armorer-dedicated lets the armorer go when another handler is checked in on the
     performer's set; handler-present then sees the armorer at the props truck and refuses
     their collect in the church, while the handler on the set collects."""
@@ -150,10 +204,10 @@ def test_another_handler_on_the_set_frees_the_armorer_but_handler_present_sees_w
 def evening_before() -> Sim:
     """The western set up at 18:00 the evening before the shoot day (Denver), its safety
     meetings included, "for tomorrow"; the clock then moves to 08:00 on the day."""
-    s = Sim(start=datetime(2025, 3, 3, 1, 0, tzinfo=UTC))     # 2025-03-02 18:00 MST
+    s = Sim(start=datetime(2025, 3, 3, 1, 0, tzinfo=UTC))  # 2025-03-02 18:00 MST
     for cmd in western(DAY, PINS):
         s.ok(cmd)
-    s.clock.advance(seconds=14 * 3600)                        # 2025-03-03 08:00 MST
+    s.clock.advance(seconds=14 * 3600)  # 2025-03-03 08:00 MST
     return s
 
 
@@ -168,8 +222,16 @@ def test_a_meeting_held_the_evening_before_does_not_count() -> None:
     assert d.status == "refused" and blocking(d) == {"safety-meeting"}
     why = reasons(d, "safety-meeting")
     assert "2025-03-02 18:00" in why and "not during its shoot day 2025-03-03" in why
-    ok(w, {"type": "hold_safety_meeting", "actor": "dave", "shoot_day": "day-1",
-           "scene": "sc-12", "attendees": ["alec", "dave", "hana", "lee"]})
+    ok(
+        w,
+        {
+            "type": "hold_safety_meeting",
+            "actor": "dave",
+            "shoot_day": "day-1",
+            "scene": "sc-12",
+            "attendees": ["alec", "dave", "hana", "lee"],
+        },
+    )
     ok(w, issue_cmd())
 
 
@@ -180,8 +242,16 @@ def test_a_meeting_without_the_handler_does_not_count(western_sim: Sim) -> None:
     w = evening_before()
     take_out(w)
     show_clear(w)
-    ok(w, {"type": "hold_safety_meeting", "actor": "dave", "shoot_day": "day-1",
-           "scene": "sc-12", "attendees": ["alec", "dave", "lee"]})
+    ok(
+        w,
+        {
+            "type": "hold_safety_meeting",
+            "actor": "dave",
+            "shoot_day": "day-1",
+            "scene": "sc-12",
+            "attendees": ["alec", "dave", "lee"],
+        },
+    )
     d = run(w, issue_cmd())
     assert blocking(d) == {"safety-meeting"}
     assert "Hana Reyes (hana) did not attend" in reasons(d, "safety-meeting")
@@ -195,72 +265,133 @@ def _loaded(w: Sim) -> None:
     take_out(w, "colt-2", keep={"blank-45": 6})
     show_clear(w, "colt-2", watchers=("frances", "dave"))
     ok(w, issue_cmd("colt-2", "frances", "sc-20"))
-    ok(w, {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-           "positions": [1, 2], "scene": "sc-20", "shot": 1})
+    ok(
+        w,
+        {
+            "type": "load",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "lot": "blank-45",
+            "positions": [1, 2],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
 
 
-LOAD_AGAIN = {"type": "load", "actor": "hana", "firearm": "colt-2", "lot": "blank-45",
-              "positions": [1, 2], "scene": "sc-20", "shot": 1}
+LOAD_AGAIN = {
+    "type": "load",
+    "actor": "hana",
+    "firearm": "colt-2",
+    "lot": "blank-45",
+    "positions": [1, 2],
+    "scene": "sc-20",
+    "shot": 1,
+}
 
 
-@pytest.mark.parametrize("fields", [
-    {},                                        # no scene, no take (the Cover Up shot)
-    {"scene": "sc-20"},                        # a scene but no take
-    {"scene": "sc-20", "shot": 9},             # a shot the plan does not have
-    {"scene": "sc-12", "shot": 2},             # a scene that does not plan colt-2
-], ids=["no-scene", "no-take", "unknown-shot", "other-scene"])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},  # no scene, no take (the Cover Up shot)
+        {"scene": "sc-20"},  # a scene but no take
+        {"scene": "sc-20", "shot": 9},  # a shot the plan does not have
+        {"scene": "sc-12", "shot": 2},  # a scene that does not plan colt-2
+    ],
+    ids=["no-scene", "no-take", "unknown-shot", "other-scene"],
+)
 def test_a_discharge_outside_a_planned_take_stops_the_unit_and_quarantines(
-        western_sim: Sim, fields: dict[str, Any]) -> None:
+    western_sim: Sim, fields: dict[str, Any]
+) -> None:
     """unplanned-discharge: a blank fired outside a planned take is recorded (evidence) with
     a stop-work on the unit and the firearm quarantined; loading it again is refused by
     the rule, naming it."""
     w = western_sim
     _loaded(w)
-    d = ok(w, {"type": "discharge", "actor": "frances", "firearm": "colt-2",
-               "positions": [1], **fields})
+    d = ok(
+        w,
+        {"type": "discharge", "actor": "frances", "firearm": "colt-2", "positions": [1], **fields},
+    )
     assert verdicts(d, "unplanned-discharge") == ["stop_work"]
     assert w.state.firearms["colt-2"].quarantined
     assert [(s.scope, s.rule) for s in w.state.open_stop_works()] == [
-        ("main", "unplanned-discharge")]
+        ("main", "unplanned-discharge")
+    ]
     d = run(w, LOAD_AGAIN)
     assert d.status == "refused" and "unplanned-discharge" in blocking(d)
-    assert "stop-work" not in blocking(d)     # the stop names what happened
+    assert "stop-work" not in blocking(d)  # the stop names what happened
 
 
 def test_a_planned_take_is_not_an_unplanned_discharge(western_sim: Sim) -> None:
     """unplanned-discharge: the take the plan lists fires with no verdict and no stop."""
     w = western_sim
     _loaded(w)
-    d = ok(w, {"type": "discharge", "actor": "frances", "firearm": "colt-2",
-               "positions": [1], "scene": "sc-20", "shot": 1})
+    d = ok(
+        w,
+        {
+            "type": "discharge",
+            "actor": "frances",
+            "firearm": "colt-2",
+            "positions": [1],
+            "scene": "sc-20",
+            "shot": 1,
+        },
+    )
     assert verdicts(d, "unplanned-discharge") == []
     assert not w.state.open_stop_works() and not w.state.firearms["colt-2"].quarantined
 
 
-def test_an_injury_with_a_firearm_stops_and_quarantines_until_released(
-        western_sim: Sim) -> None:
+def test_an_injury_with_a_firearm_stops_and_quarantines_until_released(western_sim: Sim) -> None:
     """unplanned-discharge: an injury reported against a firearm stops the unit and
     quarantines it (before, injury quarantined nothing); release is refused until a barrel
     inspection and function check are recorded after it, then allowed; an injury with no
     firearm named stops nothing."""
     w = western_sim
-    d = ok(w, {"type": "report_incident", "actor": "lee", "kind": "injury",
-               "description": "a grip cut his hand on a c-stand"})
+    d = ok(
+        w,
+        {
+            "type": "report_incident",
+            "actor": "lee",
+            "kind": "injury",
+            "description": "a grip cut his hand on a c-stand",
+        },
+    )
     assert verdicts(d, "unplanned-discharge") == [] and not w.state.open_stop_works()
     _loaded(w)
-    d = ok(w, {"type": "report_incident", "actor": "frances", "kind": "injury",
-               "firearm": "colt-2", "description": "powder burn on the other actor's arm"})
+    d = ok(
+        w,
+        {
+            "type": "report_incident",
+            "actor": "frances",
+            "kind": "injury",
+            "firearm": "colt-2",
+            "description": "powder burn on the other actor's arm",
+        },
+    )
     assert verdicts(d, "unplanned-discharge") == ["stop_work"]
     assert w.state.firearms["colt-2"].quarantined
-    release = {"type": "release_quarantine", "actor": "hana", "firearm": "colt-2",
-               "confirmations": [pin("lee")]}
+    release = {
+        "type": "release_quarantine",
+        "actor": "hana",
+        "firearm": "colt-2",
+        "confirmations": [pin("lee")],
+    }
     ok(w, {"type": "collect", "actor": "hana", "firearm": "colt-2"})
     ok(w, {"type": "unload", "actor": "hana", "firearm": "colt-2"})
     d = run(w, release)
     assert blocking(d) == {"unplanned-discharge"}
     assert "barrel inspection" in reasons(d, "unplanned-discharge")
-    ok(w, {"type": "inspect", "actor": "hana", "firearm": "colt-2", "chambers": ["empty"] * 6,
-           "barrel_clear": True, "function_check": True})
+    ok(
+        w,
+        {
+            "type": "inspect",
+            "actor": "hana",
+            "firearm": "colt-2",
+            "chambers": ["empty"] * 6,
+            "barrel_clear": True,
+            "function_check": True,
+        },
+    )
     ok(w, release)
     assert not w.state.firearms["colt-2"].quarantined
 
@@ -268,16 +399,27 @@ def test_an_injury_with_a_firearm_stops_and_quarantines_until_released(
 # ------------------------------------------------------------------ 5. distinct sign-offs
 
 
-def _camera_scene(w: Sim, scene: str = "sc-30", mitigations: list[Any] | None = None,
-                  muzzle: str = "camera") -> None:
-    ok(w, {"type": "schedule_scene", "actor": "dave", "scene": scene, "shoot_day": "day-1",
-           "unit": "main", "set": "church", "title": "Draw toward the lens",
-           "firearms": [{"firearm": "colt-1"}, {"firearm": "replica-1"}],
-           "shots": [{"number": 1, "kind": "take", "muzzle": muzzle,
-                      "closest_distance_ft": 6}],
-           "mitigations": ["remote camera, operator behind a shield"]
-           if mitigations is None else mitigations,
-           "cast_crew": ["alec", "dave", "hana", "lee"]})
+def _camera_scene(
+    w: Sim, scene: str = "sc-30", mitigations: list[Any] | None = None, muzzle: str = "camera"
+) -> None:
+    ok(
+        w,
+        {
+            "type": "schedule_scene",
+            "actor": "dave",
+            "scene": scene,
+            "shoot_day": "day-1",
+            "unit": "main",
+            "set": "church",
+            "title": "Draw toward the lens",
+            "firearms": [{"firearm": "colt-1"}, {"firearm": "replica-1"}],
+            "shots": [{"number": 1, "kind": "take", "muzzle": muzzle, "closest_distance_ft": 6}],
+            "mitigations": ["remote camera, operator behind a shield"]
+            if mitigations is None
+            else mitigations,
+            "cast_crew": ["alec", "dave", "hana", "lee"],
+        },
+    )
     meeting(w, scene)
 
 
@@ -290,24 +432,27 @@ def test_one_person_in_two_roles_cannot_sign_twice(western_sim: Sim) -> None:
     _camera_scene(w)
     ok(w, {"type": "sign_off_plan", "actor": "hana", "scene": "sc-30", "as_role": "handler"})
     ok(w, {"type": "sign_off_plan", "actor": "dave", "scene": "sc-30", "as_role": "first_ad"})
-    d = run(w, {"type": "sign_off_plan", "actor": "dave", "scene": "sc-30",
-                "as_role": "safety_contact"})
+    d = run(
+        w, {"type": "sign_off_plan", "actor": "dave", "scene": "sc-30", "as_role": "safety_contact"}
+    )
     assert d.status == "refused" and blocking(d) == {"muzzle-plan"}
     assert "three distinct people" in reasons(d, "muzzle-plan")
-    ok(w, {"type": "sign_off_plan", "actor": "lee", "scene": "sc-30",
-           "as_role": "safety_contact"})
+    ok(w, {"type": "sign_off_plan", "actor": "lee", "scene": "sc-30", "as_role": "safety_contact"})
     ok(w, ready(w, scene="sc-30"))
 
 
 def test_a_plan_signed_twice_by_one_person_in_an_old_log_still_lacks_a_signoff(
-        western_sim: Sim) -> None:
+    western_sim: Sim,
+) -> None:
     """muzzle-plan: a plan whose record already holds two sign-offs by one person (written
     before sign-offs were checked) counts that person once at issue."""
     w = western_sim
     _camera_scene(w)
     sc = w.state.scenes["sc-30"]
-    w.state.scenes = w.state.scenes.set("sc-30", replace(sc, signoffs={
-        "handler": "hana", "first_ad": "dave", "safety_contact": "dave"}))
+    w.state.scenes = w.state.scenes.set(
+        "sc-30",
+        replace(sc, signoffs={"handler": "hana", "first_ad": "dave", "safety_contact": "dave"}),
+    )
     d = run(w, ready(w, scene="sc-30"))
     assert blocking(d) == {"muzzle-plan"}
     why = reasons(d, "muzzle-plan")
@@ -348,8 +493,12 @@ def test_a_remote_camera_does_not_mitigate_a_muzzle_at_a_person(western_sim: Sim
     _signed(w, "sc-31")
     d = run(w, ready(w, scene="sc-31"))
     assert blocking(d) == {"muzzle-plan"} and "no mitigation" in reasons(d, "muzzle-plan")
-    _camera_scene(w, "sc-32", mitigations=[{"kind": "offset_angle", "note": "15 degrees off",
-                                            "shots": [1]}], muzzle="person")
+    _camera_scene(
+        w,
+        "sc-32",
+        mitigations=[{"kind": "offset_angle", "note": "15 degrees off", "shots": [1]}],
+        muzzle="person",
+    )
     _signed(w, "sc-32")
     show_clear(w)
     ok(w, issue_cmd(scene="sc-32"))
@@ -359,9 +508,17 @@ def test_a_mitigation_must_say_what_it_is() -> None:
     """schedule_scene: a mitigation in words that names no kind, or one naming a shot the
     plan does not have, is malformed (nothing is written); "cheated angle: ..." is read as
     an offset angle with its words."""
-    base = {"type": "schedule_scene", "production": PRODUCTION, "actor": "dave",
-            "scene": "s", "shoot_day": "d", "unit": "u", "set": "x", "title": "t",
-            "shots": [{"number": 1, "muzzle": "camera", "closest_distance_ft": 5}]}
+    base = {
+        "type": "schedule_scene",
+        "production": PRODUCTION,
+        "actor": "dave",
+        "scene": "s",
+        "shoot_day": "d",
+        "unit": "u",
+        "set": "x",
+        "title": "t",
+        "shots": [{"number": 1, "muzzle": "camera", "closest_distance_ft": 5}],
+    }
     with pytest.raises(CommandError, match="say which mitigation"):
         parse_command({**base, "mitigations": ["be careful"]})
     with pytest.raises(CommandError, match="shot 4"):
@@ -378,8 +535,7 @@ def test_a_props_task_while_the_revolver_is_out_is_refused(western_sim: Sim) -> 
     w = western_sim
     add_handler(w, expires=NEXT_YEAR)
     ok(w, ready(w))
-    props = {"type": "check_in", "actor": "hana", "unit": "main", "set": "church",
-             "task": "props"}
+    props = {"type": "check_in", "actor": "hana", "unit": "main", "set": "church", "task": "props"}
     d = run(w, props)
     assert d.status == "refused" and blocking(d) == {"armorer-dedicated"}
     assert "'props'" in reasons(d, "armorer-dedicated")
@@ -393,8 +549,7 @@ def test_a_handler_on_another_task_does_not_handle_firearms(western_sim: Sim) ->
     cannot open the firearms safe while on it; checked in again as the firearms handler
     (no task), they can."""
     w = western_sim
-    ok(w, {"type": "check_in", "actor": "hana", "unit": "main", "set": "church",
-           "task": "props"})
+    ok(w, {"type": "check_in", "actor": "hana", "unit": "main", "set": "church", "task": "props"})
     d = run(w, {"type": "unlock_container", "actor": "hana", "container": "safe-main"})
     assert d.status == "refused" and blocking(d) == {"armorer-dedicated"}
     assert "another task (props)" in reasons(d, "armorer-dedicated")
@@ -408,13 +563,25 @@ def test_a_mitigation_for_one_shot_does_not_cover_another(western_sim: Sim) -> N
     unmitigated; recorded for every shot, it covers both."""
     w = western_sim
     for scene, shots in (("sc-33", [2]), ("sc-34", [])):
-        ok(w, {"type": "schedule_scene", "actor": "dave", "scene": scene, "shoot_day": "day-1",
-               "unit": "main", "set": "church", "title": "Two draws",
-               "firearms": [{"firearm": "colt-1"}],
-               "shots": [{"number": 1, "muzzle": "camera", "closest_distance_ft": 6},
-                         {"number": 2, "muzzle": "camera", "closest_distance_ft": 6}],
-               "mitigations": [{"kind": "shield", "shots": shots}],
-               "cast_crew": ["alec", "dave", "hana", "lee"]})
+        ok(
+            w,
+            {
+                "type": "schedule_scene",
+                "actor": "dave",
+                "scene": scene,
+                "shoot_day": "day-1",
+                "unit": "main",
+                "set": "church",
+                "title": "Two draws",
+                "firearms": [{"firearm": "colt-1"}],
+                "shots": [
+                    {"number": 1, "muzzle": "camera", "closest_distance_ft": 6},
+                    {"number": 2, "muzzle": "camera", "closest_distance_ft": 6},
+                ],
+                "mitigations": [{"kind": "shield", "shots": shots}],
+                "cast_crew": ["alec", "dave", "hana", "lee"],
+            },
+        )
         meeting(w, scene)
         _signed(w, scene)
     d = run(w, ready(w, scene="sc-33"))

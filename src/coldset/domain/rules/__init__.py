@@ -37,13 +37,30 @@ BLOCKING: frozenset[str] = frozenset({"block", "block_overridable"})
 #: Every rule id of the catalogue, in catalogue order. The docs test checks this
 #: list against docs/rules.md; :data:`REGISTRY` must end up with exactly these.
 RULE_IDS: tuple[str, ...] = (
-    "no-live-ammo", "dummy-verified", "round-accounting", "ammo-secured",
-    "armorer-only-handoff", "no-performer-transfer", "single-custody",
-    "show-clear-before-issue", "recheck-after-break", "collect-after-take", "scene-bound",
-    "performer-trained", "handler-credentials", "armorer-dedicated", "handler-present",
-    "safety-meeting", "muzzle-plan", "blank-distance", "load-at-take",
-    "misfire-quarantine", "unplanned-discharge", "barrel-check-before-blanks",
-    "concern-answered", "stop-work",
+    "no-live-ammo",
+    "dummy-verified",
+    "round-accounting",
+    "ammo-secured",
+    "armorer-only-handoff",
+    "no-performer-transfer",
+    "single-custody",
+    "show-clear-before-issue",
+    "recheck-after-break",
+    "collect-after-take",
+    "scene-bound",
+    "performer-trained",
+    "handler-credentials",
+    "armorer-dedicated",
+    "handler-present",
+    "safety-meeting",
+    "muzzle-plan",
+    "blank-distance",
+    "load-at-take",
+    "misfire-quarantine",
+    "unplanned-discharge",
+    "barrel-check-before-blanks",
+    "concern-answered",
+    "stop-work",
 )
 
 
@@ -53,13 +70,13 @@ class Verdict:
 
     rule: str
     kind: VerdictKind
-    reason: str                     # a sentence a person on set understands
-    source: str                     # where the rule comes from
-    overridable_by: tuple[str, ...] = ()   # Role values, or "handler" for any handler role
-    scope: str | None = None        # stop_work: "production" or a unit id
-    quarantine: tuple[str, ...] = ()       # stop_work: "firearm:ID" / "lot:ID" to quarantine
-    subject: str = ""               # alert: what it is about, e.g. "firearm:colt-1"
-    alert_roles: tuple[str, ...] = ()      # alert: who must resolve it
+    reason: str  # a sentence a person on set understands
+    source: str  # where the rule comes from
+    overridable_by: tuple[str, ...] = ()  # Role values, or "handler" for any handler role
+    scope: str | None = None  # stop_work: "production" or a unit id
+    quarantine: tuple[str, ...] = ()  # stop_work: "firearm:ID" / "lot:ID" to quarantine
+    subject: str = ""  # alert: what it is about, e.g. "firearm:colt-1"
+    alert_roles: tuple[str, ...] = ()  # alert: who must resolve it
 
     @property
     def blocks(self) -> bool:
@@ -67,17 +84,21 @@ class Verdict:
 
     def to_entry(self) -> dict[str, str]:
         """The verdict as it is stored in a ledger entry."""
-        return {"rule": self.rule, "verdict": self.kind, "reason": self.reason,
-                "source": self.source}
+        return {
+            "rule": self.rule,
+            "verdict": self.kind,
+            "reason": self.reason,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
 class RuleContext:
-    state: State                    # the state BEFORE the command
+    state: State  # the state BEFORE the command
     command: CommandBase
-    now: datetime                   # timezone-aware UTC
+    now: datetime  # timezone-aware UTC
     settings: ProductionSettings
-    confirmed: frozenset[str] = frozenset()   # people whose PIN in `confirmations` checked out
+    confirmed: frozenset[str] = frozenset()  # people whose PIN in `confirmations` checked out
     # filled in by the @rule wrapper while the rule runs:
     rule_id: str = ""
     source: str = ""
@@ -92,16 +113,24 @@ class RuleContext:
         return Verdict(self.rule_id, "block", reason, self.source)
 
     def block_overridable(self, reason: str, *by: str) -> Verdict:
-        return Verdict(self.rule_id, "block_overridable", reason, self.source,
-                       overridable_by=tuple(by))
+        return Verdict(
+            self.rule_id, "block_overridable", reason, self.source, overridable_by=tuple(by)
+        )
 
     def alert(self, reason: str, subject: str = "", roles: Iterable[str] = ()) -> Verdict:
-        return Verdict(self.rule_id, "alert", reason, self.source, subject=subject,
-                       alert_roles=tuple(roles))
+        return Verdict(
+            self.rule_id, "alert", reason, self.source, subject=subject, alert_roles=tuple(roles)
+        )
 
     def stop_work(self, reason: str, scope: str, quarantine: Iterable[str] = ()) -> Verdict:
-        return Verdict(self.rule_id, "stop_work", reason, self.source, scope=scope,
-                       quarantine=tuple(quarantine))
+        return Verdict(
+            self.rule_id,
+            "stop_work",
+            reason,
+            self.source,
+            scope=scope,
+            quarantine=tuple(quarantine),
+        )
 
 
 RuleFn = Callable[[RuleContext], list[Verdict]]
@@ -115,8 +144,7 @@ class RuleMisapplied(TypeError):
 
 
 def misapplied(ctx: RuleContext) -> RuleMisapplied:
-    return RuleMisapplied(f"rule {ctx.rule_id!r} does not apply to "
-                          f"{type(ctx.command).__name__}")
+    return RuleMisapplied(f"rule {ctx.rule_id!r} does not apply to {type(ctx.command).__name__}")
 
 
 @dataclass(frozen=True)
@@ -131,8 +159,9 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, *, applies_to: Iterable[type[CommandBase]], source: str
-         ) -> Callable[[RuleFn], RuleFn]:
+def rule(
+    rule_id: str, *, applies_to: Iterable[type[CommandBase]], source: str
+) -> Callable[[RuleFn], RuleFn]:
     """Register ``fn`` as the rule ``rule_id`` for the given command classes."""
     if rule_id not in RULE_IDS:
         raise ValueError(f"{rule_id!r} is not a rule id of the catalogue")
@@ -140,8 +169,7 @@ def rule(rule_id: str, *, applies_to: Iterable[type[CommandBase]], source: str
     def deco(fn: RuleFn) -> RuleFn:
         if rule_id in REGISTRY and REGISTRY[rule_id].fn is not fn:
             raise ValueError(f"rule {rule_id!r} registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, fn, tuple(applies_to), source,
-                                 (fn.__doc__ or "").strip())
+        REGISTRY[rule_id] = Rule(rule_id, fn, tuple(applies_to), source, (fn.__doc__ or "").strip())
         _BY_TYPE.clear()
         return fn
 
@@ -170,7 +198,8 @@ def applicable(command: CommandBase) -> list[Rule]:
     if found is None:
         load_rules()
         found = _BY_TYPE[type(command)] = tuple(
-            r for r in REGISTRY.values() if isinstance(command, r.applies_to))
+            r for r in REGISTRY.values() if isinstance(command, r.applies_to)
+        )
     return list(found)
 
 
@@ -183,6 +212,17 @@ def evaluate(ctx: RuleContext) -> list[Verdict]:
 
 
 __all__ = [
-    "BLOCKING", "REGISTRY", "RULE_IDS", "Rule", "RuleContext", "RuleMisapplied", "Verdict",
-    "VerdictKind", "applicable", "evaluate", "load_rules", "misapplied", "rule",
+    "BLOCKING",
+    "REGISTRY",
+    "RULE_IDS",
+    "Rule",
+    "RuleContext",
+    "RuleMisapplied",
+    "Verdict",
+    "VerdictKind",
+    "applicable",
+    "evaluate",
+    "load_rules",
+    "misapplied",
+    "rule",
 ]

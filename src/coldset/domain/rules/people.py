@@ -68,10 +68,6 @@ def unit_for(state: State, cmd: CommandBase) -> str | None:
     return unit if isinstance(unit, str) else None
 
 
-
-
-
-
 def _label(value: str) -> str:
     return value.replace("_", " ")
 
@@ -79,8 +75,11 @@ def _label(value: str) -> str:
 # ------------------------------------------------------------------ performer-trained
 
 
-@rule("performer-trained", applies_to=(Issue,),
-      source="Safety Bulletin #1 (training, no coercion); Cal. Labor Code §9156; Rust (2021)")
+@rule(
+    "performer-trained",
+    applies_to=(Issue,),
+    source="Safety Bulletin #1 (training, no coercion); Cal. Labor Code §9156; Rust (2021)",
+)
 def performer_trained(ctx: RuleContext) -> list[Verdict]:
     """A performer receives a firearm only after recorded training for its type and consent.
 
@@ -94,18 +93,25 @@ def performer_trained(ctx: RuleContext) -> list[Verdict]:
         return []
     what = f"{f.id} ({f.manufacturer} {f.model}, a {_label(f.type.value)})"
     if Role.performer not in p.roles:
-        return []   # a non-performer: armorer-only-handoff's fault (one fault, one rule)
+        return []  # a non-performer: armorer-only-handoff's fault (one fault, one rule)
     missing = []
     if not any(t.weapon_type == f.type for t in p.training):
-        missing.append(f"no training on the {_label(f.type.value)} given by a handler "
-                       "(record_training)")
+        missing.append(
+            f"no training on the {_label(f.type.value)} given by a handler (record_training)"
+        )
     if not any(c.weapon_type == f.type for c in p.consents):
-        missing.append(f"no consent from them to handle a {_label(f.type.value)} "
-                       "(record_consent, with their own PIN)")
+        missing.append(
+            f"no consent from them to handle a {_label(f.type.value)} "
+            "(record_consent, with their own PIN)"
+        )
     if not missing:
         return []
-    return [ctx.block(f"{person_name(state, p.id)} cannot receive {what}: "
-                      f"{' and '.join(missing)} on this production. Record it first.")]
+    return [
+        ctx.block(
+            f"{person_name(state, p.id)} cannot receive {what}: "
+            f"{' and '.join(missing)} on this production. Record it first."
+        )
+    ]
 
 
 # ------------------------------------------------------------------ handler-credentials
@@ -115,15 +121,33 @@ REQUIRED_CREDENTIALS: tuple[CredentialKind, ...] = (CredentialKind.entertainment
 
 #: Commands that are a handler's work (custody, ammunition, training, sign-off as handler).
 #: Locking firearms away and checking out are left open: they only make the set safer.
-HANDLER_ACTIONS = (Inspect, Issue, Collect, Transfer, Load, Unload, UnlockContainer,
-                   ReceiveFirearm, ReturnFirearm, ReceiveLot, ReturnLot, VerifyDummyLot,
-                   CheckIn, RecordTraining, ReconcileCounts, SignOffPlan)
+HANDLER_ACTIONS = (
+    Inspect,
+    Issue,
+    Collect,
+    Transfer,
+    Load,
+    Unload,
+    UnlockContainer,
+    ReceiveFirearm,
+    ReturnFirearm,
+    ReceiveLot,
+    ReturnLot,
+    VerifyDummyLot,
+    CheckIn,
+    RecordTraining,
+    ReconcileCounts,
+    SignOffPlan,
+)
 
 
 def credential_problems(p: Person, today: str) -> list[str]:
     """What is wrong with ``p``'s handler credentials on ``today`` (empty: all current)."""
-    problems = [f"no {_label(k.value)} on record" for k in REQUIRED_CREDENTIALS
-                if not any(c.kind == k for c in p.credentials)]
+    problems = [
+        f"no {_label(k.value)} on record"
+        for k in REQUIRED_CREDENTIALS
+        if not any(c.kind == k for c in p.credentials)
+    ]
     for kind in sorted({c.kind for c in p.credentials}):
         held = [c for c in p.credentials if c.kind == kind]
         if not any(c.expires >= today for c in held):
@@ -150,27 +174,34 @@ def handler_credentials(ctx: RuleContext) -> list[Verdict]:
     today = ctx.today.isoformat()
     out: list[Verdict] = []
     acting = state.is_handler(cmd.actor) and not (
-        isinstance(cmd, SignOffPlan) and cmd.as_role != SignOffRole.handler)
+        isinstance(cmd, SignOffPlan) and cmd.as_role != SignOffRole.handler
+    )
     # not a handler at all: armorer-only-handoff and the role checks refuse it
     if acting:
         p = state.people[cmd.actor]
         problems = credential_problems(p, today)
         if problems:
-            out.append(ctx.block(
-                f"{person_name(state, p.id)} cannot act as a handler today ({today}): "
-                f"{'; '.join(problems)}. Record a current credential (record_credential) "
-                "or have a handler with current credentials do it."))
+            out.append(
+                ctx.block(
+                    f"{person_name(state, p.id)} cannot act as a handler today ({today}): "
+                    f"{'; '.join(problems)}. Record a current credential (record_credential) "
+                    "or have a handler with current credentials do it."
+                )
+            )
     to = receiver_of(cmd)
     if to is not None and to != cmd.actor and state.is_handler(to):
         # a non-handler receiver is armorer-only-handoff's or performer-trained's fault
         problems = credential_problems(state.people[to], today)
         if problems:
             gun = getattr(cmd, "firearm", "")
-            out.append(ctx.block(
-                f"{person_name(state, to)} cannot receive {gun} today ({today}): "
-                f"{'; '.join(problems)}. A firearm goes only to a person qualified to hold it "
-                "now: record a current credential (record_credential) or give it to a handler "
-                "with current credentials."))
+            out.append(
+                ctx.block(
+                    f"{person_name(state, to)} cannot receive {gun} today ({today}): "
+                    f"{'; '.join(problems)}. A firearm goes only to a person qualified to hold it "
+                    "now: record a current credential (record_credential) or give it to a handler "
+                    "with current credentials."
+                )
+            )
     return out
 
 
@@ -181,10 +212,12 @@ def _verb(cmd: CommandBase) -> str:
     return cmd.command_type.replace("_", " ")
 
 
-@rule("armorer-dedicated", applies_to=(CheckIn, CheckOut, UnlockContainer, Issue, Load, Collect,
-                                       Inspect, Unload),
-      source="Cal. Labor Code §9153(a); Rust (2021, armorer told to prioritise props); "
-             "The Crow (1993, specialist sent home early)")
+@rule(
+    "armorer-dedicated",
+    applies_to=(CheckIn, CheckOut, UnlockContainer, Issue, Load, Collect, Inspect, Unload),
+    source="Cal. Labor Code §9153(a); Rust (2021, armorer told to prioritise props); "
+    "The Crow (1993, specialist sent home early)",
+)
 def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
     """While a unit has firearms out, its handler stays on it; a unit opening a container
     needs its own handler checked in."""
@@ -198,10 +231,14 @@ def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
         return _task_check_in(ctx, cmd)
     duty = state.duties.get(cmd.actor)
     if duty and isinstance(cmd, Issue | Load | UnlockContainer | Inspect):
-        return [ctx.block(f"{who} is checked in for another task ({duty}), not as the "
-                          f"firearms handler, and cannot {_verb(cmd)} while on it: a handler "
-                          "with firearms out has no other duty. Check in as the firearms "
-                          "handler (check_in with no task) or let the unit's handler do it.")]
+        return [
+            ctx.block(
+                f"{who} is checked in for another task ({duty}), not as the "
+                f"firearms handler, and cannot {_verb(cmd)} while on it: a handler "
+                "with firearms out has no other duty. Check in as the firearms "
+                "handler (check_in with no task) or let the unit's handler do it."
+            )
+        ]
     own_fid = getattr(cmd, "firearm", None)
     if home_unit is None and not isinstance(cmd, UnlockContainer):
         return []
@@ -209,7 +246,7 @@ def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
     box = state.containers.get(cmd.container) if isinstance(cmd, UnlockContainer) else None
     away = box.unit if box is not None else target
     if not isinstance(cmd, CheckIn | CheckOut) and (away is None or away == home_unit):
-        return []   # acting on its own unit (the common case: no need to look further)
+        return []  # acting on its own unit (the common case: no need to look further)
     out = [f for f in state.firearms_out(home_unit) if f != own_fid] if home_unit else []
 
     if isinstance(cmd, CheckIn | CheckOut):
@@ -219,39 +256,59 @@ def armorer_dedicated(ctx: RuleContext) -> list[Verdict]:
             return _other_set(ctx, cmd, home_unit, out)
         held = [f for f in out if state.holder(f) == cmd.actor]
         if isinstance(cmd, CheckIn) and held:
-            return [ctx.block(f"{who} holds {', '.join(held)} on unit {home_unit} and cannot "
-                              f"move to unit {cmd.unit} with them: lock them away "
-                              "(lock_container) or pass them to the unit's other handler first.")]
+            return [
+                ctx.block(
+                    f"{who} holds {', '.join(held)} on unit {home_unit} and cannot "
+                    f"move to unit {cmd.unit} with them: lock them away "
+                    "(lock_container) or pass them to the unit's other handler first."
+                )
+            ]
         # checking out with firearms in hand is single-custody's fault: one fault, one rule
         left = [f for f in out if f not in held]
         others = [h for h in state.handler_on(home_unit) if h != cmd.actor]
         if left and not others:
             going = "check out" if isinstance(cmd, CheckOut) else f"move to unit {cmd.unit}"
-            return [ctx.block(f"Firearms of unit {home_unit} are out of lock-up "
-                              f"({', '.join(left)}) and {who} is its only handler checked in: "
-                              f"they cannot {going} until those firearms are back in lock-up or "
-                              f"another handler checks in on {home_unit}.")]
+            return [
+                ctx.block(
+                    f"Firearms of unit {home_unit} are out of lock-up "
+                    f"({', '.join(left)}) and {who} is its only handler checked in: "
+                    f"they cannot {going} until those firearms are back in lock-up or "
+                    f"another handler checks in on {home_unit}."
+                )
+            ]
         return []
 
     if box is not None and box.unit:
         if home_unit and home_unit != box.unit and out:
-            return [ctx.block(f"{who} is the handler of unit {home_unit}, where "
-                              f"{', '.join(out)} {'is' if len(out) == 1 else 'are'} out of "
-                              f"lock-up, and cannot open {box.name} ({box.id}) of unit "
-                              f"{box.unit} as well. Lock unit {home_unit}'s firearms away first, "
-                              f"or let unit {box.unit}'s own handler open it.")]
+            return [
+                ctx.block(
+                    f"{who} is the handler of unit {home_unit}, where "
+                    f"{', '.join(out)} {'is' if len(out) == 1 else 'are'} out of "
+                    f"lock-up, and cannot open {box.name} ({box.id}) of unit "
+                    f"{box.unit} as well. Lock unit {home_unit}'s firearms away first, "
+                    f"or let unit {box.unit}'s own handler open it."
+                )
+            ]
         if not state.handler_on(box.unit) and home_unit != box.unit:
-            return [ctx.block(f"{box.name} ({box.id}) belongs to unit {box.unit}, and no handler "
-                              f"is checked in on {box.unit}: a unit that takes firearms out needs "
-                              f"its own handler checked in on it. Check in on {box.unit} first "
-                              "(check_in).")]
+            return [
+                ctx.block(
+                    f"{box.name} ({box.id}) belongs to unit {box.unit}, and no handler "
+                    f"is checked in on {box.unit}: a unit that takes firearms out needs "
+                    f"its own handler checked in on it. Check in on {box.unit} first "
+                    "(check_in)."
+                )
+            ]
         return []
     if home_unit and target and target != home_unit and out:
-        return [ctx.block(f"{who} is the handler of unit {home_unit}, where {', '.join(out)} "
-                          f"{'is' if len(out) == 1 else 'are'} out of lock-up, and cannot "
-                          f"{_verb(cmd)} {own_fid} on unit {target} as well. Lock unit "
-                          f"{home_unit}'s firearms away first, or let unit {target}'s own "
-                          "handler do it.")]
+        return [
+            ctx.block(
+                f"{who} is the handler of unit {home_unit}, where {', '.join(out)} "
+                f"{'is' if len(out) == 1 else 'are'} out of lock-up, and cannot "
+                f"{_verb(cmd)} {own_fid} on unit {target} as well. Lock unit "
+                f"{home_unit}'s firearms away first, or let unit {target}'s own "
+                "handler do it."
+            )
+        ]
     return []
 
 
@@ -273,16 +330,24 @@ def _task_check_in(ctx: RuleContext, cmd: CheckIn) -> list[Verdict]:
         for fid in state.firearms_out(unit):
             holder, where = state.holder(fid), _set_of(state, fid)
             watched = holder != cmd.actor and any(
-                h != cmd.actor and h not in state.duties and at[0] == unit
-                and (where is None or at[1] == where) for h, at in state.checked_in.items())
+                h != cmd.actor
+                and h not in state.duties
+                and at[0] == unit
+                and (where is None or at[1] == where)
+                for h, at in state.checked_in.items()
+            )
             if not watched:
                 left.append(f"{fid} is with {person_name(state, holder)}")
     if not left:
         return []
-    return [ctx.block(f"{person_name(state, cmd.actor)} cannot check in for {cmd.task!r} "
-                      f"while {'; '.join(left)}: a handler has no other duty while a firearm "
-                      "is out. Collect and lock the firearms away first, or have another "
-                      "handler check in on the set as its firearms handler.")]
+    return [
+        ctx.block(
+            f"{person_name(state, cmd.actor)} cannot check in for {cmd.task!r} "
+            f"while {'; '.join(left)}: a handler has no other duty while a firearm "
+            "is out. Collect and lock the firearms away first, or have another "
+            "handler check in on the set as its firearms handler."
+        )
+    ]
 
 
 def _other_set(ctx: RuleContext, cmd: CheckIn, unit: str, out: list[str]) -> list[Verdict]:
@@ -296,27 +361,38 @@ def _other_set(ctx: RuleContext, cmd: CheckIn, unit: str, out: list[str]) -> lis
         where = _set_of(state, fid)
         if holder in (None, cmd.actor) or where is None or where == cmd.set:
             continue
-        watched = any(h != cmd.actor and h not in state.duties and at == (unit, where)
-                      for h, at in state.checked_in.items())
+        watched = any(
+            h != cmd.actor and h not in state.duties and at == (unit, where)
+            for h, at in state.checked_in.items()
+        )
         if not watched:
             left.append((fid, holder, where))
     if not left:
         return []
     gone = state.sets[cmd.set].name if cmd.set in state.sets else cmd.set
-    what = "; ".join(f"{fid} is with {person_name(state, holder)} on "
-                     f"{state.sets[w].name if w in state.sets else w}"
-                     for fid, holder, w in left)
-    return [ctx.block(f"{person_name(state, cmd.actor)} is the handler of unit {unit} and "
-                      f"cannot take on another set or task ({gone}) while {what}: a handler "
-                      "has no other duty while a firearm is out. Collect it and lock it away "
-                      "first, or have another handler check in on that set.")]
+    what = "; ".join(
+        f"{fid} is with {person_name(state, holder)} on "
+        f"{state.sets[w].name if w in state.sets else w}"
+        for fid, holder, w in left
+    )
+    return [
+        ctx.block(
+            f"{person_name(state, cmd.actor)} is the handler of unit {unit} and "
+            f"cannot take on another set or task ({gone}) while {what}: a handler "
+            "has no other duty while a firearm is out. Collect it and lock it away "
+            "first, or have another handler check in on that set."
+        )
+    ]
 
 
 # ------------------------------------------------------------------ handler-present
 
 
-@rule("handler-present", applies_to=(Issue, Load, Collect),
-      source="Rust (2021, armorer not in the church); The Crow (1993, specialist sent home)")
+@rule(
+    "handler-present",
+    applies_to=(Issue, Load, Collect),
+    source="Rust (2021, armorer not in the church); The Crow (1993, specialist sent home)",
+)
 def handler_present(ctx: RuleContext) -> list[Verdict]:
     """Issue, load and collect happen only with the handler checked in on that unit's set."""
     cmd, state = ctx.command, ctx.state
@@ -324,8 +400,13 @@ def handler_present(ctx: RuleContext) -> list[Verdict]:
     unit = sc.unit if sc is not None else unit_for(state, cmd)
     set_ = sc.set if sc is not None else None
     set_name = state.sets[set_].name if set_ is not None and set_ in state.sets else set_
-    where = (f"the set {set_name} ({set_}, unit {unit}) of scene {sc.id}" if sc is not None
-             else f"unit {unit}" if unit else "a set")
+    where = (
+        f"the set {set_name} ({set_}, unit {unit}) of scene {sc.id}"
+        if sc is not None
+        else f"unit {unit}"
+        if unit
+        else "a set"
+    )
     fid = getattr(cmd, "firearm", "")
 
     def here(u: str, s: str) -> bool:
@@ -335,13 +416,20 @@ def handler_present(ctx: RuleContext) -> list[Verdict]:
         at = state.checked_in.get(cmd.actor)
         if at is not None and here(*at):
             return []
-        now = (f"is checked in on {at[1]} (unit {at[0]})" if at
-               else "is not checked in on any set")
-        return [ctx.block(f"{person_name(state, cmd.actor)} {now}: {_verb(cmd)} of {fid} "
-                          f"happens only with the handler checked in on {where}. Check in "
-                          "there first (check_in).")]
+        now = f"is checked in on {at[1]} (unit {at[0]})" if at else "is not checked in on any set"
+        return [
+            ctx.block(
+                f"{person_name(state, cmd.actor)} {now}: {_verb(cmd)} of {fid} "
+                f"happens only with the handler checked in on {where}. Check in "
+                "there first (check_in)."
+            )
+        ]
     if any(here(u, s) for h, (u, s) in state.checked_in.items() if h not in state.duties):
         return []
-    return [ctx.block(f"No handler is checked in on {where}: {fid} cannot be "
-                      f"{'issued' if isinstance(cmd, Issue) else _verb(cmd) + 'ed'} without "
-                      "the handler on the set.")]
+    return [
+        ctx.block(
+            f"No handler is checked in on {where}: {fid} cannot be "
+            f"{'issued' if isinstance(cmd, Issue) else _verb(cmd) + 'ed'} without "
+            "the handler on the set."
+        )
+    ]

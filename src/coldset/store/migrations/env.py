@@ -11,7 +11,8 @@ connection = config.attributes.get("connection")
 if connection is None:  # pragma: no cover - coldset always passes its connection
     raise RuntimeError("run migrations through coldset.store.migrate, which passes a connection")
 
-context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                  compare_type=True)
+context.configure(
+    connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True
+)
 with context.begin_transaction():
     context.run_migrations()

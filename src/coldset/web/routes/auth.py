@@ -37,14 +37,23 @@ async def login(request: Request) -> Response:
     next_url = _local(str(form.get("next") or "/"))
     login_name = str(form.get("login") or "")
     try:
-        token, _session = app_state(request).accounts.login(login_name,
-                                                            str(form.get("password") or ""))
+        token, _session = app_state(request).accounts.login(
+            login_name, str(form.get("password") or "")
+        )
     except LoginFailed as e:
-        return render(request, "login.html", status=401, next=next_url, error=str(e),
-                      login=login_name)
+        return render(
+            request, "login.html", status=401, next=next_url, error=str(e), login=login_name
+        )
     resp = redirect(request, next_url)
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                    secure=secure(request), path="/", max_age=16 * 3600)
+    resp.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=secure(request),
+        path="/",
+        max_age=16 * 3600,
+    )
     return resp
 
 

@@ -43,22 +43,37 @@ def board(request: Request, production: str) -> Response:
     except (ValueError, ZoneInfoNotFoundError):
         tz, zone = "UTC", UTC
     as_of = app_state(request).clock.now().astimezone(zone).strftime("%H:%M:%S %Z")
-    return render(request, "board.html", production=production, m=m, b=data,
-                  version=version(request, production), tz=tz, as_of=as_of)
+    return render(
+        request,
+        "board.html",
+        production=production,
+        m=m,
+        b=data,
+        version=version(request, production),
+        tz=tz,
+        as_of=as_of,
+    )
 
 
 @router.get("/p/{production}/board/fragment")
 def board_fragment(request: Request, production: str) -> Response:
     m = member(request, production)
-    return render(request, "_board.html", production=production, m=m,
-                  b=board_data(request, production), version=version(request, production))
+    return render(
+        request,
+        "_board.html",
+        production=production,
+        m=m,
+        b=board_data(request, production),
+        version=version(request, production),
+    )
 
 
 @router.get("/p/{production}/board/version")
 def board_version(request: Request, production: str) -> Response:
     member(request, production)
-    return JSONResponse({"version": version(request, production)},
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"version": version(request, production)}, headers={"Cache-Control": "no-store"}
+    )
 
 
 class _StreamEnded(Exception):
@@ -75,8 +90,11 @@ async def board_events(request: Request, production: str) -> Response:
     login = m.session.account.login
     refused = hub.acquire(login)
     if refused:
-        return JSONResponse({"error": refused}, status_code=503,
-                            headers={"Retry-After": "30", "Cache-Control": "no-store"})
+        return JSONResponse(
+            {"error": refused},
+            status_code=503,
+            headers={"Retry-After": "30", "Cache-Control": "no-store"},
+        )
     cookie = request.cookies.get(SESSION_COOKIE)
 
     def check() -> int:

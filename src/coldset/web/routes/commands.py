@@ -37,25 +37,29 @@ async def override(request: Request, production: str) -> Response:
     """Send a refused command again with an override: reason and confirmers' PINs."""
     m = member(request, production)
     form = await request.form()
-    try:        # what the refusal page embedded; read as the API reads a body (no 500)
-        cmd: dict[str, Any] = read_object(str(form.get("command") or "").encode(
-            "utf-8", "replace"))
+    try:  # what the refusal page embedded; read as the API reads a body (no 500)
+        cmd: dict[str, Any] = read_object(str(form.get("command") or "").encode("utf-8", "replace"))
     except BodyError:
         cmd = {}
     if not isinstance(cmd, dict) or cmd.get("production") != production:
-        raise HTTPProblem(422, "Nothing to override",
-                          "The refused command did not come with this form. Start again.")
+        raise HTTPProblem(
+            422,
+            "Nothing to override",
+            "The refused command did not come with this form. Start again.",
+        )
     cmd["actor"] = m.person
     confirmations = pairs(form, "confirm_person", "confirm_pin")
     if confirmations:
         cmd["confirmations"] = confirmations
-    cmd["override"] = {"reason": str(form.get("override_reason") or "").strip(),
-                       "confirmers": pairs(form, "override_person", "override_pin")}
+    cmd["override"] = {
+        "reason": str(form.get("override_reason") or "").strip(),
+        "confirmers": pairs(form, "override_person", "override_pin"),
+    }
     key = str(form.get("idempotency_key") or "").strip()
     if key:
         cmd["idempotency_key"] = key
     next_url = safe_next(form.get("next"), production, f"/p/{production}/board")
     result = await app_state(request).queue.run(cmd)
     resp = outcome.show(request, result, cmd, production, next_url)
-    forget_form(resp)       # the refused form is not shown again once overridden
+    forget_form(resp)  # the refused form is not shown again once overridden
     return resp

@@ -55,24 +55,30 @@ def find_tag(ids: Any, tag: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _handoff_view(state: State, firearm: str, scene: str | None = None,
-                  performer: str | None = None) -> dict[str, Any]:
+def _handoff_view(
+    state: State, firearm: str, scene: str | None = None, performer: str | None = None
+) -> dict[str, Any]:
     f = state.firearms[firearm]
     needs = handoff_needs(state, firearm, scene, performer)
     scenes = [state.scenes[s] for s in needs.scenes]
     others = [s for s in state.scenes.values() if s.wrapped_at is None and s not in scenes]
     holder = f.custody.ref if f.custody.kind == "person" else None
     expected = list(needs.expected)
-    return {"f": f, "labels": position_labels(state, firearm), "scenes": scenes,
-            "other_scenes": sorted(others, key=lambda s: s.id),
-            "performers": [(p, state.people[p].name) for p in needs.performers],
-            "ads": [(p, state.people[p].name) for p in needs.first_ads],
-            "needs": needs, "expected": expected, "shortcuts": SHORTCUTS,
-            "recorded": _recorded(expected),
-            "locked_in": f.custody.ref if f.custody.kind == "container" else None,
-            "holder": holder,
-            "holder_name": state.people[holder].name if holder and holder in state.people
-            else holder}
+    return {
+        "f": f,
+        "labels": position_labels(state, firearm),
+        "scenes": scenes,
+        "other_scenes": sorted(others, key=lambda s: s.id),
+        "performers": [(p, state.people[p].name) for p in needs.performers],
+        "ads": [(p, state.people[p].name) for p in needs.first_ads],
+        "needs": needs,
+        "expected": expected,
+        "shortcuts": SHORTCUTS,
+        "recorded": _recorded(expected),
+        "locked_in": f.custody.ref if f.custody.kind == "container" else None,
+        "holder": holder,
+        "holder_name": state.people[holder].name if holder and holder in state.people else holder,
+    }
 
 
 def _recorded(expected: list[str]) -> str:
@@ -84,24 +90,42 @@ def _recorded(expected: list[str]) -> str:
 
 
 @router.get("/p/{production}/handoff")
-def handoff_page(request: Request, production: str, firearm: str = "", scene: str = "",
-                 performer: str = "") -> Response:
+def handoff_page(
+    request: Request, production: str, firearm: str = "", scene: str = "", performer: str = ""
+) -> Response:
     """Step 1 (scan a tag) or step 2 (the form). ``scene`` and ``performer``: where the
     firearm was just collected back from (the next take), pre-selected if they still fit."""
     m = member(request, production)
     state = app_state(request).custody.state(production)
     typed = firearm.strip()
     if not typed:
-        return render(request, "handoff.html", production=production, m=m, step=1, error=None,
-                      tag="")
+        return render(
+            request, "handoff.html", production=production, m=m, step=1, error=None, tag=""
+        )
     tag = find_tag(state.firearms, typed)
     if tag is None:
-        return render(request, "handoff.html", status=404, production=production, m=m,
-                      step=1, tag=typed, error=f"No firearm with tag {typed!r} on this "
-                                               "production. Scan again or type the tag.")
-    return render(request, "handoff.html", production=production, m=m, step=2, tag=tag,
-                  error=None, states=CHAMBER_STATES, values=_kept(request, tag),
-                  **_handoff_view(state, tag, scene or None, performer or None))
+        return render(
+            request,
+            "handoff.html",
+            status=404,
+            production=production,
+            m=m,
+            step=1,
+            tag=typed,
+            error=f"No firearm with tag {typed!r} on this production. Scan again or type the tag.",
+        )
+    return render(
+        request,
+        "handoff.html",
+        production=production,
+        m=m,
+        step=2,
+        tag=tag,
+        error=None,
+        states=CHAMBER_STATES,
+        values=_kept(request, tag),
+        **_handoff_view(state, tag, scene or None, performer or None),
+    )
 
 
 def _kept(request: Request, firearm: str) -> dict[str, Any] | None:
@@ -117,11 +141,16 @@ def _kept(request: Request, firearm: str) -> dict[str, Any] | None:
     def one(name: str) -> str:
         return str((v.get(name) or [""])[0])
 
-    n = max((int(mm.group(1)) for k in v if (mm := re.fullmatch(r"chamber-(\d{1,3})", k))),
-            default=0)
-    return {"chambers": [one(f"chamber-{i}") for i in range(1, n + 1)],
-            "barrel_clear": bool(one("barrel_clear")), "scene": one("scene"),
-            "performer": one("performer"), "confirm_person": one("confirm_person")}
+    n = max(
+        (int(mm.group(1)) for k in v if (mm := re.fullmatch(r"chamber-(\d{1,3})", k))), default=0
+    )
+    return {
+        "chambers": [one(f"chamber-{i}") for i in range(1, n + 1)],
+        "barrel_clear": bool(one("barrel_clear")),
+        "scene": one("scene"),
+        "performer": one("performer"),
+        "confirm_person": one("confirm_person"),
+    }
 
 
 @router.post("/p/{production}/handoff")
@@ -131,23 +160,32 @@ async def handoff(request: Request, production: str) -> Response:
     st = app_state(request)
     firearm = str(form.get("firearm") or "").strip()
     key = str(form.get("idempotency_key") or "").strip()
-    positions = sorted(int(mm.group(1)) for k in form
-                       if (mm := re.fullmatch(r"chamber-(\d{1,3})", k)))
+    positions = sorted(
+        int(mm.group(1)) for k in form if (mm := re.fullmatch(r"chamber-(\d{1,3})", k))
+    )
     state = st.custody.state(production)
     firearm = find_tag(state.firearms, firearm) or firearm
-    capacity = state.firearms[firearm].capacity if firearm in state.firearms else (
-        max(positions) if positions else 0)
+    capacity = (
+        state.firearms[firearm].capacity
+        if firearm in state.firearms
+        else (max(positions) if positions else 0)
+    )
     to = str(form.get("performer") or "").strip()
     h = Handoff(
-        production=production, actor=m.person, firearm=firearm,
+        production=production,
+        actor=m.person,
+        firearm=firearm,
         chambers=_chambers(form, capacity),
         barrel_clear=_ticked(form, "barrel_clear"),
-        to=find_tag(state.people, to) or to, pin=str(form.get("pin") or "").strip(),
+        to=find_tag(state.people, to) or to,
+        pin=str(form.get("pin") or "").strip(),
         scene=str(form.get("scene") or "").strip() or None,
-        confirmations=[{**c, "person": find_tag(state.people, str(c.get("person") or ""))
-                        or c.get("person")}
-                       for c in pairs(form, "confirm_person", "confirm_pin")],
-        idempotency_key=key or None)
+        confirmations=[
+            {**c, "person": find_tag(state.people, str(c.get("person") or "")) or c.get("person")}
+            for c in pairs(form, "confirm_person", "confirm_pin")
+        ],
+        idempotency_key=key or None,
+    )
     inspect, issue = handoff_commands(h)
     back = f"/p/{production}/handoff?firearm={firearm}"
     done = await run_handoff(st.queue, h)
@@ -158,9 +196,17 @@ async def handoff(request: Request, production: str) -> Response:
         return outcome.show(request, r1, inspect, production, back, form=form)
     if r2.status == "rejected":
         return _again(request, m, production, inspect, form, r2, inspected=r1)
-    return outcome.show(request, r2, issue, production, f"/p/{production}/handoff",
-                        done_template="handoff_done.html", inspection=r1, form=form,
-                        form_url=back)
+    return outcome.show(
+        request,
+        r2,
+        issue,
+        production,
+        f"/p/{production}/handoff",
+        done_template="handoff_done.html",
+        inspection=r1,
+        form=form,
+        form_url=back,
+    )
 
 
 def _chambers(form: Any, capacity: int) -> list[str]:
@@ -188,26 +234,51 @@ async def collect_back(request: Request, production: str) -> Response:
     if f is not None and f.custody.kind == "person" and f.issued_for:
         # the next handoff is most likely the next take: same scene, same performer
         back += "&" + urlencode({"scene": f.issued_for, "performer": f.custody.ref})
-    collect: dict[str, Any] = {"type": "collect", "production": production,
-                               "actor": m.person, "firearm": firearm}
+    collect: dict[str, Any] = {
+        "type": "collect",
+        "production": production,
+        "actor": m.person,
+        "firearm": firearm,
+    }
     inspect: dict[str, Any] | None = None
     if str(form.get("with_inspection") or "") == "1" and firearm in state.firearms:
-        inspect = {"type": "inspect", "production": production, "actor": m.person,
-                   "firearm": firearm,
-                   "chambers": _chambers(form, state.firearms[firearm].capacity),
-                   "barrel_clear": _ticked(form, "barrel_clear")}
+        inspect = {
+            "type": "inspect",
+            "production": production,
+            "actor": m.person,
+            "firearm": firearm,
+            "chambers": _chambers(form, state.firearms[firearm].capacity),
+            "barrel_clear": _ticked(form, "barrel_clear"),
+        }
         # check the checklist before anything is written: a half-filled one changes nothing
-        if any(c not in CHAMBER_STATES for c in inspect["chambers"]) or not (
-                inspect["barrel_clear"]):
-            values = {"chambers": inspect["chambers"],
-                      "barrel_clear": inspect["barrel_clear"]}
-            problem: dict[str, Any] = {"title": "The inspection is not complete",
-                       "reason": "Record what you see at every position and tick the "
-                                 "barrel, or collect without the inspection.",
-                       "kind": "malformed", "fields": [], "index": None, "inspected": None}
-            return render(request, "handoff.html", status=422, production=production, m=m,
-                          step=2, tag=firearm, error=None, states=CHAMBER_STATES,
-                          values=values, problem=problem, **_handoff_view(state, firearm))
+        if (
+            any(c not in CHAMBER_STATES for c in inspect["chambers"])
+            or not (inspect["barrel_clear"])
+        ):
+            values = {"chambers": inspect["chambers"], "barrel_clear": inspect["barrel_clear"]}
+            problem: dict[str, Any] = {
+                "title": "The inspection is not complete",
+                "reason": "Record what you see at every position and tick the "
+                "barrel, or collect without the inspection.",
+                "kind": "malformed",
+                "fields": [],
+                "index": None,
+                "inspected": None,
+            }
+            return render(
+                request,
+                "handoff.html",
+                status=422,
+                production=production,
+                m=m,
+                step=2,
+                tag=firearm,
+                error=None,
+                states=CHAMBER_STATES,
+                values=values,
+                problem=problem,
+                **_handoff_view(state, firearm),
+            )
     if key:
         collect["idempotency_key"] = key + "-collect"
         if inspect is not None:
@@ -218,12 +289,22 @@ async def collect_back(request: Request, production: str) -> Response:
     r2 = await st.queue.run(inspect)
     if not r2.ok:
         return outcome.show(request, r2, inspect, production, back)
-    return redirect(request, back, f"Collected {firearm} and recorded what you saw "
-                                   f"(entries #{r1.index} and #{r2.index}).")
+    return redirect(
+        request,
+        back,
+        f"Collected {firearm} and recorded what you saw (entries #{r1.index} and #{r2.index}).",
+    )
 
 
-def _again(request: Request, m: Any, production: str, inspect: dict[str, Any], form: Any,
-           result: Result, inspected: Result | None = None) -> Response:
+def _again(
+    request: Request,
+    m: Any,
+    production: str,
+    inspect: dict[str, Any],
+    form: Any,
+    result: Result,
+    inspected: Result | None = None,
+) -> Response:
     """The checklist again, as it was filled in, with what was wrong on top: a wrong PIN
     or a missed chamber is fixed in place, not typed again from the start. PINs are
     never sent back; the form gets a new idempotency key (the old one answers the
@@ -231,16 +312,31 @@ def _again(request: Request, m: Any, production: str, inspect: dict[str, Any], f
     firearm = inspect["firearm"]
     state = app_state(request).custody.state(production)
     values = {
-        "chambers": inspect["chambers"], "barrel_clear": inspect["barrel_clear"],
+        "chambers": inspect["chambers"],
+        "barrel_clear": inspect["barrel_clear"],
         "scene": str(form.get("scene") or ""),
         "performer": str(form.get("performer") or "").strip(),
         "confirm_person": str(form.get("confirm_person") or "").strip(),
     }
-    problem = {"title": outcome.problem_title(result), "reason": result.error or "",
-               "kind": result.error_kind,
-               "fields": list(result.field_errors), "index": result.index,
-               "inspected": inspected.index if inspected is not None else None}
-    return render(request, "handoff.html", status=outcome.status_of(result),
-                  production=production, m=m, step=2, tag=firearm, error=None,
-                  states=CHAMBER_STATES, values=values, problem=problem,
-                  **_handoff_view(state, firearm))
+    problem = {
+        "title": outcome.problem_title(result),
+        "reason": result.error or "",
+        "kind": result.error_kind,
+        "fields": list(result.field_errors),
+        "index": result.index,
+        "inspected": inspected.index if inspected is not None else None,
+    }
+    return render(
+        request,
+        "handoff.html",
+        status=outcome.status_of(result),
+        production=production,
+        m=m,
+        step=2,
+        tag=firearm,
+        error=None,
+        states=CHAMBER_STATES,
+        values=values,
+        problem=problem,
+        **_handoff_view(state, firearm),
+    )

@@ -22,7 +22,8 @@ def qr_svg(data: str) -> Markup:
     fixed size: with a fixed size, the CSS box cut off the concern poster's larger code),
     with the 4-module quiet zone the QR standard asks for."""
     svg = segno.make(data, error="m", micro=False).svg_inline(
-        omitsize=True, border=4, dark="#000", light="#fff", svgclass="qr")
+        omitsize=True, border=4, dark="#000", light="#fff", svgclass="qr"
+    )
     return Markup(svg)  # noqa: S704 - segno's own SVG markup, no user HTML in it
 
 
@@ -33,6 +34,13 @@ def labels(request: Request, production: str, kind: str = "firearms") -> Respons
     items = label_sheets.items(state, kind) if kind in label_sheets.KINDS else []
     base = str(request.base_url).rstrip("/")
     concern_url = f"{base}/c/{production}"
-    return render(request, "labels.html", production=production, m=m, kind=kind,
-                  labels=[(tag, title, sub, qr_svg(tag)) for tag, title, sub in items],
-                  concern_url=concern_url, concern_qr=qr_svg(concern_url))
+    return render(
+        request,
+        "labels.html",
+        production=production,
+        m=m,
+        kind=kind,
+        labels=[(tag, title, sub, qr_svg(tag)) for tag, title, sub in items],
+        concern_url=concern_url,
+        concern_qr=qr_svg(concern_url),
+    )

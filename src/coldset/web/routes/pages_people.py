@@ -18,10 +18,17 @@ def people(request: Request, production: str) -> Response:
     m = member(request, production)
     st = app_state(request)
     state = st.custody.state(production)
-    return render(request, "people.html", production=production, m=m, s=state,
-                  roles=list(Role), credential_kinds=list(CredentialKind),
-                  logins=st.accounts.logins_for(production),
-                  today=st.clock.now().date().isoformat())
+    return render(
+        request,
+        "people.html",
+        production=production,
+        m=m,
+        s=state,
+        roles=list(Role),
+        credential_kinds=list(CredentialKind),
+        logins=st.accounts.logins_for(production),
+        today=st.clock.now().date().isoformat(),
+    )
 
 
 @router.get("/p/{production}/people/{person}")
@@ -32,12 +39,21 @@ def person(request: Request, production: str, person: str) -> Response:
     p = state.people.get(person)
     if p is None:
         raise HTTPProblem(404, "Not found", f"No person {person!r} on this production.")
-    return render(request, "person.html", production=production, m=m, s=state, p=p,
-                  roles=list(Role), credential_kinds=list(CredentialKind),
-                  weapon_types=list(FirearmType),
-                  login=st.accounts.logins_for(production).get(person),
-                  today=st.clock.now().date().isoformat(), error=None,
-                  holds=holdings(state, person))
+    return render(
+        request,
+        "person.html",
+        production=production,
+        m=m,
+        s=state,
+        p=p,
+        roles=list(Role),
+        credential_kinds=list(CredentialKind),
+        weapon_types=list(FirearmType),
+        login=st.accounts.logins_for(production).get(person),
+        today=st.clock.now().date().isoformat(),
+        error=None,
+        holds=holdings(state, person),
+    )
 
 
 @router.post("/p/{production}/people/{person}/login")
@@ -46,8 +62,9 @@ async def create_login(request: Request, production: str, person: str) -> Respon
     m = member(request, production)
     form = await request.form()
     if not m.has("admin"):
-        raise HTTPProblem(403, "Not allowed for your role",
-                          "Only an admin of this production creates logins.")
+        raise HTTPProblem(
+            403, "Not allowed for your role", "Only an admin of this production creates logins."
+        )
     st = app_state(request)
     if person not in st.custody.state(production).people:
         raise HTTPProblem(404, "Not found", f"No person {person!r} on this production.")
@@ -59,8 +76,11 @@ async def create_login(request: Request, production: str, person: str) -> Respon
         st.accounts.link(login, production, person)
     except AccountError as e:
         raise HTTPProblem(422, "Login not created", str(e)) from None
-    return redirect(request, f"/p/{production}/people/{person}",
-                    f"Login {login} now acts as {person} on this production.")
+    return redirect(
+        request,
+        f"/p/{production}/people/{person}",
+        f"Login {login} now acts as {person} on this production.",
+    )
 
 
 @router.get("/p/{production}/training")
@@ -68,16 +88,24 @@ def training(request: Request, production: str) -> Response:
     m = member(request, production)
     state = app_state(request).custody.state(production)
     performers = [state.people[p] for p in state.people_with("performer")]
-    return render(request, "training.html", production=production, m=m, s=state,
-                  performers=performers, weapon_types=list(FirearmType))
+    return render(
+        request,
+        "training.html",
+        production=production,
+        m=m,
+        s=state,
+        performers=performers,
+        weapon_types=list(FirearmType),
+    )
 
 
 @router.get("/p/{production}/scenes")
 def scenes(request: Request, production: str) -> Response:
     m = member(request, production)
     state = app_state(request).custody.state(production)
-    return render(request, "scenes.html", production=production, m=m, s=state,
-                  muzzles=list(MuzzleDirection))
+    return render(
+        request, "scenes.html", production=production, m=m, s=state, muzzles=list(MuzzleDirection)
+    )
 
 
 @router.get("/p/{production}/scenes/{scene}")
@@ -87,8 +115,15 @@ def scene(request: Request, production: str, scene: str) -> Response:
     sc = state.scenes.get(scene)
     if sc is None:
         raise HTTPProblem(404, "Not found", f"No scene {scene!r} on this production.")
-    return render(request, "scene.html", production=production, m=m, s=state, sc=sc,
-                  signoff_roles=list(SignOffRole))
+    return render(
+        request,
+        "scene.html",
+        production=production,
+        m=m,
+        s=state,
+        sc=sc,
+        signoff_roles=list(SignOffRole),
+    )
 
 
 @router.get("/p/{production}/meeting")
