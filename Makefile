@@ -27,6 +27,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+## format: rewrite the code in the project's format (ruff format); lint checks it
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ledger_bench.py
 
