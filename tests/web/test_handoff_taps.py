@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from coldset.service.web_support import setup_demo
+from coldset.service.demo import setup_demo
 
 from coldset.clock import SystemClock
 from coldset.domain.handoff_needs import HandoffNeeds, handoff_actions, handoff_needs
