@@ -564,6 +564,7 @@ def main() -> None:
             print(f"building: {args.firearms} firearms, {args.entries:,} log entries in {home}")
             plan = build(home, args.firearms, args.entries)
             plan_file.write_text(json.dumps(plan))
+            plan_file.chmod(0o600)  # the data directory holds no file others may read
         if not args.skip_board:
             bt = board_in_process(home, args.board_runs)
             print(
