@@ -22,13 +22,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from coldset.service.demo import setup_demo
 
 from coldset.clock import SystemClock
 from coldset.domain.handoff_needs import HandoffNeeds, handoff_actions, handoff_needs
 from coldset.install import Install
 from coldset.service.accounts import AccountService
 from coldset.service.core import CustodyService
+from coldset.service.demo import setup_demo
 from coldset.web import create_app
 from tests.web import test_browser as _tb
 from tests.web.conftest import PASSWORDS, PINS, make_install
