@@ -22,8 +22,9 @@ from tests.web.test_browser import (  # noqa: F401
 
 
 def test_a_refused_handoff_keeps_the_scan_and_the_checklist(server: str, page: Any) -> None:  # noqa: F811
-    """No 1st AD confirmation for a scene that has one: refused; "Back to the form" shows
-    colt-1's checklist still ticked and alec's badge still scanned."""
+    """The 1st AD's PIN typed wrong (the page itself requires the 1st AD's fields, so a
+    missing one cannot be sent): the handoff is not done, and the form comes back with
+    colt-1's checklist still ticked and alec's badge still scanned; no PIN is kept."""
     login(page, server, "hana")
     open_container(page, server, "safe-main")
     page.goto(f"{server}/p/dusty-trail/handoff")
@@ -31,7 +32,9 @@ def test_a_refused_handoff_keeps_the_scan_and_the_checklist(server: str, page: A
     page.wait_for_url("**/handoff?firearm=colt-1")
     fill_checklist(page)
     scan(page, "#performer", "alec")
-    page.keyboard.type(PINS["alec"])
+    page.fill("#pin", PINS["alec"])
+    page.fill("#ad", "dave")
+    page.fill("#ad-pin", "0000" if PINS["dave"] != "0000" else "1111")
     page.click("button:has-text('Hand over')")
     page.wait_for_selector(".refused, .problem")
     shot(page, "handoff-refused")

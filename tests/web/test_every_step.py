@@ -74,7 +74,8 @@ def _something_to_act_on(web: Web) -> None:
             {"kind": "misfire", "firearm": "colt-2", "description": "click, no bang"},
         ),
         ("raise_concern", {"text": "the corral gate is broken"}),
-        ("unlock_container", {"container": "safe-second"}),
+        ("unlock_container", {"container": "safe-second", "leave_inside": "true"}),
+        ("take_from_container", {"container": "safe-second", "firearms": "win-1"}),
     ]:
         r = web.post(f"{P}/do/{cmd}", {**data, "next": f"{P}/board"}, csrf)
         assert r.status_code == 200, (cmd, text_of(r.text)[-300:])

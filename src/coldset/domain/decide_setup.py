@@ -113,8 +113,7 @@ def _record_credential(s: State, cmd: c.RecordCredential, at: str, i: int) -> li
 def _set_pin(s: State, cmd: c.SetPin, at: str, i: int) -> list[Event]:
     if s.pin_is_locked(cmd.person):
         raise stale(
-            f"{cmd.person}'s PIN is locked after too many wrong tries: a handler "
-            "must reset it (reset_pin)"
+            f"{cmd.person}'s PIN is locked after too many wrong tries: a handler must reset it"
         )
     return [event("pin_set", person=cmd.person)]
 

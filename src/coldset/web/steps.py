@@ -46,6 +46,8 @@ STEP_PAGES: dict[str, str] = {
     "add_container": "/p/{production}/inventory",
     "lock_container": "/p/{production}/inventory",
     "unlock_container": "/p/{production}/inventory",
+    "take_from_container": "/p/{production}/inventory",
+    "put_in_container": "/p/{production}/inventory",
     # scenes and the meeting
     "schedule_scene": "/p/{production}/scenes",
     "sign_off_plan": "/p/{production}/scenes/{scene}",

@@ -236,6 +236,7 @@ def test_quarantined_firearm_issue_is_a_refusal_naming_the_rule(western_sim: Sim
         w,
         {
             "type": "clear_stop_work",
+            "note": "checked and safe",
             "actor": "hana",
             "stop_work": sw.id,
             "confirmations": [pin("lee")],
@@ -251,6 +252,7 @@ def test_quarantined_firearm_issue_is_a_refusal_naming_the_rule(western_sim: Sim
         w,
         {
             "type": "release_quarantine",
+            "note": "checked and safe",
             "actor": "hana",
             "firearm": "colt-1",
             "confirmations": [pin("lee")],

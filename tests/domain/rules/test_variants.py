@@ -374,6 +374,7 @@ def test_an_injury_with_a_firearm_stops_and_quarantines_until_released(western_s
         "type": "release_quarantine",
         "actor": "hana",
         "firearm": "colt-2",
+        "note": "barrel inspected and function checked",
         "confirmations": [pin("lee")],
     }
     ok(w, {"type": "collect", "actor": "hana", "firearm": "colt-2"})

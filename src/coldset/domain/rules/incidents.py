@@ -393,7 +393,7 @@ def concern_answered(ctx: RuleContext) -> list[Verdict]:
             ctx.alert(
                 f"A safety concern was raised {who} at {local_time(state, rfc3339(ctx.now))} "
                 f"({text!r}). The safety contact looks at it now; the compliance contact answers "
-                f"it within {limit_words(limit_min)} (acknowledge_concern), or no firearm is "
+                f"it within {limit_words(limit_min)}, or no firearm is "
                 "issued on the production until it is answered.",
                 subject=concern_subject(f"concern-{state.size}"),
                 roles=("safety_contact",),
@@ -416,7 +416,7 @@ def concern_answered(ctx: RuleContext) -> list[Verdict]:
             alerts.append(
                 ctx.alert(
                     f"The {about} has not been answered within {limit_words(limit_min)}: the "
-                    "compliance contact must acknowledge it now (acknowledge_concern). Until "
+                    "compliance contact must acknowledge it now. Until "
                     "then no firearm is issued on the production.",
                     subject=concern_subject(c.id),
                     roles=("safety_contact",),
@@ -427,7 +427,7 @@ def concern_answered(ctx: RuleContext) -> list[Verdict]:
             ctx.block(
                 f"Unanswered for more than {limit_words(limit_min)}: "
                 f"{'; '.join(blocks)}. No firearm is issued until the compliance "
-                "contact answers it (acknowledge_concern)."
+                "contact answers it."
             )
         ]
     return alerts

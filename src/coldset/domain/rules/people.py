@@ -96,9 +96,7 @@ def performer_trained(ctx: RuleContext) -> list[Verdict]:
         return []  # a non-performer: armorer-only-handoff's fault (one fault, one rule)
     missing = []
     if not any(t.weapon_type == f.type for t in p.training):
-        missing.append(
-            f"no training on the {_label(f.type.value)} given by a handler (record_training)"
-        )
+        missing.append(f"no training on the {_label(f.type.value)} given by a handler")
     if not any(c.weapon_type == f.type for c in p.consents):
         missing.append(
             f"no consent from them to handle a {_label(f.type.value)} "

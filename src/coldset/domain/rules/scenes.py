@@ -268,8 +268,8 @@ def muzzle_plan(ctx: RuleContext) -> list[Verdict]:
     if unsigned:
         twice = twice_signed(state, sc)
         problems.append(
-            f"the plan is not yet signed off by the {_roles(unsigned)} "
-            "(sign_off_plan)" + (f" ({twice})" if twice else "")
+            f"the plan is not yet signed off by the {_roles(unsigned)}"
+            + (f" ({twice})" if twice else "")
         )
     if not problems:
         return []
