@@ -130,8 +130,17 @@ def watch(ctx: Any) -> list[str]:
 
 
 def violations(page: Any) -> list[str]:
-    found: list[str] = page.evaluate("window.__csp || []")
-    return found
+    """The CSP violations the page's own listener saw. A test may end on a click that is
+    still navigating: then wait for the new page and read it there."""
+    for _ in range(3):
+        try:
+            page.wait_for_load_state()
+            found: list[str] = page.evaluate("window.__csp || []")
+            return found
+        except Exception as e:  # the context was replaced by a navigation in flight
+            if "context was destroyed" not in str(e):
+                raise
+    return list(page.evaluate("window.__csp || []"))
 
 
 @pytest.fixture
